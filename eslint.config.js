@@ -1,0 +1,33 @@
+// Lint rules: the recommended TypeScript set with type information, plus the few rules that
+// guard our invariants (no floating promises, no stray console in library code).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*'] } },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      // src/domain is pure: no I/O, no clock, no randomness (design.md, "Shape of the code").
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'crypto', '../*/**', '!../domain/**'] }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['eslint.config.js', 'bin/*'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

@@ -1,0 +1,51 @@
+/**
+ * The `fapiao` command: parses arguments and calls library functions, nothing more.
+ * Exit codes: 0 success, 1 the input is invalid, 2 the command could not run (unreadable file,
+ * bad arguments).
+ */
+import { Command, CommanderError } from 'commander';
+import { previewBytes, readInput } from './cli/preview-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('fapiao')
+    .description('Fapiao Gateway: issue Chinese e-invoices (数电票) exactly once, through upstream failures')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride();
+
+  program
+    .command('preview')
+    .description('validate an invoice request and print the computed invoice (tax, totals, 大写) as JSON')
+    .argument('<file>', 'the request as JSON, or - for standard input')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 valid (computed invoice on stdout), 1 invalid (problem document on stdout), 2 file unreadable.',
+    )
+    .action(async (file: string) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readInput(file);
+      } catch (error) {
+        process.stderr.write(`fapiao preview: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const output = previewBytes(bytes);
+      process.stdout.write(output.json);
+      process.exitCode = output.exitCode;
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; argument mistakes with 2.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Computes an invoice from a valid draft: each line's tax split, the totals as sums of the lines
+ * (合计金额, 合计税额, 价税合计 = 合计金额 + 合计税额 exactly) and the capitals; then checks what
+ * only the whole invoice can break (a blue total above zero, the 1.27 total-tax tolerance).
+ */
+import { roundHalfUp, trimDecimal, type Decimal } from './decimal.js';
+import { amountInWords } from './amount-in-words.js';
+import { lineNatures, type LineNature } from './discount-lines.js';
+import type { InvoiceDraft, LineDraft } from './invoice-draft.js';
+import { lineTax, type LineTax } from './line-tax.js';
+import { formatFen, MONEY_MAX_FEN, sumFen, type Fen } from './money.js';
+import { problem, type Problem } from './problem.js';
+import { MICRO } from './tax-rate.js';
+import { totalTaxDeviationMicroFen, TOTAL_TAX_TOLERANCE_FEN } from './tolerance.js';
+
+export interface ComputedLine extends LineDraft, LineTax {
+  readonly nature: LineNature;
+  /** 单价 (不含税) as the invoice face prints it, 8 decimals at most; absent without a quantity. */
+  readonly unitPriceExcludingTax?: Decimal;
+}
+
+export interface InvoiceTotals {
+  /** 合计金额 (不含税) */
+  readonly amount: Fen;
+  /** 合计税额 */
+  readonly tax: Fen;
+  /** 价税合计 */
+  readonly total: Fen;
+  /** 价税合计（大写） */
+  readonly totalInWords: string;
+}
+
+export interface ComputedInvoice extends Omit<InvoiceDraft, 'lines'> {
+  readonly lines: readonly ComputedLine[];
+  readonly totals: InvoiceTotals;
+}
+
+export type ComputeResult = { ok: true; invoice: ComputedInvoice } | { ok: false; problems: Problem[] };
+
+const UNIT_PRICE_DECIMALS = 8;
+
+/** Computes the invoice and checks its totals. */
+export function computeInvoice(draft: InvoiceDraft): ComputeResult {
+  const natures = lineNatures(draft.lines);
+  const lines = draft.lines.map((line, index): ComputedLine => {
+    const split = lineTax(line.amount, line.taxRate, draft.priceIncludesTax);
+    const unitPrice = unitPriceExcludingTax(line, split, draft.priceIncludesTax);
+    return { ...line, ...split, nature: natures[index]!, ...(unitPrice && { unitPriceExcludingTax: unitPrice }) };
+  });
+  const amount = sumFen(lines.map((line) => line.amountExcludingTax));
+  const tax = sumFen(lines.map((line) => line.tax));
+  const total = amount + tax;
+
+  const problems: Problem[] = [];
+  if (amount <= 0n || total <= 0n) problems.push(problem('/lines', 'total_not_positive'));
+  if (total > MONEY_MAX_FEN) problems.push(problem('/lines', 'total_too_large', { max: formatFen(MONEY_MAX_FEN) }));
+  const deviation = totalTaxDeviationMicroFen(
+    lines.map((line) => ({ amountExcludingTax: line.amountExcludingTax, rate: line.taxRate })),
+    tax,
+  );
+  if (deviation > TOTAL_TAX_TOLERANCE_FEN * MICRO) {
+    problems.push(problem('/lines', 'total_tax_tolerance', { deviation: formatFen(roundHalfUp(deviation, MICRO)) }));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const { lines: _draftLines, ...header } = draft;
+  return {
+    ok: true,
+    invoice: { ...header, lines, totals: { amount, tax, total, totalInWords: amountInWords(total) } },
+  };
+}
+
+/**
+ * The face shows unit prices excluding tax. For a tax-inclusive line that is 金额 / 数量, rounded
+ * half-up to 8 decimals (the providers' precision) with trailing zeros trimmed to 2.
+ */
+function unitPriceExcludingTax(line: LineDraft, split: LineTax, priceIncludesTax: boolean): Decimal | undefined {
+  if (line.quantity === undefined || line.unitPrice === undefined) return undefined;
+  if (!priceIncludesTax) return line.unitPrice;
+  // amount (fen, scale 2) / quantity (scale q) at scale 8: fen × 10^(8 − 2 + q) / quantity.units
+  const numerator = split.amountExcludingTax * 10n ** BigInt(UNIT_PRICE_DECIMALS - 2 + line.quantity.scale);
+  const units = roundHalfUp(numerator, line.quantity.units);
+  return trimDecimal({ units, scale: UNIT_PRICE_DECIMALS }, 2);
+}

@@ -1,0 +1,52 @@
+/**
+ * An invoice request after validation: the request of shared/api.md with exact values in place of
+ * decimal strings. Everything downstream (tax, totals, documents) starts from this.
+ */
+import type { Decimal } from './decimal.js';
+import type { Fen } from './money.js';
+import type { TaxRate } from './tax-rate.js';
+
+/** normal = 普通发票, special = 增值税专用发票 */
+export const INVOICE_TYPES = ['normal', 'special'] as const;
+export type InvoiceType = (typeof INVOICE_TYPES)[number];
+
+/** What a request line may say it is; the line a discount follows becomes `discounted`. */
+export const LINE_KINDS = ['normal', 'discount'] as const;
+export type LineKind = (typeof LINE_KINDS)[number];
+
+export interface BuyerDraft {
+  readonly name: string;
+  readonly taxId?: string;
+  readonly address?: string;
+  readonly phone?: string;
+  readonly bankName?: string;
+  readonly bankAccount?: string;
+  readonly email?: string;
+}
+
+export interface LineDraft {
+  /** `*简称*项目名称` */
+  readonly name: string;
+  /** 19-digit 商品和服务税收分类合并编码 */
+  readonly taxCode: string;
+  readonly spec?: string;
+  readonly unit?: string;
+  readonly quantity?: Decimal;
+  /** In the invoice's price convention (including tax when priceIncludesTax). */
+  readonly unitPrice?: Decimal;
+  /** The line amount in fen, in the invoice's price convention; negative on a discount line. */
+  readonly amount: Fen;
+  readonly taxRate: TaxRate;
+  readonly kind: LineKind;
+}
+
+export interface InvoiceDraft {
+  readonly orderNo: string;
+  readonly type: InvoiceType;
+  readonly seller: { readonly taxId: string };
+  readonly buyer: BuyerDraft;
+  readonly priceIncludesTax: boolean;
+  readonly lines: readonly LineDraft[];
+  readonly remarks?: string;
+  readonly drawer?: string;
+}

@@ -1,0 +1,77 @@
+/**
+ * The computed invoice as it travels in JSON (shared/api.md "Computed invoice"): money as decimal
+ * strings with two decimals, quantities and prices as given, rates by their request code.
+ */
+import { formatDecimal } from './decimal.js';
+import type { ComputedInvoice, ComputedLine } from './compute-invoice.js';
+import type { BuyerDraft, InvoiceType, LineKind } from './invoice-draft.js';
+import type { LineNature } from './discount-lines.js';
+import { formatFen } from './money.js';
+
+export interface ComputedLineJson {
+  name: string;
+  taxCode: string;
+  spec?: string;
+  unit?: string;
+  quantity?: string;
+  unitPrice?: string;
+  amount: string;
+  taxRate: string;
+  kind: LineKind;
+  /** 发票行性质: the line before a discount is `discounted`. */
+  nature: LineNature;
+  amountExcludingTax: string;
+  tax: string;
+  amountIncludingTax: string;
+  unitPriceExcludingTax?: string;
+}
+
+export interface ComputedInvoiceJson {
+  orderNo: string;
+  type: InvoiceType;
+  seller: { taxId: string };
+  buyer: BuyerDraft;
+  priceIncludesTax: boolean;
+  lines: ComputedLineJson[];
+  remarks?: string;
+  drawer?: string;
+  totals: { amount: string; tax: string; total: string; totalInWords: string };
+}
+
+function lineJson(line: ComputedLine): ComputedLineJson {
+  return {
+    name: line.name,
+    taxCode: line.taxCode,
+    ...(line.spec !== undefined && { spec: line.spec }),
+    ...(line.unit !== undefined && { unit: line.unit }),
+    ...(line.quantity !== undefined && { quantity: formatDecimal(line.quantity) }),
+    ...(line.unitPrice !== undefined && { unitPrice: formatDecimal(line.unitPrice) }),
+    amount: formatFen(line.amount),
+    taxRate: line.taxRate.code,
+    kind: line.kind,
+    nature: line.nature,
+    amountExcludingTax: formatFen(line.amountExcludingTax),
+    tax: formatFen(line.tax),
+    amountIncludingTax: formatFen(line.amountIncludingTax),
+    ...(line.unitPriceExcludingTax !== undefined && { unitPriceExcludingTax: formatDecimal(line.unitPriceExcludingTax) }),
+  };
+}
+
+export function computedInvoiceJson(invoice: ComputedInvoice): ComputedInvoiceJson {
+  return {
+    orderNo: invoice.orderNo,
+    type: invoice.type,
+    seller: { taxId: invoice.seller.taxId },
+    buyer: { ...invoice.buyer },
+    priceIncludesTax: invoice.priceIncludesTax,
+    lines: invoice.lines.map(lineJson),
+    ...(invoice.remarks !== undefined && { remarks: invoice.remarks }),
+    ...(invoice.drawer !== undefined && { drawer: invoice.drawer }),
+    totals: {
+      amount: formatFen(invoice.totals.amount),
+      tax: formatFen(invoice.totals.tax),
+      total: formatFen(invoice.totals.total),
+      totalInWords: invoice.totals.totalInWords,
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * Preview: validate and compute an invoice request, store nothing. The one entry point that
+ * `fapiao preview` and `POST /v1/invoices/preview` share, so both give the same answer.
+ */
+import { computeInvoice, type ComputedInvoice } from './compute-invoice.js';
+import { readInvoiceRequest } from './read-invoice-request.js';
+import type { Problem } from './problem.js';
+
+export type PreviewResult = { ok: true; invoice: ComputedInvoice } | { ok: false; problems: Problem[] };
+
+/** Validates a parsed JSON request and computes it, or returns every problem found. */
+export function previewInvoice(input: unknown): PreviewResult {
+  const read = readInvoiceRequest(input);
+  return read.ok ? computeInvoice(read.draft) : read;
+}

@@ -1,0 +1,168 @@
+/**
+ * Problems with an invoice request: a JSON-pointer path, a stable snake_case code and a message in
+ * English and Chinese. Codes are the contract (docs/errors.md lists each one); a retired code is
+ * never given a new meaning. Messages may improve at any time.
+ */
+
+export interface Problem {
+  /** JSON pointer (RFC 6901) to the offending value; "" for the whole body. */
+  readonly path: string;
+  readonly code: ProblemCode;
+  /** English, for integrators' logs. */
+  readonly message: string;
+  /** 中文, for finance staff. */
+  readonly messageZh: string;
+}
+
+export type Text = { readonly en: string; readonly zh: string };
+
+/** Each code with the text it produces from its details. */
+const CATALOG = {
+  json_malformed: (p: { reason: string }): Text => ({
+    en: `the body is not valid JSON (${p.reason})`,
+    zh: `请求内容不是合法的 JSON（${p.reason}）`,
+  }),
+  encoding_invalid: (): Text => ({
+    en: 'the body is not UTF-8 text; convert it (files saved as GBK/GB18030 must be re-saved as UTF-8)',
+    zh: '内容不是 UTF-8 编码，请转换（GBK/GB18030 保存的文件需另存为 UTF-8）',
+  }),
+  body_too_large: (p: { limitBytes: number }): Text => ({
+    en: `the body is larger than ${p.limitBytes} bytes`,
+    zh: `请求内容超过 ${p.limitBytes} 字节`,
+  }),
+  field_required: (): Text => ({ en: 'this field is required', zh: '此字段必填' }),
+  field_unknown: (p: { hint?: Text }): Text => ({
+    en: `unknown field${p.hint ? `; ${p.hint.en}` : ''}`,
+    zh: `未知字段${p.hint ? `；${p.hint.zh}` : ''}`,
+  }),
+  type_invalid: (p: { expected: 'string' | 'boolean' | 'object' | 'array'; example: string }): Text => ({
+    en: `must be ${p.expected === 'array' || p.expected === 'object' ? 'an' : 'a'} ${p.expected}${p.example ? `, e.g. ${p.example}` : ''}`,
+    zh: `类型应为 ${ZH_TYPES[p.expected]}${p.example ? `，例如 ${p.example}` : ''}`,
+  }),
+  value_not_allowed: (p: { allowed: string }): Text => ({
+    en: `must be one of: ${p.allowed}`,
+    zh: `取值只能是：${p.allowed}`,
+  }),
+  string_empty: (): Text => ({ en: 'must not be empty or blank', zh: '不能为空或只含空白' }),
+  string_too_long: (p: { max: number; actual: number }): Text => ({
+    en: `at most ${p.max} characters (got ${p.actual})`,
+    zh: `最多 ${p.max} 个字符（实际 ${p.actual} 个）`,
+  }),
+  string_control_characters: (): Text => ({
+    en: 'must not contain control characters (tabs, line breaks, NUL …)',
+    zh: '不能包含控制字符（制表符、换行、NUL 等）',
+  }),
+  decimal_format: (p: { example: string }): Text => ({
+    en: `must be a plain decimal string like "${p.example}" (no exponent, sign, spaces or leading zeros; JSON numbers are refused so that no precision is lost)`,
+    zh: `应为普通十进制数字字符串，例如 "${p.example}"（不可用科学计数法、正号、空格或前导零；为避免精度丢失，不接受 JSON 数字）`,
+  }),
+  decimal_too_precise: (p: { maxDecimals: number }): Text => ({
+    en: `at most ${p.maxDecimals} decimals`,
+    zh: `最多 ${p.maxDecimals} 位小数`,
+  }),
+  decimal_too_large: (p: { maxIntegerDigits: number }): Text => ({
+    en: `at most ${p.maxIntegerDigits} digits before the decimal point`,
+    zh: `整数部分最多 ${p.maxIntegerDigits} 位`,
+  }),
+  value_not_positive: (): Text => ({ en: 'must be greater than zero', zh: '必须大于零' }),
+  tax_rate_unknown: (p: { given: string; known: string }): Text => ({
+    en: `${p.given} is not a tax rate in use; use one of ${p.known}`,
+    zh: `${p.given} 不是可用的税率或征收率；可用值：${p.known}`,
+  }),
+  tax_rate_not_allowed: (p: { reason: Text }): Text => p.reason,
+  tax_id_format: (): Text => ({
+    en: 'a taxpayer ID is 15 to 20 digits and upper-case letters',
+    zh: '纳税人识别号应为 15 到 20 位数字或大写字母',
+  }),
+  tax_id_checksum: (p: { expected: string }): Text => ({
+    en: `the check character of this unified social credit code is wrong (expected ${p.expected}); check for a mistyped character`,
+    zh: `统一社会信用代码校验位不正确（应为 ${p.expected}），请检查是否输错`,
+  }),
+  tax_code_format: (): Text => ({
+    en: 'the tax classification code (税收分类编码) is 19 digits, starting 1–6',
+    zh: '税收分类编码应为 19 位数字，首位为 1–6',
+  }),
+  line_name_format: (): Text => ({
+    en: 'the line name must read *简称*项目名称, e.g. "*信息技术服务*软件开发服务"',
+    zh: '项目名称应为 *简称*项目名称 格式，例如 "*信息技术服务*软件开发服务"',
+  }),
+  phone_format: (): Text => ({
+    en: 'a phone number has digits, spaces and + - ( ) only',
+    zh: '电话只能包含数字、空格和 + - ( )',
+  }),
+  bank_account_format: (): Text => ({
+    en: 'a bank account number has digits, letters, spaces and - only',
+    zh: '银行账号只能包含数字、字母、空格和 -',
+  }),
+  email_format: (): Text => ({ en: 'not an e-mail address', zh: '不是有效的电子邮箱地址' }),
+  lines_empty: (): Text => ({ en: 'an invoice needs at least one line', zh: '发票至少要有一行明细' }),
+  lines_too_many: (p: { max: number; actual: number }): Text => ({
+    en: `at most ${p.max} lines, discount lines included (got ${p.actual}); split the order into several invoices`,
+    zh: `明细最多 ${p.max} 行（含折扣行，实际 ${p.actual} 行），请拆分为多张发票`,
+  }),
+  quantity_price_pair: (): Text => ({
+    en: 'give quantity and unitPrice together, or neither',
+    zh: '数量和单价须同时填写或同时不填',
+  }),
+  amount_mismatch: (p: { product: string; amount: string }): Text => ({
+    en: `quantity × unitPrice is ${p.product}, which differs from amount ${p.amount} by more than 0.01`,
+    zh: `数量 × 单价 = ${p.product}，与金额 ${p.amount} 相差超过 0.01`,
+  }),
+  discount_without_line: (): Text => ({
+    en: 'a discount line must directly follow the line it discounts, and that line must not be a discount line itself',
+    zh: '折扣行必须紧跟在被折扣行之后，且被折扣行不能是折扣行',
+  }),
+  discount_line_mismatch: (p: { field: string }): Text => ({
+    en: `a discount line's ${p.field} must equal the discounted line's`,
+    zh: `折扣行的 ${p.field} 必须与被折扣行相同`,
+  }),
+  discount_field_forbidden: (): Text => ({
+    en: 'a discount line has no spec, unit, quantity or unitPrice',
+    zh: '折扣行不能填写规格型号、单位、数量或单价',
+  }),
+  discount_not_negative: (): Text => ({
+    en: 'a discount line amount is negative, e.g. "-60.00"',
+    zh: '折扣行金额应为负数，例如 "-60.00"',
+  }),
+  discount_exceeds_line: (p: { discount: string; line: string }): Text => ({
+    en: `the discount ${p.discount} is larger than the discounted line's amount ${p.line}`,
+    zh: `折扣金额 ${p.discount} 大于被折扣行金额 ${p.line}`,
+  }),
+  special_invoice_tax_free: (): Text => ({
+    en: 'a special VAT invoice (专票) cannot carry tax-free (免税) lines; issue a normal invoice',
+    zh: '免税项目不得开具增值税专用发票，请开具普通发票',
+  }),
+  total_not_positive: (): Text => ({
+    en: 'a blue invoice must total more than zero',
+    zh: '蓝字发票的价税合计必须大于零',
+  }),
+  total_too_large: (p: { max: string }): Text => ({
+    en: `the invoice total exceeds ${p.max}`,
+    zh: `价税合计超过 ${p.max}`,
+  }),
+  total_tax_tolerance: (p: { deviation: string }): Text => ({
+    en: `the total tax differs from Σ(amount × rate) by ${p.deviation}, beyond the tax platform's 1.27 limit; split the invoice or merge small lines`,
+    zh: `合计税额与 Σ(金额 × 税率) 相差 ${p.deviation}，超过税务平台允许的 1.27，请拆分发票或合并小额明细`,
+  }),
+} as const;
+
+const ZH_TYPES = { string: '字符串', boolean: '布尔值', object: '对象', array: '数组' } as const;
+
+export type ProblemCode = keyof typeof CATALOG;
+
+/** Every code, for the documentation check. */
+export const PROBLEM_CODES = Object.keys(CATALOG) as ProblemCode[];
+
+type Details<C extends ProblemCode> = Parameters<(typeof CATALOG)[C]> extends [] ? [] : Parameters<(typeof CATALOG)[C]>;
+
+/** Builds one problem. */
+export function problem<C extends ProblemCode>(path: string, code: C, ...details: Details<C>): Problem {
+  const build = CATALOG[code] as (p?: unknown) => Text;
+  const text = build(details[0]);
+  return { path, code, message: text.en, messageZh: text.zh };
+}
+
+/** Appends a key or index to a JSON pointer, escaping ~ and / (RFC 6901). */
+export function pointer(base: string, key: string | number): string {
+  return `${base}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+}

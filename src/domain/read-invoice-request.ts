@@ -1,0 +1,285 @@
+/**
+ * Turns an untrusted invoice request (shared/api.md) into an InvoiceDraft, or into the complete
+ * list of its problems. Rules per field follow domain.md; rules across lines (discounts) live in
+ * discount-lines.ts, rules on totals in compute-invoice.ts.
+ */
+import { formatDecimal, multiplyDecimals, rescaleHalfUp, type Decimal } from './decimal.js';
+import { checkDiscountLines } from './discount-lines.js';
+import { INVOICE_TYPES, LINE_KINDS, type BuyerDraft, type InvoiceDraft, type InvoiceType, type LineDraft } from './invoice-draft.js';
+import { INVOICE_LIMITS as LIMITS } from './invoice-limits.js';
+import { formatFen, type Fen } from './money.js';
+import { pointer, problem, type Problem } from './problem.js';
+import { RequestReader, type JsonObject } from './request-reader.js';
+import { taxIdFault, usccCheckCharacter } from './tax-id.js';
+import { parseTaxRate, TAX_RATE_CODES, type TaxRate } from './tax-rate.js';
+import { priceAgreesWithAmount } from './tolerance.js';
+
+export type ReadInvoiceResult = { ok: true; draft: InvoiceDraft } | { ok: false; problems: Problem[] };
+
+const REQUEST_FIELDS = ['orderNo', 'type', 'seller', 'buyer', 'priceIncludesTax', 'lines', 'remarks', 'drawer'];
+const BUYER_FIELDS = ['name', 'taxId', 'address', 'phone', 'bankName', 'bankAccount', 'email'];
+const LINE_FIELDS = ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount', 'taxRate', 'kind'];
+/** Fields a discount line (折扣行) must leave empty ([LQ-KP] §2.2.4.2). */
+const DISCOUNT_FORBIDDEN = ['spec', 'unit', 'quantity', 'unitPrice'];
+
+const LINE_NAME_FORM = /^\*[^*]+\*[^*]+$/;
+const TAX_CODE_FORM = /^[1-6][0-9]{18}$/;
+const PHONE = /^[0-9+\-() ]+$/;
+const BANK_ACCOUNT = /^[0-9A-Za-z -]+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Validates a whole request, reporting every problem at once. */
+export function readInvoiceRequest(input: unknown): ReadInvoiceResult {
+  const reader = new RequestReader();
+  const body = reader.object(input, '', true);
+  if (!body) return { ok: false, problems: reader.problems };
+  reader.onlyKnownFields(body, '', REQUEST_FIELDS);
+
+  const orderNo = reader.string(body, 'orderNo', '', { required: true, max: LIMITS.orderNoLength });
+  const type = reader.choice(body, 'type', '', INVOICE_TYPES, true);
+  const sellerTaxId = readSeller(reader, body);
+  const buyer = readBuyer(reader, body, type);
+  const priceIncludesTax = reader.boolean(body, 'priceIncludesTax', '');
+  const lines = readLines(reader, body, type);
+  const remarks = reader.string(body, 'remarks', '', { required: false, max: LIMITS.remarksLength });
+  const drawer = reader.string(body, 'drawer', '', { required: false, max: LIMITS.drawerLength });
+
+  if (
+    reader.problems.length > 0 ||
+    orderNo === undefined ||
+    type === undefined ||
+    sellerTaxId === undefined ||
+    buyer === undefined ||
+    priceIncludesTax === undefined ||
+    lines === undefined
+  ) {
+    return { ok: false, problems: reader.problems };
+  }
+  return {
+    ok: true,
+    draft: {
+      orderNo,
+      type,
+      seller: { taxId: sellerTaxId },
+      buyer,
+      priceIncludesTax,
+      lines,
+      ...(remarks !== undefined && { remarks }),
+      ...(drawer !== undefined && { drawer }),
+    },
+  };
+}
+
+function readTaxId(reader: RequestReader, object: JsonObject, path: string, required: boolean): string | undefined {
+  const taxId = reader.string(object, 'taxId', path, { required, max: 64 });
+  if (taxId === undefined) return undefined;
+  const fault = taxIdFault(taxId);
+  if (fault === 'tax_id_format') reader.report(problem(pointer(path, 'taxId'), 'tax_id_format'));
+  if (fault === 'tax_id_checksum') {
+    reader.report(problem(pointer(path, 'taxId'), 'tax_id_checksum', { expected: usccCheckCharacter(taxId.slice(0, 17)) }));
+  }
+  return fault ? undefined : taxId;
+}
+
+function readSeller(reader: RequestReader, body: JsonObject): string | undefined {
+  const seller = reader.object(body.seller, '/seller', true);
+  if (!seller) return undefined;
+  reader.onlyKnownFields(seller, '/seller', ['taxId'], {
+    en: "the seller's name, address and bank come from its registered profile",
+    zh: '销售方名称、地址和开户行取自已登记的销售方档案',
+  });
+  return readTaxId(reader, seller, '/seller', true);
+}
+
+function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | undefined): BuyerDraft | undefined {
+  const buyer = reader.object(body.buyer, '/buyer', true);
+  if (!buyer) return undefined;
+  reader.onlyKnownFields(buyer, '/buyer', BUYER_FIELDS);
+  // A special VAT invoice lets the buyer deduct input tax, so it must name the buyer fully.
+  const special = type === 'special';
+  const before = reader.problems.length;
+  const name = reader.string(buyer, 'name', '/buyer', { required: true, max: LIMITS.buyerNameLength });
+  const taxId = readTaxId(reader, buyer, '/buyer', special);
+  const address = reader.string(buyer, 'address', '/buyer', { required: special, max: LIMITS.addressLength });
+  const phone = reader.string(buyer, 'phone', '/buyer', {
+    required: false,
+    max: LIMITS.phoneLength,
+    shape: { pattern: PHONE, code: 'phone_format' },
+  });
+  const bankName = reader.string(buyer, 'bankName', '/buyer', { required: special, max: LIMITS.bankNameLength });
+  const bankAccount = reader.string(buyer, 'bankAccount', '/buyer', {
+    required: special,
+    max: LIMITS.bankAccountLength,
+    shape: { pattern: BANK_ACCOUNT, code: 'bank_account_format' },
+  });
+  const email = reader.string(buyer, 'email', '/buyer', {
+    required: false,
+    max: LIMITS.emailLength,
+    shape: { pattern: EMAIL, code: 'email_format' },
+  });
+  if (name === undefined || reader.problems.length > before) return undefined;
+  return {
+    name,
+    ...(taxId !== undefined && { taxId }),
+    ...(address !== undefined && { address }),
+    ...(phone !== undefined && { phone }),
+    ...(bankName !== undefined && { bankName }),
+    ...(bankAccount !== undefined && { bankAccount }),
+    ...(email !== undefined && { email }),
+  };
+}
+
+function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | undefined): LineDraft[] | undefined {
+  const value = body.lines;
+  if (value === undefined || value === null) {
+    reader.report(problem('/lines', 'field_required'));
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    reader.report(problem('/lines', 'type_invalid', { expected: 'array', example: '' }));
+    return undefined;
+  }
+  if (value.length === 0) {
+    reader.report(problem('/lines', 'lines_empty'));
+    return undefined;
+  }
+  // Past the limit the request is refused as a whole; reading thousands of lines would bury
+  // the one problem that matters under line-by-line noise.
+  if (value.length > LIMITS.maxLines) {
+    reader.report(problem('/lines', 'lines_too_many', { max: LIMITS.maxLines, actual: value.length }));
+    return undefined;
+  }
+  const lines = value.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type));
+  checkDiscountLines(lines, (item) => reader.report(item));
+  return lines.every((line) => line !== undefined) ? lines : undefined;
+}
+
+function readLine(reader: RequestReader, value: unknown, path: string, type: InvoiceType | undefined): LineDraft | undefined {
+  const line = reader.object(value, path, true);
+  if (!line) return undefined;
+  const before = reader.problems.length;
+  reader.onlyKnownFields(line, path, LINE_FIELDS);
+  const kind = reader.choice(line, 'kind', path, LINE_KINDS, false) ?? 'normal';
+  const discount = kind === 'discount';
+
+  const name = reader.string(line, 'name', path, { required: true, max: LIMITS.lineNameLength });
+  if (name !== undefined && !LINE_NAME_FORM.test(name)) reader.report(problem(pointer(path, 'name'), 'line_name_format'));
+  const taxCode = reader.string(line, 'taxCode', path, { required: true, max: 64 });
+  if (taxCode !== undefined && !TAX_CODE_FORM.test(taxCode)) reader.report(problem(pointer(path, 'taxCode'), 'tax_code_format'));
+  const spec = reader.string(line, 'spec', path, { required: false, max: LIMITS.specLength });
+  const unit = reader.string(line, 'unit', path, { required: false, max: LIMITS.unitLength });
+  const quantityLimits = {
+    maxDecimals: LIMITS.quantityDecimals,
+    maxIntegerDigits: LIMITS.quantityIntegerDigits,
+    allowNegative: false,
+  };
+  const quantity = positive(reader, reader.decimal(line, 'quantity', path, quantityLimits, '2.5'), pointer(path, 'quantity'));
+  const unitPrice = positive(reader, reader.decimal(line, 'unitPrice', path, quantityLimits, '424.00'), pointer(path, 'unitPrice'));
+  const taxRate = readTaxRate(reader, line, path, taxCode, type);
+
+  if (discount) {
+    for (const field of DISCOUNT_FORBIDDEN) {
+      if (line[field] !== undefined && line[field] !== null) reader.report(problem(pointer(path, field), 'discount_field_forbidden'));
+    }
+  } else if (hasValue(line, 'quantity') !== hasValue(line, 'unitPrice')) {
+    const missing = hasValue(line, 'quantity') ? 'unitPrice' : 'quantity';
+    reader.report(problem(pointer(path, missing), 'quantity_price_pair'));
+  }
+  const amount = readLineAmount(reader, line, path, discount, quantity, unitPrice);
+
+  if (reader.problems.length > before || name === undefined || taxCode === undefined || taxRate === undefined || amount === undefined) {
+    return undefined;
+  }
+  return {
+    name,
+    taxCode,
+    ...(spec !== undefined && { spec }),
+    ...(unit !== undefined && { unit }),
+    ...(quantity !== undefined && { quantity }),
+    ...(unitPrice !== undefined && { unitPrice }),
+    amount,
+    taxRate,
+    kind,
+  };
+}
+
+function hasValue(object: JsonObject, key: string): boolean {
+  return object[key] !== undefined && object[key] !== null;
+}
+
+function positive(reader: RequestReader, value: Decimal | undefined, at: string): Decimal | undefined {
+  if (value === undefined || value.units > 0n) return value;
+  reader.report(problem(at, 'value_not_positive'));
+  return undefined;
+}
+
+/**
+ * The line amount: as given, or quantity × unit price rounded half-up to the fen when it is not
+ * given; when all three are given they must agree within 0.01 (domain.md §3.3).
+ */
+function readLineAmount(
+  reader: RequestReader,
+  line: JsonObject,
+  path: string,
+  discount: boolean,
+  quantity: Decimal | undefined,
+  unitPrice: Decimal | undefined,
+): Fen | undefined {
+  const at = pointer(path, 'amount');
+  if (!hasValue(line, 'amount')) {
+    if (quantity !== undefined && unitPrice !== undefined) return rescaleHalfUp(multiplyDecimals(quantity, unitPrice), 2).units;
+    if (discount || (!hasValue(line, 'quantity') && !hasValue(line, 'unitPrice'))) reader.report(problem(at, 'field_required'));
+    return undefined;
+  }
+  const amount = reader.money(line, 'amount', path, discount);
+  if (amount === undefined) return undefined;
+  if (discount && amount >= 0n) {
+    reader.report(problem(at, 'discount_not_negative'));
+    return undefined;
+  }
+  if (!discount && amount === 0n) {
+    reader.report(problem(at, 'value_not_positive'));
+    return undefined;
+  }
+  if (quantity !== undefined && unitPrice !== undefined && !priceAgreesWithAmount(quantity, unitPrice, amount)) {
+    const product = formatDecimal(multiplyDecimals(quantity, unitPrice));
+    reader.report(problem(at, 'amount_mismatch', { product, amount: formatFen(amount) }));
+    return undefined;
+  }
+  return amount;
+}
+
+function readTaxRate(
+  reader: RequestReader,
+  line: JsonObject,
+  path: string,
+  taxCode: string | undefined,
+  type: InvoiceType | undefined,
+): TaxRate | undefined {
+  const at = pointer(path, 'taxRate');
+  const text = reader.string(line, 'taxRate', path, { required: true, max: 16 });
+  if (text === undefined) return undefined;
+  const rate = parseTaxRate(text);
+  if (!rate) {
+    reader.report(problem(at, 'tax_rate_unknown', { given: JSON.stringify(text), known: TAX_RATE_CODES }));
+    return undefined;
+  }
+  // Codes starting 6 are 未发生销售行为的不征税项目 and must be 不征税 ([LQ-KP] §2.2.4.3).
+  if (taxCode?.startsWith('6') && rate.kind !== 'none') {
+    reader.report(
+      problem(at, 'tax_rate_not_allowed', {
+        reason: {
+          en: 'tax classification codes starting with 6 are outside the scope of VAT and take the rate "none"',
+          zh: '以 6 开头的税收分类编码属于不征税项目，税率应为 "none"（不征税）',
+        },
+      }),
+    );
+    return undefined;
+  }
+  // 增值税暂行条例 第二十一条: no special invoice for goods or services under an exemption.
+  if (type === 'special' && rate.kind === 'free') {
+    reader.report(problem(at, 'special_invoice_tax_free'));
+    return undefined;
+  }
+  return rate;
+}

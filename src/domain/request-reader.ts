@@ -1,0 +1,148 @@
+/**
+ * Reads typed values out of untrusted JSON, one field at a time, collecting every problem instead
+ * of stopping at the first: a client fixes all its mistakes in one round trip. A field that is
+ * wrong yields undefined and one problem; JSON null counts as absent.
+ */
+import { parseDecimal, type Decimal, type DecimalLimits, type DecimalSyntaxFault } from './decimal.js';
+import { moneyLimits, parseMoney, type Fen } from './money.js';
+import { pointer, problem, type Problem, type Text } from './problem.js';
+
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+export interface StringRule {
+  readonly required: boolean;
+  /** Maximum length in characters (code points), as the tax platform counts them. */
+  readonly max: number;
+  /** A shape the text must have, with the problem reported when it does not. */
+  readonly shape?: { readonly pattern: RegExp; readonly code: 'phone_format' | 'bank_account_format' | 'email_format' };
+}
+
+// C0 and C1 controls, DEL, and the Unicode line/paragraph separators: never legitimate in a field
+// that is printed on an invoice.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+export class RequestReader {
+  readonly problems: Problem[] = [];
+
+  report(item: Problem): void {
+    this.problems.push(item);
+  }
+
+  /** The value as an object, or undefined (and a problem unless it is absent and optional). */
+  object(value: unknown, path: string, required: boolean): JsonObject | undefined {
+    if (value === undefined || value === null) {
+      if (required) this.report(problem(path, 'field_required'));
+      return undefined;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.report(problem(path, 'type_invalid', { expected: 'object', example: '' }));
+      return undefined;
+    }
+    return value as JsonObject;
+  }
+
+  /** Reports every key of `object` that is not in `allowed`. */
+  onlyKnownFields(object: JsonObject, path: string, allowed: readonly string[], hint?: Text): void {
+    for (const key of Object.keys(object)) {
+      if (!allowed.includes(key)) this.report(problem(pointer(path, key), 'field_unknown', hint ? { hint } : {}));
+    }
+  }
+
+  string(object: JsonObject, key: string, path: string, rule: StringRule): string | undefined {
+    const at = pointer(path, key);
+    const value = object[key];
+    if (value === undefined || value === null) {
+      if (rule.required) this.report(problem(at, 'field_required'));
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.report(problem(at, 'type_invalid', { expected: 'string', example: '' }));
+      return undefined;
+    }
+    if (value.trim() === '') {
+      this.report(problem(at, 'string_empty'));
+      return undefined;
+    }
+    if (CONTROL_CHARACTERS.test(value)) {
+      this.report(problem(at, 'string_control_characters'));
+      return undefined;
+    }
+    const length = [...value].length;
+    if (length > rule.max) {
+      this.report(problem(at, 'string_too_long', { max: rule.max, actual: length }));
+      return undefined;
+    }
+    if (rule.shape && !rule.shape.pattern.test(value)) {
+      this.report(problem(at, rule.shape.code));
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(object: JsonObject, key: string, path: string): boolean | undefined {
+    const at = pointer(path, key);
+    const value = object[key];
+    if (value === undefined || value === null) {
+      this.report(problem(at, 'field_required'));
+      return undefined;
+    }
+    if (typeof value !== 'boolean') {
+      this.report(problem(at, 'type_invalid', { expected: 'boolean', example: 'true' }));
+      return undefined;
+    }
+    return value;
+  }
+
+  /** One of a fixed set of strings. */
+  choice<T extends string>(object: JsonObject, key: string, path: string, allowed: readonly T[], required: boolean): T | undefined {
+    const text = this.string(object, key, path, { required, max: 64 });
+    if (text === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.report(problem(pointer(path, key), 'value_not_allowed', { allowed: allowed.join(', ') }));
+      return undefined;
+    }
+    return text as T;
+  }
+
+  /** A decimal string within limits; `example` shows the expected form in the message. */
+  decimal(object: JsonObject, key: string, path: string, limits: DecimalLimits, example: string): Decimal | undefined {
+    const text = this.decimalText(object, key, path, example);
+    if (text === undefined) return undefined;
+    const parsed = parseDecimal(text, limits);
+    if (parsed.ok) return parsed.value;
+    this.reportDecimalFault(pointer(path, key), parsed.fault, limits, example);
+    return undefined;
+  }
+
+  /** An amount of money ("1060.00") in fen; undefined when absent or wrong. */
+  money(object: JsonObject, key: string, path: string, allowNegative: boolean): Fen | undefined {
+    const text = this.decimalText(object, key, path, '1060.00');
+    if (text === undefined) return undefined;
+    const parsed = parseMoney(text, { allowNegative });
+    if (parsed.ok) return parsed.fen;
+    this.reportDecimalFault(pointer(path, key), parsed.fault, moneyLimits(allowNegative), '1060.00');
+    return undefined;
+  }
+
+  /** The text of a decimal field; a JSON number is refused, because it may already have lost precision. */
+  private decimalText(object: JsonObject, key: string, path: string, example: string): string | undefined {
+    const value = object[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value;
+    this.report(problem(pointer(path, key), 'decimal_format', { example }));
+    return undefined;
+  }
+
+  private reportDecimalFault(at: string, fault: DecimalSyntaxFault, limits: DecimalLimits, example: string): void {
+    switch (fault) {
+      case 'not_decimal':
+        return this.report(problem(at, 'decimal_format', { example }));
+      case 'negative':
+        return this.report(problem(at, 'value_not_positive'));
+      case 'too_many_decimals':
+        return this.report(problem(at, 'decimal_too_precise', { maxDecimals: limits.maxDecimals }));
+      case 'too_many_integer_digits':
+        return this.report(problem(at, 'decimal_too_large', { maxIntegerDigits: limits.maxIntegerDigits }));
+    }
+  }
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The CLI tests run the built bin; the build happens in `npm install` (prepare) and `npm test`.
+    testTimeout: 20_000,
+  },
+});
