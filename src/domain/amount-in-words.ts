@@ -46,7 +46,10 @@ function integerWords(yuan: bigint): string {
     // A group below 1000 after a higher part starts with a zero digit, and so does anything after
     // an all-zero group: both are read with one 零 (壹亿零壹万, 壹万零壹).
     if (words && (skippedZeroGroup || group < 1000)) words += '零';
-    words += groupWords(group) + GROUP_UNITS[i]!;
+    // The top group shares its 亿 with a non-zero 亿 group below it: 1 0001 0000 0000 is
+    // 壹万零壹亿, not 壹万亿零壹亿 (domain.md's §4.3 sketch gets this wrong past 10^12 元).
+    const unit = i === 3 && groups[2] !== 0 ? '万' : GROUP_UNITS[i]!;
+    words += groupWords(group) + unit;
     skippedZeroGroup = false;
   }
   return words;

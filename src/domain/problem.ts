@@ -71,8 +71,8 @@ const CATALOG = {
   }),
   tax_rate_not_allowed: (p: { reason: Text }): Text => p.reason,
   tax_id_format: (): Text => ({
-    en: 'a taxpayer ID is 15 to 20 digits and upper-case letters',
-    zh: '纳税人识别号应为 15 到 20 位数字或大写字母',
+    en: 'a taxpayer ID is 15 to 20 digits and upper-case letters; an 18-character one is a unified social credit code (never the letters I, O, S, V, Z; digits in positions 3–8) or a resident ID number',
+    zh: '纳税人识别号应为 15 到 20 位数字或大写字母；18 位的应为统一社会信用代码（不含字母 I、O、S、V、Z，第 3–8 位为数字）或居民身份证号码',
   }),
   tax_id_checksum: (p: { expected: string }): Text => ({
     en: `the check character of this unified social credit code is wrong (expected ${p.expected}); check for a mistyped character`,

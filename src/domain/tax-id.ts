@@ -1,9 +1,10 @@
 /**
  * Taxpayer identification numbers (纳税人识别号) on an invoice: the unified social credit code
  * (统一社会信用代码, GB 32100-2015) and the other forms the tax platform accepts (domain.md §1,
- * decision 4): 15–20 digits and upper-case letters; an 18-character ID shaped like a USCC must carry
- * the right check character, unless it is a valid resident identity number (GB 11643), which a
- * natural person or 个体户 may use as a taxpayer ID.
+ * decision 4): 15–20 digits and upper-case letters. An 18-character ID is either a USCC with the
+ * right check character or a resident identity number (GB 11643, which a natural person or 个体户
+ * uses as taxpayer ID); anything else of that length is a typo, most often O for 0 or I for 1,
+ * which the decision's "shaped like a USCC" test alone would let through.
  */
 
 /** The 31 characters of a USCC: digits and upper-case letters without I, O, S, V, Z. */
@@ -60,8 +61,6 @@ export type TaxIdFault = 'tax_id_format' | 'tax_id_checksum';
 /** Why a taxpayer ID is refused, or undefined when it is acceptable on an invoice. */
 export function taxIdFault(code: string): TaxIdFault | undefined {
   if (!TAX_ID_SHAPE.test(code)) return 'tax_id_format';
-  if (code.length === 18 && isUsccShaped(code) && !isValidUscc(code) && !isResidentIdNumber(code)) {
-    return 'tax_id_checksum';
-  }
-  return undefined;
+  if (code.length !== 18 || isValidUscc(code) || isResidentIdNumber(code)) return undefined;
+  return isUsccShaped(code) ? 'tax_id_checksum' : 'tax_id_format';
 }
