@@ -63,7 +63,7 @@ export function computeInvoice(draft: InvoiceDraft): ComputeResult {
   }
   if (problems.length > 0) return { ok: false, problems };
 
-  const { lines: _draftLines, ...header } = draft;
+  const { lines: _draftLines, ...header } = draft; // the draft lines are replaced by the computed ones
   return {
     ok: true,
     invoice: { ...header, lines, totals: { amount, tax, total, totalInWords: amountInWords(total) } },
