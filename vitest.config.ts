@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The CLI tests run the built bin; the build happens in `npm install` (prepare) and `npm test`.
     testTimeout: 20_000,
+    reporters: ['default', './test/support/closing-line-reporter.ts'],
   },
 });
