@@ -22,7 +22,15 @@ export default tseslint.config(
     files: ['src/domain/**/*.ts'],
     rules: {
       // src/domain is pure: no I/O, no clock, no randomness (design.md, "Shape of the code").
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'crypto', '../*/**', '!../domain/**'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'fs/*', 'path', 'http', 'https', 'net', 'dns', 'tls', 'os', 'child_process', 'crypto'], message: 'src/domain is pure: no I/O.' },
+            { group: ['../*'], message: 'src/domain imports only src/domain: the other layers depend on it, not the reverse.' },
+          ],
+        },
+      ],
       'no-console': 'error',
     },
   },

@@ -88,10 +88,3 @@ export function trimDecimal(value: Decimal, minScale = 0): Decimal {
   return { units, scale };
 }
 
-/** Exact comparison of two decimals: negative, zero or positive. */
-export function compareDecimals(a: Decimal, b: Decimal): number {
-  const scale = Math.max(a.scale, b.scale);
-  const left = a.units * pow10(scale - a.scale);
-  const right = b.units * pow10(scale - b.scale);
-  return left < right ? -1 : left > right ? 1 : 0;
-}

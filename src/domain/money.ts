@@ -41,8 +41,3 @@ export function sumFen(amounts: Iterable<Fen>): Fen {
   for (const amount of amounts) total += amount;
   return total;
 }
-
-/** |fen| */
-export function absFen(fen: Fen): Fen {
-  return fen < 0n ? -fen : fen;
-}

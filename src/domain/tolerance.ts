@@ -50,10 +50,3 @@ export function totalTaxDeviationMicroFen(
   return deviation < 0n ? -deviation : deviation;
 }
 
-/** Whether the invoice's total tax is within 1.27 of the exact sum of amount × rate. */
-export function totalTaxWithinTolerance(
-  lines: ReadonlyArray<{ readonly amountExcludingTax: Fen; readonly rate: TaxRate }>,
-  totalTax: Fen,
-): boolean {
-  return totalTaxDeviationMicroFen(lines, totalTax) <= TOTAL_TAX_TOLERANCE_FEN * MICRO;
-}

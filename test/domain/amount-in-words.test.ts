@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { amountInWords } from '../../src/domain/amount-in-words.js';
-import { parseMoney } from '../../src/domain/money.js';
+import { fen } from '../support/money.js';
 
 function words(amount: string): string {
-  const parsed = parseMoney(amount, { allowNegative: true });
-  if (!parsed.ok) throw new Error(`bad amount ${amount}`);
-  return amountInWords(parsed.fen);
+  return amountInWords(fen(amount));
 }
 
 describe('价税合计（大写）', () => {

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computedInvoiceJson, type ComputedInvoiceJson } from '../../src/domain/invoice-json.js';
-import { formatFen, parseMoney } from '../../src/domain/money.js';
+import { formatFen } from '../../src/domain/money.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
 import { TAX_RATES } from '../../src/domain/tax-rate.js';
 import { validLine, validRequest, type JsonRecord } from '../support/invoice-request.js';
+import { fen } from '../support/money.js';
 
 function preview(request: JsonRecord): ComputedInvoiceJson {
   const result = previewInvoice(request);
@@ -124,11 +125,6 @@ describe('computed invoice: properties over random lines', () => {
         const result = previewInvoice(validRequest({ lines, priceIncludesTax }));
         fc.pre(result.ok);
         const invoice = computedInvoiceJson(result.ok ? result.invoice : (undefined as never));
-        const fen = (text: string) => {
-          const parsed = parseMoney(text, { allowNegative: true });
-          if (!parsed.ok) throw new Error(text);
-          return parsed.fen;
-        };
         let amount = 0n;
         let tax = 0n;
         for (const computed of invoice.lines) {

@@ -2,15 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { roundHalfUp } from '../../src/domain/decimal.js';
 import { lineTax, taxExclusiveLine, taxInclusiveLine } from '../../src/domain/line-tax.js';
-import { formatFen, parseMoney, type Fen } from '../../src/domain/money.js';
+import { formatFen } from '../../src/domain/money.js';
 import { MICRO, parseTaxRate, TAX_RATES, type TaxRate } from '../../src/domain/tax-rate.js';
 import { lineTaxWithinTolerance } from '../../src/domain/tolerance.js';
-
-function fen(text: string): Fen {
-  const parsed = parseMoney(text, { allowNegative: true });
-  if (!parsed.ok) throw new Error(`bad amount ${text}`);
-  return parsed.fen;
-}
+import { fen } from '../support/money.js';
 
 function rate(code: string): TaxRate {
   const found = parseTaxRate(code);
