@@ -3,13 +3,13 @@
  * `fapiao preview` and `POST /v1/invoices/preview` share, so both give the same answer.
  */
 import { computeInvoice, type ComputedInvoice } from './compute-invoice.js';
-import { readInvoiceRequest } from './read-invoice-request.js';
+import { readInvoiceRequest, type ReadOptions } from './read-invoice-request.js';
 import type { Problem } from './problem.js';
 
 export type PreviewResult = { ok: true; invoice: ComputedInvoice } | { ok: false; problems: Problem[] };
 
 /** Validates a parsed JSON request and computes it, or returns every problem found. */
-export function previewInvoice(input: unknown): PreviewResult {
-  const read = readInvoiceRequest(input);
+export function previewInvoice(input: unknown, options: ReadOptions = {}): PreviewResult {
+  const read = readInvoiceRequest(input, options);
   return read.ok ? computeInvoice(read.draft) : read;
 }

@@ -211,3 +211,14 @@ describe('discount lines (折扣行)', () => {
     expect(problems(validRequest({ lines }))).toEqual([{ path, code }]);
   });
 });
+
+describe('sandbox sellers', () => {
+  it('accept a registered sandbox ID that is no valid USCC, and only that one', () => {
+    const request = validRequest({ seller: { taxId: '339902999999789113' } });
+    expect(problems(request)).toEqual([{ path: '/seller/taxId', code: 'tax_id_checksum' }]);
+    const sandbox = (taxId: string) => taxId === '339902999999789113';
+    expect(readInvoiceRequest(request, { isSandboxSeller: sandbox }).ok).toBe(true);
+    const other = validRequest({ seller: { taxId: '339902999999789114' } });
+    expect(readInvoiceRequest(other, { isSandboxSeller: sandbox }).ok).toBe(false);
+  });
+});

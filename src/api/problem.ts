@@ -1,0 +1,76 @@
+/**
+ * API errors as RFC 9457 problem documents: one table of stable codes, each with its HTTP status
+ * and a title in English and Chinese. docs/errors.md lists every code; a test keeps them in step.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Problem } from '../domain/problem.js';
+
+const CATALOG = {
+  json_malformed: [400, 'The body is not valid JSON', '请求内容不是合法的 JSON'],
+  body_empty: [400, 'The body is empty', '请求内容为空'],
+  idempotency_key_missing: [400, 'The Idempotency-Key header is required', '缺少 Idempotency-Key 请求头'],
+  idempotency_key_invalid: [400, 'The Idempotency-Key header must be 1–128 printable ASCII characters', 'Idempotency-Key 须为 1–128 个可打印 ASCII 字符'],
+  query_invalid: [400, 'The query parameters are invalid', '查询参数有误'],
+  api_key_missing: [401, 'An API key is required: Authorization: Bearer <key>', '需要 API 密钥：Authorization: Bearer <密钥>'],
+  api_key_invalid: [401, 'The API key is not valid', 'API 密钥无效'],
+  api_key_revoked: [401, 'The API key has been revoked', 'API 密钥已吊销'],
+  api_key_expired: [401, 'The API key has expired', 'API 密钥已过期'],
+  scope_missing: [403, 'The API key lacks the scope this needs', 'API 密钥没有此操作所需的权限'],
+  seller_forbidden: [403, 'The API key does not act for this seller', 'API 密钥无权为该销售方开票'],
+  not_found: [404, 'Not found', '未找到'],
+  idempotency_key_reused: [409, 'The Idempotency-Key was used before with a different body', '该 Idempotency-Key 已用于内容不同的请求'],
+  invoice_not_failed: [409, 'Only a failed invoice can be retried', '只有失败的发票可以重试'],
+  body_too_large: [413, 'The body is too large', '请求内容过大'],
+  content_type_unsupported: [415, 'Send the body as application/json', '请以 application/json 发送请求内容'],
+  invoice_invalid: [422, 'The invoice request is invalid', '发票请求内容有误'],
+  overloaded: [503, 'The gateway is busy; retry after the time in Retry-After', '网关繁忙，请按 Retry-After 稍后重试'],
+  not_ready: [503, 'The gateway is not ready', '网关尚未就绪'],
+  internal_error: [500, 'Something went wrong inside the gateway; the request may be retried with the same Idempotency-Key', '网关内部错误，可使用同一 Idempotency-Key 重试'],
+} as const satisfies Record<string, readonly [number, string, string]>;
+
+export type ApiProblemCode = keyof typeof CATALOG;
+export const API_PROBLEM_CODES = Object.keys(CATALOG) as ApiProblemCode[];
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ApiProblemCode;
+  detail: string;
+  errors?: Problem[];
+}
+
+/** An error a route throws to answer with a problem document. */
+export class ApiProblem extends Error {
+  override readonly name = 'ApiProblem';
+  readonly status: number;
+
+  constructor(
+    readonly code: ApiProblemCode,
+    readonly detail?: string,
+    readonly extras: { readonly errors?: readonly Problem[]; readonly headers?: Readonly<Record<string, string>> } = {},
+  ) {
+    super(detail ?? CATALOG[code][1]);
+    this.status = CATALOG[code][0];
+  }
+}
+
+export function problemBody(code: ApiProblemCode, detail?: string, errors?: readonly Problem[]): ProblemBody {
+  const [status, en, zh] = CATALOG[code];
+  return {
+    type: `urn:fapiao-gateway:problem:${code}`,
+    title: `${en} / ${zh}`,
+    status,
+    code,
+    detail: detail ?? en,
+    ...(errors && { errors: [...errors] }),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, problem: ApiProblem): FastifyReply {
+  for (const [name, value] of Object.entries(problem.extras.headers ?? {})) void reply.header(name, value);
+  return reply
+    .code(problem.status)
+    .type('application/problem+json; charset=utf-8')
+    .send(problemBody(problem.code, problem.detail, problem.extras.errors));
+}

@@ -1,0 +1,126 @@
+/**
+ * TypeBox schemas of the invoice endpoints: the OpenAPI document is generated from them. Params,
+ * query strings and headers are validated by them too; the invoice body itself is validated by
+ * src/domain (every problem at once, with our stable codes), so its schema here documents it.
+ */
+import { Type } from 'typebox';
+import { INVOICE_LIMITS as LIMITS } from '../../domain/invoice-limits.js';
+import { TAX_RATES } from '../../domain/tax-rate.js';
+
+const Money = (description: string) => Type.String({ pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$', description, examples: ['1060.00'] });
+const Decimal = (description: string) => Type.String({ pattern: '^(0|[1-9][0-9]*)(\\.[0-9]{1,8})?$', description });
+const TaxId = (description: string) => Type.String({ pattern: '^[0-9A-Z]{15,20}$', description, examples: ['91330100716105852F'] });
+
+export const Buyer = Type.Object(
+  {
+    name: Type.String({ maxLength: LIMITS.buyerNameLength, description: '购买方名称' }),
+    taxId: Type.Optional(TaxId('购买方纳税人识别号; required for special invoices')),
+    address: Type.Optional(Type.String({ maxLength: LIMITS.addressLength })),
+    phone: Type.Optional(Type.String({ maxLength: LIMITS.phoneLength })),
+    bankName: Type.Optional(Type.String({ maxLength: LIMITS.bankNameLength })),
+    bankAccount: Type.Optional(Type.String({ maxLength: LIMITS.bankAccountLength })),
+    email: Type.Optional(Type.String({ maxLength: LIMITS.emailLength })),
+  },
+  { additionalProperties: false },
+);
+
+const lineFields = {
+  name: Type.String({ maxLength: LIMITS.lineNameLength, description: '*简称*项目名称', examples: ['*信息技术服务*软件开发服务'] }),
+  taxCode: Type.String({ pattern: '^[1-6][0-9]{18}$', description: '19-digit 税收分类编码' }),
+  spec: Type.Optional(Type.String({ maxLength: LIMITS.specLength })),
+  unit: Type.Optional(Type.String({ maxLength: LIMITS.unitLength })),
+  quantity: Type.Optional(Decimal('up to 8 decimals')),
+  unitPrice: Type.Optional(Decimal('in the invoice\'s price convention, up to 8 decimals')),
+  amount: Money('line amount in the invoice\'s price convention; negative on a discount line'),
+  taxRate: Type.Union(TAX_RATES.map((rate) => Type.Literal(rate.code))),
+  kind: Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('discount')])),
+};
+
+const requestFields = {
+  orderNo: Type.String({ maxLength: LIMITS.orderNoLength }),
+  type: Type.Union([Type.Literal('normal'), Type.Literal('special')], { description: 'normal = 普通发票, special = 增值税专用发票' }),
+  seller: Type.Object({ taxId: TaxId('a registered seller') }),
+  buyer: Buyer,
+  priceIncludesTax: Type.Boolean(),
+  remarks: Type.Optional(Type.String({ maxLength: LIMITS.remarksLength })),
+  drawer: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength })),
+};
+
+export const InvoiceRequest = Type.Object(
+  { ...requestFields, lines: Type.Array(Type.Object(lineFields, { additionalProperties: false }), { minItems: 1, maxItems: LIMITS.maxLines }) },
+  { additionalProperties: false, $id: 'InvoiceRequest' },
+);
+
+const ComputedLine = Type.Object({
+  ...lineFields,
+  kind: Type.Union([Type.Literal('normal'), Type.Literal('discount')]),
+  nature: Type.Union([Type.Literal('normal'), Type.Literal('discounted'), Type.Literal('discount')]),
+  amountExcludingTax: Money('金额 (不含税)'),
+  tax: Money('税额'),
+  amountIncludingTax: Money('含税金额'),
+  unitPriceExcludingTax: Type.Optional(Type.String()),
+});
+
+const Totals = Type.Object({
+  amount: Money('合计金额'),
+  tax: Money('合计税额'),
+  total: Money('价税合计'),
+  totalInWords: Type.String({ description: '价税合计（大写）', examples: ['壹仟零陆拾圆整'] }),
+});
+
+export const ComputedInvoice = Type.Object({ ...requestFields, lines: Type.Array(ComputedLine), totals: Totals }, { $id: 'ComputedInvoice' });
+
+export const InvoiceResource = Type.Object(
+  {
+    id: Type.String(),
+    ...requestFields,
+    seller: Type.Object({ taxId: Type.String(), name: Type.String() }, { additionalProperties: true }),
+    lines: Type.Array(ComputedLine),
+    totals: Totals,
+    status: Type.Union(['pending', 'issued', 'rejected', 'failed'].map((s) => Type.Literal(s))),
+    stage: Type.Union([...['queued', 'submitting', 'uncertain', 'awaiting_result'].map((s) => Type.Literal(s)), Type.Null()]),
+    serialNo: Type.String({ description: '流水号: our key for this invoice at the upstream' }),
+    number: Type.Union([Type.String({ description: '20-digit 发票号码' }), Type.Null()]),
+    issuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    channel: Type.Union([Type.String(), Type.Null()]),
+    attempts: Type.Integer(),
+    lastError: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() }), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'InvoiceResource' },
+);
+
+export const InvoiceList = Type.Object({ data: Type.Array(InvoiceResource), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union(['pending', 'issued', 'rejected', 'failed'].map((s) => Type.Literal(s)))),
+    sellerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
+    buyerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
+    orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after (RFC 3339)' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'created before (RFC 3339)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ pattern: '^inv_[0-9A-Z]{26}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), code: Type.String(), message: Type.String(), messageZh: Type.String() }))),
+  },
+  { $id: 'Problem' },
+);
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.String({ minLength: 1, maxLength: 128, description: 'Your unique key for this invoice; retries send the same key' }),
+});

@@ -1,0 +1,57 @@
+/**
+ * The Channel port: everything src/dispatch may ask of one upstream invoicing platform (the tax
+ * platform, or a provider's open platform). Adapters live beside this file, one folder each, and
+ * translate; they never decide. Retry, backoff, circuit breaking and failover belong to
+ * src/dispatch, which looks only at outcomes and at ChannelError.disposition.
+ *
+ * Contract:
+ *  - `serialNo` is the upstream idempotency key (流水号). The dispatcher sends the same serial on
+ *    every retry and query; adapters never mint one.
+ *  - Every call honours `signal`. A call that fails after the request may have reached the
+ *    upstream throws a ChannelError with disposition 'uncertain', never 'retry'.
+ *  - Adapters never touch our database.
+ */
+import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
+
+export interface CallOptions {
+  readonly signal: AbortSignal;
+}
+
+export interface IssueRequest {
+  readonly serialNo: string;
+  readonly sellerTaxId: string;
+  readonly orderNo: string;
+  /** The computed invoice with the seller's profile filled in. */
+  readonly invoice: ComputedInvoiceJson & { readonly seller: Readonly<Record<string, unknown>> };
+}
+
+/** What the upstream says of one serial number. */
+export type UpstreamOutcome =
+  | { readonly kind: 'issued'; readonly number: string; readonly issuedAt: number }
+  /** Accepted and still being issued; ask again after `pollAfterMs`. */
+  | { readonly kind: 'accepted'; readonly pollAfterMs: number }
+  /** Refused for a business reason; a person must fix the invoice. */
+  | { readonly kind: 'rejected'; readonly upstreamCode: string; readonly message: string };
+
+export type QueryOutcome =
+  | UpstreamOutcome
+  /**
+   * No record of this serial. Only `authoritative: true` allows a resend or a failover; an
+   * adapter says false outside the upstream's query window or when its answer cannot be trusted.
+   */
+  | { readonly kind: 'not_found'; readonly authoritative: boolean };
+
+export type PingResult = { readonly ok: true; readonly latencyMs: number } | { readonly ok: false; readonly message: string };
+
+export interface Channel {
+  /** The operator's name for the channel (`--channel NAME=URL`); a metric label, so short. */
+  readonly name: string;
+  /** Sends one invoice for issue. @throws {ChannelError} always classified */
+  issue(request: IssueRequest, options: CallOptions): Promise<UpstreamOutcome>;
+  /** Asks what became of `serialNo`; called before any resend of an uncertain attempt. @throws {ChannelError} */
+  query(sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome>;
+  /** Cheap reachability check; never throws. */
+  ping(options: CallOptions): Promise<PingResult>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

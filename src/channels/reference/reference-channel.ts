@@ -1,0 +1,126 @@
+/**
+ * The channel for the reference protocol of shared/api.md (the simulator's): POST an invoice with
+ * its serial number, GET it back by serial. undici with separate connect and response timeouts,
+ * so a dead host fails fast (provably not sent) while a slow answer counts as uncertain.
+ */
+import { Agent, request } from 'undici';
+import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import { ChannelError } from '../channel-error.js';
+import { retryAfterMs, statusError, transportError } from './reference-codes.js';
+
+export interface ReferenceChannelConfig {
+  readonly name: string;
+  /** Base URL, e.g. http://127.0.0.1:9090 */
+  readonly url: string;
+  /** TCP (and TLS) connect timeout, ms. @default 5000 */
+  readonly connectTimeoutMs: number;
+  /** Time from sending to the end of the answer, ms. @default 30000 */
+  readonly responseTimeoutMs: number;
+  /** How soon to ask again about an invoice the upstream is still processing, ms. @default 500 */
+  readonly pollAfterMs: number;
+  /** Extra CA certificates (PEM) to trust, for upstreams with a private CA. */
+  readonly ca?: string;
+}
+
+interface UpstreamRecord {
+  serialNo?: string;
+  status?: string;
+  number?: string | null;
+  issuedAt?: string | null;
+  reason?: string | null;
+}
+
+export class ReferenceChannel implements Channel {
+  readonly name: string;
+  private readonly config: ReferenceChannelConfig;
+  private readonly agent: Agent;
+
+  constructor(config: ReferenceChannelConfig) {
+    this.config = Object.freeze({ ...config, url: config.url.replace(/\/+$/, '') });
+    this.name = config.name;
+    this.agent = new Agent({
+      connect: { timeout: config.connectTimeoutMs, ...(config.ca !== undefined && { ca: config.ca }) },
+      headersTimeout: config.responseTimeoutMs,
+      bodyTimeout: config.responseTimeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
+    const { status, body, retryAfter } = await this.call('POST', '/api/v1/invoices', options, {
+      serialNo: invoice.serialNo,
+      sellerTaxId: invoice.sellerTaxId,
+      orderNo: invoice.orderNo,
+      total: invoice.invoice.totals.total,
+      invoice: invoice.invoice,
+    });
+    if (status !== 200 && status !== 202) throw statusError(status, body, retryAfter);
+    const outcome = this.outcome(parseRecord(body));
+    if (outcome.kind === 'not_found') throw new ChannelError('protocol_error', 'uncertain', 'the upstream answered a submit with no record');
+    return outcome;
+  }
+
+  async query(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome> {
+    const { status, body, retryAfter } = await this.call('GET', `/api/v1/invoices/${encodeURIComponent(serialNo)}`, options);
+    // The reference upstream keeps every record it ever accepted, so its 404 is the truth.
+    if (status === 404) return { kind: 'not_found', authoritative: true };
+    if (status !== 200) throw statusError(status, body, retryAfter);
+    return this.outcome(parseRecord(body));
+  }
+
+  async ping(options: CallOptions): Promise<PingResult> {
+    const started = performance.now();
+    try {
+      const { status } = await this.call('GET', '/api/v1/ping', options);
+      return status === 200 ? { ok: true, latencyMs: performance.now() - started } : { ok: false, message: `ping answered ${status}` };
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private outcome(record: UpstreamRecord): QueryOutcome {
+    switch (record.status) {
+      case 'issued':
+        if (!record.number || !record.issuedAt) throw new ChannelError('protocol_error', 'uncertain', 'issued without a number');
+        return { kind: 'issued', number: record.number, issuedAt: Date.parse(record.issuedAt) };
+      case 'processing':
+        return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+      case 'rejected':
+        return { kind: 'rejected', upstreamCode: 'rejected', message: record.reason ?? 'rejected by the upstream' };
+      default:
+        throw new ChannelError('protocol_error', 'uncertain', `unknown status ${JSON.stringify(record.status)}`);
+    }
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    options: CallOptions,
+    payload?: unknown,
+  ): Promise<{ status: number; body: string; retryAfter: number | undefined }> {
+    try {
+      const response = await request(`${this.config.url}${path}`, {
+        method,
+        dispatcher: this.agent,
+        signal: options.signal,
+        ...(payload !== undefined && { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
+      });
+      const body = await response.body.text();
+      return { status: response.statusCode, body, retryAfter: retryAfterMs(response.headers['retry-after'], Date.now()) };
+    } catch (error) {
+      throw transportError(error);
+    }
+  }
+}
+
+function parseRecord(body: string): UpstreamRecord {
+  try {
+    return JSON.parse(body) as UpstreamRecord;
+  } catch {
+    throw new ChannelError('protocol_error', 'uncertain', `the upstream answered something that is not JSON: ${body.slice(0, 100)}`);
+  }
+}

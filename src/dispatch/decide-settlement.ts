@@ -1,0 +1,90 @@
+/**
+ * What an attempt's result means for the invoice: the one place where channel outcomes and
+ * ChannelError dispositions become invoice events (src/domain/invoice-state.ts) and schedules.
+ * Pure: the dispatcher calls the channel, then asks this module what to write.
+ */
+import type { QueryOutcome, UpstreamOutcome } from '../channels/channel.js';
+import { ChannelError, isChannelError } from '../channels/channel-error.js';
+import type { PendingStage } from '../domain/invoice-state.js';
+import { retryDelayMs, type BackoffOptions } from './backoff.js';
+import type { Settlement } from './lease.js';
+
+export interface AttemptContext {
+  readonly kind: 'submit' | 'query';
+  readonly stage: PendingStage;
+  readonly channel: string;
+  /** Attempts made before this one. */
+  readonly attempts: number;
+  readonly giveUpAt: number;
+  readonly startedAt: number;
+  readonly now: number;
+  readonly backoff: BackoffOptions;
+  readonly random: number;
+}
+
+function attemptRow(context: AttemptContext, outcome: string) {
+  return { kind: context.kind, channel: context.channel, outcome, startedAt: context.startedAt, durationMs: Math.max(0, Math.round(context.now - context.startedAt)) };
+}
+
+/** The settlement for an answer from the upstream (to a submit or a query). */
+export function settleOutcome(context: AttemptContext, outcome: UpstreamOutcome | QueryOutcome): Settlement {
+  const base = { called: true, channel: context.channel, attempt: attemptRow(context, outcome.kind) } as const;
+  switch (outcome.kind) {
+    case 'issued':
+      return { ...base, event: 'issued', nextAttemptAt: context.now, number: outcome.number, issuedAt: outcome.issuedAt };
+    case 'accepted':
+      return { ...base, event: 'accepted', nextAttemptAt: context.now + outcome.pollAfterMs };
+    case 'rejected':
+      return { ...base, event: 'rejected', nextAttemptAt: context.now, error: { code: `upstream_${outcome.upstreamCode}`, message: outcome.message } };
+    case 'not_found':
+      if (!outcome.authoritative) return queryFailed(context, base.attempt, { code: 'not_found_unconfirmed', message: 'the upstream has no record yet, and cannot say for sure' });
+      // Provably never issued: an uncertain invoice may be sent again, to any channel (unbound).
+      if (context.stage === 'uncertain') return { ...base, channel: null, event: 'not_found_upstream', nextAttemptAt: context.now };
+      // It was accepted once and now is unknown: resolve by querying again, never by sending.
+      return { ...base, event: 'not_found_upstream', nextAttemptAt: context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random) };
+  }
+}
+
+/** The settlement for a failed call. `pausedUntil` is set when the dispatcher paused the channel. */
+export function settleFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
+  const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', error instanceof Error ? error.message : String(error));
+  const problem = { code: failure.code, message: failure.message };
+  // A call the breaker refused never left this process: it costs no attempt and records none.
+  const called = failure.code !== 'circuit_open';
+  const attempt = called ? attemptRow(context, failure.disposition) : undefined;
+  const later = context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random, failure.details.retryAfterMs);
+
+  if (failure.disposition === 'operator') {
+    // Not the invoice's fault: no attempt counted, back in line when the channel may be used again.
+    return { event: 'channel_paused', called: false, channel: context.kind === 'submit' ? null : context.channel, nextAttemptAt: pausedUntil ?? later, error: problem, ...(attempt && { attempt }) };
+  }
+  if (context.kind === 'query') return queryFailed(context, attempt, problem);
+
+  switch (failure.disposition) {
+    case 'retry': {
+      // Provably not sent: the invoice stays unbound (free to fail over) and may be given up on.
+      const event = context.now >= context.giveUpAt ? 'gave_up' : 'not_sent';
+      return { event, called, channel: null, nextAttemptAt: later, error: problem, ...(attempt && { attempt }) };
+    }
+    case 'uncertain':
+      // It may have reached this channel: bound to it until a query says otherwise. Ask soon.
+      return { event: 'outcome_unknown', called, channel: context.channel, nextAttemptAt: context.now + retryDelayMs(1, context.backoff, context.random), error: problem, ...(attempt && { attempt }) };
+    case 'rejected':
+      return { event: 'rejected', called, channel: context.channel, nextAttemptAt: context.now, error: problem, ...(attempt && { attempt }) };
+  }
+}
+
+function queryFailed(
+  context: AttemptContext,
+  attempt: Settlement['attempt'] | undefined,
+  problem: { code: string; message: string },
+): Settlement {
+  return {
+    event: 'query_failed',
+    called: attempt !== undefined,
+    channel: context.channel,
+    nextAttemptAt: context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random),
+    error: problem,
+    ...(attempt && { attempt }),
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * The worker: leases due invoices, runs one attempt each through a channel, records the outcome,
+ * and schedules the next. Written here rather than on a job-queue library because the invariants
+ * live in its details: the invoice row is the job (accepting and queueing are one commit), a
+ * stale lease becomes "uncertain" rather than "retry", and failover happens only for invoices
+ * provably not issued. Polling is the correctness floor; wake() after a commit only cuts latency.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Channel, IssueRequest } from '../channels/channel.js';
+import { isChannelError } from '../channels/channel-error.js';
+import type { Clock } from '../ops/clock.js';
+import type { StoreCapabilities } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Database } from '../store/schema/index.js';
+import type { BackoffOptions } from './backoff.js';
+import type { ChannelHealth } from './channel-health.js';
+import { settleFailure, settleOutcome, type AttemptContext } from './decide-settlement.js';
+import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from './lease.js';
+
+export interface DispatcherOptions {
+  /** Attempts in flight at once in this process. @default 32 */
+  readonly concurrency: number;
+  /** How long a claim lasts, ms. @default 90000 */
+  readonly leaseMs: number;
+  /** How often to look for due work when nothing wakes the dispatcher, ms. @default 250 */
+  readonly pollIntervalMs: number;
+  /** Longest a single channel call may take, ms; well under leaseMs. */
+  readonly callTimeoutMs: number;
+  readonly backoff: BackoffOptions;
+}
+
+export interface DispatcherDeps {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  readonly commit: GroupCommit;
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly health: ChannelHealth;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export class Dispatcher {
+  readonly workerId = `w-${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops leasing and waits for the attempts in flight to settle. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** A hint that work may be due (after a commit or a settled attempt). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let leased = 0;
+      let free = 0;
+      try {
+        const now = this.deps.clock.now();
+        await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
+        free = this.options.concurrency - this.inFlight.size;
+        const leases = await leaseDue(this.deps.db, this.deps.capabilities, now, {
+          workerId: this.workerId,
+          limit: free,
+          leaseMs: this.options.leaseMs,
+          usableChannels: this.deps.health.usable(),
+        });
+        leased = leases.length;
+        for (const lease of leases) this.track(this.attempt(lease));
+      } catch (error) {
+        this.deps.log.error({ err: error }, 'dispatcher tick failed; retrying after the poll interval');
+      }
+      // A full batch means more may be due: go round at once. Otherwise wait for a hint or the poll.
+      if (!this.running || (leased > 0 && leased === free)) continue;
+      await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.pollIntervalMs);
+      this.wakeUp = done;
+    });
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.wake();
+    });
+  }
+
+  /** One attempt: call with no transaction open, then settle fenced by the lease. */
+  private async attempt(lease: Lease): Promise<void> {
+    const { clock, health, log } = this.deps;
+    const kind = lease.stage === 'submitting' ? 'submit' : 'query';
+    const channelName = kind === 'submit' ? health.usable()[0] : lease.channel;
+    const startedAt = clock.now();
+    const context = (channel: string): AttemptContext => ({
+      kind,
+      stage: lease.stage,
+      channel,
+      attempts: lease.attempts,
+      giveUpAt: lease.giveUpAt,
+      startedAt,
+      now: clock.now(),
+      backoff: this.options.backoff,
+      random: Math.random(),
+    });
+    const channel = channelName ? this.deps.channels.get(channelName) : undefined;
+    const settlement = channel ? await this.call(lease, kind, channel, context) : this.noChannel(lease, kind, channelName ?? null);
+    try {
+      const result = await this.deps.commit.submit((tx) => settleLease(tx, this.deps.capabilities, clock.now(), lease, settlement));
+      if (result === 'lost') log.warn({ invoiceId: lease.invoiceId, channel: channelName }, 'lease lost before settling; the new holder will resolve it');
+    } catch (error) {
+      // The lease will expire and the reclaimer will query: nothing is lost, nothing guessed.
+      log.error({ err: error, invoiceId: lease.invoiceId }, 'could not record the attempt; the lease will expire and be resolved by query');
+    }
+  }
+
+  private async call(lease: Lease, kind: 'submit' | 'query', channel: Channel, context: (channel: string) => AttemptContext): Promise<Settlement> {
+    const signal = AbortSignal.timeout(this.options.callTimeoutMs);
+    try {
+      if (kind === 'query') {
+        const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }));
+        return settleOutcome(context(channel.name), outcome);
+      }
+      const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'];
+      const outcome = await this.deps.health.execute(channel.name, () =>
+        channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
+      );
+      return settleOutcome(context(channel.name), outcome);
+    } catch (error) {
+      const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
+      if (paused !== undefined) this.deps.log.error({ channel: channel.name, code: (error as Error).message }, 'channel paused: credentials or permissions refused');
+      return settleFailure(context(channel.name), error, paused);
+    }
+  }
+
+  /**
+   * Every channel is resting (breaker open or paused), or the invoice is bound to a channel that is
+   * no longer configured: nothing is sent, no attempt is counted, and it is looked at again later.
+   */
+  private noChannel(lease: Lease, kind: 'submit' | 'query', bound: string | null): Settlement {
+    const now = this.deps.clock.now();
+    const error = bound
+      ? { code: 'channel_unknown', message: `bound to channel ${bound}, which is not configured; add it back to resolve this invoice` }
+      : { code: 'no_usable_channel', message: 'every channel is resting after failures or paused' };
+    return {
+      event: kind === 'query' ? 'query_failed' : now >= lease.giveUpAt ? 'gave_up' : 'not_sent',
+      called: false,
+      channel: kind === 'submit' ? null : lease.channel,
+      nextAttemptAt: now + this.options.backoff.baseMs,
+      error,
+    };
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Leasing due invoices: the only SQL in src/dispatch.
+ *
+ * The invoice row is its own job (design.md). A worker claims due rows in one short transaction,
+ * calls the channel with no transaction open, and settles each row in another short transaction
+ * that lands only while it still holds the lease (fenced by `lease_version`). A lease that expires
+ * is never simply run again: reclaimExpired() moves a row caught mid-submit to stage `uncertain`,
+ * so the next attempt starts with a query (invariant 3).
+ *
+ * One shape, two dialects, chosen once from StoreCapabilities.skipLocked: PostgreSQL claims with
+ * `for update skip locked` so concurrent workers skip each other's rows instead of queueing behind
+ * them; SQLite has one writer at a time and needs no lock clause.
+ * Relies on the partial index invoices_due_idx (next_attempt_at) where status = 'pending'.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';
+import { appendAudit, type AuditEntry } from '../store/audit-log.js';
+import type { StoreCapabilities } from '../store/database.js';
+import type { Database } from '../store/schema/index.js';
+
+export interface LeaseOptions {
+  /** This process's identity, stored in `lease_owner`. */
+  readonly workerId: string;
+  /** Most rows claimed at once. */
+  readonly limit: number;
+  /** How long a claim lasts, ms; must exceed the longest channel call (see config). */
+  readonly leaseMs: number;
+  /** Channels that may take work now; invoices bound to others are left alone. */
+  readonly usableChannels: readonly string[];
+}
+
+/** A claim on one invoice: what is needed to attempt it and to settle it. */
+export interface Lease {
+  readonly invoiceId: string;
+  readonly leaseVersion: number;
+  readonly workerId: string;
+  /** The stage after claiming: `submitting` (send it) or `uncertain`/`awaiting_result` (query it). */
+  readonly stage: PendingStage;
+  readonly serialNo: string;
+  readonly channel: string | null;
+  readonly sellerTaxId: string;
+  readonly orderNo: string;
+  readonly attempts: number;
+  readonly giveUpAt: number;
+  readonly computedJson: string;
+}
+
+/** Claims due invoices; [] when none are due. Never waits on rows another worker holds. */
+export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabilities, now: number, options: LeaseOptions): Promise<Lease[]> {
+  if (options.limit <= 0 || options.usableChannels.length === 0) return [];
+  return db.transaction().execute(async (tx) => {
+    let due = tx
+      .selectFrom('invoices')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where('lease_expires_at', 'is', null)
+      .where((eb) => eb.or([eb('channel', 'is', null), eb('channel', 'in', [...options.usableChannels])]))
+      .orderBy('next_attempt_at')
+      .limit(options.limit);
+    if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+    const ids = (await due.execute()).map((row) => row.id);
+    if (ids.length === 0) return [];
+    const rows = await tx
+      .updateTable('invoices')
+      .set({
+        lease_owner: options.workerId,
+        lease_expires_at: now + options.leaseMs,
+        lease_version: sql<number>`lease_version + 1`,
+        stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
+        updated_at: now,
+      })
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .where('lease_expires_at', 'is', null)
+      .returning([
+        'id',
+        'lease_version',
+        'stage',
+        'serial_no',
+        'channel',
+        'seller_tax_id',
+        'order_no',
+        'attempts',
+        'give_up_at',
+        'computed_json',
+      ])
+      .execute();
+    const submits = rows.filter((row) => row.stage === 'submitting');
+    await appendAudit(
+      tx,
+      capabilities,
+      now,
+      submits.map((row) => ({ invoiceId: row.id, event: 'lease_for_submit', from: 'pending/queued', to: 'pending/submitting' })),
+    );
+    return rows.map((row) => ({
+      invoiceId: row.id,
+      leaseVersion: row.lease_version,
+      workerId: options.workerId,
+      stage: row.stage as PendingStage,
+      serialNo: row.serial_no,
+      channel: row.channel,
+      sellerTaxId: row.seller_tax_id,
+      orderNo: row.order_no,
+      attempts: row.attempts,
+      giveUpAt: row.give_up_at,
+      computedJson: row.computed_json,
+    }));
+  });
+}
+
+/** What one attempt did, as the dispatcher decided it: the event and what to write. */
+export interface Settlement {
+  readonly event: InvoiceEvent;
+  /** When to look at the invoice again (pending states only), ms. */
+  readonly nextAttemptAt: number;
+  /** The channel the invoice is now bound to; null unbinds it (provably not issued anywhere). */
+  readonly channel: string | null;
+  readonly number?: string;
+  readonly issuedAt?: number;
+  /** Whether an upstream call was made (counts as an attempt). */
+  readonly called: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The attempt row, when a call was made. */
+  readonly attempt?: {
+    readonly kind: 'submit' | 'query';
+    readonly channel: string;
+    readonly outcome: string;
+    readonly startedAt: number;
+    readonly durationMs: number;
+  };
+}
+
+/**
+ * Records the outcome of one attempt and releases the lease, fenced by id and lease version.
+ * Returns 'lost' when the fence fails: the row moved on (the lease expired and was reclaimed), and
+ * the caller must report nothing; whoever holds it now will settle it.
+ */
+export async function settleLease(
+  tx: Transaction<Database>,
+  capabilities: StoreCapabilities,
+  now: number,
+  lease: Lease,
+  settlement: Settlement,
+): Promise<'settled' | 'lost'> {
+  const from: InvoiceState = { status: 'pending', stage: lease.stage };
+  const to = transition(from, settlement.event);
+  const pending = to.status === 'pending';
+  const result = await tx
+    .updateTable('invoices')
+    .set({
+      status: to.status,
+      stage: pending ? to.stage : null,
+      channel: settlement.channel,
+      next_attempt_at: pending ? settlement.nextAttemptAt : now,
+      lease_owner: null,
+      lease_expires_at: null,
+      attempts: settlement.called ? sql<number>`attempts + 1` : sql<number>`attempts`,
+      updated_at: now,
+      ...(settlement.number !== undefined && { number: settlement.number, issued_at: settlement.issuedAt ?? now }),
+      ...(settlement.error && { last_error_code: settlement.error.code, last_error_message: settlement.error.message, last_error_at: now }),
+    })
+    .where('id', '=', lease.invoiceId)
+    .where('lease_version', '=', lease.leaseVersion)
+    .where('lease_owner', '=', lease.workerId)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return 'lost';
+  if (settlement.attempt) {
+    await tx
+      .insertInto('attempts')
+      .values({
+        invoice_id: lease.invoiceId,
+        kind: settlement.attempt.kind,
+        channel: settlement.attempt.channel,
+        serial_no: lease.serialNo,
+        outcome: settlement.attempt.outcome,
+        error_code: settlement.error?.code ?? null,
+        error_message: settlement.error?.message ?? null,
+        started_at: settlement.attempt.startedAt,
+        duration_ms: settlement.attempt.durationMs,
+      })
+      .execute();
+  }
+  const fromKey = stateKey(from);
+  const toKey = stateKey(to);
+  if (fromKey !== toKey) {
+    const detail: Record<string, unknown> = {};
+    if (settlement.channel) detail.channel = settlement.channel;
+    if (settlement.number) detail.number = settlement.number;
+    if (settlement.error) detail.error = settlement.error.code;
+    await appendAudit(tx, capabilities, now, [{ invoiceId: lease.invoiceId, event: settlement.event, from: fromKey, to: toKey, detail }]);
+  }
+  return 'settled';
+}
+
+/**
+ * Releases leases that expired before `now`: a row caught mid-submit becomes `uncertain` (the
+ * request may have reached the upstream), and every released row is due at once. Returns how many.
+ */
+export async function reclaimExpired(db: Kysely<Database>, capabilities: StoreCapabilities, now: number, limit: number): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    let expired = tx
+      .selectFrom('invoices')
+      .select(['id', 'stage'])
+      .where('status', '=', 'pending')
+      .where('lease_expires_at', '<', now)
+      .limit(limit);
+    if (capabilities.skipLocked) expired = expired.forUpdate().skipLocked();
+    const rows = await expired.execute();
+    if (rows.length === 0) return 0;
+    await tx
+      .updateTable('invoices')
+      .set({
+        stage: sql<string>`case when stage = 'submitting' then 'uncertain' else stage end`,
+        lease_owner: null,
+        lease_expires_at: null,
+        lease_version: sql<number>`lease_version + 1`,
+        next_attempt_at: now,
+        updated_at: now,
+      })
+      .where('id', 'in', rows.map((row) => row.id))
+      .where('lease_expires_at', '<', now)
+      .execute();
+    const entries: AuditEntry[] = rows
+      .filter((row) => row.stage === 'submitting')
+      .map((row) => ({ invoiceId: row.id, event: 'lease_expired', from: 'pending/submitting', to: 'pending/uncertain' }));
+    await appendAudit(tx, capabilities, now, entries);
+    return rows.length;
+  });
+}

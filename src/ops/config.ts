@@ -1,0 +1,115 @@
+/**
+ * The gateway's options: one typed object, defaults in one place, resolved once and handed to
+ * everything else. Units are in the names. The environment is read only in env.ts.
+ */
+import { join } from 'node:path';
+import type { StoreLocation } from '../store/database.js';
+
+export interface ChannelConfig {
+  readonly name: string;
+  readonly url: string;
+}
+
+export interface GatewayConfig {
+  /** Where the SQLite database, the simulator's ledger and (later) documents live. @default ./data */
+  readonly dataDir: string;
+  readonly store: StoreLocation;
+  readonly host: string;
+  readonly port: number;
+  /** Upstream channels in priority order. */
+  readonly channels: readonly ChannelConfig[];
+  /** Start a simulator in this process and use it as the channel `simulator`. */
+  readonly withSimulator: boolean;
+  readonly logLevel: string;
+  /** Largest request body, bytes. @default 1 MiB */
+  readonly bodyLimitBytes: number;
+  /** Accepts waiting for a commit before new ones get 503. @default 10000 */
+  readonly acceptQueueLimit: number;
+  /** How long an idempotency key is remembered, ms; longer than any upstream's query window. @default 72 h */
+  readonly idempotencyTtlMs: number;
+  /** Age after which an invoice that provably never reached an upstream is given up (failed), ms. @default 72 h */
+  readonly maxAgeMs: number;
+  readonly dispatcher: {
+    readonly concurrency: number;
+    /** @default 90000 — must be at least twice callTimeoutMs */
+    readonly leaseMs: number;
+    readonly pollIntervalMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffCapMs: number;
+  };
+  readonly upstream: {
+    readonly connectTimeoutMs: number;
+    readonly responseTimeoutMs: number;
+    /** How soon to ask again about an invoice still being issued upstream, ms. */
+    readonly pollAfterMs: number;
+  };
+  readonly breaker: {
+    readonly failuresToOpen: number;
+    readonly halfOpenAfterMs: number;
+    /** How long a channel rests after its credentials were refused, ms. */
+    readonly pauseMs: number;
+  };
+}
+
+const HOUR = 3_600_000;
+
+export const DEFAULTS = {
+  dataDir: './data',
+  host: '127.0.0.1',
+  port: 8080,
+  logLevel: 'info',
+  bodyLimitBytes: 1024 * 1024,
+  acceptQueueLimit: 10_000,
+  idempotencyTtlMs: 72 * HOUR,
+  maxAgeMs: 72 * HOUR,
+  dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
+  upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500 },
+  breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000 },
+} as const;
+
+export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store'>> & {
+  readonly databaseUrl?: string;
+  readonly dispatcher?: Partial<GatewayConfig['dispatcher']>;
+  readonly upstream?: Partial<GatewayConfig['upstream']>;
+  readonly breaker?: Partial<GatewayConfig['breaker']>;
+};
+
+/** Fills in defaults and checks the options that depend on each other. */
+export function resolveConfig(input: ConfigInput): GatewayConfig {
+  const dataDir = input.dataDir ?? DEFAULTS.dataDir;
+  const config: GatewayConfig = {
+    dataDir,
+    store: input.databaseUrl ? { kind: 'postgres', url: input.databaseUrl } : { kind: 'sqlite', file: join(dataDir, 'fapiao.db') },
+    host: input.host ?? DEFAULTS.host,
+    port: input.port ?? DEFAULTS.port,
+    channels: input.channels ?? [],
+    withSimulator: input.withSimulator ?? false,
+    logLevel: input.logLevel ?? DEFAULTS.logLevel,
+    bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
+    acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,
+    idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,
+    maxAgeMs: input.maxAgeMs ?? DEFAULTS.maxAgeMs,
+    dispatcher: { ...DEFAULTS.dispatcher, ...input.dispatcher },
+    upstream: { ...DEFAULTS.upstream, ...input.upstream },
+    breaker: { ...DEFAULTS.breaker, ...input.breaker },
+  };
+  const callTimeoutMs = config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs;
+  // A worker's call must end long before its lease does: otherwise another worker could take the
+  // invoice over, query, find nothing yet, and send it again while the first call is still open.
+  if (config.dispatcher.leaseMs < 2 * callTimeoutMs) {
+    throw new Error(`lease (${config.dispatcher.leaseMs} ms) must be at least twice the call timeout (connect + response = ${callTimeoutMs} ms)`);
+  }
+  if (config.idempotencyTtlMs < HOUR) throw new Error('idempotency keys must be kept at least one hour (72 h recommended)');
+  const names = new Set<string>();
+  for (const channel of config.channels) {
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(channel.name)) throw new Error(`channel name ${JSON.stringify(channel.name)}: lower-case letters, digits, - and _, at most 32`);
+    if (names.has(channel.name)) throw new Error(`channel ${channel.name} is configured twice`);
+    names.add(channel.name);
+  }
+  return config;
+}
+
+/** The longest one channel call may take. */
+export function callTimeoutMs(config: GatewayConfig): number {
+  return config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs;
+}

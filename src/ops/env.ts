@@ -1,0 +1,42 @@
+/** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
+import type { ConfigInput } from './config.js';
+
+function number(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative number, not ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Options from FAPIAO_* variables and DATABASE_URL; command-line flags override them. */
+export function configFromEnv(): ConfigInput {
+  return defined({
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir: process.env.FAPIAO_DATA_DIR || undefined,
+    logLevel: process.env.FAPIAO_LOG_LEVEL || undefined,
+    idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
+    maxAgeMs: number('FAPIAO_MAX_AGE_HOURS') !== undefined ? number('FAPIAO_MAX_AGE_HOURS')! * 3_600_000 : undefined,
+    dispatcher: defined({
+      leaseMs: number('FAPIAO_LEASE_MS'),
+      concurrency: number('FAPIAO_CONCURRENCY'),
+      pollIntervalMs: number('FAPIAO_POLL_INTERVAL_MS'),
+      backoffBaseMs: number('FAPIAO_BACKOFF_BASE_MS'),
+      backoffCapMs: number('FAPIAO_BACKOFF_CAP_MS'),
+    }),
+    upstream: defined({
+      connectTimeoutMs: number('FAPIAO_CONNECT_TIMEOUT_MS'),
+      responseTimeoutMs: number('FAPIAO_RESPONSE_TIMEOUT_MS'),
+      pollAfterMs: number('FAPIAO_POLL_AFTER_MS'),
+    }),
+    breaker: defined({
+      failuresToOpen: number('FAPIAO_BREAKER_FAILURES'),
+      halfOpenAfterMs: number('FAPIAO_BREAKER_HALF_OPEN_MS'),
+      pauseMs: number('FAPIAO_CHANNEL_PAUSE_MS'),
+    }),
+  }) as ConfigInput;
+}

@@ -1,0 +1,129 @@
+/**
+ * The simulator's own durable ledger (SQLite in its data directory): every invoice it accepted,
+ * with the number it assigned. It is the ground truth the chaos test compares the gateway with,
+ * so it must survive the simulator's own restarts.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+
+export interface LedgerRecord {
+  readonly id: number;
+  readonly serialNo: string;
+  readonly sellerTaxId: string;
+  readonly orderNo: string;
+  readonly total: string;
+  /** The final outcome, decided on acceptance; shown as `processing` until `readyAt`. */
+  readonly outcome: 'issued' | 'rejected';
+  readonly number: string;
+  readonly reason: string | null;
+  readonly acceptedAt: number;
+  readonly readyAt: number;
+}
+
+interface Row {
+  id: number;
+  serial_no: string;
+  seller_tax_id: string;
+  order_no: string;
+  total: string;
+  outcome: 'issued' | 'rejected';
+  number: string;
+  reason: string | null;
+  accepted_at: number;
+  ready_at: number;
+}
+
+const toRecord = (row: Row): LedgerRecord => ({
+  id: row.id,
+  serialNo: row.serial_no,
+  sellerTaxId: row.seller_tax_id,
+  orderNo: row.order_no,
+  total: row.total,
+  outcome: row.outcome,
+  number: row.number,
+  reason: row.reason,
+  acceptedAt: row.accepted_at,
+  readyAt: row.ready_at,
+});
+
+const BEIJING_OFFSET_MS = 8 * 3600_000;
+
+/**
+ * A realistic 20-digit 数电 number (domain.md decision 6): 2-digit year, the seller's province
+ * (digits 3–4 of its USCC), `2`, and a 15-digit sequence.
+ */
+export function invoiceNumber(sellerTaxId: string, at: number, sequence: number): string {
+  const year = new Date(at + BEIJING_OFFSET_MS).getUTCFullYear() % 100;
+  const province = /^\d{2}$/.test(sellerTaxId.slice(2, 4)) ? sellerTaxId.slice(2, 4) : '00';
+  return `${String(year).padStart(2, '0')}${province}2${String(sequence).padStart(15, '0')}`;
+}
+
+export class SimulatorLedger {
+  private readonly db: SqliteDatabase.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new SqliteDatabase(join(dataDir, 'ledger.db'));
+    this.db.pragma('journal_mode = WAL');
+    // The simulator is a development tool: durable across its own crashes is enough.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`create table if not exists records (
+      id integer primary key, serial_no text not null, seller_tax_id text not null, order_no text not null,
+      total text not null, outcome text not null, number text not null, reason text,
+      accepted_at integer not null, ready_at integer not null, payload text not null)`);
+    this.db.exec('create index if not exists records_serial on records (serial_no)');
+  }
+
+  /** The first record for a serial number. */
+  find(serialNo: string): LedgerRecord | undefined {
+    const row = this.db.prepare('select * from records where serial_no = ? order by id limit 1').get(serialNo) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Records a new invoice and gives it the next number. */
+  add(input: {
+    serialNo: string;
+    sellerTaxId: string;
+    orderNo: string;
+    total: string;
+    outcome: 'issued' | 'rejected';
+    reason: string | null;
+    acceptedAt: number;
+    readyAt: number;
+    payload: string;
+  }): LedgerRecord {
+    const insert = this.db.transaction(() => {
+      const { id } = this.db
+        .prepare(
+          `insert into records (serial_no, seller_tax_id, order_no, total, outcome, number, reason, accepted_at, ready_at, payload)
+           values (?, ?, ?, ?, ?, '', ?, ?, ?, ?) returning id`,
+        )
+        .get(input.serialNo, input.sellerTaxId, input.orderNo, input.total, input.outcome, input.reason, input.acceptedAt, input.readyAt, input.payload) as { id: number };
+      const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id) : '';
+      this.db.prepare('update records set number = ? where id = ?').run(number, id);
+      return this.db.prepare('select * from records where id = ?').get(id) as Row;
+    });
+    return toRecord(insert());
+  }
+
+  /** Every invoice issued by `now` (rejected ones and those still processing are left out). */
+  issued(now: number): LedgerRecord[] {
+    const rows = this.db.prepare(`select * from records where outcome = 'issued' and ready_at <= ? order by id`).all(now) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** Invoices issued on one Beijing-time day (YYYY-MM-DD), for reconciliation. */
+  issuedOn(day: string, now: number): LedgerRecord[] {
+    const start = Date.parse(`${day}T00:00:00+08:00`);
+    const end = start + 86_400_000;
+    const rows = this.db
+      .prepare(`select * from records where outcome = 'issued' and ready_at >= ? and ready_at < ? and ready_at <= ? order by id`)
+      .all(start, end, now) as Row[];
+    return rows.map(toRecord);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

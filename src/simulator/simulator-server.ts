@@ -1,0 +1,184 @@
+/**
+ * The tax-platform simulator (shared/api.md, "The simulator"): a real HTTP(S) server speaking the
+ * reference protocol, with its own durable ledger and injectable faults, for development, demos
+ * and fault testing. Faults apply to /api routes only; /_admin never fails.
+ */
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
+import { SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
+
+export interface SimulatorOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  /** false: a repeated serial number is issued again (an upstream that does not deduplicate). */
+  readonly dedup: boolean;
+  readonly faults: Faults;
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export interface RunningSimulator {
+  readonly url: string;
+  readonly ledger: SimulatorLedger;
+  setFaults(update: Partial<Faults>): void;
+  close(): Promise<void>;
+}
+
+interface SubmitBody {
+  serialNo?: unknown;
+  sellerTaxId?: unknown;
+  orderNo?: unknown;
+  total?: unknown;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function recordJson(record: LedgerRecord, now: number) {
+  const ready = record.readyAt <= now;
+  const status = !ready ? 'processing' : record.outcome;
+  return {
+    serialNo: record.serialNo,
+    status,
+    number: status === 'issued' ? record.number : null,
+    issuedAt: status === 'issued' ? new Date(record.readyAt).toISOString() : null,
+    reason: status === 'rejected' ? record.reason : null,
+  };
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  const ledger = new SimulatorLedger(options.dataDir);
+  let faults: Faults = { ...NO_FAULTS, ...options.faults };
+  const limiter = new RateLimiter();
+  const sockets = new Set<Socket>();
+  // One instance type for both transports; the HTTPS variant differs only in its server generics.
+  const app = (options.tls ? Fastify({ https: { cert: options.tls.cert, key: options.tls.key } }) : Fastify()) as unknown as FastifyInstance;
+
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (faults.clockSkewSeconds !== 0) reply.header('date', new Date(Date.now() + faults.clockSkewSeconds * 1000).toUTCString());
+    return payload;
+  });
+
+  /** The faults before any work; returns false when the call has been answered (or dropped) already. */
+  async function before(reply: FastifyReply): Promise<boolean> {
+    const now = Date.now();
+    if (faults.outageUntil > now) {
+      await reply.code(503).header('retry-after', Math.ceil((faults.outageUntil - now) / 1000)).send({ error: 'outage' });
+      return false;
+    }
+    if (!limiter.allow(faults.rateLimit, now)) {
+      await reply.code(429).header('retry-after', 1).send({ error: 'rate limited' });
+      return false;
+    }
+    const delay = faults.latencyMs + Math.random() * faults.jitterMs;
+    if (delay > 0) await sleep(delay);
+    if (Math.random() < faults.errorRate) {
+      await reply.code(503).send({ error: 'injected error' });
+      return false;
+    }
+    return true;
+  }
+
+  function reset(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    request.raw.socket.resetAndDestroy();
+  }
+
+  app.get('/api/v1/ping', async (_request, reply) => {
+    if (!(await before(reply))) return reply;
+    return { ok: true, time: new Date().toISOString() };
+  });
+
+  app.post('/api/v1/invoices', async (request, reply) => {
+    if (!(await before(reply))) return reply;
+    const body = (request.body ?? {}) as SubmitBody;
+    const { serialNo, sellerTaxId, orderNo, total } = body;
+    if (typeof serialNo !== 'string' || typeof sellerTaxId !== 'string' || typeof orderNo !== 'string' || typeof total !== 'string') {
+      return reply.code(400).send({ error: 'serialNo, sellerTaxId, orderNo and total are required strings' });
+    }
+    const resetNow = Math.random() < faults.resetRate;
+    const resetBeforeWork = Math.random() < 0.5;
+    if (resetNow && resetBeforeWork) return reset(request, reply);
+    const now = Date.now();
+    const existing = options.dedup ? ledger.find(serialNo) : undefined;
+    const rejected = !existing && Math.random() < faults.rejectRate;
+    if (!existing) {
+      ledger.add({
+        serialNo,
+        sellerTaxId,
+        orderNo,
+        total,
+        outcome: rejected ? 'rejected' : 'issued',
+        reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
+        acceptedAt: now,
+        readyAt: now + faults.processingMs,
+        payload: JSON.stringify(request.body),
+      });
+    }
+    if (resetNow) return reset(request, reply);
+    if (Math.random() < faults.dropResponseRate) {
+      // Committed, and the answer is never sent: the caller cannot know what happened.
+      reply.hijack();
+      return;
+    }
+    return reply.code(202).send(existing ? recordJson(existing, now) : { serialNo, status: 'processing' });
+  });
+
+  app.get('/api/v1/invoices/:serialNo', async (request, reply) => {
+    if (!(await before(reply))) return reply;
+    const record = ledger.find((request.params as { serialNo: string }).serialNo);
+    if (!record) return reply.code(404).send({ error: 'not found' });
+    return recordJson(record, Date.now());
+  });
+
+  app.get('/api/v1/invoices', async (request, reply) => {
+    if (!(await before(reply))) return reply;
+    const date = (request.query as { date?: string }).date;
+    if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return reply.code(400).send({ error: 'date=YYYY-MM-DD is required' });
+    const now = Date.now();
+    return { invoices: ledger.issuedOn(date, now).map((record) => recordJson(record, now)) };
+  });
+
+  app.get('/_admin/ledger', async () =>
+    ledger.issued(Date.now()).map((record) => ({
+      serialNo: record.serialNo,
+      number: record.number,
+      sellerTaxId: record.sellerTaxId,
+      orderNo: record.orderNo,
+      total: record.total,
+      issuedAt: new Date(record.readyAt).toISOString(),
+    })),
+  );
+
+  app.get('/_admin/faults', async () => faults);
+
+  app.put('/_admin/faults', async (request, reply) => {
+    const result = updateFaults(faults, request.body, Date.now());
+    if (!result.ok) return reply.code(400).send({ error: result.message });
+    faults = result.faults;
+    return faults;
+  });
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    ledger,
+    setFaults(update) {
+      faults = { ...faults, ...update };
+    },
+    async close() {
+      // Dropped answers leave sockets open on purpose; end them so close() does not wait forever.
+      for (const socket of sockets) socket.destroy();
+      await app.close();
+      ledger.close();
+    },
+  };
+}

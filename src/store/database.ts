@@ -1,0 +1,91 @@
+/**
+ * Opens the store: SQLite (embedded, one process) by default, PostgreSQL when a URL is given, with
+ * the same migrations and the same queries. Dialect differences are settled once here, in
+ * StoreCapabilities; code elsewhere branches on a capability, never on a dialect name.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Database } from './schema/index.js';
+
+export interface StoreCapabilities {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** `for update skip locked`: several processes may lease from one table. */
+  readonly skipLocked: boolean;
+  /** Several gateway processes may share this database. */
+  readonly multipleWriters: boolean;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  close(): Promise<void>;
+}
+
+export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+
+const PG_INT8 = 20;
+
+/** Opens (creating the file or schema objects as needed) and migrates the store. */
+export async function openStore(location: StoreLocation, options: { readonly poolSize?: number } = {}): Promise<Store> {
+  const store = location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, options.poolSize ?? 10);
+  try {
+    await migrate(store.db);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  // better-sqlite3 defaults to NORMAL, which survives a process crash but not a power loss.
+  // A 2xx promises durability, so every commit waits for the fsync (design.md invariant 1).
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    capabilities: { dialect: 'sqlite', skipLocked: false, multipleWriters: false },
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Store {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Times are epoch milliseconds in bigint columns: well inside 2^53, so read them as numbers.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    capabilities: { dialect: 'postgres', skipLocked: true, multipleWriters: true },
+    close: () => db.destroy(),
+  };
+}
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) };
+
+/** Brings the schema up to date; Kysely's migrator locks so that two processes cannot race. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+}
+
+/** Whether every migration has run, for /readyz. */
+export async function isMigrated(db: Kysely<Database>): Promise<boolean> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return migrations.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,109 @@
+/**
+ * Group commit: runs the writes of many concurrent requests in one transaction, so one fsync
+ * serves them all, and answers each only after that commit. With synchronous=FULL a one-row
+ * SQLite transaction costs a whole fsync (~3k/s here); a hundred per commit reach HTTP speed
+ * (design.md, "Measured facts"). On PostgreSQL it also takes the audit chain's lock once per batch.
+ *
+ * If the batch fails (a unique key taken by another process, say), each operation is run again
+ * in a transaction of its own, so one request's failure never fails its neighbours. Operations
+ * must therefore be safe to run twice: read, then write, inside their transaction.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema/index.js';
+
+export type TxOperation<T> = (tx: Transaction<Database>) => Promise<T>;
+
+interface Pending<T> {
+  readonly operation: TxOperation<T>;
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError';
+}
+
+export interface GroupCommitOptions {
+  /** Operations per transaction at most. @default 256 */
+  readonly maxBatch: number;
+  /** Operations waiting at most; past it `submit` refuses at once with OverloadedError. @default 10_000 */
+  readonly maxQueued: number;
+  /** Called after each successful commit (wakes the dispatcher). Never throws into the committer. */
+  readonly onCommit?: () => void;
+}
+
+export class GroupCommit {
+  private queue: Array<Pending<unknown>> = [];
+  private flushing = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  /** Runs `operation` in the next group transaction; resolves after that transaction committed. */
+  submit<T>(operation: TxOperation<T>): Promise<T> {
+    if (this.queue.length >= this.options.maxQueued) {
+      return Promise.reject(new OverloadedError(`${this.queue.length} writes are waiting for the database`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ operation, resolve, reject } as Pending<unknown>);
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let the requests that arrive in this turn of the event loop join the batch.
+        setImmediate(() => void this.flushLoop());
+      }
+    });
+  }
+
+  /** Operations waiting for a commit, for metrics and back-pressure. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async runBatch(batch: Array<Pending<unknown>>): Promise<void> {
+    let results: unknown[];
+    try {
+      results = await this.db.transaction().execute(async (tx) => {
+        const out: unknown[] = [];
+        for (const item of batch) out.push(await item.operation(tx));
+        return out;
+      });
+    } catch {
+      if (batch.length === 1) return this.runAlone(batch[0]!);
+      for (const item of batch) await this.runAlone(item);
+      return;
+    }
+    batch.forEach((item, index) => item.resolve(results[index]));
+    this.notifyCommit();
+  }
+
+  private async runAlone(item: Pending<unknown>): Promise<void> {
+    try {
+      const result = await this.db.transaction().execute((tx) => item.operation(tx));
+      item.resolve(result);
+      this.notifyCommit();
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  private notifyCommit(): void {
+    try {
+      this.options.onCommit?.();
+    } catch {
+      // A wake-up hint must never break the write path; polling is the correctness floor.
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Identifiers minted by the gateway. Invoice ids sort by creation time (a millisecond prefix),
+ * which makes them the cursor of invoice lists; serial numbers are what the upstream sees.
+ */
+import { randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function randomChars(count: number, alphabet: string): string {
+  const bytes = randomBytes(count);
+  let out = '';
+  // 256 is a multiple of 32; for the 36-letter alphabet the bias is negligible for an identifier.
+  for (const byte of bytes) out += alphabet[byte % alphabet.length];
+  return out;
+}
+
+function timePrefix(ms: number): string {
+  let out = '';
+  for (let value = ms, i = 0; i < 10; i++, value = Math.floor(value / 32)) out = CROCKFORD[value % 32]! + out;
+  return out;
+}
+
+/** `inv_` + 10 time characters + 16 random ones: sortable by creation, unguessable. */
+export function newInvoiceId(nowMs: number): string {
+  return `inv_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
+}
+
+/**
+ * The serial number (流水号) an invoice carries to the upstream: 20 upper-case letters and digits,
+ * within every provider's limit (诺诺 orderNo ≤ 20).
+ */
+export function newSerialNo(nowMs: number): string {
+  return `${timePrefix(nowMs)}${randomChars(10, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ')}`;
+}
+
+/** An API key id (public) and its secret. */
+export function newApiKey(): { id: string; key: string } {
+  const id = `key_${randomChars(12, CROCKFORD).toLowerCase()}`;
+  const secret = randomBytes(24).toString('base64url');
+  return { id, key: `fk_${id.slice(4)}_${secret}` };
+}

@@ -1,0 +1,139 @@
+/**
+ * Invoices as the API sees them: accept (invoice + idempotency record + audit entry in one
+ * transaction), read, list with a cursor, and re-queue a failed one. The dispatcher's own queries
+ * live in src/dispatch/lease.ts.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { stateKey, transition, type InvoiceState } from '../domain/invoice-state.js';
+import { appendAudit } from './audit-log.js';
+import type { StoreCapabilities } from './database.js';
+import type { GroupCommit } from './group-commit.js';
+import type { Database, InvoiceRow, NewInvoiceRow } from './schema/index.js';
+
+export interface AcceptInput {
+  readonly sellerTaxId: string;
+  readonly idempotencyKey: string;
+  readonly requestHash: string;
+  /** The new invoice row, prepared before the transaction (CPU work stays outside it). */
+  readonly row: NewInvoiceRow;
+  /** How long the idempotency record is kept, ms. */
+  readonly idempotencyTtlMs: number;
+}
+
+export type AcceptResult =
+  | { readonly kind: 'created'; readonly invoice: InvoiceRow }
+  | { readonly kind: 'replayed'; readonly invoice: InvoiceRow }
+  | { readonly kind: 'key_reused'; readonly invoiceId: string };
+
+/** Accepts one invoice through the group committer; resolves once it is durable. */
+export function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
+  return commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+}
+
+async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
+  const now = input.row.created_at;
+  const existing = await tx
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('seller_tax_id', '=', input.sellerTaxId)
+    .where('key', '=', input.idempotencyKey)
+    .executeTakeFirst();
+  if (existing && existing.expires_at > now) {
+    if (existing.request_hash !== input.requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
+    const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', existing.invoice_id).executeTakeFirstOrThrow();
+    return { kind: 'replayed', invoice };
+  }
+  if (existing) {
+    await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', input.sellerTaxId).where('key', '=', input.idempotencyKey).execute();
+  }
+  await tx.insertInto('invoices').values(input.row).execute();
+  await tx
+    .insertInto('idempotency_keys')
+    .values({
+      seller_tax_id: input.sellerTaxId,
+      key: input.idempotencyKey,
+      request_hash: input.requestHash,
+      invoice_id: input.row.id,
+      created_at: now,
+      expires_at: now + input.idempotencyTtlMs,
+    })
+    .execute();
+  await appendAudit(tx, capabilities, now, [
+    { invoiceId: input.row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: input.row.serial_no } },
+  ]);
+  const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', input.row.id).executeTakeFirstOrThrow();
+  return { kind: 'created', invoice };
+}
+
+/** One invoice, if it belongs to one of `sellers` (another seller's invoice does not exist for the caller). */
+export async function findInvoice(db: Kysely<Database>, id: string, sellers: readonly string[]): Promise<InvoiceRow | undefined> {
+  if (sellers.length === 0) return undefined;
+  return db.selectFrom('invoices').selectAll().where('id', '=', id).where('seller_tax_id', 'in', [...sellers]).executeTakeFirst();
+}
+
+export interface InvoiceFilter {
+  readonly sellers: readonly string[];
+  readonly status?: string;
+  readonly sellerTaxId?: string;
+  readonly buyerTaxId?: string;
+  readonly orderNo?: string;
+  /** Created at or after, ms. */
+  readonly from?: number;
+  /** Created before, ms. */
+  readonly to?: number;
+  /** The id after which to continue (newest first). */
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** Newest first; one more row than asked tells whether another page exists. */
+export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter): Promise<{ rows: InvoiceRow[]; nextCursor: string | null }> {
+  const sellers = filter.sellerTaxId ? filter.sellers.filter((s) => s === filter.sellerTaxId) : filter.sellers;
+  if (sellers.length === 0) return { rows: [], nextCursor: null };
+  let query = db.selectFrom('invoices').selectAll().where('seller_tax_id', 'in', [...sellers]);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.buyerTaxId) query = query.where('buyer_tax_id', '=', filter.buyerTaxId);
+  if (filter.orderNo) query = query.where('order_no', '=', filter.orderNo);
+  if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
+  if (filter.cursor) query = query.where('id', '<', filter.cursor);
+  const rows = await query.orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  const more = rows.length > filter.limit;
+  const page = more ? rows.slice(0, filter.limit) : rows;
+  return { rows: page, nextCursor: more ? page[page.length - 1]!.id : null };
+}
+
+export type RetryResult = { kind: 'requeued'; invoice: InvoiceRow } | { kind: 'not_found' } | { kind: 'not_failed'; invoice: InvoiceRow };
+
+/** Puts a failed invoice back in the queue with a fresh give-up deadline. */
+export async function retryInvoice(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  id: string,
+  sellers: readonly string[],
+  now: number,
+  maxAgeMs: number,
+): Promise<RetryResult> {
+  return db.transaction().execute(async (tx) => {
+    const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', id).where('seller_tax_id', 'in', [...sellers]).executeTakeFirst();
+    if (!invoice) return { kind: 'not_found' };
+    if (invoice.status !== 'failed') return { kind: 'not_failed', invoice };
+    const next = transition({ status: 'failed' }, 'retry_requested');
+    const updated = await tx
+      .updateTable('invoices')
+      .set({ status: 'pending', stage: 'queued', next_attempt_at: now, give_up_at: now + maxAgeMs, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'failed')
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return { kind: 'not_failed', invoice };
+    await appendAudit(tx, capabilities, now, [{ invoiceId: id, event: 'retry_requested', from: 'failed', to: stateKey(next) }]);
+    return { kind: 'requeued', invoice: await tx.selectFrom('invoices').selectAll().where('id', '=', id).executeTakeFirstOrThrow() };
+  });
+}
+
+/** The state of a row as the domain's state machine sees it. */
+export function rowState(row: Pick<InvoiceRow, 'status' | 'stage'>): InvoiceState {
+  return row.status === 'pending'
+    ? { status: 'pending', stage: (row.stage ?? 'queued') as 'queued' }
+    : { status: row.status as 'issued' | 'rejected' | 'failed' };
+}

@@ -1,0 +1,7 @@
+/** Every migration, listed explicitly and in order; names are frozen once released. */
+import type { Migration } from 'kysely';
+import * as initial from './001-initial.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '001-initial': initial,
+};

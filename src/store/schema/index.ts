@@ -1,0 +1,129 @@
+/**
+ * The database's tables as Kysely sees them. Times are integer milliseconds since the epoch in both
+ * dialects (one comparison semantics, no time-zone surprises); JSON documents are text; money in
+ * the columns that lists filter on is a decimal string, the invoice's own JSON holds the rest.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface SellerTable {
+  tax_id: string;
+  name: string;
+  address: string | null;
+  phone: string | null;
+  bank_name: string | null;
+  bank_account: string | null;
+  /** 1 for a provider sandbox ID that is no real USCC (domain.md decision 4). */
+  sandbox: number;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  /** The public part of the key, shown by `keys list` and in logs. */
+  id: string;
+  /** SHA-256 of the whole secret key, hex. The key itself is never stored. */
+  secret_hash: string;
+  /** Comma-separated: issue, read, admin. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ApiKeySellerTable {
+  key_id: string;
+  seller_tax_id: string;
+}
+
+export interface InvoiceTable {
+  id: string;
+  seller_tax_id: string;
+  order_no: string;
+  buyer_tax_id: string | null;
+  buyer_name: string;
+  type: string;
+  /** 价税合计 as a decimal string, for lists. */
+  total: string;
+  /** The request as accepted (normalised JSON), and the computed invoice (JSON). */
+  request_json: string;
+  computed_json: string;
+  status: string;
+  stage: string | null;
+  /** Our key for this invoice at the upstream (流水号); the same on every attempt and query. */
+  serial_no: string;
+  /** The channel the invoice is bound to once an attempt may have reached it; null before. */
+  channel: string | null;
+  number: string | null;
+  issued_at: number | null;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  lease_version: number;
+  give_up_at: number;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyKeyTable {
+  seller_tax_id: string;
+  key: string;
+  /** SHA-256 of the canonical request body: the same key with another body is refused. */
+  request_hash: string;
+  invoice_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AttemptTable {
+  id: Generated<number>;
+  invoice_id: string;
+  /** submit or query */
+  kind: string;
+  channel: string;
+  serial_no: string;
+  /** issued, accepted, rejected, not_found, retry, uncertain, operator */
+  outcome: string;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: number;
+  duration_ms: number;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  invoice_id: string;
+  event: string;
+  from_state: string | null;
+  to_state: string;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row: the head of the audit chain, locked by each append so the chain has one order. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  sellers: SellerTable;
+  api_keys: ApiKeyTable;
+  api_key_sellers: ApiKeySellerTable;
+  invoices: InvoiceTable;
+  idempotency_keys: IdempotencyKeyTable;
+  attempts: AttemptTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+}
+
+export type InvoiceRow = Selectable<InvoiceTable>;
+export type NewInvoiceRow = Insertable<InvoiceTable>;
+export type InvoiceUpdate = Updateable<InvoiceTable>;
+export type SellerRow = Selectable<SellerTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
