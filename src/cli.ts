@@ -4,7 +4,13 @@
  * bad arguments).
  */
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './cli/demo-command.js';
+import { registerKeyCommands } from './cli/keys-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
+import { registerSellerCommands } from './cli/sellers-command.js';
+import { registerServeCommand } from './cli/serve-command.js';
+import { registerSimulatorCommand } from './cli/simulator-command.js';
+import { UsageError } from './cli/usage-error.js';
 
 export function buildProgram(): Command {
   const program = new Command('fapiao')
@@ -34,6 +40,11 @@ export function buildProgram(): Command {
       process.exitCode = output.exitCode;
     });
 
+  registerServeCommand(program);
+  registerSimulatorCommand(program);
+  registerSellerCommands(program);
+  registerKeyCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 
@@ -46,6 +57,13 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
-    throw error;
+    if (error instanceof UsageError) {
+      process.stderr.write(`fapiao: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`fapiao: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.FAPIAO_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    process.exitCode = 1;
   }
 }

@@ -37,7 +37,7 @@ export interface ProblemBody {
   status: number;
   code: ApiProblemCode;
   detail: string;
-  errors?: Problem[];
+  errors?: Array<Pick<Problem, 'path' | 'message' | 'messageZh'> & { code: string }>;
 }
 
 /** An error a route throws to answer with a problem document. */

@@ -137,3 +137,9 @@ export function rowState(row: Pick<InvoiceRow, 'status' | 'stage'>): InvoiceStat
     ? { status: 'pending', stage: (row.stage ?? 'queued') as 'queued' }
     : { status: row.status as 'issued' | 'rejected' | 'failed' };
 }
+
+/** Forgets idempotency keys past their time (72 h by default); returns how many. */
+export async function purgeExpiredIdempotencyKeys(db: Kysely<Database>, now: number): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

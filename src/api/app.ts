@@ -1,0 +1,118 @@
+/**
+ * The HTTP application: every plugin registered explicitly, so this page is the map of the API.
+ * Every failure leaves as a problem document with a stable code; nothing a client sends can cause
+ * a 5xx (invariant 4). `buildApp` makes the instance; `fapiao serve` listens.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ChannelHealth } from '../dispatch/channel-health.js';
+import type { Clock } from '../ops/clock.js';
+import type { StoreCapabilities } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Database } from '../store/schema/index.js';
+import { auth } from './plugins/auth.js';
+import { ApiProblem, problemBody, sendProblem } from './problem.js';
+import { channelRoutes } from './routes/channels.js';
+import { healthRoutes } from './routes/health.js';
+import { invoiceRoutes } from './routes/invoices.js';
+
+export interface AppDeps {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  readonly commit: GroupCommit;
+  readonly clock: Clock;
+  readonly health: ChannelHealth;
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  readonly idempotencyTtlMs: number;
+  readonly maxAgeMs: number;
+  readonly workersRunning: () => boolean;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Fastify's own client-error codes, as our problems. */
+const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiProblem>[0]>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content_type_unsupported',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'body_empty',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'json_malformed',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'json_malformed',
+};
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+  });
+
+  // Only JSON bodies: text/plain would otherwise arrive as a string and be judged as an invoice.
+  app.removeContentTypeParser('text/plain');
+  // Serialise exactly what handlers return; the response schemas document, they do not filter.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiProblem) return sendProblem(reply, error);
+    if (error.validation) {
+      const errors = error.validation.map((item) => ({
+        path: `/${error.validationContext ?? ''}${item.instancePath}`,
+        code: `${error.validationContext ?? 'request'}_${item.keyword}`,
+        message: item.message ?? 'invalid',
+        messageZh: `参数有误：${item.message ?? ''}`,
+      }));
+      return reply.code(400).type('application/problem+json; charset=utf-8').send({ ...problemBody('query_invalid', error.message), errors });
+    }
+    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (mapped) return sendProblem(reply, new ApiProblem(mapped, error.message));
+    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+      return sendProblem(reply, new ApiProblem('json_malformed', error.message));
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, new ApiProblem('internal_error'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new ApiProblem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Fapiao Gateway',
+        version: '0.1.0',
+        description: 'Issue Chinese e-invoices (数电票) exactly once, through upstream failures. Errors: RFC 9457 problem documents with stable codes (docs/errors.md).',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(auth, { db: deps.db, clock: deps.clock });
+  await app.register(invoiceRoutes, {
+    prefix: '/v1',
+    db: deps.db,
+    capabilities: deps.capabilities,
+    commit: deps.commit,
+    clock: deps.clock,
+    idempotencyTtlMs: deps.idempotencyTtlMs,
+    maxAgeMs: deps.maxAgeMs,
+  });
+  await app.register(channelRoutes, { prefix: '/v1', db: deps.db, health: deps.health, clock: deps.clock });
+  await app.register(healthRoutes, { db: deps.db, workersRunning: deps.workersRunning });
+  return app;
+}

@@ -1,0 +1,62 @@
+/** GET /v1/channels: each channel's health as this process sees it, and its backlog from the database. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import type { ChannelHealth } from '../../dispatch/channel-health.js';
+import type { Clock } from '../../ops/clock.js';
+import type { Database } from '../../store/schema/index.js';
+
+export interface ChannelRoutesOptions {
+  readonly db: Kysely<Database>;
+  readonly health: ChannelHealth;
+  readonly clock: Clock;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const ChannelList = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      circuit: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
+      pausedUntil: Type.Union([Type.String(), Type.Null()]),
+      pauseReason: Type.Union([Type.String(), Type.Null()]),
+      lastSuccessAt: Type.Union([Type.String(), Type.Null()]),
+      lastFailureAt: Type.Union([Type.String(), Type.Null()]),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+      errorRate: Type.Number({ description: 'share of failed calls among the last 100' }),
+      backlog: Type.Integer({ description: 'pending invoices bound to this channel' }),
+    }),
+  ),
+  unbound: Type.Object({
+    backlog: Type.Integer({ description: 'pending invoices not yet bound to any channel' }),
+    oldestCreatedAt: Type.Union([Type.String(), Type.Null()]),
+  }),
+});
+
+export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (app, options) => {
+  app.get(
+    '/channels',
+    { config: { scope: 'read' }, schema: { operationId: 'listChannels', tags: ['channels'], response: { 200: ChannelList } } },
+    async () => {
+      const backlog = await options.db
+        .selectFrom('invoices')
+        .select(['channel', (eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('created_at').as('oldest')])
+        .where('status', '=', 'pending')
+        .groupBy('channel')
+        .execute();
+      const countFor = (name: string | null) => Number(backlog.find((row) => row.channel === name)?.count ?? 0);
+      const unbound = backlog.find((row) => row.channel === null);
+      return {
+        data: options.health.snapshot().map((channel) => ({
+          ...channel,
+          pausedUntil: iso(channel.pausedUntil),
+          lastSuccessAt: iso(channel.lastSuccessAt),
+          lastFailureAt: iso(channel.lastFailureAt),
+          backlog: countFor(channel.name),
+        })),
+        unbound: { backlog: countFor(null), oldestCreatedAt: iso(unbound?.oldest === undefined || unbound.oldest === null ? null : Number(unbound.oldest)) },
+      };
+    },
+  );
+};

@@ -1,0 +1,225 @@
+/**
+ * /v1/invoices: issue, preview, read, list, retry.
+ *
+ * Handlers translate between HTTP and the store: tax rules live in src/domain, durability and
+ * idempotency in src/store (one transaction: invoice + idempotency record + audit entry). The
+ * answer to an issue request is sent only after its commit (invariant 1); a request refused for
+ * any reason changes nothing (invariant 4).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
+import { computedInvoiceJson } from '../../domain/invoice-json.js';
+import { previewInvoice } from '../../domain/preview-invoice.js';
+import { invalidInvoiceDocument } from '../../domain/problem-document.js';
+import type { Clock } from '../../ops/clock.js';
+import type { StoreCapabilities } from '../../store/database.js';
+import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
+import { newInvoiceId, newSerialNo } from '../../store/ids.js';
+import { acceptInvoice, findInvoice, listInvoices, retryInvoice } from '../../store/invoice-store.js';
+import { requestHash } from '../../store/request-hash.js';
+import type { Database } from '../../store/schema/index.js';
+import { findSeller, type SellerProfile } from '../../store/seller-store.js';
+import { invoiceResource } from '../invoice-resource.js';
+import { ApiProblem } from '../problem.js';
+import {
+  ComputedInvoice,
+  IdempotencyHeaders,
+  IdParams,
+  InvoiceList,
+  InvoiceRequest,
+  InvoiceResource,
+  ListQuery,
+  ProblemSchema,
+} from '../schemas/invoice.js';
+
+export interface InvoiceRoutesOptions {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  readonly commit: GroupCommit;
+  readonly clock: Clock;
+  readonly idempotencyTtlMs: number;
+  readonly maxAgeMs: number;
+}
+
+// 1–128 printable ASCII characters, as Stripe's keys are in practice.
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+// The body is validated by src/domain, which reports every problem with our codes.
+const domainValidated = () => () => true;
+
+function sellerTaxIdOf(body: unknown): string | undefined {
+  const taxId = (body as { seller?: { taxId?: unknown } } | null)?.seller?.taxId;
+  return typeof taxId === 'string' ? taxId : undefined;
+}
+
+function sellerBlock(seller: SellerProfile) {
+  const { sandbox: _sandbox, ...block } = seller;
+  return block;
+}
+
+function isoParam(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Date.parse(value);
+}
+
+export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (app, options) => {
+  const { db, capabilities, commit, clock } = options;
+
+  /** Validates and computes a body; the seller's sandbox registration relaxes its ID check. */
+  async function compute(body: unknown, seller: SellerProfile | undefined) {
+    const result = previewInvoice(body, { isSandboxSeller: (taxId) => seller?.sandbox === true && seller.taxId === taxId });
+    if (!result.ok) {
+      const document = invalidInvoiceDocument(result.problems);
+      throw new ApiProblem('invoice_invalid', document.detail, { errors: document.errors });
+    }
+    return computedInvoiceJson(result.invoice);
+  }
+
+  app.post(
+    '/invoices',
+    {
+      config: { scope: 'issue' },
+      validatorCompiler: domainValidated,
+      schema: {
+        operationId: 'issueInvoice',
+        summary: 'Issue an invoice (202 once it is durably queued)',
+        tags: ['invoices'],
+        headers: IdempotencyHeaders,
+        body: InvoiceRequest,
+        response: { 202: InvoiceResource, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      if (key === undefined) throw new ApiProblem('idempotency_key_missing');
+      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
+      const sellerTaxId = sellerTaxIdOf(request.body);
+      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(db, sellerTaxId) : undefined;
+      const computed = await compute(request.body, seller);
+      if (!seller) throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${computed.seller.taxId}`);
+
+      const now = clock.now();
+      const id = newInvoiceId(now);
+      // The seller block as registered now: what was accepted is what gets issued.
+      const invoice = { ...computed, seller: sellerBlock(seller) };
+      let result;
+      try {
+        result = await acceptInvoice(commit, capabilities, {
+          sellerTaxId: seller.taxId,
+          idempotencyKey: key,
+          requestHash: requestHash(request.body),
+          idempotencyTtlMs: options.idempotencyTtlMs,
+          row: {
+            id,
+            seller_tax_id: seller.taxId,
+            order_no: computed.orderNo,
+            buyer_tax_id: computed.buyer.taxId ?? null,
+            buyer_name: computed.buyer.name,
+            type: computed.type,
+            total: computed.totals.total,
+            request_json: JSON.stringify(request.body),
+            computed_json: JSON.stringify(invoice),
+            status: 'pending',
+            stage: 'queued',
+            serial_no: newSerialNo(now),
+            channel: null,
+            number: null,
+            issued_at: null,
+            attempts: 0,
+            next_attempt_at: now,
+            lease_owner: null,
+            lease_expires_at: null,
+            lease_version: 0,
+            give_up_at: now + options.maxAgeMs,
+            last_error_code: null,
+            last_error_message: null,
+            last_error_at: null,
+            created_at: now,
+            updated_at: now,
+          },
+        });
+      } catch (error) {
+        if (error instanceof OverloadedError) throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
+        throw error;
+      }
+      if (result.kind === 'key_reused') {
+        throw new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${result.invoiceId} with a different body`);
+      }
+      if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', `/v1/invoices/${result.invoice.id}`).send(invoiceResource(result.invoice));
+    },
+  );
+
+  app.post(
+    '/invoices/preview',
+    {
+      config: { scope: 'issue' },
+      validatorCompiler: domainValidated,
+      schema: {
+        operationId: 'previewInvoice',
+        summary: 'Validate and compute an invoice; stores nothing',
+        tags: ['invoices'],
+        body: InvoiceRequest,
+        response: { 200: ComputedInvoice, 422: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const sellerTaxId = sellerTaxIdOf(request.body);
+      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(db, sellerTaxId) : undefined;
+      return compute(request.body, seller);
+    },
+  );
+
+  app.get(
+    '/invoices/:id',
+    {
+      config: { scope: 'read' },
+      schema: { operationId: 'getInvoice', tags: ['invoices'], params: IdParams, response: { 200: InvoiceResource, 404: ProblemSchema } },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const row = await findInvoice(db, id, request.apiKey.sellers);
+      // Another seller's invoice does not exist for this key: 404, never 403.
+      if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+      return invoiceResource(row);
+    },
+  );
+
+  app.get(
+    '/invoices',
+    {
+      config: { scope: 'read' },
+      schema: { operationId: 'listInvoices', tags: ['invoices'], querystring: ListQuery, response: { 200: InvoiceList, 400: ProblemSchema } },
+    },
+    async (request) => {
+      const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: number; cursor?: string };
+      const from = isoParam(query.from);
+      const to = isoParam(query.to);
+      const page = await listInvoices(db, {
+        sellers: request.apiKey.sellers,
+        limit: query.limit ?? 20,
+        ...(query.status !== undefined && { status: query.status }),
+        ...(query.sellerTaxId !== undefined && { sellerTaxId: query.sellerTaxId }),
+        ...(query.buyerTaxId !== undefined && { buyerTaxId: query.buyerTaxId }),
+        ...(query.orderNo !== undefined && { orderNo: query.orderNo }),
+        ...(from !== undefined && { from }),
+        ...(to !== undefined && { to }),
+        ...(query.cursor !== undefined && { cursor: query.cursor }),
+      });
+      return { data: page.rows.map(invoiceResource), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    '/invoices/:id/retry',
+    {
+      config: { scope: 'issue' },
+      schema: { operationId: 'retryInvoice', tags: ['invoices'], params: IdParams, response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema } },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const result = await retryInvoice(db, capabilities, id, request.apiKey.sellers, clock.now(), options.maxAgeMs);
+      if (result.kind === 'not_found') throw new ApiProblem('not_found', `no invoice ${id}`);
+      if (result.kind === 'not_failed') throw new ApiProblem('invoice_not_failed', `invoice ${id} is ${result.invoice.status}`);
+      return reply.code(202).send(invoiceResource(result.invoice));
+    },
+  );
+};

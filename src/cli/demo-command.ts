@@ -1,0 +1,90 @@
+/**
+ * `fapiao demo` (what `npm start` runs): a gateway on embedded SQLite with the built-in simulator,
+ * a registered demo seller and an API key, then one invoice issued end to end so a newcomer sees
+ * a real invoice number at once, and the curl commands to issue more.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { request } from 'undici';
+import { startGateway } from '../gateway.js';
+import { checkApiKey, createApiKey } from '../store/api-key-store.js';
+import { saveSeller } from '../store/seller-store.js';
+import { addServeOptions, serveConfig, stopOnSignal, type ServeOptions } from './serve-command.js';
+import { withStore } from './store-option.js';
+
+export const DEMO_SELLER = {
+  taxId: '91330106MA2B0Y5R34',
+  name: '演示科技（杭州）有限公司',
+  address: '杭州市西湖区文三路 90 号',
+  phone: '0571-88880000',
+  bankName: '中国工商银行杭州文三路支行',
+  bankAccount: '1202021109900088888',
+  sandbox: false,
+} as const;
+
+/** The demo key, kept in the data directory (mode 600) so every `npm start` prints the same one. */
+async function demoKey(dbFile: string | undefined, dataDir: string): Promise<string> {
+  const file = join(dataDir, 'demo-api-key.txt');
+  return withStore(dbFile, async (store) => {
+    await saveSeller(store.db, DEMO_SELLER, Date.now());
+    if (existsSync(file)) {
+      const saved = readFileSync(file, 'utf8').trim();
+      if ((await checkApiKey(store.db, saved, Date.now())).ok) return saved;
+    }
+    const created = await createApiKey(store.db, { sellers: [DEMO_SELLER.taxId], scopes: ['issue', 'read', 'admin'], expiresAt: null }, Date.now());
+    writeFileSync(file, created.key + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return created.key;
+  });
+}
+
+async function issueExample(url: string, key: string): Promise<string> {
+  const example = JSON.parse(readFileSync(new URL('../../examples/invoice.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const body = JSON.stringify({ ...example, orderNo: `DEMO-${Date.now()}` });
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `demo-${Date.now()}` };
+  const accepted = await request(`${url}/v1/invoices`, { method: 'POST', headers, body });
+  const invoice = (await accepted.body.json()) as { id: string; status: string };
+  for (let i = 0; i < 100; i++) {
+    const current = await request(`${url}/v1/invoices/${invoice.id}`, { headers: { authorization: `Bearer ${key}` } });
+    const state = (await current.body.json()) as { id: string; status: string; number: string | null; totals: { total: string } };
+    if (state.status !== 'pending') return `${state.id} ${state.status} ${state.number ?? ''} (价税合计 ${state.totals.total})`;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return `${invoice.id} still pending; see GET /v1/invoices/${invoice.id}`;
+}
+
+export function registerDemoCommand(program: Command): void {
+  addServeOptions(program.command('demo').description('run the gateway with the built-in simulator, a demo seller and key (what npm start runs)')).action(
+    async (options: ServeOptions) => {
+      const config = serveConfig({ ...options, withSimulator: true });
+      const key = await demoKey(options.db, config.dataDir);
+      const gateway = await startGateway({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ?? 'warn' });
+      stopOnSignal(gateway);
+      const sample = await issueExample(gateway.url, key);
+      const root = new URL('../..', import.meta.url).pathname;
+      process.stdout.write(
+        [
+          '',
+          'Fapiao Gateway is running (embedded SQLite, built-in simulator as the channel "simulator").',
+          `  API:       ${gateway.url}/v1`,
+          `  API docs:  ${gateway.url}/docs`,
+          `  demo seller: ${DEMO_SELLER.taxId} ${DEMO_SELLER.name}`,
+          `  demo API key: ${key}`,
+          '',
+          `First invoice, issued through the simulator: ${sample}`,
+          '',
+          'Issue another (change orderNo and the Idempotency-Key to issue a new one):',
+          `  curl -s -X POST ${gateway.url}/v1/invoices \\`,
+          `    -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
+          `    -H 'Idempotency-Key: order-2026-0001' --data @${join(root, 'examples', 'invoice.json')}`,
+          'Then read it back (its number appears once issued):',
+          `  curl -s ${gateway.url}/v1/invoices/<id> -H 'Authorization: Bearer ${key}'`,
+          '',
+          'Ctrl-C stops the gateway; invoices and the ledger stay in ./data.',
+          '',
+        ].join('\n'),
+      );
+    },
+  );
+}

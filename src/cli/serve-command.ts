@@ -1,0 +1,83 @@
+/** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
+import type { Command } from 'commander';
+import { resolveConfig, type ChannelConfig, type ConfigInput } from '../ops/config.js';
+import { configFromEnv } from '../ops/env.js';
+import { startGateway, type Gateway } from '../gateway.js';
+import { UsageError } from './usage-error.js';
+import { DEFAULT_DB_FILE } from './store-option.js';
+import { dirname, join } from 'node:path';
+
+export interface ServeOptions {
+  port: string;
+  host: string;
+  db?: string;
+  channel: string[];
+  withSimulator?: boolean;
+}
+
+function parseChannel(value: string, previous: ChannelConfig[]): ChannelConfig[] {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new UsageError(`--channel ${value}: write NAME=URL, e.g. --channel nuonuo=https://…`);
+  return [...previous, { name: value.slice(0, at), url: value.slice(at + 1) }];
+}
+
+/** The resolved config for serve-like commands: environment first, flags over it. */
+export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${options.port}: not a port number`);
+  const env = configFromEnv();
+  const dbFile = options.db ?? DEFAULT_DB_FILE;
+  try {
+    return resolveConfig({
+      ...env,
+      ...extra,
+      dataDir: env.dataDir ?? dirname(dbFile),
+      host: options.host,
+      port,
+      channels: options.channel as unknown as ChannelConfig[],
+      withSimulator: options.withSimulator === true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Stops the gateway cleanly on the first signal; a second one exits at once. */
+export function stopOnSignal(gateway: Gateway): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`${signal}: finishing the attempts in flight, then stopping\n`);
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function addServeOptions(command: Command): Command {
+  return command
+    .option('--port <port>', 'HTTP port', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <file>', `SQLite database file (default ${join('data', 'fapiao.db')}; DATABASE_URL=postgres://… overrides)`)
+    .option('--channel <NAME=URL>', 'an upstream channel; repeatable, in priority order', parseChannel as (v: string, p: unknown) => unknown, [])
+    .option('--with-simulator', 'start a simulator in this process and use it as the channel "simulator"');
+}
+
+export function registerServeCommand(program: Command): void {
+  addServeOptions(program.command('serve').description('run the gateway: API and workers')).action(async (options: ServeOptions) => {
+    const config = serveConfig(options);
+    if (config.channels.length === 0 && !config.withSimulator) {
+      throw new UsageError('no channel: give --channel NAME=URL (repeatable) or --with-simulator');
+    }
+    const gateway = await startGateway(config);
+    stopOnSignal(gateway);
+    process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
+  });
+}

@@ -1,0 +1,82 @@
+/** `fapiao simulator`: the tax-platform simulator of shared/api.md, with its fault flags. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { NO_FAULTS, type Faults } from '../simulator/faults.js';
+import { startSimulator } from '../simulator/simulator-server.js';
+import { UsageError } from './usage-error.js';
+
+interface SimulatorFlags {
+  port: string;
+  host: string;
+  data: string;
+  dedup: boolean;
+  latencyMs: string;
+  jitterMs: string;
+  errorRate: string;
+  resetRate: string;
+  dropResponseRate: string;
+  rejectRate: string;
+  rateLimit: string;
+  processingMs: string;
+  outage: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  clockSkew: string;
+}
+
+function number(flag: string, text: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new UsageError(`${flag} ${text}: expected a number from ${min} to ${max}`);
+  return value;
+}
+
+export function registerSimulatorCommand(program: Command): void {
+  program
+    .command('simulator')
+    .description('run the tax-platform simulator (reference protocol, durable ledger, fault injection)')
+    .option('--port <port>', 'HTTP port', '9090')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data <dir>', 'ledger directory', './data/simulator')
+    .option('--no-dedup', 'issue a repeated serialNo again (an upstream that does not deduplicate)')
+    .option('--latency-ms <ms>', 'added to every answer', '0')
+    .option('--jitter-ms <ms>', 'up to this much more, at random', '0')
+    .option('--error-rate <share>', 'share of calls answered 503 before any work', '0')
+    .option('--reset-rate <share>', 'share of submits whose connection is reset (half before, half after the work)', '0')
+    .option('--drop-response-rate <share>', 'share of submits committed and never answered', '0')
+    .option('--reject-rate <share>', 'share of new invoices refused for a business reason', '0')
+    .option('--rate-limit <rps>', 'calls per second before 429 with Retry-After (0: none)', '0')
+    .option('--processing-ms <ms>', 'time from acceptance to issue', '0')
+    .option('--outage <seconds>', 'answer every API call 503 for this long after start', '0')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'and this key (PEM)')
+    .option('--clock-skew <seconds>', 'shift the Date header', '0')
+    .action(async (flags: SimulatorFlags) => {
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+      const outage = number('--outage', flags.outage);
+      const faults: Faults = {
+        ...NO_FAULTS,
+        latencyMs: number('--latency-ms', flags.latencyMs),
+        jitterMs: number('--jitter-ms', flags.jitterMs),
+        errorRate: number('--error-rate', flags.errorRate, 1),
+        resetRate: number('--reset-rate', flags.resetRate, 1),
+        dropResponseRate: number('--drop-response-rate', flags.dropResponseRate, 1),
+        rejectRate: number('--reject-rate', flags.rejectRate, 1),
+        rateLimit: number('--rate-limit', flags.rateLimit),
+        processingMs: number('--processing-ms', flags.processingMs),
+        outageUntil: outage > 0 ? Date.now() + outage * 1000 : 0,
+        clockSkewSeconds: number('--clock-skew', flags.clockSkew, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
+      };
+      const simulator = await startSimulator({
+        dataDir: flags.data,
+        port: number('--port', flags.port, 65535),
+        host: flags.host,
+        dedup: flags.dedup,
+        faults,
+        ...(flags.tlsCert && flags.tlsKey && { tls: { cert: readFileSync(flags.tlsCert, 'utf8'), key: readFileSync(flags.tlsKey, 'utf8') } }),
+      });
+      process.stdout.write(`simulator listening on ${simulator.url} (ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
+      const stop = () => void simulator.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

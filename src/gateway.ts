@@ -1,0 +1,103 @@
+/**
+ * The running gateway: store, channels, dispatcher and API wired together from one resolved
+ * config. `fapiao serve` and the integration tests start it the same way.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './api/app.js';
+import type { Channel } from './channels/channel.js';
+import { ReferenceChannel } from './channels/reference/reference-channel.js';
+import { ChannelHealth } from './dispatch/channel-health.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { systemClock, type Clock } from './ops/clock.js';
+import { callTimeoutMs, type GatewayConfig } from './ops/config.js';
+import { createLogger } from './ops/logger.js';
+import { NO_FAULTS } from './simulator/faults.js';
+import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
+import { openStore, type Store } from './store/database.js';
+import { GroupCommit } from './store/group-commit.js';
+import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
+
+export interface Gateway {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly dispatcher: Dispatcher;
+  readonly simulator: RunningSimulator | undefined;
+  readonly channels: readonly Channel[];
+  close(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 10 * 60_000;
+
+export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(config.logLevel);
+  const store = await openStore(config.store);
+  const simulator = config.withSimulator
+    ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
+    : undefined;
+  const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
+  const channels: Channel[] = channelConfigs.map(
+    (channel) => new ReferenceChannel({ name: channel.name, url: channel.url, ...config.upstream }),
+  );
+  const health = new ChannelHealth(
+    channels.map((channel) => channel.name),
+    clock,
+    { failuresToOpen: config.breaker.failuresToOpen, halfOpenAfterMs: config.breaker.halfOpenAfterMs, pauseMs: config.breaker.pauseMs },
+  );
+  let dispatcher: Dispatcher | undefined;
+  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher?.wake() });
+  dispatcher = new Dispatcher(
+    { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log },
+    {
+      concurrency: config.dispatcher.concurrency,
+      leaseMs: config.dispatcher.leaseMs,
+      pollIntervalMs: config.dispatcher.pollIntervalMs,
+      callTimeoutMs: callTimeoutMs(config),
+      backoff: { baseMs: config.dispatcher.backoffBaseMs, capMs: config.dispatcher.backoffCapMs },
+    },
+  );
+  let running = false;
+  const app = await buildApp({
+    db: store.db,
+    capabilities: store.capabilities,
+    commit,
+    clock,
+    health,
+    log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    maxAgeMs: config.maxAgeMs,
+    workersRunning: () => running,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  dispatcher.start();
+  running = true;
+  const purge = setInterval(() => {
+    purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const started = dispatcher;
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    app,
+    store,
+    dispatcher: started,
+    simulator,
+    channels,
+    async close() {
+      clearInterval(purge);
+      running = false;
+      await app.close();
+      await started.stop();
+      await Promise.all(channels.map((channel) => channel.close()));
+      await simulator?.close();
+      await store.close();
+    },
+  };
+}
