@@ -47,9 +47,9 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     clock,
     { failuresToOpen: config.breaker.failuresToOpen, halfOpenAfterMs: config.breaker.halfOpenAfterMs, pauseMs: config.breaker.pauseMs },
   );
-  let dispatcher: Dispatcher | undefined;
-  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher?.wake() });
-  dispatcher = new Dispatcher(
+  // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
+  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake() });
+  const dispatcher = new Dispatcher(
     { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log },
     {
       concurrency: config.dispatcher.concurrency,
@@ -82,19 +82,18 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const started = dispatcher;
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     app,
     store,
-    dispatcher: started,
+    dispatcher,
     simulator,
     channels,
     async close() {
       clearInterval(purge);
       running = false;
       await app.close();
-      await started.stop();
+      await dispatcher.stop();
       await Promise.all(channels.map((channel) => channel.close()));
       await simulator?.close();
       await store.close();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
@@ -46,7 +46,7 @@ const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiPro
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance: deps.log,
     bodyLimit: deps.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: (request) => {
