@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
@@ -45,8 +45,10 @@ const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiPro
 };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's logger so the instance has the default generics the routes are typed with.
+  const logger: FastifyBaseLogger = deps.log;
   const app = Fastify({
-    loggerInstance: deps.log,
+    loggerInstance: logger,
     bodyLimit: deps.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: (request) => {
