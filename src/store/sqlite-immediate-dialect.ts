@@ -1,0 +1,26 @@
+/**
+ * Kysely's SQLite dialect, with transactions that begin IMMEDIATE. A deferred transaction that
+ * reads and then writes must upgrade its lock, and SQLite refuses that upgrade at once (no busy
+ * wait) when another process wrote meanwhile, e.g. `fapiao keys create` beside `fapiao serve`.
+ * Taking the write lock up front makes such a writer wait its turn (busy_timeout) instead.
+ */
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+export class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}

@@ -1,0 +1,182 @@
+// The store on this run's dialect (SQLite, or PostgreSQL when DATABASE_URL is set): accept with
+// idempotency, group commit, leases fenced by version, reclaim, and the audit chain.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../../src/dispatch/lease.js';
+import { auditHash } from '../../src/store/audit-log.js';
+import { openStore, type Store } from '../../src/store/database.js';
+import { GroupCommit } from '../../src/store/group-commit.js';
+import { acceptInvoice, type AcceptInput } from '../../src/store/invoice-store.js';
+import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
+import { invoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
+
+let database: TestDatabase;
+let store: Store;
+let commit: GroupCommit;
+const NOW = 1_790_000_000_000;
+const HOUR = 3_600_000;
+
+beforeEach(async () => {
+  database = await freshDatabase();
+  store = await openStore(database.location);
+  await registerSellers(store.db);
+  commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: 10_000 });
+});
+
+afterEach(async () => {
+  await store.close();
+  await database.drop();
+});
+
+function accept(key: string, hash = 'h1', now = NOW): Promise<ReturnType<typeof acceptInvoice> extends Promise<infer R> ? R : never> {
+  const input: AcceptInput = { sellerTaxId: SELLER, idempotencyKey: key, requestHash: hash, idempotencyTtlMs: 72 * HOUR, row: invoiceRow(now) };
+  return acceptInvoice(commit, store.capabilities, input);
+}
+
+async function count(table: 'invoices' | 'idempotency_keys' | 'audit_log' | 'attempts'): Promise<number> {
+  const row = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe(`store on ${DIALECT}`, () => {
+  it('migrates once and again without harm', async () => {
+    const again = await openStore(database.location);
+    await again.close();
+    expect(await count('invoices')).toBe(0);
+  });
+
+  describe('accept and idempotency', () => {
+    it('stores the invoice, its idempotency record and an audit entry together', async () => {
+      const result = await accept('k1');
+      expect(result.kind).toBe('created');
+      expect([await count('invoices'), await count('idempotency_keys'), await count('audit_log')]).toEqual([1, 1, 1]);
+    });
+
+    it('replays the same key with the same body, refuses it with another body', async () => {
+      const first = await accept('k1', 'h1');
+      const again = await accept('k1', 'h1');
+      const other = await accept('k1', 'h2');
+      expect(first.kind).toBe('created');
+      expect(again).toMatchObject({ kind: 'replayed' });
+      expect(again.kind === 'replayed' && first.kind === 'created' && again.invoice.id === first.invoice.id).toBe(true);
+      expect(other.kind).toBe('key_reused');
+      expect(await count('invoices')).toBe(1);
+    });
+
+    it('makes one invoice of many concurrent first requests with one key', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => accept('same-key')));
+      const ids = new Set(results.map((r) => (r.kind === 'key_reused' ? r.invoiceId : r.invoice.id)));
+      expect(ids.size).toBe(1);
+      expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
+      expect(await count('invoices')).toBe(1);
+    });
+
+    // Several writers on one database is PostgreSQL's case; SQLite is one gateway process.
+    it.runIf(DIALECT === 'postgres')('makes one invoice when two processes race with one key (separate connections)', async () => {
+      const second = await openStore(database.location);
+      const otherCommit = new GroupCommit(second.db, { maxBatch: 256, maxQueued: 100 });
+      const input = (): AcceptInput => ({ sellerTaxId: SELLER, idempotencyKey: 'race', requestHash: 'h', idempotencyTtlMs: HOUR, row: invoiceRow(NOW) });
+      const results = await Promise.all([
+        acceptInvoice(commit, store.capabilities, input()),
+        acceptInvoice(otherCommit, second.capabilities, input()),
+        acceptInvoice(commit, store.capabilities, input()),
+        acceptInvoice(otherCommit, second.capabilities, input()),
+      ]);
+      await second.close();
+      expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
+      expect(await count('invoices')).toBe(1);
+    });
+
+    it('lets a key be used again after its record expired', async () => {
+      await accept('k1', 'h1', NOW);
+      const later = await accept('k1', 'h2', NOW + 73 * HOUR);
+      expect(later.kind).toBe('created');
+      expect(await count('invoices')).toBe(2);
+    });
+  });
+
+  describe('group commit', () => {
+    it('does not fail the neighbours of an operation that fails', async () => {
+      const good = Promise.all([accept('a'), accept('b')]);
+      const bad = commit.submit(async (tx) => {
+        await tx.insertInto('sellers').values({ tax_id: SELLER, name: 'duplicate', address: null, phone: null, bank_name: null, bank_account: null, sandbox: 0, created_at: 0 }).execute();
+      });
+      await expect(bad).rejects.toThrow();
+      expect((await good).map((r) => r.kind)).toEqual(['created', 'created']);
+      expect(await count('invoices')).toBe(2);
+    });
+
+    it('refuses at once when too many writes wait', async () => {
+      const tiny = new GroupCommit(store.db, { maxBatch: 1, maxQueued: 1 });
+      const first = tiny.submit(async () => 1);
+      await expect(tiny.submit(async () => 2)).rejects.toThrow(/waiting for the database/);
+      await first;
+    });
+  });
+
+  describe('leases', () => {
+    const options = { workerId: 'w1', limit: 10, leaseMs: 60_000, usableChannels: ['sim'] };
+    const issued = (lease: Lease): Settlement => ({ event: 'issued', nextAttemptAt: NOW, channel: 'sim', number: '26332000000000000001', issuedAt: NOW, called: true });
+
+    it('claims due invoices once, as submitting, and settles fenced by version', async () => {
+      await accept('k1');
+      const [lease] = await leaseDue(store.db, store.capabilities, NOW, options);
+      expect(lease).toMatchObject({ stage: 'submitting', leaseVersion: 1 });
+      expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, workerId: 'w2' })).toEqual([]);
+      const stale = { ...lease!, leaseVersion: 0 };
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, stale, issued(stale)))).toBe('lost');
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued(lease!)))).toBe('settled');
+      const row = await store.db.selectFrom('invoices').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'issued', stage: null, number: '26332000000000000001', lease_owner: null, attempts: 1 });
+    });
+
+    it('leaves invoices bound to a resting channel alone, and everything when no channel is usable', async () => {
+      await store.db.insertInto('invoices').values(invoiceRow(NOW, { channel: 'down', stage: 'uncertain' })).execute();
+      expect(await leaseDue(store.db, store.capabilities, NOW, options)).toEqual([]);
+      await accept('k1');
+      expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: [] })).toEqual([]);
+      expect(await leaseDue(store.db, store.capabilities, NOW, options)).toHaveLength(1);
+    });
+
+    it('turns an expired submit into uncertain, and the old holder can no longer settle', async () => {
+      await accept('k1');
+      const [lease] = await leaseDue(store.db, store.capabilities, NOW, options);
+      expect(await reclaimExpired(store.db, store.capabilities, NOW + 59_000, 100)).toBe(0);
+      expect(await reclaimExpired(store.db, store.capabilities, NOW + 61_000, 100)).toBe(1);
+      const row = await store.db.selectFrom('invoices').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'pending', stage: 'uncertain', lease_owner: null, next_attempt_at: NOW + 61_000 });
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued(lease!)))).toBe('lost');
+      const [again] = await leaseDue(store.db, store.capabilities, NOW + 61_000, { ...options, workerId: 'w2' });
+      expect(again?.stage).toBe('uncertain');
+    });
+
+    it.runIf(DIALECT === 'postgres')('gives concurrent workers (separate connections) disjoint invoices', async () => {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => accept(`k${i}`)));
+      const second = await openStore(database.location);
+      const [a, b] = await Promise.all([
+        leaseDue(store.db, store.capabilities, NOW, { ...options, limit: 25 }),
+        leaseDue(second.db, second.capabilities, NOW, { ...options, workerId: 'w2', limit: 25 }),
+      ]);
+      await second.close();
+      const ids = [...a, ...b].map((lease) => lease.invoiceId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(40);
+    });
+  });
+
+  it('chains every audit entry to the one before', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => accept(`k${i}`)));
+    await leaseDue(store.db, store.capabilities, NOW, { workerId: 'w', limit: 5, leaseMs: 1000, usableChannels: ['sim'] });
+    await reclaimExpired(store.db, store.capabilities, NOW + 2000, 100);
+    const entries = await store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
+    expect(entries).toHaveLength(20);
+    let previous = '0'.repeat(64);
+    entries.forEach((entry, index) => {
+      expect(Number(entry.seq)).toBe(index + 1);
+      expect(entry.prev_hash).toBe(previous);
+      expect(entry.hash).toBe(auditHash(previous, { ...entry, seq: Number(entry.seq), at: Number(entry.at) }));
+      previous = entry.hash;
+    });
+    const head = await store.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
+    expect(head.hash).toBe(previous);
+  });
+});

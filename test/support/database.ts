@@ -1,0 +1,53 @@
+// A fresh database for each test, in the dialect of this run: a temporary SQLite file, or — when
+// DATABASE_URL is set (the PostgreSQL run of .ci/run) — a schema of its own, dropped afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { StoreLocation } from '../../src/store/database.js';
+
+export const DIALECT: 'sqlite' | 'postgres' = process.env.DATABASE_URL ? 'postgres' : 'sqlite';
+
+export interface TestDatabase {
+  readonly location: StoreLocation;
+  /** For child processes: the env that points them at this database. */
+  readonly env: Record<string, string>;
+  /** A data directory for files (the SQLite file lives here too). */
+  readonly dataDir: string;
+  drop(): Promise<void>;
+}
+
+export async function freshDatabase(): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-test-'));
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const file = join(dataDir, 'fapiao.db');
+    return {
+      location: { kind: 'sqlite', file },
+      env: { DATABASE_URL: '' },
+      dataDir,
+      async drop() {
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `t_${Math.random().toString(36).slice(2, 12)}`;
+  const admin = new pg.Client(base);
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    location: { kind: 'postgres', url: url.toString() },
+    env: { DATABASE_URL: url.toString() },
+    dataDir,
+    async drop() {
+      const client = new pg.Client(base);
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
