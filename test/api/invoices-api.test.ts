@@ -1,0 +1,227 @@
+// The public API over real HTTP: a real gateway on this run's database, a real simulator process
+// as its channel. Issue, idempotency, tenancy, every kind of bad input (refused with the right 4xx
+// and no change in the database), lists, retry, health and the OpenAPI document.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECT } from '../support/database.js';
+import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
+import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { validLine, validRequest } from '../support/invoice-request.js';
+import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
+
+let simulator: RunningProcess;
+let t: TestGateway;
+let base: string;
+let counter = 0;
+const nextKey = () => `key-${Date.now()}-${++counter}`;
+
+beforeAll(async () => {
+  simulator = await startFapiao(['simulator', '--port', '0', '--data', `${process.env.TMPDIR ?? '/tmp'}/fapiao-sim-api-${process.pid}-${Date.now()}`]);
+  t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }] });
+  base = t.gateway.url;
+});
+
+afterAll(async () => {
+  await t.close();
+  await simulator.kill();
+});
+
+const request = (overrides: Record<string, unknown> = {}) => validRequest({ orderNo: `SO-${++counter}`, ...overrides });
+
+async function issue(body: unknown, key = t.key, idempotencyKey = nextKey()) {
+  return http(`${base}/v1/invoices`, { key, idempotencyKey, json: body });
+}
+
+async function issued(id: string): Promise<Record<string, unknown>> {
+  return eventually(
+    async () => {
+      const answer = await http(`${base}/v1/invoices/${id}`, { key: t.key });
+      return answer.body.status === 'pending' ? undefined : answer.body;
+    },
+    15_000,
+    async () => JSON.stringify((await http(`${base}/v1/invoices/${id}`, { key: t.key })).body),
+  );
+}
+
+/** Everything a refused request must leave as it was. */
+async function snapshot() {
+  const db = t.gateway.store.db;
+  const count = async (table: 'invoices' | 'idempotency_keys' | 'attempts' | 'audit_log' | 'sellers' | 'api_keys') =>
+    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const head = await db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
+  const latest = await db.selectFrom('invoices').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst();
+  return {
+    invoices: await count('invoices'),
+    idempotency: await count('idempotency_keys'),
+    attempts: await count('attempts'),
+    audit: await count('audit_log'),
+    head: head.hash,
+    latestUpdate: latest?.at ?? null,
+  };
+}
+
+async function settled(): Promise<void> {
+  await eventually(
+    async () => {
+      const pending = await t.gateway.store.db.selectFrom('invoices').select('id').where('status', '=', 'pending').executeTakeFirst();
+      return pending ? undefined : true;
+    },
+    15_000,
+    () => 'invoices still pending',
+  );
+}
+
+describe(`API on ${DIALECT}`, () => {
+  describe('issuing', () => {
+    it('answers 202 at once, then issues with the number the simulator assigned', async () => {
+      const answer = await issue(request());
+      expect(answer.status).toBe(202);
+      expect(answer.body).toMatchObject({ status: 'pending', stage: 'queued', totals: { total: '1060.00', totalInWords: '壹仟零陆拾圆整' } });
+      expect(answer.headers.location).toBe(`/v1/invoices/${String(answer.body.id)}`);
+      const done = await issued(String(answer.body.id));
+      expect(done).toMatchObject({ status: 'issued', stage: null, channel: 'sim' });
+      const ledger = (await http(`${simulator.url}/_admin/ledger`)).body as unknown as Array<{ serialNo: string; number: string }>;
+      expect(ledger.find((entry) => entry.serialNo === done.serialNo)?.number).toBe(done.number);
+      expect(done.number).toMatch(/^\d{20}$/);
+      expect(done.seller).toMatchObject({ taxId: SELLER, name: '演示科技（杭州）有限公司' });
+    });
+
+    it('replays the same key and body with Idempotent-Replayed, refuses another body with 409', async () => {
+      const key = nextKey();
+      const body = request();
+      const first = await issue(body, t.key, key);
+      const again = await issue(JSON.parse(JSON.stringify(body)) as unknown, t.key, key);
+      expect(again.status).toBe(202);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.id).toBe(first.body.id);
+      const changed = await issue({ ...body, remarks: '另一个备注' }, t.key, key);
+      expect(changed.status).toBe(409);
+      expect(changed.body.code).toBe('idempotency_key_reused');
+    });
+
+    it('makes one invoice of concurrent first requests with one key, all answered alike', async () => {
+      const key = nextKey();
+      const body = request();
+      const answers = await Promise.all(Array.from({ length: 10 }, () => issue(body, t.key, key)));
+      expect(answers.every((a) => a.status === 202)).toBe(true);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      const rows = await t.gateway.store.db.selectFrom('invoices').select('id').where('order_no', '=', String(body.orderNo)).execute();
+      expect(rows).toHaveLength(1);
+    });
+
+    it('previews without storing', async () => {
+      const before = await snapshot();
+      const answer = await http(`${base}/v1/invoices/preview`, { key: t.key, json: request() });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ totals: { tax: '60.00' } });
+      const invalid = await http(`${base}/v1/invoices/preview`, { key: t.key, json: request({ lines: [validLine({ taxRate: '0.17' })] }) });
+      expect(invalid.status).toBe(422);
+      expect((await snapshot()).invoices).toBe(before.invoices);
+    });
+  });
+
+  describe('tenancy', () => {
+    it('refuses another seller with 403, and hides another seller\'s invoice with 404', async () => {
+      const mine = await issue(request());
+      expect((await issue(request({ seller: { taxId: OTHER_SELLER } }))).body.code).toBe('seller_forbidden');
+      expect((await http(`${base}/v1/invoices/${String(mine.body.id)}`, { key: t.otherKey })).status).toBe(404);
+      const list = await http(`${base}/v1/invoices`, { key: t.otherKey });
+      expect(list.body.data).toEqual([]);
+    });
+  });
+
+  describe('bad input: the right 4xx, and nothing changes', () => {
+    beforeAll(async () => {
+      await issue(request());
+      await settled();
+    });
+
+    const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]> = [
+      ['no key', () => http(`${base}/v1/invoices`, { idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
+      ['a malformed Authorization header', () => http(`${base}/v1/invoices`, { key: 'x y', idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
+      ['an unknown key', () => issue(request(), 'fk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 401, 'api_key_invalid'],
+      ['a revoked key', () => issue(request(), t.revokedKey), 401, 'api_key_revoked'],
+      ['a read-only key', () => issue(request(), t.readOnlyKey), 403, 'scope_missing'],
+      ['another seller\'s tax ID', () => issue(request({ seller: { taxId: OTHER_SELLER } })), 403, 'seller_forbidden'],
+      ['no Idempotency-Key', () => http(`${base}/v1/invoices`, { key: t.key, json: request() }), 400, 'idempotency_key_missing'],
+      ['an Idempotency-Key of 129 characters', () => issue(request(), t.key, 'k'.repeat(129)), 400, 'idempotency_key_invalid'],
+      ['malformed JSON', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{"orderNo": ' }), 400, 'json_malformed'],
+      ['an empty JSON body', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '' }), 400, 'body_empty'],
+      ['text/plain', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'hello', contentType: 'text/plain' }), 415, 'content_type_unsupported'],
+      ['form data', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'content_type_unsupported'],
+      ['a 2 MB body', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: JSON.stringify({ remarks: 'x'.repeat(2_000_000) }) }), 413, 'body_too_large'],
+      ['a JSON array', () => issue([request()]), 422, 'invoice_invalid'],
+      ['every field wrong', () => issue({ orderNo: 1, type: 'x', seller: { taxId: SELLER }, buyer: {}, priceIncludesTax: 'yes', lines: [{}] }), 422, 'invoice_invalid'],
+      ['an unknown rate', () => issue(request({ lines: [validLine({ taxRate: '0.17' })] })), 422, 'invoice_invalid'],
+      ['a bad buyer tax ID', () => issue(request({ buyer: { name: 'x', taxId: '91330100716105852E' } })), 422, 'invoice_invalid'],
+      ['amounts that do not add up', () => issue(request({ lines: [validLine({ amount: '1060.02' })] })), 422, 'invoice_invalid'],
+      ['2,001 lines', () => issue(request({ lines: Array.from({ length: 2001 }, () => validLine()) })), 422, 'invoice_invalid'],
+      ['retry of an issued invoice', async () => {
+        const row = await t.gateway.store.db.selectFrom('invoices').select('id').where('status', '=', 'issued').executeTakeFirstOrThrow();
+        return http(`${base}/v1/invoices/${row.id}/retry`, { method: 'POST', key: t.key });
+      }, 409, 'invoice_not_failed'],
+      ['an unknown invoice', () => http(`${base}/v1/invoices/inv_nope`, { key: t.key }), 404, 'not_found'],
+      ['an unknown route', () => http(`${base}/v1/nothing`, { key: t.key }), 404, 'not_found'],
+      ['a bad list filter', () => http(`${base}/v1/invoices?limit=1000&status=lost`, { key: t.key }), 400, 'query_invalid'],
+    ];
+
+    it.each(cases)('%s', async (_name, send, status, code) => {
+      const before = await snapshot();
+      const answer = await send();
+      expect(answer.status).toBe(status);
+      expect(answer.body.code).toBe(code);
+      expect(String(answer.body.type)).toBe(`urn:fapiao-gateway:problem:${code}`);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('lists every field problem of an invalid request', async () => {
+      const answer = await issue({ ...request(), priceIncludesTax: 'yes', lines: [validLine({ taxRate: '0.17', amount: 1 })] });
+      expect((answer.body.errors as Array<{ path: string; code: string }>).map((e) => `${e.path} ${e.code}`)).toEqual([
+        '/priceIncludesTax type_invalid',
+        '/lines/0/taxRate tax_rate_unknown',
+        '/lines/0/amount decimal_format',
+      ]);
+    });
+  });
+
+  describe('reading', () => {
+    it('pages through the list newest first with a cursor, and filters', async () => {
+      const orderNo = `LIST-${Date.now()}`;
+      for (let i = 0; i < 5; i++) await issue(request({ orderNo }));
+      const first = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2`, { key: t.key });
+      const second = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2&cursor=${String(first.body.nextCursor)}`, { key: t.key });
+      const third = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2&cursor=${String(second.body.nextCursor)}`, { key: t.key });
+      const ids = [first, second, third].flatMap((page) => (page.body.data as Array<{ id: string }>).map((invoice) => invoice.id));
+      expect(ids).toHaveLength(5);
+      expect([...ids].sort().reverse()).toEqual(ids);
+      expect(third.body.nextCursor).toBeNull();
+      const future = await http(`${base}/v1/invoices?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { key: t.key });
+      expect(future.body.data).toEqual([]);
+    });
+
+    it('shows channel health and backlog', async () => {
+      const answer = await http(`${base}/v1/channels`, { key: t.key });
+      expect(answer.status).toBe(200);
+      expect(answer.body.data).toEqual([expect.objectContaining({ name: 'sim', circuit: 'closed' })]);
+    });
+  });
+
+  describe('operations endpoints', () => {
+    it('answers /healthz and /readyz', async () => {
+      expect((await http(`${base}/healthz`)).body).toEqual({ status: 'ok' });
+      expect((await http(`${base}/readyz`)).body).toEqual({ status: 'ready' });
+    });
+
+    it('serves the OpenAPI document and a page to read it', async () => {
+      const document = await http(`${base}/openapi.json`);
+      expect(document.body.openapi).toBe('3.1.0');
+      expect(Object.keys(document.body.paths as object)).toEqual(expect.arrayContaining(['/v1/invoices', '/v1/invoices/{id}', '/v1/invoices/{id}/retry', '/v1/channels']));
+      const page = await http(`${base}/docs/`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('swagger');
+    });
+
+    it('echoes a request id, or makes one', async () => {
+      expect((await http(`${base}/healthz`)).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+});

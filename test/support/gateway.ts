@@ -1,0 +1,94 @@
+// A gateway for integration tests: a fresh database with sellers and keys, listening on a free
+// port, with small timeouts so failure paths run in seconds.
+import { pino } from 'pino';
+import { request } from 'undici';
+import { resolveConfig, type ConfigInput } from '../../src/ops/config.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { createApiKey, revokeApiKey } from '../../src/store/api-key-store.js';
+import { openStore } from '../../src/store/database.js';
+import { freshDatabase, type TestDatabase } from './database.js';
+import { OTHER_SELLER, registerSellers, SELLER } from './fixtures.js';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly database: TestDatabase;
+  /** Issue + read for SELLER. */
+  readonly key: string;
+  /** Issue + read for OTHER_SELLER only. */
+  readonly otherKey: string;
+  readonly readOnlyKey: string;
+  readonly revokedKey: string;
+  close(): Promise<void>;
+}
+
+/** Options fast enough for tests: failures and retries happen within a second or two. */
+export const FAST: ConfigInput = {
+  logLevel: 'silent',
+  dispatcher: { leaseMs: 4000, pollIntervalMs: 50, backoffBaseMs: 50, backoffCapMs: 500, concurrency: 16 },
+  upstream: { connectTimeoutMs: 500, responseTimeoutMs: 1500, pollAfterMs: 50 },
+  breaker: { failuresToOpen: 5, halfOpenAfterMs: 300, pauseMs: 1000 },
+};
+
+export async function startTestGateway(input: ConfigInput): Promise<TestGateway> {
+  const database = await freshDatabase();
+  const setup = await openStore(database.location);
+  await registerSellers(setup.db);
+  const now = Date.now();
+  const key = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
+  const otherKey = (await createApiKey(setup.db, { sellers: [OTHER_SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
+  const readOnlyKey = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['read'], expiresAt: null }, now)).key;
+  const revoked = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now);
+  await revokeApiKey(setup.db, revoked.id, now);
+  await setup.close();
+  const config = resolveConfig({
+    ...FAST,
+    ...input,
+    dataDir: database.dataDir,
+    port: 0,
+    ...(database.location.kind === 'postgres' && { databaseUrl: database.location.url }),
+    dispatcher: { ...FAST.dispatcher, ...input.dispatcher },
+    upstream: { ...FAST.upstream, ...input.upstream },
+    breaker: { ...FAST.breaker, ...input.breaker },
+  });
+  const gateway = await startGateway(config, { log: pino({ level: 'silent' }) });
+  return {
+    gateway,
+    database,
+    key,
+    otherKey,
+    readOnlyKey,
+    revokedKey: revoked.key,
+    async close() {
+      await gateway.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+}
+
+/** One HTTP call with a JSON body (or raw text) and an optional key and idempotency key. */
+export async function http(
+  url: string,
+  options: { method?: 'GET' | 'POST'; key?: string; idempotencyKey?: string; json?: unknown; raw?: string | Buffer; contentType?: string } = {},
+): Promise<HttpAnswer> {
+  const headers: Record<string, string> = {};
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+  const body = options.json !== undefined ? JSON.stringify(options.json) : options.raw;
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const response = await request(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body !== undefined && { body }) });
+  const text = await response.body.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON (the docs page)
+  }
+  return { status: response.statusCode, headers: response.headers, body: parsed, text };
+}
