@@ -130,9 +130,9 @@ export class Dispatcher {
 
   /** One attempt: call with no transaction open, then settle fenced by the lease. */
   private async attempt(lease: Lease): Promise<void> {
-    const { clock, health, log } = this.deps;
+    const { clock, log } = this.deps;
     const kind = lease.stage === 'submitting' ? 'submit' : 'query';
-    const channelName = kind === 'submit' ? health.usable()[0] : lease.channel;
+    const channelName = lease.channel;
     const startedAt = clock.now();
     const context = (channel: string): AttemptContext => ({
       kind,
@@ -183,7 +183,9 @@ export class Dispatcher {
     const now = this.deps.clock.now();
     const error = bound
       ? { code: 'channel_unknown', message: `bound to channel ${bound}, which is not configured; add it back to resolve this invoice` }
-      : { code: 'no_usable_channel', message: 'every channel is resting after failures or paused' };
+      : kind === 'submit'
+        ? { code: 'no_usable_channel', message: 'every channel is resting after failures or paused' }
+        : { code: 'channel_unknown', message: 'no channel is recorded for this uncertain invoice; check every channel for its serial number' };
     return {
       event: kind === 'query' ? 'query_failed' : now >= lease.giveUpAt ? 'gave_up' : 'not_sent',
       called: false,

@@ -25,7 +25,11 @@ export interface LeaseOptions {
   readonly limit: number;
   /** How long a claim lasts, ms; must exceed the longest channel call (see config). */
   readonly leaseMs: number;
-  /** Channels that may take work now; invoices bound to others are left alone. */
+  /**
+   * Channels that may take work now, in priority order; invoices bound to others are left alone.
+   * A claimed submit is bound to the first one in the claim itself, before any request leaves:
+   * if this worker dies mid-call, whoever reclaims the invoice knows which upstream to ask.
+   */
   readonly usableChannels: readonly string[];
 }
 
@@ -37,6 +41,7 @@ export interface Lease {
   /** The stage after claiming: `submitting` (send it) or `uncertain`/`awaiting_result` (query it). */
   readonly stage: PendingStage;
   readonly serialNo: string;
+  /** The channel to send to or ask; bound by the claim for a submit. */
   readonly channel: string | null;
   readonly sellerTaxId: string;
   readonly orderNo: string;
@@ -68,6 +73,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         lease_expires_at: now + options.leaseMs,
         lease_version: sql<number>`lease_version + 1`,
         stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
+        channel: sql<string>`case when stage = 'queued' then ${options.usableChannels[0]} else channel end`,
         updated_at: now,
       })
       .where('id', 'in', ids)
@@ -91,7 +97,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       tx,
       capabilities,
       now,
-      submits.map((row) => ({ invoiceId: row.id, event: 'lease_for_submit', from: 'pending/queued', to: 'pending/submitting' })),
+      submits.map((row) => ({ invoiceId: row.id, event: 'lease_for_submit', from: 'pending/queued', to: 'pending/submitting', detail: { channel: row.channel } })),
     );
     return rows.map((row) => ({
       invoiceId: row.id,

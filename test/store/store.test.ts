@@ -129,6 +129,14 @@ describe(`store on ${DIALECT}`, () => {
       expect(row).toMatchObject({ status: 'issued', stage: null, number: '26332000000000000001', lease_owner: null, attempts: 1 });
     });
 
+    it('binds a claimed submit to the first usable channel in the claim itself, before anything is sent', async () => {
+      await accept('k1');
+      const [lease] = await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: ['first', 'second'] });
+      expect(lease?.channel).toBe('first');
+      const row = await store.db.selectFrom('invoices').select(['channel', 'stage']).executeTakeFirstOrThrow();
+      expect(row).toEqual({ channel: 'first', stage: 'submitting' });
+    });
+
     it('leaves invoices bound to a resting channel alone, and everything when no channel is usable', async () => {
       await store.db.insertInto('invoices').values(invoiceRow(NOW, { channel: 'down', stage: 'uncertain' })).execute();
       expect(await leaseDue(store.db, store.capabilities, NOW, options)).toEqual([]);
