@@ -62,6 +62,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   let running = false;
   const app = await buildApp({
     db: store.db,
+    reader: store.reader,
     capabilities: store.capabilities,
     commit,
     clock,

@@ -22,6 +22,8 @@ import { invoiceRoutes } from './routes/invoices.js';
 
 export interface AppDeps {
   readonly db: Kysely<Database>;
+  /** For reads of committed data; see Store.reader. */
+  readonly reader: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
   readonly commit: GroupCommit;
   readonly clock: Clock;
@@ -104,17 +106,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(auth, { db: deps.db, clock: deps.clock });
+  await app.register(auth, { db: deps.reader, clock: deps.clock });
   await app.register(invoiceRoutes, {
     prefix: '/v1',
     db: deps.db,
+    reader: deps.reader,
     capabilities: deps.capabilities,
     commit: deps.commit,
     clock: deps.clock,
     idempotencyTtlMs: deps.idempotencyTtlMs,
     maxAgeMs: deps.maxAgeMs,
   });
-  await app.register(channelRoutes, { prefix: '/v1', db: deps.db, health: deps.health, clock: deps.clock });
-  await app.register(healthRoutes, { db: deps.db, workersRunning: deps.workersRunning });
+  await app.register(channelRoutes, { prefix: '/v1', db: deps.reader, health: deps.health, clock: deps.clock });
+  await app.register(healthRoutes, { db: deps.reader, workersRunning: deps.workersRunning });
   return app;
 }

@@ -10,7 +10,10 @@
  * One shape, two dialects, chosen once from StoreCapabilities.skipLocked: PostgreSQL claims with
  * `for update skip locked` so concurrent workers skip each other's rows instead of queueing behind
  * them; SQLite has one writer at a time and needs no lock clause.
- * Relies on the partial index invoices_due_idx (next_attempt_at) where status = 'pending'.
+ * Relies on two partial indexes (migration 001): invoices_due_idx (next_attempt_at) where status =
+ * 'pending' and lease_expires_at is null, for the claim; invoices_lease_idx (lease_expires_at) where
+ * lease_expires_at is not null, for the reclaim.
+ * @NOTE Measured by `npm run bench` (bench/RESULTS.md): the drain rate of a 11,000-invoice backlog.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema/index.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 export interface StoreCapabilities {
   readonly dialect: 'sqlite' | 'postgres';
@@ -21,7 +22,14 @@ export interface StoreCapabilities {
 }
 
 export interface Store {
+  /** Every write, and reads that must see this process's uncommitted work. */
   readonly db: Kysely<Database>;
+  /**
+   * Reads that need only committed data (auth, lookups, GET and list). On SQLite a second
+   * connection: in WAL mode readers never wait for the writer, so a request's key check does not
+   * queue behind a batch of commits. On PostgreSQL the same pool as `db`.
+   */
+  readonly reader: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
 }
@@ -51,11 +59,25 @@ function openSqlite(file: string): Store {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Opened lazily: the file and its schema must exist first (migrations run on `db`).
+  let reader: Kysely<Database> | undefined;
+  const openReader = () => {
+    const connection = new SqliteDatabase(file);
+    connection.pragma('busy_timeout = 5000');
+    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }) });
+  };
   return {
     db,
+    get reader() {
+      reader ??= file === ':memory:' ? db : openReader();
+      return reader;
+    },
     capabilities: { dialect: 'sqlite', skipLocked: false, multipleWriters: false },
-    close: () => db.destroy(),
+    close: async () => {
+      if (reader && reader !== db) await reader.destroy();
+      await db.destroy();
+    },
   };
 }
 
@@ -72,6 +94,7 @@ function openPostgres(url: string, poolSize: number): Store {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
+    reader: db,
     capabilities: { dialect: 'postgres', skipLocked: true, multipleWriters: true },
     close: () => db.destroy(),
   };

@@ -8,14 +8,14 @@ import { stateKey, transition, type InvoiceState } from '../domain/invoice-state
 import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import type { GroupCommit } from './group-commit.js';
-import type { Database, InvoiceRow, NewInvoiceRow } from './schema/index.js';
+import type { Database, InvoiceRow } from './schema/index.js';
 
 export interface AcceptInput {
   readonly sellerTaxId: string;
   readonly idempotencyKey: string;
   readonly requestHash: string;
-  /** The new invoice row, prepared before the transaction (CPU work stays outside it). */
-  readonly row: NewInvoiceRow;
+  /** The new invoice row, complete, prepared before the transaction (CPU work stays outside it). */
+  readonly row: InvoiceRow;
   /** How long the idempotency record is kept, ms. */
   readonly idempotencyTtlMs: number;
 }
@@ -61,8 +61,7 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
   await appendAudit(tx, capabilities, now, [
     { invoiceId: input.row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: input.row.serial_no } },
   ]);
-  const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', input.row.id).executeTakeFirstOrThrow();
-  return { kind: 'created', invoice };
+  return { kind: 'created', invoice: input.row };
 }
 
 /** One invoice, if it belongs to one of `sellers` (another seller's invoice does not exist for the caller). */

@@ -3,14 +3,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INVOICE_EVENTS, TRANSITIONS } from '../../src/domain/invoice-state.js';
+import { API_PROBLEM_CODES } from '../../src/api/problem.js';
+import type { ChannelErrorCode } from '../../src/channels/channel-error.js';
 import { PROBLEM_CODES } from '../../src/domain/problem.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
 
 describe('documentation in step with the code', () => {
-  it('docs/errors.md documents exactly the problem codes the code can produce', () => {
-    const documented = [...docs('errors.md').matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]);
-    expect([...documented].sort()).toEqual([...PROBLEM_CODES].sort());
+  const section = (heading: string) => {
+    const text = docs('errors.md');
+    const start = text.indexOf(heading);
+    const end = text.indexOf('\n## ', start + heading.length);
+    return [...text.slice(start, end === -1 ? undefined : end).matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]);
+  };
+
+  it('docs/errors.md documents exactly the codes of the API, the request and the channels', () => {
+    expect(section('## Problem codes (`code`').sort()).toEqual([...API_PROBLEM_CODES].sort());
+    expect(section('## Problem codes in `errors`').sort()).toEqual([...PROBLEM_CODES].sort());
+    const channelCodes: Record<ChannelErrorCode, true> = {
+      dns_failed: true, connect_failed: true, connect_timeout: true, tls_failed: true, timeout_after_send: true,
+      connection_reset: true, rate_limited: true, upstream_unavailable: true, upstream_error: true,
+      content_rejected: true, auth_failed: true, circuit_open: true, protocol_error: true,
+    };
+    const dispatcherCodes = ['upstream_rejected', 'no_usable_channel', 'not_found_unconfirmed', 'channel_unknown'];
+    expect(section('## Channel error codes').sort()).toEqual([...Object.keys(channelCodes), ...dispatcherCodes].sort());
   });
 
   it('docs/states.md draws exactly the transition table', () => {

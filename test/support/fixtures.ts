@@ -1,7 +1,7 @@
 // Rows and registrations for store-level tests.
 import type { Kysely } from 'kysely';
 import { newInvoiceId, newSerialNo } from '../../src/store/ids.js';
-import type { Database, NewInvoiceRow } from '../../src/store/schema/index.js';
+import type { Database, InvoiceRow } from '../../src/store/schema/index.js';
 import { saveSeller } from '../../src/store/seller-store.js';
 
 export const SELLER = '91330106MA2B0Y5R34';
@@ -12,7 +12,7 @@ export async function registerSellers(db: Kysely<Database>): Promise<void> {
   await saveSeller(db, { taxId: OTHER_SELLER, name: '阿里巴巴（中国）有限公司', sandbox: false }, 0);
 }
 
-export function invoiceRow(now: number, overrides: Partial<NewInvoiceRow> = {}): NewInvoiceRow {
+export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): InvoiceRow {
   return {
     id: newInvoiceId(now),
     seller_tax_id: SELLER,
@@ -40,6 +40,6 @@ export function invoiceRow(now: number, overrides: Partial<NewInvoiceRow> = {}):
     last_error_at: null,
     created_at: now,
     updated_at: now,
-    ...overrides,
-  };
+    ...(overrides as object),
+  } as InvoiceRow;
 }

@@ -34,6 +34,8 @@ import {
 
 export interface InvoiceRoutesOptions {
   readonly db: Kysely<Database>;
+  /** Reads of committed data (lookups, GET, list). */
+  readonly reader: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
   readonly commit: GroupCommit;
   readonly clock: Clock;
@@ -61,7 +63,7 @@ function isoParam(value: string | undefined): number | undefined {
 }
 
 export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (app, options) => {
-  const { db, capabilities, commit, clock } = options;
+  const { db, reader, capabilities, commit, clock } = options;
 
   /** Validates and computes a body; the seller's sandbox registration relaxes its ID check. */
   async function compute(body: unknown, seller: SellerProfile | undefined) {
@@ -92,7 +94,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       if (key === undefined) throw new ApiProblem('idempotency_key_missing');
       if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
       const sellerTaxId = sellerTaxIdOf(request.body);
-      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(db, sellerTaxId) : undefined;
+      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(reader, sellerTaxId) : undefined;
       const computed = await compute(request.body, seller);
       if (!seller) throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${computed.seller.taxId}`);
 
@@ -163,7 +165,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     },
     async (request) => {
       const sellerTaxId = sellerTaxIdOf(request.body);
-      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(db, sellerTaxId) : undefined;
+      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(reader, sellerTaxId) : undefined;
       return compute(request.body, seller);
     },
   );
@@ -176,7 +178,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const row = await findInvoice(db, id, request.apiKey.sellers);
+      const row = await findInvoice(reader, id, request.apiKey.sellers);
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
       return invoiceResource(row);
@@ -193,7 +195,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: number; cursor?: string };
       const from = isoParam(query.from);
       const to = isoParam(query.to);
-      const page = await listInvoices(db, {
+      const page = await listInvoices(reader, {
         sellers: request.apiKey.sellers,
         limit: query.limit ?? 20,
         ...(query.status !== undefined && { status: query.status }),

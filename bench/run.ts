@@ -1,0 +1,126 @@
+// `npm run bench`: the accept path of POST /v1/invoices against bare Fastify doing the same JSON
+// parse (a ratio, both measured in this run), then the drain of the backlog those requests left
+// into the simulator. Writes bench/RESULTS.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createApiKey } from '../src/store/api-key-store.js';
+import { openStore } from '../src/store/database.js';
+import { saveSeller } from '../src/store/seller-store.js';
+import { postLoad, type LoadResult } from './load.js';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/fapiao');
+const SELLER = '91330106MA2B0Y5R34';
+const children: ChildProcess[] = [];
+
+function start(command: string, args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [command, ...args], { env: { ...process.env, FAPIAO_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http\S+)/.exec(output);
+      if (match) resolve({ url: match[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${output}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const example = JSON.parse(readFileSync(join(ROOT, 'examples/invoice.json'), 'utf8')) as Record<string, unknown>;
+const body = (i: number) => JSON.stringify({ ...example, orderNo: `BENCH-${i}` });
+const fmt = (result: LoadResult) =>
+  `${result.perSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms (${result.requests} requests, ${result.failures} failed)`;
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-bench-'));
+  const db = join(dataDir, 'fapiao.db');
+  const store = await openStore({ kind: 'sqlite', file: db });
+  await saveSeller(store.db, { taxId: SELLER, name: '演示科技（杭州）有限公司', sandbox: false }, Date.now());
+  const { key } = await createApiKey(store.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
+  await store.close();
+
+  console.log(`accept: ${REQUESTS} POSTs at concurrency ${CONCURRENCY}, load generator in its own process`);
+  const bare = await start(join(import.meta.dirname, 'bare-server.js'), []);
+  await postLoad(`${bare.url}/v1/invoices`, { requests: 1000, concurrency: CONCURRENCY, body, headers: () => ({}) });
+  const baseline = await postLoad(`${bare.url}/v1/invoices`, { requests: REQUESTS, concurrency: CONCURRENCY, body, headers: () => ({}) });
+  await stop(bare.child);
+  console.log(`  bare fastify (JSON parse, 202): ${fmt(baseline)}`);
+
+  const simulator = await start(BIN, ['simulator', '--port', '0', '--data', join(dataDir, 'simulator')]);
+  // Workers off while accepting, so the accept path is measured alone and leaves a backlog.
+  const accepting = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], { FAPIAO_CONCURRENCY: '0' });
+  const headers = (i: number) => ({ authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` });
+  await postLoad(`${accepting.url}/v1/invoices`, { requests: 1000, concurrency: CONCURRENCY, body: (i) => body(1_000_000 + i), headers: (i) => headers(1_000_000 + i) });
+  const gateway = await postLoad(`${accepting.url}/v1/invoices`, { requests: REQUESTS, concurrency: CONCURRENCY, body, headers });
+  await stop(accepting.child);
+  console.log(`  gateway POST /v1/invoices (validate, tax, SQLite FULL fsync, group commit): ${fmt(gateway)}`);
+  const ratio = gateway.perSecond / baseline.perSecond;
+  console.log(`  ratio gateway / bare: ${ratio.toFixed(2)}`);
+
+  const backlog = REQUESTS + 1000;
+  console.log(`drain: ${backlog} queued invoices into the simulator (submit + query each)`);
+  const started = performance.now();
+  const draining = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], { FAPIAO_POLL_AFTER_MS: '20' });
+  let pending = backlog;
+  while (pending > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
+    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
+    pending = channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0);
+  }
+  const drainSeconds = (performance.now() - started) / 1000;
+  const drainRate = backlog / drainSeconds;
+  console.log(`  drained in ${drainSeconds.toFixed(1)} s: ${drainRate.toFixed(0)} invoices/s (including the gateway's start)`);
+  await stop(draining.child);
+  await stop(simulator.child);
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  writeFileSync(
+    join(ROOT, 'bench/RESULTS.md'),
+    `# Benchmark results
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), Node ${process.version},
+SQLite in WAL mode with synchronous=FULL. Server and load generator in separate processes on the
+same machine (loopback). Figures from a shared machine vary from run to run; compare ratios.
+
+## Accept: POST /v1/invoices, ${REQUESTS} requests at concurrency ${CONCURRENCY}
+
+| server | req/s | p50 | p99 |
+|---|---|---|---|
+| bare Fastify, same JSON parse, answers 202 | ${baseline.perSecond.toFixed(0)} | ${baseline.p50Ms.toFixed(1)} ms | ${baseline.p99Ms.toFixed(1)} ms |
+| the gateway: auth, validation, tax, durable commit before 202 | ${gateway.perSecond.toFixed(0)} | ${gateway.p50Ms.toFixed(1)} ms | ${gateway.p99Ms.toFixed(1)} ms |
+
+**Ratio gateway / bare: ${ratio.toFixed(2)}.** Every 202 waited for its fsync; group commit puts
+the requests that arrive together into one transaction.
+
+## Drain: ${backlog} queued invoices into the simulator
+
+${drainSeconds.toFixed(1)} s from starting the gateway to an empty backlog: **${drainRate.toFixed(0)} invoices/s**
+(each invoice is one submit and at least one query; the simulator keeps its own SQLite ledger).
+`,
+  );
+  console.log('wrote bench/RESULTS.md');
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  });
