@@ -24,7 +24,7 @@ function start(command: string, args: string[], env: Record<string, string> = {}
   children.push(child);
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http\S+)/.exec(output);
       if (match) resolve({ url: match[1]!, child });

@@ -154,7 +154,7 @@ describe(`chaos on ${DIALECT}: SIGKILLed gateways, a failing upstream without de
       const bySerial = new Map(ledger.map((entry) => [entry.serialNo, entry.number]));
       expect(invoices.filter((invoice) => bySerial.get(invoice.serialNo) !== invoice.number)).toEqual([]);
 
-      await Promise.all(gateways.map((gateway) => gateway?.kill('SIGTERM')));
+      await Promise.all(gateways.filter((gateway) => gateway !== undefined).map((gateway) => gateway.kill('SIGTERM')));
       await simulator.kill();
     },
     180_000,

@@ -1,7 +1,7 @@
 // The store on this run's dialect (SQLite, or PostgreSQL when DATABASE_URL is set): accept with
 // idempotency, group commit, leases fenced by version, reclaim, and the audit chain.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../../src/dispatch/lease.js';
+import { leaseDue, reclaimExpired, settleLease, type Settlement } from '../../src/dispatch/lease.js';
 import { auditHash } from '../../src/store/audit-log.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
@@ -115,7 +115,7 @@ describe(`store on ${DIALECT}`, () => {
 
   describe('leases', () => {
     const options = { workerId: 'w1', limit: 10, leaseMs: 60_000, usableChannels: ['sim'] };
-    const issued = (lease: Lease): Settlement => ({ event: 'issued', nextAttemptAt: NOW, channel: 'sim', number: '26332000000000000001', issuedAt: NOW, called: true });
+    const issued = (): Settlement => ({ event: 'issued', nextAttemptAt: NOW, channel: 'sim', number: '26332000000000000001', issuedAt: NOW, called: true });
 
     it('claims due invoices once, as submitting, and settles fenced by version', async () => {
       await accept('k1');
@@ -123,8 +123,8 @@ describe(`store on ${DIALECT}`, () => {
       expect(lease).toMatchObject({ stage: 'submitting', leaseVersion: 1 });
       expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, workerId: 'w2' })).toEqual([]);
       const stale = { ...lease!, leaseVersion: 0 };
-      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, stale, issued(stale)))).toBe('lost');
-      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued(lease!)))).toBe('settled');
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, stale, issued()))).toBe('lost');
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued()))).toBe('settled');
       const row = await store.db.selectFrom('invoices').selectAll().executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'issued', stage: null, number: '26332000000000000001', lease_owner: null, attempts: 1 });
     });
@@ -152,7 +152,7 @@ describe(`store on ${DIALECT}`, () => {
       expect(await reclaimExpired(store.db, store.capabilities, NOW + 61_000, 100)).toBe(1);
       const row = await store.db.selectFrom('invoices').selectAll().executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'pending', stage: 'uncertain', lease_owner: null, next_attempt_at: NOW + 61_000 });
-      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued(lease!)))).toBe('lost');
+      expect(await store.db.transaction().execute((tx) => settleLease(tx, store.capabilities, NOW, lease!, issued()))).toBe('lost');
       const [again] = await leaseDue(store.db, store.capabilities, NOW + 61_000, { ...options, workerId: 'w2' });
       expect(again?.stage).toBe('uncertain');
     });

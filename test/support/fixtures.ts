@@ -40,6 +40,6 @@ export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): In
     last_error_at: null,
     created_at: now,
     updated_at: now,
-    ...(overrides as object),
-  } as InvoiceRow;
+    ...overrides,
+  };
 }
