@@ -28,6 +28,13 @@ export function auditHash(
   return createHash('sha256').update(prevHash).update('\n').update(line).digest('hex');
 }
 
+/**
+ * The head as this transaction left it: read once per transaction (a group commit appends for a
+ * whole batch), then carried forward in memory. Keyed by the transaction object, so it is gone
+ * with it, and never shared across transactions (another process may append in between).
+ */
+const headInTransaction = new WeakMap<Transaction<Database>, { seq: number; hash: string }>();
+
 /** Appends entries in order, inside the caller's transaction. */
 export async function appendAudit(
   tx: Transaction<Database>,
@@ -36,11 +43,15 @@ export async function appendAudit(
   entries: readonly AuditEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  let head = tx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  // SQLite has one writer at a time already; PostgreSQL needs the row lock to keep one chain.
-  if (capabilities.multipleWriters) head = head.forUpdate();
-  const current = await head.executeTakeFirstOrThrow();
-  let seq = Number(current.seq);
+  let current = headInTransaction.get(tx);
+  if (!current) {
+    let head = tx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
+    // SQLite has one writer at a time already; PostgreSQL needs the row lock to keep one chain.
+    if (capabilities.multipleWriters) head = head.forUpdate();
+    const row = await head.executeTakeFirstOrThrow();
+    current = { seq: Number(row.seq), hash: row.hash };
+  }
+  let seq = current.seq;
   let hash = current.hash;
   const rows = entries.map((entry) => {
     seq += 1;
@@ -62,4 +73,5 @@ export async function appendAudit(
     await tx.insertInto('audit_log').values(rows.slice(i, i + 500)).execute();
   }
   await tx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+  headInTransaction.set(tx, { seq, hash });
 }

@@ -19,6 +19,7 @@ import { acceptInvoice, findInvoice, listInvoices, retryInvoice } from '../../st
 import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../../store/seller-store.js';
+import { TtlCache } from '../../ops/ttl-cache.js';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
 import {
@@ -64,6 +65,18 @@ function isoParam(value: string | undefined): number | undefined {
 
 export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (app, options) => {
   const { db, reader, capabilities, commit, clock } = options;
+  // Seller profiles change rarely; a second's staleness is harmless, and it saves a query per request.
+  const sellers = new TtlCache<SellerProfile | null>(clock, 1000, 10_000);
+  async function sellerFor(body: unknown, allowed: readonly string[]): Promise<SellerProfile | undefined> {
+    const taxId = sellerTaxIdOf(body);
+    if (taxId === undefined || !allowed.includes(taxId)) return undefined;
+    let seller = sellers.get(taxId);
+    if (seller === undefined) {
+      seller = (await findSeller(reader, taxId)) ?? null;
+      sellers.set(taxId, seller);
+    }
+    return seller ?? undefined;
+  }
 
   /** Validates and computes a body; the seller's sandbox registration relaxes its ID check. */
   async function compute(body: unknown, seller: SellerProfile | undefined) {
@@ -93,8 +106,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       const key = request.headers['idempotency-key'];
       if (key === undefined) throw new ApiProblem('idempotency_key_missing');
       if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
-      const sellerTaxId = sellerTaxIdOf(request.body);
-      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(reader, sellerTaxId) : undefined;
+      const seller = await sellerFor(request.body, request.apiKey.sellers);
       const computed = await compute(request.body, seller);
       if (!seller) throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${computed.seller.taxId}`);
 
@@ -164,9 +176,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      const sellerTaxId = sellerTaxIdOf(request.body);
-      const seller = sellerTaxId !== undefined && request.apiKey.sellers.includes(sellerTaxId) ? await findSeller(reader, sellerTaxId) : undefined;
-      return compute(request.body, seller);
+      return compute(request.body, await sellerFor(request.body, request.apiKey.sellers));
     },
   );
 
