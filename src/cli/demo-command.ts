@@ -61,6 +61,7 @@ export function registerDemoCommand(program: Command): void {
       const key = await demoKey(options.db, config.dataDir);
       const gateway = await startGateway({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ?? 'warn' });
       stopOnSignal(gateway);
+      process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: simulator)\n`);
       const sample = await issueExample(gateway.url, key);
       const root = new URL('../..', import.meta.url).pathname;
       process.stdout.write(

@@ -162,6 +162,7 @@ describe(`API on ${DIALECT}`, () => {
       ['an unknown invoice', () => http(`${base}/v1/invoices/inv_nope`, { key: t.key }), 404, 'not_found'],
       ['an unknown route', () => http(`${base}/v1/nothing`, { key: t.key }), 404, 'not_found'],
       ['a bad list filter', () => http(`${base}/v1/invoices?limit=1000&status=lost`, { key: t.key }), 400, 'query_invalid'],
+      ['a list date that is no date', () => http(`${base}/v1/invoices?from=yesterday`, { key: t.key }), 400, 'query_invalid'],
     ];
 
     it.each(cases)('%s', async (_name, send, status, code) => {
