@@ -15,6 +15,7 @@ import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
+import { parseJsonBody } from '../domain/parse-json-body.js';
 import { ApiProblem, problemBody, sendProblem } from './problem.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
@@ -58,6 +59,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, new ApiProblem(error.code === 'FST_ERR_BAD_URL' ? 'url_invalid' : 'json_malformed', error.message));
+    },
+  });
+
+  // JSON bodies are parsed as fapiao preview parses files: strict UTF-8, so a GBK body is refused
+  // rather than stored as mojibake on an invoice, and no charset but UTF-8 is accepted.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    const charset = /charset=([^;\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      return done(new ApiProblem('content_type_unsupported', `charset ${charset}: send the body as UTF-8 JSON`), undefined);
+    }
+    if (body.length === 0) return done(new ApiProblem('body_empty'), undefined);
+    const parsed = parseJsonBody(body, deps.bodyLimitBytes);
+    if (parsed.ok) return done(null, parsed.value);
+    const code = parsed.problem.code === 'encoding_invalid' ? 'encoding_invalid' : parsed.problem.code === 'body_too_large' ? 'body_too_large' : 'json_malformed';
+    return done(new ApiProblem(code, parsed.problem.message), undefined);
   });
 
   // Only JSON bodies: text/plain would otherwise arrive as a string and be judged as an invoice.

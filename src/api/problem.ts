@@ -8,6 +8,8 @@ import type { Problem } from '../domain/problem.js';
 const CATALOG = {
   json_malformed: [400, 'The body is not valid JSON', '请求内容不是合法的 JSON'],
   body_empty: [400, 'The body is empty', '请求内容为空'],
+  encoding_invalid: [400, 'The body is not UTF-8; convert it (GBK/GB18030 text must be re-encoded)', '请求内容不是 UTF-8 编码，请转换（GBK/GB18030 需重新编码）'],
+  url_invalid: [400, 'The URL cannot be read (bad percent-encoding)', 'URL 无法解析（百分号编码有误）'],
   idempotency_key_missing: [400, 'The Idempotency-Key header is required', '缺少 Idempotency-Key 请求头'],
   idempotency_key_invalid: [400, 'The Idempotency-Key header must be 1–128 printable ASCII characters', 'Idempotency-Key 须为 1–128 个可打印 ASCII 字符'],
   query_invalid: [400, 'The query parameters are invalid', '查询参数有误'],
