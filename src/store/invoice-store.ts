@@ -10,6 +10,55 @@ import type { StoreCapabilities } from './database.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Database, InvoiceRow } from './schema/index.js';
 
+/** What a new invoice is made of; everything else about its row starts the same for every invoice. */
+export interface NewInvoice {
+  readonly id: string;
+  readonly serialNo: string;
+  readonly sellerTaxId: string;
+  readonly orderNo: string;
+  readonly buyerTaxId: string | null;
+  readonly buyerName: string;
+  readonly type: string;
+  readonly total: string;
+  readonly requestJson: string;
+  readonly computedJson: string;
+  readonly now: number;
+  /** When to stop trying if it never reaches an upstream, ms. */
+  readonly giveUpAt: number;
+}
+
+/** The row of a freshly accepted invoice: pending, queued, due now, unclaimed, bound to no channel. */
+export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
+  return {
+    id: invoice.id,
+    seller_tax_id: invoice.sellerTaxId,
+    order_no: invoice.orderNo,
+    buyer_tax_id: invoice.buyerTaxId,
+    buyer_name: invoice.buyerName,
+    type: invoice.type,
+    total: invoice.total,
+    request_json: invoice.requestJson,
+    computed_json: invoice.computedJson,
+    status: 'pending',
+    stage: 'queued',
+    serial_no: invoice.serialNo,
+    channel: null,
+    number: null,
+    issued_at: null,
+    attempts: 0,
+    next_attempt_at: invoice.now,
+    lease_owner: null,
+    lease_expires_at: null,
+    lease_version: 0,
+    give_up_at: invoice.giveUpAt,
+    last_error_code: null,
+    last_error_message: null,
+    last_error_at: null,
+    created_at: invoice.now,
+    updated_at: invoice.now,
+  };
+}
+
 export interface AcceptInput {
   readonly sellerTaxId: string;
   readonly idempotencyKey: string;

@@ -1,6 +1,7 @@
 // Rows and registrations for store-level tests.
 import type { Kysely } from 'kysely';
 import { newInvoiceId, newSerialNo } from '../../src/store/ids.js';
+import { pendingInvoiceRow } from '../../src/store/invoice-store.js';
 import type { Database, InvoiceRow } from '../../src/store/schema/index.js';
 import { saveSeller } from '../../src/store/seller-store.js';
 
@@ -13,33 +14,19 @@ export async function registerSellers(db: Kysely<Database>): Promise<void> {
 }
 
 export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): InvoiceRow {
-  return {
+  const row = pendingInvoiceRow({
     id: newInvoiceId(now),
-    seller_tax_id: SELLER,
-    order_no: 'SO-1',
-    buyer_tax_id: null,
-    buyer_name: '张三',
+    serialNo: newSerialNo(now),
+    sellerTaxId: SELLER,
+    orderNo: 'SO-1',
+    buyerTaxId: null,
+    buyerName: '张三',
     type: 'normal',
     total: '1060.00',
-    request_json: '{}',
-    computed_json: '{"totals":{"total":"1060.00"}}',
-    status: 'pending',
-    stage: 'queued',
-    serial_no: newSerialNo(now),
-    channel: null,
-    number: null,
-    issued_at: null,
-    attempts: 0,
-    next_attempt_at: now,
-    lease_owner: null,
-    lease_expires_at: null,
-    lease_version: 0,
-    give_up_at: now + 72 * 3_600_000,
-    last_error_code: null,
-    last_error_message: null,
-    last_error_at: null,
-    created_at: now,
-    updated_at: now,
-    ...overrides,
-  };
+    requestJson: '{}',
+    computedJson: '{"totals":{"total":"1060.00"}}',
+    now,
+    giveUpAt: now + 72 * 3_600_000,
+  });
+  return { ...row, ...overrides };
 }

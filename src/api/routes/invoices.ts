@@ -15,7 +15,7 @@ import type { Clock } from '../../ops/clock.js';
 import type { StoreCapabilities } from '../../store/database.js';
 import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../../store/ids.js';
-import { acceptInvoice, findInvoice, listInvoices, retryInvoice } from '../../store/invoice-store.js';
+import { acceptInvoice, findInvoice, listInvoices, pendingInvoiceRow, retryInvoice } from '../../store/invoice-store.js';
 import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../../store/seller-store.js';
@@ -111,7 +111,6 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       if (!seller) throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${computed.seller.taxId}`);
 
       const now = clock.now();
-      const id = newInvoiceId(now);
       // The seller block as registered now: what was accepted is what gets issued.
       const invoice = { ...computed, seller: sellerBlock(seller) };
       let result;
@@ -121,34 +120,20 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
           idempotencyKey: key,
           requestHash: requestHash(request.body),
           idempotencyTtlMs: options.idempotencyTtlMs,
-          row: {
-            id,
-            seller_tax_id: seller.taxId,
-            order_no: computed.orderNo,
-            buyer_tax_id: computed.buyer.taxId ?? null,
-            buyer_name: computed.buyer.name,
+          row: pendingInvoiceRow({
+            id: newInvoiceId(now),
+            serialNo: newSerialNo(now),
+            sellerTaxId: seller.taxId,
+            orderNo: computed.orderNo,
+            buyerTaxId: computed.buyer.taxId ?? null,
+            buyerName: computed.buyer.name,
             type: computed.type,
             total: computed.totals.total,
-            request_json: JSON.stringify(request.body),
-            computed_json: JSON.stringify(invoice),
-            status: 'pending',
-            stage: 'queued',
-            serial_no: newSerialNo(now),
-            channel: null,
-            number: null,
-            issued_at: null,
-            attempts: 0,
-            next_attempt_at: now,
-            lease_owner: null,
-            lease_expires_at: null,
-            lease_version: 0,
-            give_up_at: now + options.maxAgeMs,
-            last_error_code: null,
-            last_error_message: null,
-            last_error_at: null,
-            created_at: now,
-            updated_at: now,
-          },
+            requestJson: JSON.stringify(request.body),
+            computedJson: JSON.stringify(invoice),
+            now,
+            giveUpAt: now + options.maxAgeMs,
+          }),
         });
       } catch (error) {
         if (error instanceof OverloadedError) throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
