@@ -10,6 +10,7 @@ import { previewBytes, readInput } from './cli/preview-command.js';
 import { registerSellerCommands } from './cli/sellers-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerSimulatorCommand } from './cli/simulator-command.js';
+import { registerVerifyCommand } from './cli/verify-command.js';
 import { UsageError } from './cli/usage-error.js';
 
 export function buildProgram(): Command {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerSellerCommands(program);
   registerKeyCommands(program);
   registerDemoCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { systemClock, type Clock } from './ops/clock.js';
 import { callTimeoutMs, type GatewayConfig } from './ops/config.js';
 import { createLogger } from './ops/logger.js';
+import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
 import { openStore, type Store } from './store/database.js';
@@ -26,6 +27,8 @@ export interface Gateway {
   readonly dispatcher: Dispatcher;
   readonly simulator: RunningSimulator | undefined;
   readonly channels: readonly Channel[];
+  /** This gateway's document signing key (created in `dataDir/keys` at first start). */
+  readonly signingKey: SigningKey;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
+  const signingKey = loadOrCreateSigningKey(config.dataDir);
   const store = await openStore(config.store);
   const simulator = config.withSimulator
     ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
@@ -90,6 +94,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     dispatcher,
     simulator,
     channels,
+    signingKey,
     async close() {
       clearInterval(purge);
       running = false;

@@ -1,0 +1,41 @@
+/** `fapiao verify FILE`: checks an invoice document's signature against a trusted public key. */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { verifyInvoiceXml } from '../documents/invoice-signature.js';
+import { loadPublicKey, publicKeyPath } from '../documents/signing-key.js';
+import { DEFAULT_DB_FILE } from './store-option.js';
+import { UsageError } from './usage-error.js';
+
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description("check the signature of an invoice document (XML) against this gateway's key or --public-key")
+    .argument('<file>', 'the signed document')
+    .option('--public-key <pem>', "the signer's public key (default: this gateway's, in <data>/keys/signing-key.pub.pem)")
+    .option('--db <file>', 'the gateway whose key to trust, by its SQLite file (its data directory holds the key)')
+    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (changed, unsigned, or signed by another key), 2 could not check.')
+    .action((file: string, options: { publicKey?: string; db?: string }) => {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch (error) {
+        throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      const keyFile = options.publicKey ?? publicKeyPath(process.env.FAPIAO_DATA_DIR || dirname(options.db ?? DEFAULT_DB_FILE));
+      let trusted;
+      try {
+        trusted = loadPublicKey(keyFile);
+      } catch (error) {
+        throw new UsageError(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
+      }
+      if (bytes.subarray(0, 5).toString() === '%PDF-') throw new UsageError('PDF documents are not signed by this version yet; verify the XML');
+      const result = verifyInvoiceXml(bytes, trusted);
+      if (result.valid) {
+        process.stdout.write(`valid: ${file} is signed by key ${result.keyId} (${result.algorithm}) and unchanged since\n`);
+      } else {
+        process.stdout.write(`invalid: ${file}: ${result.detail}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,117 @@
+/**
+ * The XML a buyer's system imports: one document per issued invoice, every field of it, UTF-8,
+ * valid against docs/invoice.xsd. Element names follow the 数电票 XML specification ([LQ-XML],
+ * domain.md §7.1) where it has one; the namespace is ours, since this is the gateway's own record.
+ */
+import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
+import { TAX_RATES } from '../domain/tax-rate.js';
+
+export const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
+
+export interface SellerBlock {
+  readonly taxId: string;
+  readonly name: string;
+  readonly address?: string;
+  readonly phone?: string;
+  readonly bankName?: string;
+  readonly bankAccount?: string;
+}
+
+/** An issued invoice, as the documents show it. */
+export interface IssuedInvoice {
+  readonly id: string;
+  readonly serialNo: string;
+  readonly number: string;
+  /** Epoch ms. */
+  readonly issuedAt: number;
+  readonly channel: string;
+  /** Issued through the simulator: marked so nobody mistakes it for a real invoice. */
+  readonly simulated: boolean;
+  readonly invoice: Omit<ComputedInvoiceJson, 'seller'> & { readonly seller: SellerBlock };
+}
+
+const BEIJING_OFFSET_MS = 8 * 3600_000;
+
+/** ISO 8601 in Beijing time (UTC+8, no DST), as invoices are dated. */
+export function beijingTime(ms: number): string {
+  return new Date(ms + BEIJING_OFFSET_MS).toISOString().replace(/\.\d{3}Z$/, '+08:00');
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+function element(name: string, value: string | undefined, indent: string): string {
+  return value === undefined ? '' : `${indent}<${name}>${escape(value)}</${name}>\n`;
+}
+
+const rateLabel = new Map(TAX_RATES.map((rate) => [rate.code, rate.label]));
+
+/** The XML of an invoice, without its signature (see invoice-signature.ts). */
+export function invoiceXml(issued: IssuedInvoice): string {
+  const { invoice } = issued;
+  const i2 = '    ';
+  const i3 = '      ';
+  const items = invoice.lines
+    .map(
+      (line, index) =>
+        `${i2}<Item LineNo="${index + 1}" Nature="${line.nature}">\n` +
+        element('ItemName', line.name, i3) +
+        element('TaxClassificationCode', line.taxCode, i3) +
+        element('SpecMod', line.spec, i3) +
+        element('MeaUnits', line.unit, i3) +
+        element('Quantity', line.quantity, i3) +
+        element('UnPrice', line.unitPriceExcludingTax, i3) +
+        element('Amount', line.amountExcludingTax, i3) +
+        element('TaxRate', line.taxRate, i3) +
+        element('TaxRateLabel', rateLabel.get(line.taxRate) ?? line.taxRate, i3) +
+        element('ComTaxAm', line.tax, i3) +
+        element('TotaltaxIncludedAmount', line.amountIncludingTax, i3) +
+        `${i2}</Item>\n`,
+    )
+    .join('');
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<EInvoice xmlns="${INVOICE_XML_NAMESPACE}" Version="1">\n` +
+    '  <Header>\n' +
+    element('EIid', issued.number, i2) +
+    element('InvoiceType', invoice.type, i2) +
+    element('GeneralOrSpecialVAT', invoice.type === 'special' ? '01' : '02', i2) +
+    element('IssueTime', beijingTime(issued.issuedAt), i2) +
+    element('GatewayInvoiceId', issued.id, i2) +
+    element('SerialNo', issued.serialNo, i2) +
+    element('OrderNo', invoice.orderNo, i2) +
+    element('Channel', issued.channel, i2) +
+    element('Simulated', String(issued.simulated), i2) +
+    '  </Header>\n' +
+    '  <SellerInformation>\n' +
+    element('SellerIdNum', invoice.seller.taxId, i2) +
+    element('SellerName', invoice.seller.name, i2) +
+    element('SellerAddr', invoice.seller.address, i2) +
+    element('SellerTelNum', invoice.seller.phone, i2) +
+    element('SellerBankName', invoice.seller.bankName, i2) +
+    element('SellerBankAccNum', invoice.seller.bankAccount, i2) +
+    '  </SellerInformation>\n' +
+    '  <BuyerInformation>\n' +
+    element('BuyerIdNum', invoice.buyer.taxId, i2) +
+    element('BuyerName', invoice.buyer.name, i2) +
+    element('BuyerAddr', invoice.buyer.address, i2) +
+    element('BuyerTelNum', invoice.buyer.phone, i2) +
+    element('BuyerBankName', invoice.buyer.bankName, i2) +
+    element('BuyerBankAccNum', invoice.buyer.bankAccount, i2) +
+    element('BuyerEmail', invoice.buyer.email, i2) +
+    '  </BuyerInformation>\n' +
+    `  <IssuItemInformation PriceIncludesTax="${String(invoice.priceIncludesTax)}">\n` +
+    items +
+    '  </IssuItemInformation>\n' +
+    '  <BasicInformation>\n' +
+    element('TotalAmWithoutTax', invoice.totals.amount, i2) +
+    element('TotalTaxAm', invoice.totals.tax, i2) +
+    element('TotalTax-includedAmount', invoice.totals.total, i2) +
+    element('TotalTax-includedAmountInChinese', invoice.totals.totalInWords, i2) +
+    element('Drawer', invoice.drawer, i2) +
+    '  </BasicInformation>\n' +
+    (invoice.remarks === undefined ? '' : `  <AdditionalInformation>\n${element('Remark', invoice.remarks, i2)}  </AdditionalInformation>\n`) +
+    '</EInvoice>\n'
+  );
+}
