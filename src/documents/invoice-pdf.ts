@@ -1,0 +1,241 @@
+/**
+ * The PDF a person receives: laid out like a 数电 e-invoice (domain.md §7.2) — title, QR code,
+ * number and date, buyer and seller blocks, the eight-column line table, 合计, 价税合计 in capitals
+ * and figures, 备注, 开票人 — in an embedded, subset CJK font, drawn as vectors so it is crisp at
+ * any zoom. Up to 8 lines fit the platform's 210 × 140 mm page; longer invoices flow onto A4 pages
+ * with the table header repeated and 共N页 第M页. Simulated invoices carry a mark nobody can miss.
+ */
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
+import { cjkFont } from './cjk-font.js';
+import { beijingTime, type IssuedInvoice } from './invoice-xml.js';
+import { qrPayload } from './qr-payload.js';
+
+const MM = 72 / 25.4;
+const WIDTH = 210 * MM;
+const SHORT_HEIGHT = 140 * MM;
+const A4_HEIGHT = 297 * MM;
+const MARGIN = 20;
+const INK = '#800000';
+const ROW = 16;
+const SHORT_PAGE_LINES = 8;
+
+const COLUMNS = [
+  { title: '项目名称', width: 160, align: 'left' },
+  { title: '规格型号', width: 62, align: 'left' },
+  { title: '单位', width: 36, align: 'center' },
+  { title: '数量', width: 52, align: 'right' },
+  { title: '单价', width: 64, align: 'right' },
+  { title: '金额', width: 70, align: 'right' },
+  { title: '税率/征收率', width: 48, align: 'center' },
+  { title: '税额', width: 63, align: 'right' },
+] as const;
+
+const TOP_OF_TABLE = 138;
+const TABLE_HEADER = 18;
+/** Height of what follows the rows on the last page: 合计, 价税合计, 备注, 开票人. */
+const CLOSING_BLOCK = 18 + 22 + 46 + 24;
+
+function rateLabel(code: string): string {
+  if (code === 'free') return '免税';
+  if (code === 'none') return '不征税';
+  return `${(Number(code) * 100).toFixed(code.length > 4 ? 1 : 0)}%`;
+}
+
+/** Face text of a line's tax: *** for 免税, blank for 不征税 ([LQ-XML] special display rules). */
+function taxLabel(code: string, tax: string): string {
+  if (code === 'free') return '***';
+  if (code === 'none') return '';
+  return tax;
+}
+
+function dateLabel(ms: number): string {
+  const [year, month, day] = beijingTime(ms).slice(0, 10).split('-');
+  return `${year}年${month}月${day}日`;
+}
+
+/** How many line rows each page holds; the last page also holds the closing block. */
+export function paginate(lineCount: number): { pageHeight: number; pages: number[] } {
+  if (lineCount <= SHORT_PAGE_LINES) return { pageHeight: SHORT_HEIGHT, pages: [lineCount] };
+  const usable = A4_HEIGHT - TOP_OF_TABLE - TABLE_HEADER - MARGIN - 14;
+  const perPage = Math.floor(usable / ROW);
+  const lastPage = Math.floor((usable - CLOSING_BLOCK) / ROW);
+  const pages: number[] = [];
+  let remaining = lineCount;
+  while (remaining > lastPage) {
+    const take = Math.min(perPage, remaining);
+    // Never leave the closing block alone on a page without lines.
+    pages.push(remaining - take === 0 ? Math.min(take, remaining - 1) : take);
+    remaining -= pages[pages.length - 1]!;
+  }
+  pages.push(remaining);
+  return { pageHeight: A4_HEIGHT, pages };
+}
+
+type Doc = InstanceType<typeof PDFDocument>;
+
+function text(doc: Doc, value: string, x: number, y: number, width: number, options: { size?: number; align?: 'left' | 'center' | 'right'; color?: string } = {}): void {
+  const size = options.size ?? 8;
+  doc
+    .fontSize(size)
+    .fillColor(options.color ?? 'black')
+    .text(value, x, y, { width, height: size * 1.35, align: options.align ?? 'left', lineBreak: false, ellipsis: true });
+}
+
+/** A label written top to bottom, one character per line, centred in a column. */
+function verticalLabel(doc: Doc, label: string, x: number, y: number, width: number, height: number): void {
+  const size = 8;
+  const step = Math.min(size * 1.25, height / label.length);
+  const top = y + (height - step * label.length) / 2;
+  [...label].forEach((char, index) => text(doc, char, x, top + index * step, width, { size, align: 'center', color: INK }));
+}
+
+function drawQr(doc: Doc, payload: string, x: number, y: number, size: number): void {
+  const qr = QRCode.create(payload, { errorCorrectionLevel: 'M' });
+  const count = qr.modules.size;
+  const cell = size / count;
+  doc.fillColor('black');
+  for (let row = 0; row < count; row++) {
+    for (let column = 0; column < count; column++) {
+      if (qr.modules.get(row, column)) doc.rect(x + column * cell, y + row * cell, cell + 0.05, cell + 0.05);
+    }
+  }
+  doc.fill();
+}
+
+function header(doc: Doc, issued: IssuedInvoice, page: number, pageCount: number): void {
+  const { invoice } = issued;
+  drawQr(doc, qrPayload({ type: invoice.type, number: issued.number, total: invoice.totals.total, issuedAt: issued.issuedAt }), MARGIN, 16, 20 * MM);
+  const title = invoice.type === 'special' ? '电子发票（增值税专用发票）' : '电子发票（普通发票）';
+  text(doc, title, 150, 22, WIDTH - 300, { size: 17, align: 'center', color: INK });
+  doc.strokeColor(INK).lineWidth(0.8).moveTo(WIDTH / 2 - 95, 47).lineTo(WIDTH / 2 + 95, 47).moveTo(WIDTH / 2 - 95, 50).lineTo(WIDTH / 2 + 95, 50).stroke();
+  text(doc, '发票号码：', 410, 26, 48, { size: 9, color: INK });
+  text(doc, issued.number, 458, 26, 120, { size: 9 });
+  text(doc, '开票日期：', 410, 42, 48, { size: 9, color: INK });
+  text(doc, dateLabel(issued.issuedAt), 458, 42, 120, { size: 9 });
+  if (issued.simulated) text(doc, '【模拟 SIMULATED · 非真实发票】', 150, 56, WIDTH - 300, { size: 9, align: 'center', color: '#d00000' });
+  if (pageCount > 1) text(doc, `共${pageCount}页 第${page}页`, WIDTH - MARGIN - 100, 60, 100, { size: 8, align: 'right', color: INK });
+
+  // Buyer and seller: name and tax ID only, as on the 数电 face.
+  const top = 76;
+  const height = 62;
+  const half = (WIDTH - 2 * MARGIN) / 2;
+  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, height).stroke();
+  doc.moveTo(MARGIN + half, top).lineTo(MARGIN + half, top + height).stroke();
+  const parties = [
+    { label: '购买方信息', name: invoice.buyer.name, taxId: invoice.buyer.taxId ?? '' },
+    { label: '销售方信息', name: invoice.seller.name, taxId: invoice.seller.taxId },
+  ];
+  parties.forEach((party, index) => {
+    const left = MARGIN + index * half;
+    doc.moveTo(left + 18, top).lineTo(left + 18, top + height).stroke();
+    verticalLabel(doc, party.label, left, top, 18, height);
+    text(doc, '名称：', left + 24, top + 14, 40, { size: 8, color: INK });
+    text(doc, party.name, left + 52, top + 14, half - 58, { size: 8.5 });
+    text(doc, '统一社会信用代码/纳税人识别号：', left + 24, top + 36, 130, { size: 8, color: INK });
+    text(doc, party.taxId, left + 150, top + 36, half - 156, { size: 8.5 });
+  });
+
+  // The table header.
+  let x = MARGIN;
+  doc.rect(MARGIN, TOP_OF_TABLE, WIDTH - 2 * MARGIN, TABLE_HEADER).stroke();
+  for (const column of COLUMNS) {
+    text(doc, column.title, x, TOP_OF_TABLE + 5, column.width, { size: 8, align: 'center', color: INK });
+    x += column.width;
+  }
+}
+
+function lineRow(doc: Doc, line: IssuedInvoice['invoice']['lines'][number], y: number): void {
+  const values = [
+    line.name,
+    line.spec ?? '',
+    line.unit ?? '',
+    line.quantity ?? '',
+    line.unitPriceExcludingTax ?? '',
+    line.amountExcludingTax,
+    rateLabel(line.taxRate),
+    taxLabel(line.taxRate, line.tax),
+  ];
+  let x = MARGIN;
+  COLUMNS.forEach((column, index) => {
+    text(doc, values[index]!, x + 3, y + 4, column.width - 6, { size: 8, align: column.align });
+    x += column.width;
+  });
+}
+
+function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
+  const { invoice } = issued;
+  const full = WIDTH - 2 * MARGIN;
+  const amountX = MARGIN + COLUMNS.slice(0, 5).reduce((sum, c) => sum + c.width, 0);
+  const taxX = amountX + COLUMNS[5].width + COLUMNS[6].width;
+  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, full, 18).stroke();
+  text(doc, '合    计', MARGIN, top + 5, COLUMNS[0].width, { size: 8.5, align: 'center', color: INK });
+  text(doc, `¥${invoice.totals.amount}`, amountX + 3, top + 5, COLUMNS[5].width - 6, { size: 8.5, align: 'right' });
+  text(doc, `¥${invoice.totals.tax}`, taxX + 3, top + 5, COLUMNS[7].width - 6, { size: 8.5, align: 'right' });
+
+  const words = top + 18;
+  doc.rect(MARGIN, words, full, 22).stroke();
+  doc.moveTo(MARGIN + COLUMNS[0].width, words).lineTo(MARGIN + COLUMNS[0].width, words + 22).stroke();
+  text(doc, '价税合计（大写）', MARGIN, words + 7, COLUMNS[0].width, { size: 8.5, align: 'center', color: INK });
+  text(doc, `⊗ ${invoice.totals.totalInWords}`, MARGIN + COLUMNS[0].width + 8, words + 6, 250, { size: 9.5 });
+  text(doc, '（小写）', amountX, words + 7, 40, { size: 8.5, color: INK });
+  text(doc, `¥${invoice.totals.total}`, amountX + 40, words + 6, full - (amountX - MARGIN) - 44, { size: 9.5 });
+
+  const remarks = words + 22;
+  doc.rect(MARGIN, remarks, full, 46).stroke();
+  doc.moveTo(MARGIN + 18, remarks).lineTo(MARGIN + 18, remarks + 46).stroke();
+  verticalLabel(doc, '备注', MARGIN, remarks, 18, 46);
+  if (invoice.remarks) {
+    doc.fontSize(8).fillColor('black').text(invoice.remarks, MARGIN + 24, remarks + 5, { width: full - 30, height: 38, ellipsis: true });
+  }
+  text(doc, '开票人：', MARGIN + 6, remarks + 54, 40, { size: 8.5, color: INK });
+  text(doc, invoice.drawer ?? '', MARGIN + 44, remarks + 54, 200, { size: 8.5 });
+}
+
+function simulatedWatermark(doc: Doc, height: number): void {
+  doc.save();
+  doc.rotate(-24, { origin: [WIDTH / 2, height / 2] });
+  doc.fillOpacity(0.12).fontSize(54).fillColor('#d00000');
+  doc.text('模拟  SIMULATED', 0, height / 2 - 30, { width: WIDTH, align: 'center', lineBreak: false });
+  doc.restore();
+}
+
+/** Renders the invoice as PDF bytes. */
+export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
+  const { pageHeight, pages } = paginate(issued.invoice.lines.length);
+  const doc = new PDFDocument({
+    size: [WIDTH, pageHeight],
+    margin: 0,
+    autoFirstPage: false,
+    compress: true,
+    info: {
+      Title: `${issued.invoice.type === 'special' ? '电子发票（增值税专用发票）' : '电子发票（普通发票）'} ${issued.number}`,
+      Author: issued.invoice.seller.name,
+      Subject: `发票号码 ${issued.number}`,
+      Creator: 'Fapiao Gateway',
+      CreationDate: new Date(issued.issuedAt),
+    },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  // One parsed font shared by every document: parsing a CJK font costs far more than a page.
+  doc.registerFont('cjk', cjkFont() as unknown as Buffer);
+  doc.font('cjk');
+  let next = 0;
+  pages.forEach((rows, index) => {
+    doc.addPage({ size: [WIDTH, pageHeight], margin: 0 });
+    if (issued.simulated) simulatedWatermark(doc, pageHeight);
+    header(doc, issued, index + 1, pages.length);
+    const top = TOP_OF_TABLE + TABLE_HEADER;
+    doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, rows * ROW).stroke();
+    for (let row = 0; row < rows; row++) lineRow(doc, issued.invoice.lines[next + row]!, top + row * ROW);
+    next += rows;
+    if (index === pages.length - 1) closingBlock(doc, issued, top + rows * ROW);
+  });
+  doc.end();
+  return done;
+}

@@ -1,0 +1,81 @@
+// The invoice PDF as a person and a machine read it: pdftotext finds the real characters (the CJK
+// font is embedded, subset, with its text mapping), qpdf finds the file sound, long invoices flow
+// onto further pages, and simulated invoices say so.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { paginate, renderInvoicePdf } from '../../src/documents/invoice-pdf.js';
+import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
+import { issued } from '../support/issued-invoice.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fapiao-pdf-'));
+// The checks that need poppler or qpdf run wherever they are installed; .ci/run installs both.
+const has = (tool: string) => spawnSync(tool, ['--version']).error === undefined;
+const hasPoppler = has('pdftotext');
+const hasQpdf = has('qpdf');
+
+async function render(request: JsonRecord, simulated = true): Promise<{ file: string; text: string; bytes: Buffer }> {
+  const document = { ...issued(request), simulated };
+  const bytes = await renderInvoicePdf(document);
+  const file = join(work, `invoice-${Math.random().toString(36).slice(2)}.pdf`);
+  writeFileSync(file, bytes);
+  const text = hasPoppler ? spawnSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).stdout : '';
+  return { file, text, bytes };
+}
+
+const lines = (count: number) => Array.from({ length: count }, (_, i) => validLine({ name: `*信息技术服务*软件开发服务第${i + 1}期`, amount: '106.00', unitPrice: '106.00' }));
+
+const CASES: Array<[string, JsonRecord, string]> = [
+  ['one line', validRequest(), '壹仟零陆拾圆整'],
+  ['eight lines', validRequest({ lines: lines(8) }), '捌佰肆拾捌圆整'],
+  ['forty lines', validRequest({ lines: lines(40) }), '肆仟贰佰肆拾圆整'],
+  ['a special invoice', validSpecialRequest(), '壹仟零陆拾圆整'],
+  ['a tax-free line', validRequest({ lines: [validLine(), validLine({ name: '*蔬菜*白菜', taxCode: '1010112010000000000', taxRate: 'free', amount: '50.00', unitPrice: '50.00' })] }), '壹仟壹佰壹拾圆整'],
+  ['a long remark', validRequest({ remarks: '合同号 HT-88；交付地点：杭州市西湖区文三路 90 号。'.repeat(6).slice(0, 200) }), '壹仟零陆拾圆整'],
+];
+
+describe('invoice PDF', () => {
+  it.each(CASES)('%s: the buyer, the number and the capitals are real text; the file is sound', async (_name, request, words) => {
+    const { file, text, bytes } = await render(request);
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    if (hasPoppler) {
+      expect(text).toContain(String((request.buyer as { name: string }).name));
+      expect(text).toContain('26332000000000000042');
+      expect(text).toContain(words);
+      expect(text).toContain('模拟 SIMULATED');
+    }
+    if (hasQpdf) expect(spawnSync('qpdf', ['--check', file], { encoding: 'utf8' }).status).toBe(0);
+  });
+
+  it.runIf(hasPoppler)('shows the face labels, the tax-free marks and the title of a special invoice', async () => {
+    const special = await render(validSpecialRequest());
+    expect(special.text).toContain('电子发票（增值税专用发票）');
+    const free = await render(CASES[4]![1]);
+    for (const label of ['项目名称', '规格型号', '税率/征收率', '价税合计（大写）', '开票人', '免税', '***']) expect(free.text).toContain(label);
+  });
+
+  it.runIf(hasPoppler)('flows 40 lines onto two pages with 共2页 and every line once', async () => {
+    const { file, text } = await render(validRequest({ lines: lines(40) }));
+    const info = spawnSync('pdfinfo', [file], { encoding: 'utf8' }).stdout;
+    expect(info).toMatch(/Pages:\s+2/);
+    expect(text).toContain('共2页 第1页');
+    expect(text).toContain('共2页 第2页');
+    for (let i = 1; i <= 40; i++) expect(text.split(`服务第${i}期`).length - 1, `line ${i}`).toBe(1);
+  });
+
+  it.runIf(hasPoppler)('marks only simulated invoices', async () => {
+    expect((await render(validRequest(), false)).text).not.toContain('SIMULATED');
+  });
+
+  it('puts every line on exactly one page, and the totals never alone', () => {
+    for (let count = 1; count <= 200; count++) {
+      const { pages } = paginate(count);
+      expect(pages.reduce((a, b) => a + b, 0)).toBe(count);
+      expect(pages.every((rows) => rows > 0)).toBe(true);
+    }
+    expect(paginate(8).pages).toEqual([8]);
+    expect(paginate(9).pages.length).toBe(1);
+  });
+});
