@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { verifyInvoiceXml } from '../documents/invoice-signature.js';
+import { verifyPdf } from '../documents/pdf-signature.js';
 import { loadPublicKey, publicKeyPath } from '../documents/signing-key.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { UsageError } from './usage-error.js';
@@ -10,7 +11,7 @@ import { UsageError } from './usage-error.js';
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description("check the signature of an invoice document (XML) against this gateway's key or --public-key")
+    .description("check the signature of an invoice document (PDF or XML) against this gateway's key or --public-key")
     .argument('<file>', 'the signed document')
     .option('--public-key <pem>', "the signer's public key (default: this gateway's, in <data>/keys/signing-key.pub.pem)")
     .option('--db <file>', 'the gateway whose key to trust, by its SQLite file (its data directory holds the key)')
@@ -29,8 +30,7 @@ export function registerVerifyCommand(program: Command): void {
       } catch (error) {
         throw new UsageError(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
       }
-      if (bytes.subarray(0, 5).toString() === '%PDF-') throw new UsageError('PDF documents are not signed by this version yet; verify the XML');
-      const result = verifyInvoiceXml(bytes, trusted);
+      const result = bytes.subarray(0, 5).toString() === '%PDF-' ? verifyPdf(bytes, trusted) : verifyInvoiceXml(bytes, trusted);
       if (result.valid) {
         process.stdout.write(`valid: ${file} is signed by key ${result.keyId} (${result.algorithm}) and unchanged since\n`);
       } else {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signInvoiceXml } from '../../src/documents/invoice-signature.js';
+import { renderInvoicePdf } from '../../src/documents/invoice-pdf.js';
+import { signPdf } from '../../src/documents/pdf-signature.js';
 import { invoiceXml } from '../../src/documents/invoice-xml.js';
 import { loadOrCreateSigningKey, publicKeyPath } from '../../src/documents/signing-key.js';
 import { validRequest } from '../support/invoice-request.js';
@@ -40,6 +42,16 @@ describe('fapiao verify', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(`signed by key ${other.keyId}, not by the trusted key ${key.keyId}`);
     expect(verify(foreign, '--public-key', publicKeyPath(join(dir, 'other'))).status).toBe(0);
+  });
+
+  it('checks a signed PDF the same way', async () => {
+    const pdf = join(dir, 'invoice.pdf');
+    writeFileSync(pdf, signPdf(await renderInvoicePdf(issued(validRequest())), key));
+    expect(verify(pdf)).toMatchObject({ status: 0, stdout: expect.stringContaining(`signed by key ${key.keyId}`) as string });
+    const bytes = readFileSync(pdf);
+    bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x01;
+    writeFileSync(pdf, bytes);
+    expect(verify(pdf).status).toBe(1);
   });
 
   it('exits 2 when it cannot check', () => {

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paginate, renderInvoicePdf } from '../../src/documents/invoice-pdf.js';
+import { signPdf, verifyPdf } from '../../src/documents/pdf-signature.js';
+import { loadOrCreateSigningKey } from '../../src/documents/signing-key.js';
 import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
 import { issued } from '../support/issued-invoice.js';
 
@@ -77,5 +79,27 @@ describe('invoice PDF', () => {
     }
     expect(paginate(8).pages).toEqual([8]);
     expect(paginate(9).pages.length).toBe(1);
+  });
+});
+
+describe.each(['SM2-SM3', 'Ed25519'] as const)('PDF signatures (%s)', (algorithm) => {
+  const key = loadOrCreateSigningKey(join(work, `key-${algorithm}`), algorithm);
+
+  it('verify on a fresh PDF that readers still accept, and fail on one changed byte or another key', async () => {
+    const signed = signPdf(await renderInvoicePdf(issued(validRequest())), key);
+    expect(verifyPdf(signed, key.publicKey)).toEqual({ valid: true, keyId: key.keyId, algorithm });
+    if (hasQpdf) {
+      const file = join(work, `signed-${algorithm}.pdf`);
+      writeFileSync(file, signed);
+      expect(spawnSync('qpdf', ['--check', file]).status).toBe(0);
+    }
+    for (let position = 0; position < signed.length; position += Math.floor(signed.length / 60)) {
+      const changed = Buffer.from(signed);
+      changed[position] = changed[position]! ^ 0x20;
+      expect(verifyPdf(changed, key.publicKey).valid, `byte ${position}`).toBe(false);
+    }
+    const other = loadOrCreateSigningKey(join(work, `other-${algorithm}`), algorithm);
+    expect(verifyPdf(signed, other.publicKey)).toMatchObject({ valid: false, reason: 'other_key' });
+    expect(verifyPdf(await renderInvoicePdf(issued(validRequest())), key.publicKey)).toMatchObject({ valid: false, reason: 'unsigned' });
   });
 });
