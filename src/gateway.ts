@@ -13,6 +13,8 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { systemClock, type Clock } from './ops/clock.js';
 import { callTimeoutMs, type GatewayConfig } from './ops/config.js';
 import { createLogger } from './ops/logger.js';
+import { DocumentRenderer } from './documents/document-renderer.js';
+import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
@@ -37,7 +39,7 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  const signingKey = loadOrCreateSigningKey(config.dataDir);
+  const signingKey = loadOrCreateSigningKey(config.dataDir, config.signingAlgorithm);
   const store = await openStore(config.store);
   const simulator = config.withSimulator
     ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
@@ -79,6 +81,19 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   });
   await app.listen({ host: config.host, port: config.port });
   dispatcher.start();
+  const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
+  const renderer = pool
+    ? new DocumentRenderer(
+        { db: store.db, capabilities: store.capabilities, commit, pool, clock, log },
+        {
+          batch: 4 * config.renderThreads,
+          leaseMs: 60_000,
+          pollIntervalMs: config.dispatcher.pollIntervalMs,
+          backoff: { baseMs: config.dispatcher.backoffBaseMs, capMs: config.dispatcher.backoffCapMs },
+        },
+      )
+    : undefined;
+  renderer?.start();
   running = true;
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
@@ -100,6 +115,8 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       running = false;
       await app.close();
       await dispatcher.stop();
+      await renderer?.stop();
+      await pool?.close();
       await Promise.all(channels.map((channel) => channel.close()));
       await simulator?.close();
       await store.close();

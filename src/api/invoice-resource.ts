@@ -14,6 +14,10 @@ export interface InvoiceResource extends ComputedInvoiceJson {
   lastError: { code: string; message: string; at: string } | null;
   createdAt: string;
   updatedAt: string;
+  /** The PDF and XML of an issued invoice: rendered after issue; a failure shows here until a retry succeeds. */
+  documents: { status: string; attempts: number; error: string | null } | null;
+  /** Issued through the simulator: not a real invoice. */
+  simulated: boolean;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -36,5 +40,7 @@ export function invoiceResource(row: InvoiceRow): InvoiceResource {
         : { code: row.last_error_code, message: row.last_error_message ?? '', at: iso(row.last_error_at) ?? '' },
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
+    documents: row.documents_status === null ? null : { status: row.documents_status, attempts: row.documents_attempts, error: row.documents_error },
+    simulated: row.simulated === 1,
   };
 }

@@ -22,6 +22,8 @@ const CATALOG = {
   not_found: [404, 'Not found', '未找到'],
   idempotency_key_reused: [409, 'The Idempotency-Key was used before with a different body', '该 Idempotency-Key 已用于内容不同的请求'],
   invoice_not_failed: [409, 'Only a failed invoice can be retried', '只有失败的发票可以重试'],
+  invoice_not_issued: [409, 'The invoice is not issued, so it has no documents', '发票尚未开具，没有版式文件'],
+  documents_not_ready: [409, 'The invoice is issued and its documents are being rendered; retry after Retry-After', '发票已开具，版式文件生成中，请按 Retry-After 稍后重试'],
   body_too_large: [413, 'The body is too large', '请求内容过大'],
   content_type_unsupported: [415, 'Send the body as application/json', '请以 application/json 发送请求内容'],
   invoice_invalid: [422, 'The invoice request is invalid', '发票请求内容有误'],

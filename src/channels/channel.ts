@@ -27,7 +27,8 @@ export interface IssueRequest {
 
 /** What the upstream says of one serial number. */
 export type UpstreamOutcome =
-  | { readonly kind: 'issued'; readonly number: string; readonly issuedAt: number }
+  /** `simulated`: the upstream says it is a simulator (its invoices are not real). */
+  | { readonly kind: 'issued'; readonly number: string; readonly issuedAt: number; readonly simulated: boolean }
   /** Accepted and still being issued; ask again after `pollAfterMs`. */
   | { readonly kind: 'accepted'; readonly pollAfterMs: number }
   /** Refused for a business reason; a person must fix the invoice. */

@@ -31,7 +31,7 @@ export function settleOutcome(context: AttemptContext, outcome: UpstreamOutcome 
   const base = { called: true, channel: context.channel, attempt: attemptRow(context, outcome.kind) } as const;
   switch (outcome.kind) {
     case 'issued':
-      return { ...base, event: 'issued', nextAttemptAt: context.now, number: outcome.number, issuedAt: outcome.issuedAt };
+      return { ...base, event: 'issued', nextAttemptAt: context.now, number: outcome.number, issuedAt: outcome.issuedAt, simulated: outcome.simulated };
     case 'accepted':
       return { ...base, event: 'accepted', nextAttemptAt: context.now + outcome.pollAfterMs };
     case 'rejected':

@@ -127,6 +127,7 @@ export interface Settlement {
   readonly channel: string | null;
   readonly number?: string;
   readonly issuedAt?: number;
+  readonly simulated?: boolean;
   /** Whether an upstream call was made (counts as an attempt). */
   readonly called: boolean;
   readonly error?: { readonly code: string; readonly message: string };
@@ -167,6 +168,8 @@ export async function settleLease(
       attempts: settlement.called ? sql<number>`attempts + 1` : sql<number>`attempts`,
       updated_at: now,
       ...(settlement.number !== undefined && { number: settlement.number, issued_at: settlement.issuedAt ?? now }),
+      // Issued: its documents are due (src/documents renders them off this path).
+      ...(to.status === 'issued' && { documents_status: 'pending', documents_next_at: now, simulated: settlement.simulated ? 1 : 0 }),
       ...(settlement.error && { last_error_code: settlement.error.code, last_error_message: settlement.error.message, last_error_at: now }),
     })
     .where('id', '=', lease.invoiceId)

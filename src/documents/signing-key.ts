@@ -46,7 +46,7 @@ export function algorithmOf(key: KeyObject): SigningAlgorithm {
  * (SM3 over the signer's Z value): the two do not verify each other. Reading back makes every
  * signature the SM2 scheme, from the first start on.
  */
-function fromPrivateKey(pem: string | Buffer): SigningKey {
+export function signingKeyFromPem(pem: string | Buffer): SigningKey {
   const privateKey = createPrivateKey(pem);
   const publicKey = createPublicKey(privateKey);
   return { algorithm: algorithmOf(privateKey), keyId: keyIdOf(publicKey), privateKey, publicKey };
@@ -56,13 +56,13 @@ function fromPrivateKey(pem: string | Buffer): SigningKey {
 export function loadOrCreateSigningKey(dataDir: string, algorithm: SigningAlgorithm = 'SM2-SM3'): SigningKey {
   const dir = join(dataDir, 'keys');
   const privatePath = join(dir, PRIVATE_FILE);
-  if (existsSync(privatePath)) return fromPrivateKey(readFileSync(privatePath));
+  if (existsSync(privatePath)) return signingKeyFromPem(readFileSync(privatePath));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = algorithm === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'SM2' });
   const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' });
   writeFileSync(privatePath, pem, { mode: 0o600 });
   chmodSync(privatePath, 0o600);
-  const key = fromPrivateKey(pem);
+  const key = signingKeyFromPem(pem);
   writeFileSync(join(dir, PUBLIC_FILE), key.publicKey.export({ type: 'spki', format: 'pem' }));
   return key;
 }

@@ -3,6 +3,8 @@
  * everything else. Units are in the names. The environment is read only in env.ts.
  */
 import { join } from 'node:path';
+import { defaultRenderThreads } from '../documents/render-pool.js';
+import type { SigningAlgorithm } from '../documents/signing-key.js';
 import type { StoreLocation } from '../store/database.js';
 
 export interface ChannelConfig {
@@ -21,6 +23,10 @@ export interface GatewayConfig {
   /** Start a simulator in this process and use it as the channel `simulator`. */
   readonly withSimulator: boolean;
   readonly logLevel: string;
+  /** Threads that render documents; 0 renders none in this process. @default cores − 1, at least 1 */
+  readonly renderThreads: number;
+  /** The algorithm of the signing key created at first start (an existing key is kept). @default SM2-SM3 */
+  readonly signingAlgorithm: SigningAlgorithm;
   /** Largest request body, bytes. @default 1 MiB */
   readonly bodyLimitBytes: number;
   /** Accepts waiting for a commit before new ones get 503. @default 10000 */
@@ -85,6 +91,8 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     channels: input.channels ?? [],
     withSimulator: input.withSimulator ?? false,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
+    renderThreads: input.renderThreads ?? defaultRenderThreads(),
+    signingAlgorithm: input.signingAlgorithm ?? 'SM2-SM3',
     bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,

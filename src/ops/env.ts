@@ -1,4 +1,5 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../documents/signing-key.js';
 import type { ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
@@ -7,6 +8,13 @@ function number(name: string): number | undefined {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative number, not ${JSON.stringify(value)}`);
   return parsed;
+}
+
+function signingAlgorithm(): SigningAlgorithm | undefined {
+  const value = process.env.FAPIAO_SIGNING_ALGORITHM;
+  if (!value) return undefined;
+  if (!(SIGNING_ALGORITHMS as readonly string[]).includes(value)) throw new Error(`FAPIAO_SIGNING_ALGORITHM must be ${SIGNING_ALGORITHMS.join(' or ')}, not ${value}`);
+  return value as SigningAlgorithm;
 }
 
 function defined<T extends object>(value: T): Partial<T> {
@@ -19,6 +27,8 @@ export function configFromEnv(): ConfigInput {
     databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: process.env.FAPIAO_DATA_DIR || undefined,
     logLevel: process.env.FAPIAO_LOG_LEVEL || undefined,
+    renderThreads: number('FAPIAO_RENDER_THREADS'),
+    signingAlgorithm: signingAlgorithm(),
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
     maxAgeMs: number('FAPIAO_MAX_AGE_HOURS') !== undefined ? number('FAPIAO_MAX_AGE_HOURS')! * 3_600_000 : undefined,
     dispatcher: defined({

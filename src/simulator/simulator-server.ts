@@ -60,6 +60,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
+    // Tells a gateway that what it issues here is not real (its documents say 模拟 / SIMULATED).
+    void reply.header('x-fapiao-simulator', '1');
     if (faults.clockSkewSeconds !== 0) reply.header('date', new Date(Date.now() + faults.clockSkewSeconds * 1000).toUTCString());
     return payload;
   });

@@ -56,6 +56,12 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     last_error_at: null,
     created_at: invoice.now,
     updated_at: invoice.now,
+    simulated: 0,
+    documents_status: null,
+    documents_attempts: 0,
+    documents_error: null,
+    documents_next_at: null,
+    documents_lease_until: null,
   };
 }
 

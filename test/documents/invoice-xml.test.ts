@@ -104,3 +104,12 @@ describe('signing key', () => {
     expect(statSync(join(dir, 'keys', 'signing-key.pem')).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('choosing the signing algorithm', () => {
+  it('creates an Ed25519 key when asked, and keeps an existing key whatever is asked later', () => {
+    const dir = join(work, 'choose');
+    const ed = loadOrCreateSigningKey(dir, 'Ed25519');
+    expect(ed.algorithm).toBe('Ed25519');
+    expect(loadOrCreateSigningKey(dir, 'SM2-SM3').keyId).toBe(ed.keyId);
+  });
+});

@@ -24,6 +24,8 @@ export interface TestGateway {
 /** Options fast enough for tests: failures and retries happen within a second or two. */
 export const FAST: ConfigInput = {
   logLevel: 'silent',
+  // Documents are rendered where a test asks for it; elsewhere the threads would only cost time.
+  renderThreads: 0,
   dispatcher: { leaseMs: 4000, pollIntervalMs: 50, backoffBaseMs: 50, backoffCapMs: 500, concurrency: 16 },
   upstream: { connectTimeoutMs: 500, responseTimeoutMs: 1500, pollAfterMs: 50 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 300, pauseMs: 1000 },

@@ -19,6 +19,7 @@ import { acceptInvoice, findInvoice, listInvoices, pendingInvoiceRow, retryInvoi
 import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../../store/seller-store.js';
+import { Type } from 'typebox';
 import { TtlCache } from '../../ops/ttl-cache.js';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -204,6 +205,51 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       return { data: page.rows.map(invoiceResource), nextCursor: page.nextCursor };
     },
   );
+
+  const DOCUMENT_TYPES = { pdf: 'application/pdf', xml: 'application/xml; charset=utf-8' } as const;
+  for (const kind of ['pdf', 'xml'] as const) {
+    app.get(
+      `/invoices/:id/${kind}`,
+      {
+        config: { scope: 'read' },
+        schema: {
+          operationId: `getInvoice${kind.toUpperCase()}`,
+          summary: `The signed ${kind.toUpperCase()} of an issued invoice`,
+          tags: ['invoices'],
+          params: IdParams,
+          response: {
+            200: Type.String({ format: 'binary', description: `the ${kind.toUpperCase()}, signed; ETag is its SHA-256` }),
+            304: Type.Null({ description: 'unchanged since the ETag in If-None-Match' }),
+            404: ProblemSchema,
+            409: ProblemSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const row = await findInvoice(reader, id, request.apiKey.sellers);
+        if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+        if (row.status !== 'issued' || row.number === null) throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
+        const document = await reader
+          .selectFrom('invoice_documents')
+          .select(['content', 'sha256'])
+          .where('invoice_id', '=', id)
+          .where('kind', '=', kind)
+          .executeTakeFirst();
+        if (!document || row.documents_status !== 'rendered') {
+          const detail = row.documents_error ? `rendering failed ${row.documents_attempts} time(s), last: ${row.documents_error}; it is retried` : undefined;
+          throw new ApiProblem('documents_not_ready', detail, { headers: { 'retry-after': '1' } });
+        }
+        const etag = `"${document.sha256}"`;
+        void reply.header('etag', etag).header('cache-control', 'private, max-age=0, must-revalidate');
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        return reply
+          .type(DOCUMENT_TYPES[kind])
+          .header('content-disposition', `attachment; filename="fapiao-${row.number}.${kind}"`)
+          .send(Buffer.from(document.content));
+      },
+    );
+  }
 
   app.post(
     '/invoices/:id/retry',

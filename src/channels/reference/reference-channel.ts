@@ -47,7 +47,7 @@ export class ReferenceChannel implements Channel {
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
-    const { status, body, retryAfter } = await this.call('POST', '/api/v1/invoices', options, {
+    const { status, body, retryAfter, simulated } = await this.call('POST', '/api/v1/invoices', options, {
       serialNo: invoice.serialNo,
       sellerTaxId: invoice.sellerTaxId,
       orderNo: invoice.orderNo,
@@ -55,17 +55,17 @@ export class ReferenceChannel implements Channel {
       invoice: invoice.invoice,
     });
     if (status !== 200 && status !== 202) throw statusError(status, body, retryAfter);
-    const outcome = this.outcome(parseRecord(body));
+    const outcome = this.outcome(parseRecord(body), simulated);
     if (outcome.kind === 'not_found') throw new ChannelError('protocol_error', 'uncertain', 'the upstream answered a submit with no record');
     return outcome;
   }
 
   async query(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome> {
-    const { status, body, retryAfter } = await this.call('GET', `/api/v1/invoices/${encodeURIComponent(serialNo)}`, options);
+    const { status, body, retryAfter, simulated } = await this.call('GET', `/api/v1/invoices/${encodeURIComponent(serialNo)}`, options);
     // The reference upstream keeps every record it ever accepted, so its 404 is the truth.
     if (status === 404) return { kind: 'not_found', authoritative: true };
     if (status !== 200) throw statusError(status, body, retryAfter);
-    return this.outcome(parseRecord(body));
+    return this.outcome(parseRecord(body), simulated);
   }
 
   async ping(options: CallOptions): Promise<PingResult> {
@@ -82,11 +82,11 @@ export class ReferenceChannel implements Channel {
     return this.agent.close();
   }
 
-  private outcome(record: UpstreamRecord): QueryOutcome {
+  private outcome(record: UpstreamRecord, simulated: boolean): QueryOutcome {
     switch (record.status) {
       case 'issued':
         if (!record.number || !record.issuedAt) throw new ChannelError('protocol_error', 'uncertain', 'issued without a number');
-        return { kind: 'issued', number: record.number, issuedAt: Date.parse(record.issuedAt) };
+        return { kind: 'issued', number: record.number, issuedAt: Date.parse(record.issuedAt), simulated };
       case 'processing':
         return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
       case 'rejected':
@@ -101,7 +101,7 @@ export class ReferenceChannel implements Channel {
     path: string,
     options: CallOptions,
     payload?: unknown,
-  ): Promise<{ status: number; body: string; retryAfter: number | undefined }> {
+  ): Promise<{ status: number; body: string; retryAfter: number | undefined; simulated: boolean }> {
     try {
       const response = await request(`${this.config.url}${path}`, {
         method,
@@ -110,7 +110,13 @@ export class ReferenceChannel implements Channel {
         ...(payload !== undefined && { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
       });
       const body = await response.body.text();
-      return { status: response.statusCode, body, retryAfter: retryAfterMs(response.headers['retry-after'], Date.now()) };
+      return {
+        status: response.statusCode,
+        body,
+        retryAfter: retryAfterMs(response.headers['retry-after'], Date.now()),
+        // The simulator says so in every answer; its invoices get the 模拟 / SIMULATED mark.
+        simulated: response.headers['x-fapiao-simulator'] === '1',
+      };
     } catch (error) {
       throw transportError(error);
     }

@@ -65,6 +65,23 @@ export interface InvoiceTable {
   last_error_at: number | null;
   created_at: number;
   updated_at: number;
+  /** 1 when issued through the simulator: documents are marked so nobody mistakes them. */
+  simulated: Generated<number>;
+  /** null until issued; `pending` until the PDF and XML are stored; then `rendered`. */
+  documents_status: string | null;
+  documents_attempts: Generated<number>;
+  documents_error: string | null;
+  documents_next_at: number | null;
+  documents_lease_until: number | null;
+}
+
+export interface InvoiceDocumentTable {
+  invoice_id: string;
+  /** pdf or xml */
+  kind: string;
+  content: Uint8Array;
+  sha256: string;
+  created_at: number;
 }
 
 export interface IdempotencyKeyTable {
@@ -120,6 +137,7 @@ export interface Database {
   attempts: AttemptTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  invoice_documents: InvoiceDocumentTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
