@@ -45,6 +45,25 @@ function element(name: string, value: string | undefined, indent: string): strin
   return value === undefined ? '' : `${indent}<${name}>${escape(value)}</${name}>\n`;
 }
 
+/** The seller's or buyer's block: the same fields under the party's prefix (SellerIdNum, BuyerIdNum …). */
+function partyElements(
+  prefix: 'Seller' | 'Buyer',
+  party: { taxId?: string; name: string; address?: string; phone?: string; bankName?: string; bankAccount?: string; email?: string },
+): string {
+  const indent = '    ';
+  return (
+    `  <${prefix}Information>\n` +
+    element(`${prefix}IdNum`, party.taxId, indent) +
+    element(`${prefix}Name`, party.name, indent) +
+    element(`${prefix}Addr`, party.address, indent) +
+    element(`${prefix}TelNum`, party.phone, indent) +
+    element(`${prefix}BankName`, party.bankName, indent) +
+    element(`${prefix}BankAccNum`, party.bankAccount, indent) +
+    element(`${prefix}Email`, party.email, indent) +
+    `  </${prefix}Information>\n`
+  );
+}
+
 const rateLabel = new Map(TAX_RATES.map((rate) => [rate.code, rate.label]));
 
 /** The XML of an invoice, without its signature (see invoice-signature.ts). */
@@ -84,23 +103,8 @@ export function invoiceXml(issued: IssuedInvoice): string {
     element('Channel', issued.channel, i2) +
     element('Simulated', String(issued.simulated), i2) +
     '  </Header>\n' +
-    '  <SellerInformation>\n' +
-    element('SellerIdNum', invoice.seller.taxId, i2) +
-    element('SellerName', invoice.seller.name, i2) +
-    element('SellerAddr', invoice.seller.address, i2) +
-    element('SellerTelNum', invoice.seller.phone, i2) +
-    element('SellerBankName', invoice.seller.bankName, i2) +
-    element('SellerBankAccNum', invoice.seller.bankAccount, i2) +
-    '  </SellerInformation>\n' +
-    '  <BuyerInformation>\n' +
-    element('BuyerIdNum', invoice.buyer.taxId, i2) +
-    element('BuyerName', invoice.buyer.name, i2) +
-    element('BuyerAddr', invoice.buyer.address, i2) +
-    element('BuyerTelNum', invoice.buyer.phone, i2) +
-    element('BuyerBankName', invoice.buyer.bankName, i2) +
-    element('BuyerBankAccNum', invoice.buyer.bankAccount, i2) +
-    element('BuyerEmail', invoice.buyer.email, i2) +
-    '  </BuyerInformation>\n' +
+    partyElements('Seller', invoice.seller) +
+    partyElements('Buyer', invoice.buyer) +
     `  <IssuItemInformation PriceIncludesTax="${String(invoice.priceIncludesTax)}">\n` +
     items +
     '  </IssuItemInformation>\n' +
