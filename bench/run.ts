@@ -133,6 +133,8 @@ the requests that arrive together into one transaction.
 
 ${drainSeconds.toFixed(1)} s from starting the gateway to an empty backlog: **${drainRate.toFixed(0)} invoices/s**
 (each invoice is one submit and at least one query; the simulator keeps its own SQLite ledger).
+The gateway renders each issued invoice's PDF and XML alongside, in its render thread (one, on
+two cores); documents trail the drain and catch up at the render rate below.
 
 ## Render: one-page invoice PDFs on one thread
 
