@@ -4,6 +4,7 @@
  * bad arguments).
  */
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './cli/audit-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerDemoCommand(program);
   registerVerifyCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

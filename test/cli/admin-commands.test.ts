@@ -64,3 +64,25 @@ describe('fapiao sellers and keys', () => {
     expect(run.stderr).toContain('--channel NAME=URL');
   });
 });
+
+describe('fapiao audit verify', () => {
+  it('passes an intact chain of 100,000 entries and names the entry changed behind its back', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fapiao-audit-')), 'fapiao.db');
+    const store = await openStore({ kind: 'sqlite', file });
+    const { appendAudit } = await import('../../src/store/audit-log.js');
+    await store.db.transaction().execute((tx) =>
+      appendAudit(tx, store.capabilities, Date.now(), Array.from({ length: 100_000 }, (_, i) => ({ invoiceId: `inv_${i}`, event: 'accepted', from: null, to: 'pending/queued' }))),
+    );
+    await store.close();
+    const run = (..._args: string[]) => spawnSync(process.execPath, [BIN, 'audit', 'verify', '--db', file], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+    const intact = run();
+    expect(intact.status).toBe(0);
+    expect(intact.stdout).toMatch(/^intact: 100000 entries, head [0-9a-f]{64} \(\d+\.\d+ s\)\n$/);
+    const tamper = await openStore({ kind: 'sqlite', file });
+    await tamper.db.updateTable('audit_log').set({ event: 'issued' }).where('seq', '=', 54_321).execute();
+    await tamper.close();
+    const broken = run();
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain('broken at entry 54321 (invoice inv_54320)');
+  }, 60_000);
+});
