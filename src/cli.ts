@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommand } from './cli/audit-command.js';
+import { registerBackupCommands } from './cli/backup-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerVerifyCommand(program);
   registerAuditCommand(program);
+  registerBackupCommands(program);
   return program;
 }
 

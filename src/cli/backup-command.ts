@@ -1,0 +1,46 @@
+/** `fapiao backup DEST` and `fapiao restore SRC --data-dir DIR` for SQLite gateways. */
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { backupSqlite, restoreSqlite } from '../ops/backup.js';
+import { DEFAULT_DB_FILE } from './store-option.js';
+import { UsageError } from './usage-error.js';
+
+function refusePostgres(): void {
+  if (process.env.DATABASE_URL) {
+    throw new UsageError('this gateway uses PostgreSQL: back it up with pg_dump or point-in-time recovery (README, Operations), and copy <data>/keys');
+  }
+}
+
+export function registerBackupCommands(program: Command): void {
+  program
+    .command('backup')
+    .description('copy the database (invoices, audit log, documents) and the signing key, online, while the gateway runs')
+    .argument('<dest>', 'a new or empty directory')
+    .option('--db <file>', `SQLite database file (default ${DEFAULT_DB_FILE})`)
+    .action(async (dest: string, options: { db?: string }) => {
+      refusePostgres();
+      const dbFile = options.db ?? DEFAULT_DB_FILE;
+      try {
+        const { pages, bytes } = await backupSqlite(dbFile, process.env.FAPIAO_DATA_DIR || dirname(dbFile), dest);
+        process.stdout.write(`backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${(bytes / 1048576).toFixed(1)} MiB) and the signing key\n`);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    });
+  program
+    .command('restore')
+    .description('make a backup the database of a new data directory, then check its integrity')
+    .argument('<src>', 'a directory made by fapiao backup')
+    .requiredOption('--data-dir <dir>', 'the new data directory (must not hold a database)')
+    .action((src: string, options: { dataDir: string }) => {
+      refusePostgres();
+      let integrity: string;
+      try {
+        ({ integrity } = restoreSqlite(src, options.dataDir));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      process.stdout.write(`restored into ${options.dataDir} (integrity: ${integrity}); check the audit chain with: fapiao audit verify --db ${join(options.dataDir, 'fapiao.db')}\n`);
+      if (integrity !== 'ok') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * Online backup and restore of an SQLite gateway: a consistent copy of the database taken with
+ * SQLite's backup API while the gateway keeps writing (invoices, audit chain and documents are all
+ * in it), plus the signing key, so a restored gateway signs as the old one did.
+ * PostgreSQL deployments use pg_dump or point-in-time recovery instead (README, Operations).
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+
+export const BACKUP_DB_FILE = 'fapiao.db';
+
+function emptyOrMissing(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0;
+}
+
+/** Copies the live database and the keys into `dest` (a new or empty directory). */
+export async function backupSqlite(dbFile: string, dataDir: string, dest: string): Promise<{ pages: number; bytes: number }> {
+  if (!emptyOrMissing(dest)) throw new Error(`${dest} is not empty; back up into a new directory`);
+  if (!existsSync(dbFile)) throw new Error(`no database at ${dbFile}`);
+  mkdirSync(dest, { recursive: true });
+  const source = new SqliteDatabase(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const progress = await source.backup(join(dest, BACKUP_DB_FILE));
+    const keys = join(dataDir, 'keys');
+    if (existsSync(keys)) cpSync(keys, join(dest, 'keys'), { recursive: true, preserveTimestamps: true });
+    const pageSize = source.pragma('page_size', { simple: true }) as number;
+    return { pages: progress.totalPages, bytes: progress.totalPages * pageSize };
+  } finally {
+    source.close();
+  }
+}
+
+/** Puts a backup in place as a new data directory; refuses to overwrite an existing gateway. */
+export function restoreSqlite(src: string, dataDir: string): { integrity: string } {
+  const backup = join(src, BACKUP_DB_FILE);
+  if (!existsSync(backup)) throw new Error(`${src} holds no ${BACKUP_DB_FILE}; is it a backup directory?`);
+  if (existsSync(join(dataDir, BACKUP_DB_FILE))) throw new Error(`${dataDir} already holds a gateway database; restore into a new data directory`);
+  mkdirSync(dataDir, { recursive: true });
+  cpSync(backup, join(dataDir, BACKUP_DB_FILE));
+  if (existsSync(join(src, 'keys'))) cpSync(join(src, 'keys'), join(dataDir, 'keys'), { recursive: true, preserveTimestamps: true });
+  const restored = new SqliteDatabase(join(dataDir, BACKUP_DB_FILE), { fileMustExist: true });
+  try {
+    return { integrity: String(restored.pragma('integrity_check', { simple: true })) };
+  } finally {
+    restored.close();
+  }
+}

@@ -1,0 +1,111 @@
+// Backup while invoices stream in, restore into a new data directory, and a gateway on the
+// restored data serves every invoice the backup holds, with its documents, and an intact chain.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyPdf } from '../../src/documents/pdf-signature.js';
+import { loadPublicKey, publicKeyPath } from '../../src/documents/signing-key.js';
+import { NO_FAULTS } from '../../src/simulator/faults.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { createApiKey } from '../../src/store/api-key-store.js';
+import { openStore } from '../../src/store/database.js';
+import { registerSellers, SELLER } from '../support/fixtures.js';
+import { validRequest } from '../support/invoice-request.js';
+import { startFapiao } from '../support/processes.js';
+
+const BIN = join(import.meta.dirname, '../../bin/fapiao');
+const ENV = { DATABASE_URL: '', FAPIAO_DATA_DIR: '', FAPIAO_POLL_INTERVAL_MS: '50', FAPIAO_POLL_AFTER_MS: '50' };
+let simulator: RunningSimulator | undefined;
+afterAll(async () => simulator?.close());
+
+function fapiao(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...ENV } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('fapiao backup and restore', () => {
+  it('takes a consistent copy during a stream of writes that a restored gateway serves in full', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fapiao-backup-'));
+    const db = join(root, 'live', 'fapiao.db');
+    const setup = await openStore({ kind: 'sqlite', file: db });
+    await registerSellers(setup.db);
+    const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
+    await setup.close();
+    simulator = await startSimulator({ dataDir: join(root, 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
+    const live = await startFapiao(['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], ENV);
+
+    const post = async (i: number) => {
+      const response = await request(`${live.url}/v1/invoices`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `b-${i}` },
+        body: JSON.stringify(validRequest({ orderNo: `B-${i}` })),
+      });
+      await response.body.dump();
+      expect(response.statusCode).toBe(202);
+    };
+    let next = 0;
+    let backup: Promise<{ status: number | null; stdout: string; stderr: string }> | undefined;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < 240) {
+          const i = next++;
+          await post(i);
+          if (i === 120) backup = fapiao(['backup', join(root, 'backup'), '--db', db]);
+        }
+      }),
+    );
+    const taken = await backup!;
+    expect(taken.stderr).toBe('');
+    expect(taken.status).toBe(0);
+    await live.kill('SIGTERM');
+
+    const restored = await fapiao(['restore', join(root, 'backup'), '--data-dir', join(root, 'restored')]);
+    expect(restored.stdout).toContain('integrity: ok');
+    const audit = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--db', join(root, 'restored', 'fapiao.db')], { encoding: 'utf8', env: { ...process.env, ...ENV } });
+    expect(audit.stdout).toMatch(/^intact: \d+ entries/);
+    expect(audit.status).toBe(0);
+
+    const copy = new SqliteDatabase(join(root, 'restored', 'fapiao.db'), { readonly: true });
+    const contained = copy.prepare('select id, status, documents_status from invoices').all() as Array<{ id: string; status: string; documents_status: string | null }>;
+    copy.close();
+    expect(contained.length).toBeGreaterThan(100);
+    expect(contained.length).toBeLessThanOrEqual(240);
+
+    const again = await startFapiao(['serve', '--port', '0', '--db', join(root, 'restored', 'fapiao.db'), '--channel', `sim=${simulator.url}`], ENV);
+    for (const invoice of contained) {
+      const response = await request(`${again.url}/v1/invoices/${invoice.id}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await response.body.json()) as { id: string };
+      expect(response.statusCode).toBe(200);
+      expect(body.id).toBe(invoice.id);
+    }
+    // A document rendered before the backup is served by the restored gateway, signed by the same key.
+    const withDocuments = contained.find((invoice) => invoice.documents_status === 'rendered');
+    if (withDocuments) {
+      const pdf = await request(`${again.url}/v1/invoices/${withDocuments.id}/pdf`, { headers: { authorization: `Bearer ${key}` } });
+      const bytes = Buffer.from(await pdf.body.arrayBuffer());
+      expect(verifyPdf(bytes, loadPublicKey(publicKeyPath(join(root, 'live')))).valid).toBe(true);
+    }
+    await again.kill('SIGTERM');
+  }, 90_000);
+
+  it('refuses to overwrite, and sends PostgreSQL users to pg_dump', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fapiao-backup-'));
+    const db = join(root, 'live', 'fapiao.db');
+    const store = await openStore({ kind: 'sqlite', file: db });
+    await store.close();
+    expect((await fapiao(['backup', join(root, 'live'), '--db', db])).stderr).toContain('is not empty');
+    const pg = spawnSync(process.execPath, [BIN, 'backup', join(root, 'x')], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' } });
+    expect(pg.status).toBe(2);
+    expect(pg.stderr).toContain('pg_dump');
+  });
+});
