@@ -12,7 +12,9 @@ import { ChannelHealth } from './dispatch/channel-health.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { systemClock, type Clock } from './ops/clock.js';
 import { callTimeoutMs, type GatewayConfig } from './ops/config.js';
+import { GatewayEvents } from './ops/events.js';
 import { createLogger } from './ops/logger.js';
+import { createMetrics } from './ops/metrics.js';
 import { DocumentRenderer } from './documents/document-renderer.js';
 import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
@@ -53,10 +55,12 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     clock,
     { failuresToOpen: config.breaker.failuresToOpen, halfOpenAfterMs: config.breaker.halfOpenAfterMs, pauseMs: config.breaker.pauseMs },
   );
+  const metrics = createMetrics({ reader: store.reader, health, clock });
+  const events = new GatewayEvents(log, metrics);
   // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
   const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake() });
   const dispatcher = new Dispatcher(
-    { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log },
+    { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },
     {
       concurrency: config.dispatcher.concurrency,
       leaseMs: config.dispatcher.leaseMs,
@@ -78,13 +82,15 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxAgeMs: config.maxAgeMs,
     workersRunning: () => running,
+    events,
+    metrics,
   });
   await app.listen({ host: config.host, port: config.port });
   dispatcher.start();
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
   const renderer = pool
     ? new DocumentRenderer(
-        { db: store.db, capabilities: store.capabilities, commit, pool, clock, log },
+        { db: store.db, capabilities: store.capabilities, commit, pool, clock, log, events },
         {
           batch: 4 * config.renderThreads,
           leaseMs: 60_000,

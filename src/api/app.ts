@@ -11,6 +11,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
 import type { Clock } from '../ops/clock.js';
+import type { GatewayEvents } from '../ops/events.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   readonly idempotencyTtlMs: number;
   readonly maxAgeMs: number;
   readonly workersRunning: () => boolean;
+  readonly events: GatewayEvents;
+  readonly metrics: Metrics;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -88,6 +92,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
     return payload;
   });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL: ids in paths would make the label set unbounded.
+    deps.events.httpAnswered({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiProblem) return sendProblem(reply, error);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Channel, IssueRequest } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../ops/clock.js';
+import type { GatewayEvents } from '../ops/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
@@ -39,6 +40,7 @@ export interface DispatcherDeps {
   readonly health: ChannelHealth;
   readonly clock: Clock;
   readonly log: Logger;
+  readonly events: GatewayEvents;
 }
 
 export class Dispatcher {
@@ -154,7 +156,17 @@ export class Dispatcher {
     const settlement = channel ? await this.call(lease, kind, channel, context) : this.noChannel(lease, kind, channelName ?? null);
     try {
       const result = await this.deps.commit.submit((tx) => settleLease(tx, this.deps.capabilities, clock.now(), lease, settlement));
-      if (result === 'lost') log.warn({ invoiceId: lease.invoiceId, channel: channelName }, 'lease lost before settling; the new holder will resolve it');
+      if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });
+      else if (settlement.attempt) {
+        this.deps.events.attemptFinished({
+          invoiceId: lease.invoiceId,
+          channel: settlement.attempt.channel,
+          kind: settlement.attempt.kind,
+          outcome: settlement.attempt.outcome,
+          durationMs: settlement.attempt.durationMs,
+          ...(settlement.error && { error: settlement.error.code }),
+        });
+      }
     } catch (error) {
       // The lease will expire and the reclaimer will query: nothing is lost, nothing guessed.
       log.error({ err: error, invoiceId: lease.invoiceId }, 'could not record the attempt; the lease will expire and be resolved by query');

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from '../dispatch/backoff.js';
 import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import type { Clock } from '../ops/clock.js';
+import type { GatewayEvents } from '../ops/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
@@ -51,6 +52,7 @@ export class DocumentRenderer {
       readonly pool: RenderPool;
       readonly clock: Clock;
       readonly log: Logger;
+      readonly events: GatewayEvents;
     },
     private readonly options: DocumentRendererOptions,
   ) {}
@@ -139,9 +141,10 @@ export class DocumentRenderer {
           .where('id', '=', row.id)
           .execute();
       });
+      this.deps.events.documentsRendered({ invoiceId: row.id, ok: true });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log.error({ invoiceId: row.id, err: error }, 'rendering documents failed; will try again');
+      this.deps.events.documentsRendered({ invoiceId: row.id, ok: false, error: message });
       const now = clock.now();
       await db
         .updateTable('invoices')

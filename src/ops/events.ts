@@ -1,0 +1,59 @@
+/**
+ * Business events, each as one helper that updates the metric and writes the log line, so the
+ * two never disagree. Invoice ids and tax IDs go into logs, never into metric labels. Helpers
+ * never throw: reporting must not break the work it reports on.
+ */
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+
+export class GatewayEvents {
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /** One upstream call finished and its outcome was recorded. */
+  attemptFinished(event: { invoiceId: string; channel: string; kind: 'submit' | 'query'; outcome: string; durationMs: number; error?: string }): void {
+    this.safely(() => {
+      this.metrics?.upstreamAttempts.inc({ channel: event.channel, kind: event.kind, outcome: event.outcome });
+      this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.kind, phase: 'total' }, event.durationMs / 1000);
+      this.log.info(
+        { invoiceId: event.invoiceId, channel: event.channel, kind: event.kind, outcome: event.outcome, ms: event.durationMs, ...(event.error && { error: event.error }) },
+        'upstream attempt',
+      );
+    });
+  }
+
+  /** An attempt could not be recorded because its lease had expired; the next holder queries. */
+  leaseLost(event: { invoiceId: string; channel: string | null }): void {
+    this.safely(() => {
+      this.metrics?.leasesLost.inc();
+      this.log.warn({ invoiceId: event.invoiceId, channel: event.channel }, 'lease lost before settling; the new holder will resolve it by query');
+    });
+  }
+
+  /** An invoice's documents were rendered and stored, or rendering failed (and will be retried). */
+  documentsRendered(event: { invoiceId: string; ok: boolean; error?: string }): void {
+    this.safely(() => {
+      this.metrics?.documentRenders.inc({ outcome: event.ok ? 'ok' : 'failed' });
+      if (event.ok) this.log.debug({ invoiceId: event.invoiceId }, 'documents rendered');
+      else this.log.error({ invoiceId: event.invoiceId, error: event.error }, 'rendering documents failed; will try again');
+    });
+  }
+
+  /** An HTTP request was answered. */
+  httpAnswered(event: { method: string; route: string; status: number; seconds: number }): void {
+    this.safely(() => {
+      this.metrics?.httpRequests.inc({ method: event.method, route: event.route, status: String(event.status) });
+      this.metrics?.httpDuration.observe({ method: event.method, route: event.route }, event.seconds);
+    });
+  }
+
+  private safely(report: () => void): void {
+    try {
+      report();
+    } catch {
+      // Reporting failed; the work it describes did not.
+    }
+  }
+}

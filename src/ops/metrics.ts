@@ -1,0 +1,109 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), one registry per running gateway. Names follow
+ * Prometheus conventions: `fapiao_` prefix, `_total` counters, `_seconds` durations, and label
+ * sets that stay small (channel names, outcome classes, routes; never tax IDs or invoice ids).
+ * Invoice counts and the backlog are read from the database at scrape time, so every process
+ * sharing a database reports the same truth.
+ */
+import type { Kysely } from 'kysely';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChannelHealth } from '../dispatch/channel-health.js';
+import type { Database } from '../store/schema/index.js';
+import type { Clock } from './clock.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly upstreamAttempts: Counter<'channel' | 'kind' | 'outcome'>;
+  readonly upstreamDuration: Histogram<'channel' | 'kind' | 'phase'>;
+  readonly leasesLost: Counter;
+  readonly documentRenders: Counter<'outcome'>;
+}
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export function createMetrics(deps: { readonly reader: Kysely<Database>; readonly health: ChannelHealth; readonly clock: Clock }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fapiao_' });
+  // prom-client names three of its gauges *_total, which Prometheus reserves for counters
+  // (promtool check metrics refuses them); the handle and request counts are not worth the noise.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`fapiao_${name}`);
+  }
+  const metrics: Metrics = {
+    registry,
+    httpRequests: new Counter({ name: 'fapiao_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'fapiao_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    upstreamAttempts: new Counter({
+      name: 'fapiao_upstream_attempts_total',
+      help: 'Calls to upstream channels by outcome class: issued, accepted, rejected, retry (not sent), uncertain, not_found, operator',
+      labelNames: ['channel', 'kind', 'outcome'],
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'fapiao_upstream_call_duration_seconds',
+      help: 'Duration of upstream calls, by channel and phase (total: the whole call)',
+      labelNames: ['channel', 'kind', 'phase'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    leasesLost: new Counter({ name: 'fapiao_leases_lost_total', help: 'Attempts whose lease expired before they were recorded (resolved by query)', registers: [registry] }),
+    documentRenders: new Counter({ name: 'fapiao_document_renders_total', help: 'Document renderings, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] }),
+  };
+
+  new Gauge({
+    name: 'fapiao_invoices',
+    help: 'Invoices by status and stage (stage is empty once final)',
+    labelNames: ['status', 'stage'],
+    registers: [registry],
+    async collect() {
+      const rows = await deps.reader
+        .selectFrom('invoices')
+        .select(['status', 'stage', (eb) => eb.fn.countAll<number>().as('count')])
+        .groupBy(['status', 'stage'])
+        .execute();
+      this.reset();
+      for (const row of rows) this.set({ status: row.status, stage: row.stage ?? '' }, Number(row.count));
+    },
+  });
+  new Gauge({
+    name: 'fapiao_backlog_oldest_age_seconds',
+    help: 'Age of the oldest pending invoice (0 when none)',
+    registers: [registry],
+    async collect() {
+      const row = await deps.reader
+        .selectFrom('invoices')
+        .select((eb) => eb.fn.min('created_at').as('oldest'))
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
+      this.set(oldest === null ? 0 : Math.max(0, (deps.clock.now() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'fapiao_circuit_state',
+    help: 'Circuit breaker per channel: 0 closed, 1 half-open, 2 open',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      for (const channel of deps.health.snapshot()) this.set({ channel: channel.name }, CIRCUIT_VALUE[channel.circuit]);
+    },
+  });
+  new Gauge({
+    name: 'fapiao_channel_paused',
+    help: 'Whether a channel is paused after refused credentials (1) or not (0)',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      for (const channel of deps.health.snapshot()) this.set({ channel: channel.name }, channel.pausedUntil === null ? 0 : 1);
+    },
+  });
+  return metrics;
+}
