@@ -5,7 +5,7 @@
  * Invoice counts and the backlog are read from the database at scrape time, so every process
  * sharing a database reports the same truth.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
 import type { Database } from '../store/schema/index.js';
@@ -64,11 +64,15 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     labelNames: ['status', 'stage'],
     registers: [registry],
     async collect() {
+      // A database that does not answer leaves the last values and shows in fapiao_database_up;
+      // it must not fail the whole scrape.
       const rows = await deps.reader
         .selectFrom('invoices')
         .select(['status', 'stage', (eb) => eb.fn.countAll<number>().as('count')])
         .groupBy(['status', 'stage'])
-        .execute();
+        .execute()
+        .catch(() => undefined);
+      if (!rows) return;
       this.reset();
       for (const row of rows) this.set({ status: row.status, stage: row.stage ?? '' }, Number(row.count));
     },
@@ -82,9 +86,18 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
         .selectFrom('invoices')
         .select((eb) => eb.fn.min('created_at').as('oldest'))
         .where('status', '=', 'pending')
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .catch(() => undefined);
       const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
       this.set(oldest === null ? 0 : Math.max(0, (deps.clock.now() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'fapiao_database_up',
+    help: 'Whether the database answered a query at scrape time (1) or not (0)',
+    registers: [registry],
+    async collect() {
+      this.set(await sql`select 1`.execute(deps.reader).then(() => 1, () => 0));
     },
   });
   new Gauge({

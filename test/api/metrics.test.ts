@@ -50,6 +50,7 @@ describe(`metrics on ${DIALECT}`, () => {
     expect(text).not.toContain('inv_unknown');
     expect(text).toContain('fapiao_circuit_state{channel="sim"} 0');
     expect(text).toContain('fapiao_backlog_oldest_age_seconds 0');
+    expect(text).toContain('fapiao_database_up 1');
     expect(text).toContain('fapiao_process_cpu_user_seconds_total');
     if (hasPromtool) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
