@@ -58,6 +58,9 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     documentRenders: new Counter({ name: 'fapiao_document_renders_total', help: 'Document renderings, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] }),
   };
 
+  // Known label values start at zero, so rates and alerts work from the first scrape.
+  for (const outcome of ['ok', 'failed']) metrics.documentRenders.inc({ outcome }, 0);
+
   new Gauge({
     name: 'fapiao_invoices',
     help: 'Invoices by status and stage (stage is empty once final)',

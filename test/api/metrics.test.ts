@@ -1,7 +1,7 @@
 // /metrics after invoices went through: the series operators alert on are there, with bounded
 // labels, and promtool (Prometheus's own checker) accepts the scrape.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,11 @@ describe(`metrics on ${DIALECT}`, () => {
     expect(text).toContain('fapiao_backlog_oldest_age_seconds 0');
     expect(text).toContain('fapiao_database_up 1');
     expect(text).toContain('fapiao_process_cpu_user_seconds_total');
+    // Every series the dashboard and the alerts query is one this gateway exports.
+    for (const file of ['deploy/grafana/fapiao-gateway.json', 'deploy/prometheus/alerts.yml']) {
+      const names = new Set([...readFileSync(join(import.meta.dirname, '../..', file), 'utf8').matchAll(/fapiao_[a-z_]+/g)].map((m) => m[0]));
+      for (const name of names) expect(text, `${name} in ${file}`).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
+    }
     if (hasPromtool) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(check.stdout + check.stderr).toBe('');

@@ -15,6 +15,7 @@ describe('alert rules', () => {
     const test = spawnSync('promtool', ['test', 'rules', join(ROOT, 'deploy/prometheus/alerts.test.yml')], { encoding: 'utf8' });
     expect(test.stdout + test.stderr).toContain('SUCCESS');
     expect(test.status).toBe(0);
+    expect(spawnSync('promtool', ['check', 'config', join(ROOT, 'deploy/prometheus/prometheus.yml')]).status).toBe(0);
   });
 
   it('link every alert to its paragraph in docs/runbook.md, and test every alert', () => {
