@@ -47,8 +47,19 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
     : undefined;
   const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
+  // The channels report to `events`, created below once their health exists; they report only
+  // after connecting, which happens after start-up.
   const channels: Channel[] = channelConfigs.map(
-    (channel) => new ReferenceChannel({ name: channel.name, url: channel.url, ...config.upstream }),
+    (channel) =>
+      new ReferenceChannel({
+        name: channel.name,
+        url: channel.url,
+        ...config.upstream,
+        observer: {
+          phase: (kind, phase, seconds) => events.upstreamPhase({ channel: channel.name, kind, phase, seconds }),
+          certificate: (expiresAt) => events.certificateSeen({ channel: channel.name, expiresAt }),
+        },
+      }),
   );
   const health = new ChannelHealth(
     channels.map((channel) => channel.name),

@@ -41,6 +41,16 @@ export class GatewayEvents {
     });
   }
 
+  /** A phase of talking to an upstream took this long (dns, connect, first_byte). */
+  upstreamPhase(event: { channel: string; kind: string; phase: string; seconds: number }): void {
+    this.safely(() => this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.kind, phase: event.phase }, event.seconds));
+  }
+
+  /** A TLS connection to a channel's upstream presented a certificate expiring at `expiresAt` (ms). */
+  certificateSeen(event: { channel: string; expiresAt: number }): void {
+    this.safely(() => this.metrics?.certificateExpiry.set({ channel: event.channel }, Math.floor(event.expiresAt / 1000)));
+  }
+
   /** An HTTP request was answered. */
   httpAnswered(event: { method: string; route: string; status: number; seconds: number }): void {
     this.safely(() => {

@@ -19,6 +19,7 @@ export interface Metrics {
   readonly upstreamDuration: Histogram<'channel' | 'kind' | 'phase'>;
   readonly leasesLost: Counter;
   readonly documentRenders: Counter<'outcome'>;
+  readonly certificateExpiry: Gauge<'channel'>;
 }
 
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -49,13 +50,19 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     }),
     upstreamDuration: new Histogram({
       name: 'fapiao_upstream_call_duration_seconds',
-      help: 'Duration of upstream calls, by channel and phase (total: the whole call)',
+      help: 'Duration of upstream calls by channel and phase: dns and connect (TCP and TLS) per new connection, first_byte and total per call',
       labelNames: ['channel', 'kind', 'phase'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     leasesLost: new Counter({ name: 'fapiao_leases_lost_total', help: 'Attempts whose lease expired before they were recorded (resolved by query)', registers: [registry] }),
     documentRenders: new Counter({ name: 'fapiao_document_renders_total', help: 'Document renderings, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] }),
+    certificateExpiry: new Gauge({
+      name: 'fapiao_channel_certificate_expiry_timestamp_seconds',
+      help: "When the TLS certificate each channel's upstream last presented expires (Unix time)",
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
   };
 
   // Known label values start at zero, so rates and alerts work from the first scrape.

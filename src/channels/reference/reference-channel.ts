@@ -3,7 +3,8 @@
  * its serial number, GET it back by serial. undici with separate connect and response timeouts,
  * so a dead host fails fast (provably not sent) while a slow answer counts as uncertain.
  */
-import { Agent, request } from 'undici';
+import { lookup as dnsLookup } from 'node:dns';
+import { Agent, buildConnector, request } from 'undici';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, statusError, transportError } from './reference-codes.js';
@@ -20,6 +21,17 @@ export interface ReferenceChannelConfig {
   readonly pollAfterMs: number;
   /** Extra CA certificates (PEM) to trust, for upstreams with a private CA. */
   readonly ca?: string;
+  /** Receives timings by phase and the upstream's certificate expiry, for metrics. */
+  readonly observer?: UpstreamObserver;
+}
+
+/**
+ * What the channel reports about its connections: `dns` and `connect` (TCP and TLS) per new
+ * connection, `first_byte` per call; and the expiry of the certificate each TLS connection saw.
+ */
+export interface UpstreamObserver {
+  phase(kind: 'connection' | 'submit' | 'query' | 'ping', phase: 'dns' | 'connect' | 'first_byte', seconds: number): void;
+  certificate(expiresAt: number): void;
 }
 
 interface UpstreamRecord {
@@ -38,8 +50,33 @@ export class ReferenceChannel implements Channel {
   constructor(config: ReferenceChannelConfig) {
     this.config = Object.freeze({ ...config, url: config.url.replace(/\/+$/, '') });
     this.name = config.name;
+    const observer = config.observer;
+    // Name resolution timed through our own lookup, connection set-up through a wrapped connector:
+    // both see every new connection of this channel's agent, and nothing else.
+    const connector = buildConnector({
+      timeout: config.connectTimeoutMs,
+      ...(config.ca !== undefined && { ca: config.ca }),
+      lookup: (hostname, options, callback) => {
+        const started = performance.now();
+        dnsLookup(hostname, options, (...answer: unknown[]) => {
+          observer?.phase('connection', 'dns', (performance.now() - started) / 1000);
+          (callback as (...args: unknown[]) => void)(...answer);
+        });
+      },
+    });
     this.agent = new Agent({
-      connect: { timeout: config.connectTimeoutMs, ...(config.ca !== undefined && { ca: config.ca }) },
+      connect: (options, callback) => {
+        const started = performance.now();
+        connector(options, (...result) => {
+          const [error, socket] = result;
+          if (!error && socket) {
+            observer?.phase('connection', 'connect', (performance.now() - started) / 1000);
+            const certificate = 'getPeerCertificate' in socket ? socket.getPeerCertificate() : undefined;
+            if (certificate?.valid_to) observer?.certificate(Date.parse(certificate.valid_to));
+          }
+          callback(...result);
+        });
+      },
       headersTimeout: config.responseTimeoutMs,
       bodyTimeout: config.responseTimeoutMs,
       keepAliveTimeout: 10_000,
@@ -102,6 +139,8 @@ export class ReferenceChannel implements Channel {
     options: CallOptions,
     payload?: unknown,
   ): Promise<{ status: number; body: string; retryAfter: number | undefined; simulated: boolean }> {
+    const started = performance.now();
+    const kind = path === '/api/v1/ping' ? 'ping' : method === 'POST' ? 'submit' : 'query';
     try {
       const response = await request(`${this.config.url}${path}`, {
         method,
@@ -109,6 +148,7 @@ export class ReferenceChannel implements Channel {
         signal: options.signal,
         ...(payload !== undefined && { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
       });
+      this.config.observer?.phase(kind, 'first_byte', (performance.now() - started) / 1000);
       const body = await response.body.text();
       return {
         status: response.statusCode,
