@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Channel, IssueRequest } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../ops/clock.js';
+import { PollingLoop, type RoundResult } from '../ops/polling-loop.js';
 import type { GatewayEvents } from '../ops/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -45,81 +46,51 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   readonly workerId = `w-${randomUUID().slice(0, 8)}`;
-  private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly deps: DispatcherDeps,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.round(), options.pollIntervalMs, (error) =>
+      deps.log.error({ err: error }, 'dispatcher tick failed; retrying after the poll interval'),
+    );
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   /** Stops leasing and waits for the attempts in flight to settle. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loopDone;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** A hint that work may be due (after a commit or a settled attempt). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   get busy(): number {
     return this.inFlight.size;
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let leased = 0;
-      let free = 0;
-      try {
-        const now = this.deps.clock.now();
-        await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
-        free = this.options.concurrency - this.inFlight.size;
-        const leases = await leaseDue(this.deps.db, this.deps.capabilities, now, {
-          workerId: this.workerId,
-          limit: free,
-          leaseMs: this.options.leaseMs,
-          usableChannels: this.deps.health.usable(),
-        });
-        leased = leases.length;
-        for (const lease of leases) this.track(this.attempt(lease));
-      } catch (error) {
-        this.deps.log.error({ err: error }, 'dispatcher tick failed; retrying after the poll interval');
-      }
-      // A full batch means more may be due: go round at once. Otherwise wait for a hint or the poll.
-      if (!this.running || (leased > 0 && leased === free)) continue;
-      await this.idle();
-    }
-  }
-
-  private idle(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        this.woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.pollIntervalMs);
-      this.wakeUp = done;
+  /** One round: reclaim expired leases, claim what fits, start the attempts. */
+  private async round(): Promise<RoundResult> {
+    const now = this.deps.clock.now();
+    await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
+    const free = this.options.concurrency - this.inFlight.size;
+    const leases = await leaseDue(this.deps.db, this.deps.capabilities, now, {
+      workerId: this.workerId,
+      limit: free,
+      leaseMs: this.options.leaseMs,
+      usableChannels: this.deps.health.usable(),
     });
+    for (const lease of leases) this.track(this.attempt(lease));
+    // A full batch means more may be due: go round at once. Otherwise wait for a hint or the poll.
+    return leases.length > 0 && leases.length === free ? 'more' : 'idle';
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from '../dispatch/backoff.js';
 import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import type { Clock } from '../ops/clock.js';
+import { PollingLoop, type RoundResult } from '../ops/polling-loop.js';
 import type { GatewayEvents } from '../ops/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -39,10 +40,7 @@ interface Claimed {
 }
 
 export class DocumentRenderer {
-  private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly deps: {
@@ -55,38 +53,25 @@ export class DocumentRenderer {
       readonly events: GatewayEvents;
     },
     private readonly options: DocumentRendererOptions,
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.round(), options.pollIntervalMs, (error) =>
+      deps.log.error({ err: error }, 'document round failed; trying again after the poll interval'),
+    );
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.();
-    await this.loopDone;
+    await this.loop.stop();
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let claimed = 0;
-      try {
-        const rows = await this.claim();
-        claimed = rows.length;
-        await Promise.all(rows.map((row) => this.render(row)));
-      } catch (error) {
-        this.deps.log.error({ err: error }, 'document round failed; trying again after the poll interval');
-      }
-      if (claimed < this.options.batch && this.running) {
-        await new Promise<void>((resolve) => {
-          this.wakeUp = resolve;
-          this.timer = setTimeout(resolve, this.options.pollIntervalMs);
-        });
-        clearTimeout(this.timer);
-      }
-    }
+  /** One round: claim a batch, render and store each; a full batch means more may be waiting. */
+  private async round(): Promise<RoundResult> {
+    const rows = await this.claim();
+    await Promise.all(rows.map((row) => this.render(row)));
+    return rows.length >= this.options.batch ? 'more' : 'idle';
   }
 
   private claim(): Promise<Claimed[]> {
