@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
+import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
 import { registerSellerCommands } from './cli/sellers-command.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerVerifyCommand(program);
   registerAuditCommand(program);
   registerBackupCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 

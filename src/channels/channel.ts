@@ -53,6 +53,12 @@ export interface Channel {
   query(sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome>;
   /** Cheap reachability check; never throws. */
   ping(options: CallOptions): Promise<PingResult>;
+  /**
+   * An authenticated call that changes nothing upstream, for `fapiao doctor`: resolves with what
+   * showed the credentials were accepted. Optional: not every platform has such a call.
+   * @throws {ChannelError} auth_failed when the credentials are refused, else as any call
+   */
+  checkCredentials?(options: CallOptions): Promise<string>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
 import type { Command } from 'commander';
-import { resolveConfig, type ChannelConfig, type ConfigInput } from '../ops/config.js';
+import { parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput } from '../ops/config.js';
 import { configFromEnv } from '../ops/env.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
@@ -16,9 +16,11 @@ export interface ServeOptions {
 }
 
 function parseChannel(value: string, previous: ChannelConfig[]): ChannelConfig[] {
-  const at = value.indexOf('=');
-  if (at <= 0) throw new UsageError(`--channel ${value}: write NAME=URL, e.g. --channel nuonuo=https://…`);
-  return [...previous, { name: value.slice(0, at), url: value.slice(at + 1) }];
+  try {
+    return [...previous, parseChannelSpec(value)];
+  } catch (error) {
+    throw new UsageError(`--channel ${(error as Error).message}`);
+  }
 }
 
 /** The resolved config for serve-like commands: environment first, flags over it. */
@@ -34,7 +36,8 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
       dataDir: env.dataDir ?? dirname(dbFile),
       host: options.host,
       port,
-      channels: options.channel as unknown as ChannelConfig[],
+      // Flags replace FAPIAO_CHANNELS rather than add to it: the order of channels is their priority.
+      channels: options.channel.length > 0 ? (options.channel as unknown as ChannelConfig[]) : (env.channels ?? []),
       withSimulator: options.withSimulator === true,
     });
   } catch (error) {
@@ -66,7 +69,7 @@ export function addServeOptions(command: Command): Command {
     .option('--port <port>', 'HTTP port', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--db <file>', `SQLite database file (default ${join('data', 'fapiao.db')}; DATABASE_URL=postgres://… overrides)`)
-    .option('--channel <NAME=URL>', 'an upstream channel; repeatable, in priority order', parseChannel as (v: string, p: unknown) => unknown, [])
+    .option('--channel <NAME=URL>', 'an upstream channel; repeatable, in priority order (default: FAPIAO_CHANNELS)', parseChannel as (v: string, p: unknown) => unknown, [])
     .option('--with-simulator', 'start a simulator in this process and use it as the channel "simulator"');
 }
 

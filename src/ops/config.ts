@@ -117,6 +117,26 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   return config;
 }
 
+/** One channel as written on the command line or in FAPIAO_CHANNELS: `NAME=URL`. */
+export function parseChannelSpec(text: string): ChannelConfig {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new Error(`${JSON.stringify(text)}: write NAME=URL, e.g. nuonuo=https://…`);
+  const url = text.slice(at + 1);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(url)} is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${JSON.stringify(text)}: the URL must be http:// or https://`);
+  return { name: text.slice(0, at), url };
+}
+
+/** FAPIAO_CHANNELS: channels in priority order, separated by commas or white space. */
+export function parseChannelList(text: string): ChannelConfig[] {
+  return text.split(/[\s,]+/).filter((part) => part !== '').map(parseChannelSpec);
+}
+
 /** The longest one channel call may take. */
 export function callTimeoutMs(config: GatewayConfig): number {
   return config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs;

@@ -1,6 +1,6 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../documents/signing-key.js';
-import type { ConfigInput } from './config.js';
+import { parseChannelList, type ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
   const value = process.env[name];
@@ -17,6 +17,14 @@ function signingAlgorithm(): SigningAlgorithm | undefined {
   return value as SigningAlgorithm;
 }
 
+function channelList(text: string) {
+  try {
+    return parseChannelList(text);
+  } catch (error) {
+    throw new Error(`FAPIAO_CHANNELS: ${(error as Error).message}`);
+  }
+}
+
 function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -26,6 +34,7 @@ export function configFromEnv(): ConfigInput {
   return defined({
     databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: process.env.FAPIAO_DATA_DIR || undefined,
+    channels: process.env.FAPIAO_CHANNELS ? channelList(process.env.FAPIAO_CHANNELS) : undefined,
     logLevel: process.env.FAPIAO_LOG_LEVEL || undefined,
     renderThreads: number('FAPIAO_RENDER_THREADS'),
     signingAlgorithm: signingAlgorithm(),

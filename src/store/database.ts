@@ -50,6 +50,18 @@ export async function openStore(location: StoreLocation, options: { readonly poo
   return store;
 }
 
+/**
+ * Opens an existing store as it is, for inspection (`fapiao doctor`): nothing is created or
+ * migrated, and a PostgreSQL server that does not answer within `connectTimeoutMs` is an error.
+ */
+export function openExistingStore(location: StoreLocation, options: { readonly connectTimeoutMs: number }): Store {
+  if (location.kind === 'postgres') return openPostgres(location.url, 2, options.connectTimeoutMs);
+  const sqlite = new SqliteDatabase(location.file, { fileMustExist: true });
+  sqlite.pragma('busy_timeout = 1000');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return { db, reader: db, capabilities: { dialect: 'sqlite', skipLocked: false, multipleWriters: false }, close: () => db.destroy() };
+}
+
 function openSqlite(file: string): Store {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
@@ -81,10 +93,11 @@ function openSqlite(file: string): Store {
   };
 }
 
-function openPostgres(url: string, poolSize: number): Store {
+function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number): Store {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    ...(connectTimeoutMs !== undefined && { connectionTimeoutMillis: connectTimeoutMs }),
     // Times are epoch milliseconds in bigint columns: well inside 2^53, so read them as numbers.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

@@ -3,6 +3,7 @@
  * its serial number, GET it back by serial. undici with separate connect and response timeouts,
  * so a dead host fails fast (provably not sent) while a slow answer counts as uncertain.
  */
+import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
@@ -21,6 +22,8 @@ export interface ReferenceChannelConfig {
   readonly pollAfterMs: number;
   /** Extra CA certificates (PEM) to trust, for upstreams with a private CA. */
   readonly ca?: string;
+  /** Connect to this address instead of resolving the host (as curl --resolve); for `fapiao doctor`. */
+  readonly pinnedAddress?: { readonly address: string; readonly family: 4 | 6 };
   /** Receives timings by phase and the upstream's certificate expiry, for metrics. */
   readonly observer?: UpstreamObserver;
 }
@@ -57,6 +60,7 @@ export class ReferenceChannel implements Channel {
       timeout: config.connectTimeoutMs,
       ...(config.ca !== undefined && { ca: config.ca }),
       lookup: (hostname, options, callback) => {
+        if (config.pinnedAddress) return answerPinned(config.pinnedAddress, options, callback as (...args: unknown[]) => void);
         const started = performance.now();
         dnsLookup(hostname, options, (...answer: unknown[]) => {
           observer?.phase('connection', 'dns', (performance.now() - started) / 1000);
@@ -115,6 +119,13 @@ export class ReferenceChannel implements Channel {
     }
   }
 
+  /** Asks for a serial number no one ever sent: a read that needs the same credentials as an issue. */
+  async checkCredentials(options: CallOptions): Promise<string> {
+    const serialNo = `doctor-${randomUUID()}`;
+    const outcome = await this.query('', serialNo, options);
+    return outcome.kind === 'not_found' ? `a query for an unknown serial number was answered "not found"` : `a query was answered ${outcome.kind}`;
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
@@ -161,6 +172,12 @@ export class ReferenceChannel implements Channel {
       throw transportError(error);
     }
   }
+}
+
+/** Answers a lookup with a fixed address, in whichever shape the caller asked for. */
+export function answerPinned(pinned: { address: string; family: 4 | 6 }, options: { all?: boolean | undefined }, callback: (...args: unknown[]) => void): void {
+  if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
+  else callback(null, pinned.address, pinned.family);
 }
 
 function parseRecord(body: string): UpstreamRecord {

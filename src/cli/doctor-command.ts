@@ -1,0 +1,158 @@
+/**
+ * `fapiao doctor [URL | --channel NAME]`: say why the invoicing server cannot be reached, layer by
+ * layer, with the cause and the fix. Exit 0 all well, 1 warnings, 2 failures.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { exitCodeOf, type DoctorReport } from '../ops/doctor/check.js';
+import { runDoctor, type DoctorOptions, type DoctorTarget } from '../ops/doctor/doctor.js';
+import { renderReport } from '../ops/doctor/report-table.js';
+import { parseChannelSpec, resolveConfig, type ChannelConfig } from '../ops/config.js';
+import { configFromEnv } from '../ops/env.js';
+import { storeLocation } from './store-option.js';
+import { UsageError } from './usage-error.js';
+
+interface DoctorFlags {
+  channel?: string;
+  json?: boolean;
+  watch?: string;
+  times?: string;
+  timeout: string;
+  ca?: string;
+  dnsServer?: string;
+  gateway: string;
+  db?: string;
+  dataDir?: string;
+}
+
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} ${text}: expected a positive number`);
+  return value;
+}
+
+function upstreamUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${text}: not a URL; write it in full, e.g. https://api.example.com`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${text}: only http:// and https:// can be checked`);
+  return text;
+}
+
+/** What to check: the URL given, the channel named (configured or NAME=URL), or the whole installation. */
+function chooseTarget(url: string | undefined, flags: DoctorFlags, configured: readonly ChannelConfig[]): DoctorTarget {
+  if (url !== undefined && flags.channel !== undefined) throw new UsageError('give a URL or --channel, not both');
+  if (url !== undefined) return { kind: 'url', url: upstreamUrl(url) };
+  if (flags.channel !== undefined) {
+    const spec = flags.channel;
+    let channel: ChannelConfig | undefined;
+    if (spec.includes('=')) {
+      try {
+        channel = parseChannelSpec(spec);
+      } catch (error) {
+        throw new UsageError(`--channel ${(error as Error).message}`);
+      }
+    } else {
+      channel = configured.find((c) => c.name === spec);
+    }
+    if (!channel) {
+      const known = configured.map((c) => c.name).join(', ') || 'none (set FAPIAO_CHANNELS=NAME=URL,…)';
+      throw new UsageError(`--channel ${spec}: no such channel; configured: ${known}. Or give --channel NAME=URL`);
+    }
+    return { kind: 'installation', channels: [channel], label: `channel ${channel.name} (${channel.url})` };
+  }
+  return { kind: 'installation', channels: configured, label: `gateway (channels: ${configured.map((c) => c.name).join(', ') || 'none configured'})` };
+}
+
+function readCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+/** A one-line "checking …" on the terminal while layers run, erased before the report. */
+function progressLine(enabled: boolean): { options: Pick<DoctorOptions, 'onProgress'>; clear(): void } {
+  if (!enabled) return { options: {}, clear: () => undefined };
+  return {
+    options: {
+      onProgress: (check) => process.stderr.write(`\r\x1b[2Kchecking ${check.layer}: ${check.channel ? `[${check.channel}] ` : ''}${check.name}…`),
+    },
+    clear: () => process.stderr.write('\r\x1b[2K'),
+  };
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description('diagnose why an upstream cannot be reached, layer by layer (local, db, dns, tcp, tls, http, clock, upstream, gateway)')
+    .argument('[url]', 'an upstream base URL to check (network layers only)')
+    .option('--channel <NAME|NAME=URL>', 'a configured channel (FAPIAO_CHANNELS), or one given here')
+    .option('--json', 'print the report as JSON (shared/api.md)')
+    .option('--watch <seconds>', 'check again every so many seconds, until interrupted')
+    .option('--times <n>', 'with --watch: stop after n runs')
+    .option('--timeout <ms>', 'budget of each network step (resolve, connect, handshake, request)', '3000')
+    .option('--ca <file>', 'also trust these CA certificates (PEM), for an upstream with a private CA')
+    .option('--dns-server <host[:port]>', 'ask this DNS server directly instead of the system resolver')
+    .option('--gateway <url>', 'where the running gateway answers (for its circuit states)', 'http://127.0.0.1:8080')
+    .option('--db <file>', 'the gateway\'s SQLite file (default <data dir>/fapiao.db; DATABASE_URL=postgres://… overrides)')
+    .option('--data-dir <dir>', 'the gateway\'s data directory (default FAPIAO_DATA_DIR or ./data)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'With no URL and no --channel: the machine, the database, every channel in FAPIAO_CHANNELS and the running gateway.',
+        'Exit codes: 0 every check ok, 1 warnings, 2 failures (or the command could not run).',
+        'Finding codes, causes and fixes: docs/doctor.md.',
+      ].join('\n'),
+    )
+    .action(async (url: string | undefined, flags: DoctorFlags) => {
+      let env;
+      try {
+        env = resolveConfig(configFromEnv());
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const target = chooseTarget(url, flags, env.channels);
+      const dataDir = flags.dataDir ?? process.env.FAPIAO_DATA_DIR ?? (flags.db ? dirname(flags.db) : env.dataDir);
+      const watchSeconds = flags.watch === undefined ? undefined : positive('--watch', flags.watch);
+      const times = flags.times === undefined ? (watchSeconds === undefined ? 1 : Infinity) : positive('--times', flags.times);
+      const terminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const progress = progressLine(!flags.json && process.stderr.isTTY === true);
+      const ca = readCa(flags.ca);
+      const options: DoctorOptions = {
+        timeoutMs: positive('--timeout', flags.timeout),
+        ...(ca !== undefined && { ca }),
+        ...(flags.dnsServer !== undefined && { dnsServer: flags.dnsServer }),
+        dataDir,
+        store: storeLocation(flags.db ?? `${dataDir}/fapiao.db`),
+        gatewayUrl: upstreamUrl(flags.gateway),
+        concurrency: env.dispatcher.concurrency,
+        ...progress.options,
+      };
+      let stopped = false;
+      const stop = () => (stopped = true);
+      process.once('SIGINT', stop);
+      let last: DoctorReport | undefined;
+      for (let run = 1; run <= times && !stopped; run++) {
+        last = await runDoctor(target, options);
+        progress.clear();
+        if (flags.json) process.stdout.write(`${JSON.stringify(last, null, watchSeconds === undefined ? 2 : undefined)}\n`);
+        else process.stdout.write(`${watchSeconds !== undefined && terminal ? '\x1b[2J\x1b[H' : ''}${renderReport(last, { colour: terminal, at: new Date() })}`);
+        process.exitCode = exitCodeOf(last);
+        if (watchSeconds !== undefined && run < times) await sleepUnless(() => stopped, watchSeconds * 1000);
+      }
+      process.removeListener('SIGINT', stop);
+    });
+}
+
+async function sleepUnless(stopped: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!stopped() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
+}

@@ -1,0 +1,38 @@
+/** The db layer: is the gateway's database there, migrated, quick to answer, with connections to spare? */
+import { sql } from 'kysely';
+import { isMigrated, type Store } from '../../store/database.js';
+import { fail, ok, warn, type Finding } from './check.js';
+
+/** A round trip slower than this makes every accepted invoice wait. */
+export const SLOW_DATABASE_MS = 50;
+/** Connections one gateway process opens to PostgreSQL (its pool size). */
+export const GATEWAY_POOL_SIZE = 10;
+
+export async function reachableFinding(store: Store, where: string): Promise<Finding> {
+  const trips: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await sql`select 1`.execute(store.db);
+    trips.push(performance.now() - started);
+  }
+  // The first trip opens the connection; the median of three is the round trip.
+  const rtt = [...trips].sort((a, b) => a - b)[1]!;
+  const detail = `${where}: select 1 in ${rtt.toFixed(1)} ms`;
+  return rtt > SLOW_DATABASE_MS ? warn('db.slow', `${detail} (over ${SLOW_DATABASE_MS} ms)`) : ok(detail);
+}
+
+export async function migratedFinding(store: Store): Promise<Finding> {
+  return (await isMigrated(store.db)) ? ok('every migration has run') : fail('db.not_migrated', 'migrations are missing: this database is older than this gateway');
+}
+
+export async function connectionsFinding(store: Store): Promise<Finding> {
+  if (store.capabilities.dialect === 'sqlite') return ok('embedded SQLite: one writer and one reader connection, no pool to run out of');
+  const { rows } = await sql<{ max: number; reserved: number; used: number }>`
+    select current_setting('max_connections')::int as max,
+           current_setting('superuser_reserved_connections')::int as reserved,
+           (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as used`.execute(store.db);
+  const { max, reserved, used } = rows[0]!;
+  const free = max - reserved - used;
+  const detail = `${used} of ${max - reserved} connections in use, ${free} free; a gateway process opens up to ${GATEWAY_POOL_SIZE}`;
+  return free < GATEWAY_POOL_SIZE ? warn('db.pool_low', detail) : ok(detail);
+}
