@@ -22,7 +22,15 @@ export async function reachableFinding(store: Store, where: string): Promise<Fin
 }
 
 export async function migratedFinding(store: Store): Promise<Finding> {
-  return (await isMigrated(store.db)) ? ok('every migration has run') : fail('db.not_migrated', 'migrations are missing: this database is older than this gateway');
+  let migrated: boolean;
+  try {
+    migrated = await isMigrated(store.db);
+  } catch (error) {
+    // An empty PostgreSQL schema has no migration table at all: nothing has run yet.
+    if ((error as { code?: string }).code === '42P01') return fail('db.not_migrated', 'an empty database: the gateway has never started on it');
+    throw error;
+  }
+  return migrated ? ok('every migration has run') : fail('db.not_migrated', 'migrations are missing: this database is older than this gateway');
 }
 
 export async function connectionsFinding(store: Store): Promise<Finding> {

@@ -12,7 +12,18 @@ import { fail, ok, warn, type Finding } from './check.js';
 export const DISK_FAIL_BYTES = 200 * 1024 * 1024;
 export const DISK_WARN_BYTES = 1024 * 1024 * 1024;
 
-const errno = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+const MEANING: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+const errno = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!code) return String(error);
+  return MEANING[code] ? `${code}: ${MEANING[code]}` : code;
+};
 const mib = (bytes: number) => (bytes >= 10 * 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(0)} GiB` : bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`);
 
 /** The directory itself, or the nearest ancestor that exists (the gateway creates the rest). */

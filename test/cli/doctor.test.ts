@@ -1,0 +1,141 @@
+// The `fapiao doctor` command as operators run it: real simulator processes started with each
+// fault flag, the doctor as a child process, its exit code and its JSON exactly as api.md shows.
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startFapiao, type RunningProcess } from '../support/processes.js';
+
+const BIN = join(import.meta.dirname, '../../bin/fapiao');
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function doctor(args: string[], options: { uid?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, 'doctor', ...args],
+      { env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1' }, timeout: 20_000, ...(options.uid !== undefined && { uid: options.uid, gid: options.uid }) },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+interface JsonReport {
+  target: string;
+  status: string;
+  checks: { layer: string; name: string; status: string; code: string | null; detail: string; durationMs: number; remedy: { zh: string; en: string } | null }[];
+}
+
+const json = (run: Run) => JSON.parse(run.stdout) as JsonReport;
+const codes = (run: Run) => json(run).checks.flatMap((check) => (check.code ? [check.code] : []));
+
+function simulator(...flags: string[]): Promise<RunningProcess> {
+  return startFapiao(['simulator', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fapiao-doctor-sim-')), ...flags]);
+}
+
+describe('fapiao doctor', () => {
+  const sims: Record<string, RunningProcess> = {};
+  beforeAll(async () => {
+    const started = await Promise.all([
+      simulator(),
+      simulator('--error-rate', '1'),
+      simulator('--rate-limit', '1'),
+      simulator('--latency-ms', '3000'),
+      simulator('--clock-skew', '600'),
+    ]);
+    [sims.healthy, sims.failing, sims.limited, sims.slow, sims.skewed] = started;
+    return () => Promise.all(started.map((sim) => sim.kill())).then(() => undefined);
+  }, 30_000);
+
+  it('a healthy simulator: exit 0, every layer ok, JSON in the shape of api.md', async () => {
+    const run = await doctor([sims.healthy!.url, '--json']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const report = json(run);
+    expect(Object.keys(report)).toEqual(['target', 'status', 'checks']);
+    expect(report).toMatchObject({ target: sims.healthy!.url, status: 'ok' });
+    expect(report.checks.map((c) => c.layer)).toEqual(['dns', 'tcp', 'http', 'clock', 'upstream']);
+    for (const check of report.checks) {
+      expect(Object.keys(check)).toEqual(['layer', 'name', 'status', 'code', 'detail', 'durationMs', 'remedy']);
+      expect(check).toMatchObject({ status: 'ok', code: null, remedy: null });
+      expect(check.durationMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('--error-rate 1: http.status_5xx, exit 2', async () => {
+    const run = await doctor([sims.failing!.url, '--json']);
+    expect(run.code).toBe(2);
+    expect(codes(run)).toEqual(['http.status_5xx']);
+    const failed = json(run).checks.find((c) => c.code === 'http.status_5xx');
+    expect(failed?.remedy?.zh).toMatch(/[\u4e00-\u9fff]/);
+    expect(failed?.remedy?.en).toContain('Retry-After');
+  });
+
+  it('--rate-limit exceeded: http.rate_limited, exit 1', async () => {
+    await fetch(`${sims.limited!.url}/api/v1/ping`); // spends this second's one call
+    const run = await doctor([sims.limited!.url, '--json']);
+    expect(run.code).toBe(1);
+    expect(codes(run)).toContain('http.rate_limited');
+    expect(new Set(codes(run))).toEqual(new Set(['http.rate_limited']));
+  });
+
+  it('--latency-ms 3000 with a 1 s budget: http.timeout, exit 2', async () => {
+    const run = await doctor([sims.slow!.url, '--json', '--timeout', '1000']);
+    expect(run.code).toBe(2);
+    expect(codes(run)).toEqual(['http.timeout']);
+  });
+
+  it('--clock-skew 600: clock.skew, exit 2', async () => {
+    const run = await doctor([sims.skewed!.url, '--json']);
+    expect(run.code).toBe(2);
+    expect(codes(run)).toEqual(['clock.skew']);
+  });
+
+  it('for people: a table, the cause and fix in both languages, the verdict', async () => {
+    const run = await doctor([sims.failing!.url]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/^fapiao doctor — http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/http\s+GET \/api\/v1\/ping at 127\.0\.0\.1:\d+\s+FAIL\s+[\d.]+ ms\s+503 Service Unavailable/);
+    expect(run.stdout).toContain('查看服务商/税务平台的公告');
+    expect(run.stdout).toContain("Check the provider's or platform's announcements");
+    expect(run.stdout).toMatch(/Result: FAIL — 1 failed, 0 warnings, 2 ok, 2 skipped\n$/);
+    expect(run.stdout).not.toContain('\x1b[');
+  });
+
+  it('--watch repeats, one JSON report per line, and stops after --times', async () => {
+    const run = await doctor([sims.healthy!.url, '--json', '--watch', '0.2', '--times', '2']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect((JSON.parse(line) as JsonReport).status).toBe('ok');
+  });
+
+  it('a data directory the gateway user cannot write to: local.data_dir_not_writable, exit 2', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'fapiao-doctor-perm-'));
+    chmodSync(parent, 0o755);
+    const dataDir = join(parent, 'data');
+    mkdirSync(dataDir, { mode: 0o555 });
+    chmodSync(dataDir, 0o555);
+    // root writes through any mode bits, so as root the doctor runs as nobody, like a service user.
+    const asRoot = process.getuid?.() === 0;
+    const run = await doctor(['--data-dir', dataDir, '--gateway', 'http://127.0.0.1:9', '--json'], asRoot ? { uid: 65534 } : {});
+    expect(run.code, run.stderr).toBe(2);
+    const check = json(run).checks.find((c) => c.code === 'local.data_dir_not_writable');
+    expect(check).toMatchObject({ layer: 'local', status: 'fail', detail: expect.stringContaining('EACCES: permission denied') as unknown });
+    expect(check?.remedy?.en).toContain('chown');
+  });
+
+  it('refuses what it cannot check, with exit 2 and a message', async () => {
+    const unknown = await doctor(['--channel', 'nuonuo']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--channel nuonuo: no such channel');
+    const notUrl = await doctor(['ftp://example.com']);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('only http:// and https://');
+  });
+});
