@@ -13,6 +13,7 @@ import { saveSeller } from '../src/store/seller-store.js';
 import { computedInvoiceJson } from '../src/domain/invoice-json.js';
 import { previewInvoice } from '../src/domain/preview-invoice.js';
 import { postLoad, type LoadResult } from './load.js';
+import { doctorBench } from './doctor.js';
 import { renderBench } from './render.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
@@ -89,6 +90,11 @@ async function main(): Promise<void> {
   const drainRate = backlog / drainSeconds;
   console.log(`  drained in ${drainSeconds.toFixed(1)} s: ${drainRate.toFixed(0)} invoices/s (including the gateway's start)`);
   await stop(draining.child);
+
+  console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
+  const doctor = await doctorBench(BIN, simulator.url, 15);
+  const doctorRatio = doctor.doctorMs / doctor.baselineMs;
+  console.log(`  fapiao --version: ${doctor.baselineMs.toFixed(0)} ms; fapiao doctor: ${doctor.doctorMs.toFixed(0)} ms (checks ${doctor.checksMs.toFixed(0)} ms); ratio ${doctorRatio.toFixed(2)}`);
   await stop(simulator.child);
 
   const preview = previewInvoice(example);
@@ -146,6 +152,16 @@ two cores); documents trail the drain and catch up at the render rate below.
 **Ratio invoice / bare: ${renderRatio.toFixed(2)}.** The target is 50 invoices per second per core.
 What made it: parsing the 10 MB font once per process and sharing the parsed font across
 documents (31 ms a page when the font is registered from bytes each time).
+
+## Doctor: a whole \`fapiao doctor URL\` run against a healthy simulator (median of 15)
+
+| command, in a new process | wall time |
+|---|---|
+| \`fapiao --version\`: start Node, load the command, print | ${doctor.baselineMs.toFixed(0)} ms |
+| \`fapiao doctor URL --json\`: every layer, dns to upstream | ${doctor.doctorMs.toFixed(0)} ms (the checks themselves: ${doctor.checksMs.toFixed(0)} ms) |
+
+**Ratio doctor / version: ${doctorRatio.toFixed(2)}.** The target is under 2 s for the whole run;
+most of it is starting Node and loading the command.
 
 ## Where the accept path's time goes (CPU profile, \`node --cpu-prof\`, 2026-11-22)
 

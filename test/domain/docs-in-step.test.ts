@@ -6,6 +6,7 @@ import { INVOICE_EVENTS, TRANSITIONS } from '../../src/domain/invoice-state.js';
 import { API_PROBLEM_CODES } from '../../src/api/problem.js';
 import type { ChannelErrorCode } from '../../src/channels/channel-error.js';
 import { PROBLEM_CODES } from '../../src/domain/problem.js';
+import { KNOWLEDGE } from '../../src/ops/doctor/knowledge-base.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
 
@@ -27,6 +28,11 @@ describe('documentation in step with the code', () => {
     };
     const dispatcherCodes = ['upstream_rejected', 'no_usable_channel', 'not_found_unconfirmed', 'channel_unknown'];
     expect(section('## Channel error codes').sort()).toEqual([...Object.keys(channelCodes), ...dispatcherCodes].sort());
+  });
+
+  it('docs/doctor.md lists exactly the finding codes of the knowledge base', () => {
+    const listed = [...docs('doctor.md').matchAll(/^\| `([a-z]+\.[a-z0-9_]+)` \|/gm)].map((match) => match[1]);
+    expect([...listed].sort()).toEqual(Object.keys(KNOWLEDGE).sort());
   });
 
   it('docs/states.md draws exactly the transition table', () => {
