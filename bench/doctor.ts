@@ -15,7 +15,7 @@ export interface DoctorBench {
 function timed(bin: string, args: string[]): Promise<{ ms: number; stdout: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], (error, stdout) => (error ? reject(error) : resolve({ ms: performance.now() - started, stdout })));
+    execFile(process.execPath, [bin, ...args], (error, stdout) => (error ? reject(new Error(`fapiao ${args.join(' ')} failed`, { cause: error })) : resolve({ ms: performance.now() - started, stdout })));
   });
 }
 
