@@ -4,7 +4,6 @@
 // idempotency key until they get a 2xx. Afterwards every accepted invoice must be issued with the
 // number in the simulator's ledger, and the ledger must hold exactly one invoice per order.
 // SQLite: one gateway process. PostgreSQL: two gateway processes sharing the database.
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { openStore } from '../../src/store/database.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
 import { validRequest } from '../support/invoice-request.js';
+import { freePort } from '../support/ports.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 
 const ORDERS = 300;
@@ -33,14 +33,6 @@ const FAST_ENV = {
   FAPIAO_POLL_INTERVAL_MS: '50',
   FAPIAO_POLL_AFTER_MS: '50',
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const client = new Agent({ headersTimeout: 10_000, bodyTimeout: 10_000, connect: { timeout: 1000 } });
 let database: TestDatabase;

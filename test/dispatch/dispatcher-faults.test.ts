@@ -13,6 +13,7 @@ import { DIALECT } from '../support/database.js';
 import { invoiceRow, SELLER } from '../support/fixtures.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
+import { freePort } from '../support/ports.js';
 import { eventually } from '../support/processes.js';
 import type { ConfigInput } from '../../src/ops/config.js';
 
@@ -34,13 +35,7 @@ async function gateway(input: ConfigInput): Promise<TestGateway> {
 }
 
 /** A port nothing listens on: connecting is refused at once. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
+const closedPortUrl = async () => `http://127.0.0.1:${await freePort()}`;
 
 let orders = 0;
 async function issue(t: TestGateway): Promise<string> {

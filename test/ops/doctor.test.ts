@@ -3,7 +3,6 @@
 // and the test checks the finding code, the status and that the layers below are skipped.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { NO_FAULTS, type Faults } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { createSelfSigned, createTestCa, days, type KeyPair, type TestCa } from '../support/certificates.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { freePort } from '../support/ports.js';
 
 const running: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -53,15 +53,6 @@ function skippedAfter(report: DoctorReport, layer: string) {
   const after = report.checks.filter((check) => LAYERS.indexOf(check.layer) > LAYERS.indexOf(layer as (typeof LAYERS)[number]));
   expect(after.length).toBeGreaterThan(0);
   for (const check of after) expect(check, JSON.stringify(check)).toMatchObject({ status: 'skip', code: null });
-}
-
-/** A port that was just free: nothing listens on it. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('a healthy upstream', () => {
@@ -157,7 +148,7 @@ describe('TLS faults', () => {
 
 describe('network faults', () => {
   it('a closed port: tcp.refused', async () => {
-    const report = await doctor(`http://127.0.0.1:${await closedPort()}`);
+    const report = await doctor(`http://127.0.0.1:${await freePort()}`);
     expect(only(report, 'tcp.refused').status).toBe('fail');
     expect(report.checks[0]).toMatchObject({ layer: 'dns', status: 'ok' });
     skippedAfter(report, 'tcp');
@@ -294,7 +285,7 @@ describe('the knowledge base', () => {
 
 describe('the report for people', () => {
   it('shows every check, then each finding with its cause and fix once, and the verdict', async () => {
-    const report = await doctor(`http://127.0.0.1:${await closedPort()}`);
+    const report = await doctor(`http://127.0.0.1:${await freePort()}`);
     const text = renderReport(report, { colour: false });
     expect(text).toContain('tcp       connect port');
     expect(text).toContain('FAIL tcp.refused');
