@@ -15,12 +15,16 @@ interface Run {
   readonly stderr: string;
 }
 
-function doctor(args: string[], options: { uid?: number } = {}): Promise<Run> {
+function doctor(args: string[], options: { uid?: number; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, 'doctor', ...args],
-      { env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1' }, timeout: 20_000, ...(options.uid !== undefined && { uid: options.uid, gid: options.uid }) },
+      {
+        env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1', ...options.env },
+        timeout: 20_000,
+        ...(options.uid !== undefined && { uid: options.uid, gid: options.uid }),
+      },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -130,7 +134,23 @@ describe('fapiao doctor', () => {
     expect(check?.remedy?.en).toContain('chown');
   });
 
+  it('--channel NAME checks a channel of FAPIAO_CHANNELS, with this installation around it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-doctor-channel-'));
+    const env = { FAPIAO_CHANNELS: `broken=${sims.failing!.url}, sim=${sims.healthy!.url}` };
+    const run = await doctor(['--channel', 'sim', '--data-dir', dataDir, '--gateway', 'http://127.0.0.1:9', '--json'], { env });
+    const report = json(run);
+    expect(report.target).toBe(`channel sim (${sims.healthy!.url})`);
+    expect([...new Set(report.checks.map((c) => c.layer))]).toEqual(['local', 'db', 'dns', 'tcp', 'http', 'clock', 'upstream', 'gateway']);
+    for (const check of report.checks.filter((c) => ['dns', 'tcp', 'http', 'clock', 'upstream'].includes(c.layer))) expect(check.status).toBe('ok');
+    // No gateway has ever run here: no database yet, and none answering.
+    expect(codes(run)).toEqual(expect.arrayContaining(['db.unreachable', 'gateway.unreachable']));
+    expect(run.code).toBe(2);
+  });
+
   it('refuses what it cannot check, with exit 2 and a message', async () => {
+    const badEnv = await doctor([], { env: { FAPIAO_CHANNELS: 'nuonuo' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('FAPIAO_CHANNELS: "nuonuo": write NAME=URL');
     const unknown = await doctor(['--channel', 'nuonuo']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--channel nuonuo: no such channel');
