@@ -1,5 +1,7 @@
 /**
- * The `fapiao` command: parses arguments and calls library functions, nothing more.
+ * The `fapiao` command: parses arguments and calls library functions, nothing more. Commands
+ * import what they run (the gateway, the simulator, the store) when they run, so that starting
+ * `fapiao` costs little: the doctor, --help and the small commands answer at once.
  * Exit codes: 0 success, 1 the input is invalid, 2 the command could not run (unreadable file,
  * bad arguments).
  */

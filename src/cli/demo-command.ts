@@ -6,8 +6,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { request } from 'undici';
-import { startGateway } from '../gateway.js';
 import { checkApiKey, createApiKey } from '../store/api-key-store.js';
 import { saveSeller } from '../store/seller-store.js';
 import { addServeOptions, serveConfig, stopOnSignal, type ServeOptions } from './serve-command.js';
@@ -40,6 +38,7 @@ async function demoKey(dbFile: string | undefined, dataDir: string): Promise<str
 }
 
 async function issueExample(url: string, key: string): Promise<string> {
+  const { request } = await import('undici');
   const example = JSON.parse(readFileSync(new URL('../../examples/invoice.json', import.meta.url), 'utf8')) as Record<string, unknown>;
   const body = JSON.stringify({ ...example, orderNo: `DEMO-${Date.now()}` });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `demo-${Date.now()}` };
@@ -59,6 +58,7 @@ export function registerDemoCommand(program: Command): void {
     async (options: ServeOptions) => {
       const config = serveConfig({ ...options, withSimulator: true });
       const key = await demoKey(options.db, config.dataDir);
+      const { startGateway } = await import('../gateway.js');
       const gateway = await startGateway({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ?? 'warn' });
       stopOnSignal(gateway);
       process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: simulator)\n`);

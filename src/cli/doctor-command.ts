@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { exitCodeOf, type DoctorReport } from '../ops/doctor/check.js';
-import { runDoctor, type DoctorOptions, type DoctorTarget } from '../ops/doctor/doctor.js';
+import type { DoctorOptions, DoctorTarget } from '../ops/doctor/doctor.js';
 import { renderReport } from '../ops/doctor/report-table.js';
 import { parseChannelSpec, resolveConfig, type ChannelConfig } from '../ops/config.js';
 import { configFromEnv } from '../ops/env.js';
@@ -136,6 +136,7 @@ export function registerDoctorCommand(program: Command): void {
         concurrency: env.dispatcher.concurrency,
         ...progress.options,
       };
+      const { runDoctor } = await import('../ops/doctor/doctor.js');
       let stopped = false;
       const stop = () => (stopped = true);
       process.once('SIGINT', stop);

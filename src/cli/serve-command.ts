@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput } from '../ops/config.js';
 import { configFromEnv } from '../ops/env.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { dirname, join } from 'node:path';
@@ -79,6 +79,7 @@ export function registerServeCommand(program: Command): void {
     if (config.channels.length === 0 && !config.withSimulator) {
       throw new UsageError('no channel: give --channel NAME=URL (repeatable) or --with-simulator');
     }
+    const { startGateway } = await import('../gateway.js');
     const gateway = await startGateway(config);
     stopOnSignal(gateway);
     process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NO_FAULTS, type Faults } from '../simulator/faults.js';
-import { startSimulator } from '../simulator/simulator-server.js';
 import { UsageError } from './usage-error.js';
 
 interface SimulatorFlags {
@@ -66,6 +65,7 @@ export function registerSimulatorCommand(program: Command): void {
         outageUntil: outage > 0 ? Date.now() + outage * 1000 : 0,
         clockSkewSeconds: number('--clock-skew', flags.clockSkew, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
       };
+      const { startSimulator } = await import('../simulator/simulator-server.js');
       const simulator = await startSimulator({
         dataDir: flags.data,
         port: number('--port', flags.port, 65535),

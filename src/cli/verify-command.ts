@@ -2,8 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { verifyInvoiceXml } from '../documents/invoice-signature.js';
-import { verifyPdf } from '../documents/pdf-signature.js';
 import { loadPublicKey, publicKeyPath } from '../documents/signing-key.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { UsageError } from './usage-error.js';
@@ -16,7 +14,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--public-key <pem>', "the signer's public key (default: this gateway's, in <data>/keys/signing-key.pub.pem)")
     .option('--db <file>', 'the gateway whose key to trust, by its SQLite file (its data directory holds the key)')
     .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (changed, unsigned, or signed by another key), 2 could not check.')
-    .action((file: string, options: { publicKey?: string; db?: string }) => {
+    .action(async (file: string, options: { publicKey?: string; db?: string }) => {
       let bytes: Buffer;
       try {
         bytes = readFileSync(file);
@@ -30,7 +28,8 @@ export function registerVerifyCommand(program: Command): void {
       } catch (error) {
         throw new UsageError(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
       }
-      const result = bytes.subarray(0, 5).toString() === '%PDF-' ? verifyPdf(bytes, trusted) : verifyInvoiceXml(bytes, trusted);
+      const isPdf = bytes.subarray(0, 5).toString() === '%PDF-';
+      const result = isPdf ? (await import('../documents/pdf-signature.js')).verifyPdf(bytes, trusted) : (await import('../documents/invoice-signature.js')).verifyInvoiceXml(bytes, trusted);
       if (result.valid) {
         process.stdout.write(`valid: ${file} is signed by key ${result.keyId} (${result.algorithm}) and unchanged since\n`);
       } else {
