@@ -3,6 +3,7 @@
 // and the test checks the finding code, the status and that the layers below are skipped.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +137,18 @@ describe('TLS faults', () => {
     const report = await doctor(sim.url, { ca: ca.cert });
     expect(only(report, 'tls.untrusted').status).toBe('fail');
     expect(only(report, 'tls.cert_expired').status).toBe('fail');
+  });
+
+  it('a stapled OCSP response is read and its status reported', async () => {
+    const now = Date.now();
+    const pair = ca.issue(names, { from: now - days(1), to: now + days(300) });
+    const server = createHttpsServer({ ...pair }, (_request, response) => response.writeHead(200).end('{"ok":true}'));
+    // An OCSPResponse whose responseStatus is tryLater (RFC 6960 §4.2.1): SEQUENCE { ENUMERATED 3 }.
+    server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, reply: (error: null, response: Buffer) => void) => reply(null, Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03])));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    running.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+    const report = await doctor(`https://127.0.0.1:${(server.address() as { port: number }).port}`, { ca: ca.cert });
+    expect(report.checks.find((c) => c.name === 'OCSP stapling')).toMatchObject({ status: 'ok', detail: 'stapled OCSP response: tryLater (5 bytes)' });
   });
 
   it('a plain-HTTP port addressed as https: tls.handshake_failed', async () => {
