@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf, LAYERS, type DoctorReport } from '../../src/ops/doctor/check.js';
+import { CheckList } from '../../src/ops/doctor/check-list.js';
 import { runDoctor, type DoctorOptions } from '../../src/ops/doctor/doctor.js';
 import { KNOWLEDGE, remedyFor } from '../../src/ops/doctor/knowledge-base.js';
 import { dataDirFinding, diskFinding } from '../../src/ops/doctor/local-check.js';
@@ -293,6 +294,20 @@ describe('the knowledge base', () => {
       expect(remedyFor(code)?.en).toContain(entry.remedy.en);
     }
     expect(remedyFor('no.such_code')).toBeNull();
+  });
+});
+
+describe('a check that breaks', () => {
+  it('is recorded as <layer>.check_failed with its error, and what lies below is skipped', async () => {
+    const list = new CheckList();
+    await list.run('db', 'migrations', () => {
+      throw new Error('permission denied for table kysely_migration');
+    });
+    await list.run('gateway', 'backlog', () => ({ status: 'ok', detail: 'never run' }));
+    expect(list.checks).toMatchObject([
+      { layer: 'db', status: 'fail', code: 'db.check_failed', detail: 'permission denied for table kysely_migration', remedy: { en: expect.stringContaining('The check itself broke') as unknown } },
+      { layer: 'gateway', status: 'skip', code: null, detail: 'skipped: the db layer failed' },
+    ]);
   });
 });
 

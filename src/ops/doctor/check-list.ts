@@ -21,9 +21,9 @@ export class CheckList {
 
   /**
    * Runs `look` unless an earlier layer failed; returns its finding, or undefined when skipped.
-   * A check that throws is recorded as failed with `code`: checks report, they do not crash.
+   * A check that throws is recorded as `<layer>.check_failed`: checks report, they do not crash.
    */
-  async run(layer: Layer, name: string, look: () => Promise<Finding> | Finding, code = `${layer}.failed`): Promise<Finding | undefined> {
+  async run(layer: Layer, name: string, look: () => Promise<Finding> | Finding): Promise<Finding | undefined> {
     if (this.failedLayer !== null && this.failedLayer !== layer) {
       this.push({ layer, name, status: 'skip', code: null, detail: `skipped: the ${this.failedLayer} layer failed`, durationMs: 0, remedy: null });
       return undefined;
@@ -34,7 +34,7 @@ export class CheckList {
     try {
       finding = await look();
     } catch (error) {
-      finding = { status: 'fail', code, detail: error instanceof Error ? error.message : String(error) };
+      finding = { status: 'fail', code: `${layer}.check_failed`, detail: error instanceof Error ? error.message : String(error) };
     }
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (finding.status === 'fail') this.failedLayer ??= layer;

@@ -404,9 +404,21 @@ export const KNOWLEDGE = {
 
 export type FindingCode = keyof typeof KNOWLEDGE;
 
+/** For `<layer>.check_failed`: a check that broke instead of finding something. */
+export const CHECK_FAILED: Knowledge = {
+  cause: {
+    zh: '检查本身出错了（详情中是未预料到的错误），该层的结论未知。',
+    en: 'The check itself broke (the detail shows an error the doctor did not expect); this layer\'s verdict is unknown.',
+  },
+  remedy: {
+    zh: '按详情中的错误排查；用 --json 保存完整报告，连同 fapiao --version 一起提交问题。',
+    en: 'Act on the error in the detail; keep the full report (--json) and report it with the output of fapiao --version.',
+  },
+};
+
 /** The remedy text for a code: the likely cause, then what to do. */
 export function remedyFor(code: string): Remedy | null {
-  const entry = (KNOWLEDGE as Record<string, Knowledge | undefined>)[code];
+  const entry = (KNOWLEDGE as Record<string, Knowledge | undefined>)[code] ?? (code.endsWith('.check_failed') ? CHECK_FAILED : undefined);
   if (!entry) return null;
   return { zh: `${entry.cause.zh} 处理：${entry.remedy.zh}`, en: `${entry.cause.en} Fix: ${entry.remedy.en}` };
 }
