@@ -1,7 +1,9 @@
 // `fapiao doctor` names each fault for what it is: every fault here is built for real on loopback
 // (certificates made by openssl, a DNS server that answers as asked, the simulator's own faults),
 // and the test checks the finding code, the status and that the layers below are skipped.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -165,6 +167,26 @@ describe('network faults', () => {
     const report = await doctor(`http://127.0.0.1:${await freePort()}`);
     expect(only(report, 'tcp.refused').status).toBe('fail');
     expect(report.checks[0]).toMatchObject({ layer: 'dns', status: 'ok' });
+    skippedAfter(report, 'tcp');
+  });
+
+  it('a port whose listener never accepts, its queue full: tcp.timeout', async () => {
+    // A process that listens with a backlog of one (0 would mean Node's default) and then blocks
+    // its event loop: the kernel queues a connection or two, then drops further SYNs — what a
+    // firewall that drops packets looks like from here.
+    const listener = spawn(process.execPath, ['-e', `
+      const server = require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+        process.stdout.write(server.address().port + '\\n');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+      });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    running.push({ close: async () => void listener.kill('SIGKILL') });
+    const port = Number(await new Promise<string>((resolve) => listener.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    const fillers = [1, 2, 3].map(() => connect(port, '127.0.0.1'));
+    for (const filler of fillers) filler.on('error', () => undefined);
+    running.push({ close: async () => fillers.forEach((filler) => filler.destroy()) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const report = await doctor(`http://127.0.0.1:${port}`, { timeoutMs: 500 });
+    expect(only(report, 'tcp.timeout')).toMatchObject({ status: 'fail', detail: `127.0.0.1:${port}: no answer within 500 ms (packets dropped on the way)` });
     skippedAfter(report, 'tcp');
   });
 
