@@ -2,6 +2,8 @@
  * `fapiao doctor [URL | --channel NAME]`: say why the invoicing server cannot be reached, layer by
  * layer, with the cause and the fix. Exit 0 all well, 1 warnings, 2 failures.
  */
+import { X509Certificate } from 'node:crypto';
+import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
@@ -70,11 +72,28 @@ function chooseTarget(url: string | undefined, flags: DoctorFlags, configured: r
 
 function readCa(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
+  let pem: string;
   try {
-    return readFileSync(file, 'utf8');
+    pem = readFileSync(file, 'utf8');
   } catch (error) {
     throw new UsageError(`--ca ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new UsageError(`--ca ${file}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return pem;
+}
+
+function dnsServer(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  try {
+    new Resolver().setServers([address]);
+  } catch {
+    throw new UsageError(`--dns-server ${address}: write an IP address, optionally with a port (223.5.5.5, 127.0.0.1:5353, [::1]:53)`);
+  }
+  return address;
 }
 
 /** A one-line "checking …" on the terminal while layers run, erased before the report. */
@@ -126,10 +145,11 @@ export function registerDoctorCommand(program: Command): void {
       const terminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
       const progress = progressLine(!flags.json && process.stderr.isTTY === true);
       const ca = readCa(flags.ca);
+      const dns = dnsServer(flags.dnsServer);
       const options: DoctorOptions = {
         timeoutMs: positive('--timeout', flags.timeout),
         ...(ca !== undefined && { ca }),
-        ...(flags.dnsServer !== undefined && { dnsServer: flags.dnsServer }),
+        ...(dns !== undefined && { dnsServer: dns }),
         dataDir,
         store: storeLocation(flags.db ?? `${dataDir}/fapiao.db`),
         gatewayUrl: upstreamUrl(flags.gateway),

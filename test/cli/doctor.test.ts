@@ -154,6 +154,17 @@ describe('fapiao doctor', () => {
     const unknown = await doctor(['--channel', 'nuonuo']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--channel nuonuo: no such channel');
+    for (const [args, message] of [
+      [['http://127.0.0.1:1', '--timeout', 'soon'], '--timeout soon: expected a positive number'],
+      [['http://127.0.0.1:1', '--dns-server', 'my resolver'], '--dns-server my resolver: write an IP address'],
+      [['http://127.0.0.1:1', '--ca', BIN], `--ca ${BIN}: not a PEM certificate`],
+      [['http://127.0.0.1:1', '--watch', '0'], '--watch 0: expected a positive number'],
+    ] as const) {
+      const refused = await doctor([...args]);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr).toContain(message);
+      expect(refused.stdout).toBe('');
+    }
     const notUrl = await doctor(['ftp://example.com']);
     expect(notUrl.code).toBe(2);
     expect(notUrl.stderr).toContain('only http:// and https://');
