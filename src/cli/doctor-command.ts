@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { exitCodeOf, type DoctorReport } from '../ops/doctor/check.js';
 import type { DoctorOptions, DoctorTarget } from '../ops/doctor/doctor.js';
 import { renderReport } from '../ops/doctor/report-table.js';
-import { parseChannelSpec, resolveConfig, type ChannelConfig } from '../ops/config.js';
+import { httpUrlFault, parseChannelSpec, resolveConfig, type ChannelConfig } from '../ops/config.js';
 import { configFromEnv } from '../ops/env.js';
 import { storeLocation } from './store-option.js';
 import { UsageError } from './usage-error.js';
@@ -35,13 +35,9 @@ function positive(flag: string, text: string): number {
 }
 
 function upstreamUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`${text}: not a URL; write it in full, e.g. https://api.example.com`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${text}: only http:// and https:// can be checked`);
+  const fault = httpUrlFault(text);
+  if (fault === 'not_a_url') throw new UsageError(`${text}: not a URL; write it in full, e.g. https://api.example.com`);
+  if (fault === 'not_http') throw new UsageError(`${text}: only http:// and https:// can be checked`);
   return text;
 }
 
@@ -128,7 +124,7 @@ export function registerDoctorCommand(program: Command): void {
         '',
         'With no URL and no --channel: the machine, the database, every channel in FAPIAO_CHANNELS and the running gateway.',
         'Exit codes: 0 every check ok, 1 warnings, 2 failures (or the command could not run).',
-        'Finding codes, causes and fixes: docs/doctor.md.',
+        'Every finding code and what triggers it: docs/doctor.md (each finding is printed with its cause and fix).',
       ].join('\n'),
     )
     .action(async (url: string | undefined, flags: DoctorFlags) => {

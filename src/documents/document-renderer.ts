@@ -9,14 +9,14 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../dispatch/backoff.js';
-import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
+import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Clock } from '../ops/clock.js';
 import { PollingLoop, type RoundResult } from '../ops/polling-loop.js';
 import type { GatewayEvents } from '../ops/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
-import type { IssuedInvoice, SellerBlock } from './invoice-xml.js';
+import type { IssuedInvoice } from './invoice-xml.js';
 import type { RenderPool } from './render-pool.js';
 
 export interface DocumentRendererOptions {
@@ -107,7 +107,7 @@ export class DocumentRenderer {
         issuedAt: row.issued_at ?? clock.now(),
         channel: row.channel ?? '',
         simulated: row.simulated === 1,
-        invoice: JSON.parse(row.computed_json) as ComputedInvoiceJson & { seller: SellerBlock },
+        invoice: JSON.parse(row.computed_json) as ComputedInvoiceJson & { seller: SellerParty },
       };
       const { pdf, xml } = await pool.render(issued);
       const now = clock.now();

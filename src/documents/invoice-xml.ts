@@ -3,19 +3,11 @@
  * valid against docs/invoice.xsd. Element names follow the 数电票 XML specification ([LQ-XML],
  * domain.md §7.1) where it has one; the namespace is ours, since this is the gateway's own record.
  */
-import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
+import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import { TAX_RATES } from '../domain/tax-rate.js';
 
 export const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
 
-export interface SellerBlock {
-  readonly taxId: string;
-  readonly name: string;
-  readonly address?: string;
-  readonly phone?: string;
-  readonly bankName?: string;
-  readonly bankAccount?: string;
-}
 
 /** An issued invoice, as the documents show it. */
 export interface IssuedInvoice {
@@ -27,7 +19,7 @@ export interface IssuedInvoice {
   readonly channel: string;
   /** Issued through the simulator: marked so nobody mistakes it for a real invoice. */
   readonly simulated: boolean;
-  readonly invoice: Omit<ComputedInvoiceJson, 'seller'> & { readonly seller: SellerBlock };
+  readonly invoice: Omit<ComputedInvoiceJson, 'seller'> & { readonly seller: SellerParty };
 }
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;

@@ -38,6 +38,16 @@ export interface ComputedInvoiceJson {
   totals: { amount: string; tax: string; total: string; totalInWords: string };
 }
 
+/** The seller as an issued invoice shows it: the registered profile, without our own flags. */
+export interface SellerParty {
+  readonly taxId: string;
+  readonly name: string;
+  readonly address?: string;
+  readonly phone?: string;
+  readonly bankName?: string;
+  readonly bankAccount?: string;
+}
+
 function lineJson(line: ComputedLine): ComputedLineJson {
   return {
     name: line.name,

@@ -117,18 +117,25 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   return config;
 }
 
+/** What keeps `text` from being an upstream address (an http or https URL); undefined when nothing. */
+export function httpUrlFault(text: string): 'not_a_url' | 'not_http' | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return 'not_a_url';
+  }
+  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? undefined : 'not_http';
+}
+
 /** One channel as written on the command line or in FAPIAO_CHANNELS: `NAME=URL`. */
 export function parseChannelSpec(text: string): ChannelConfig {
   const at = text.indexOf('=');
   if (at <= 0) throw new Error(`${JSON.stringify(text)}: write NAME=URL, e.g. nuonuo=https://…`);
   const url = text.slice(at + 1);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(url)} is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${JSON.stringify(text)}: the URL must be http:// or https://`);
+  const fault = httpUrlFault(url);
+  if (fault === 'not_a_url') throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(url)} is not a URL`);
+  if (fault === 'not_http') throw new Error(`${JSON.stringify(text)}: the URL must be http:// or https://`);
   return { name: text.slice(0, at), url };
 }
 

@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
+import { backlogTotal, pendingBacklog } from '../store/backlog.js';
 import type { Database } from '../store/schema/index.js';
 import type { Clock } from './clock.js';
 
@@ -92,13 +93,8 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     help: 'Age of the oldest pending invoice (0 when none)',
     registers: [registry],
     async collect() {
-      const row = await deps.reader
-        .selectFrom('invoices')
-        .select((eb) => eb.fn.min('created_at').as('oldest'))
-        .where('status', '=', 'pending')
-        .executeTakeFirst()
-        .catch(() => undefined);
-      const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
+      const rows = await pendingBacklog(deps.reader).catch(() => undefined);
+      const oldest = rows ? backlogTotal(rows).oldestCreatedAt : null;
       this.set(oldest === null ? 0 : Math.max(0, (deps.clock.now() - oldest) / 1000));
     },
   });

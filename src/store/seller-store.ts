@@ -1,14 +1,9 @@
 /** Seller profiles: the registered parties an API key may issue for; the profile fills the invoice's seller block. */
 import type { Kysely } from 'kysely';
+import type { SellerParty } from '../domain/invoice-json.js';
 import type { Database, SellerRow } from './schema/index.js';
 
-export interface SellerProfile {
-  readonly taxId: string;
-  readonly name: string;
-  readonly address?: string;
-  readonly phone?: string;
-  readonly bankName?: string;
-  readonly bankAccount?: string;
+export interface SellerProfile extends SellerParty {
   /** A provider sandbox ID that is no real USCC; allowed only when flagged (domain.md decision 4). */
   readonly sandbox: boolean;
 }

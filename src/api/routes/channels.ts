@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { ChannelHealth } from '../../dispatch/channel-health.js';
 import type { Clock } from '../../ops/clock.js';
+import { pendingBacklog } from '../../store/backlog.js';
 import type { Database } from '../../store/schema/index.js';
 
 export interface ChannelRoutesOptions {
@@ -39,13 +40,8 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
     '/channels',
     { config: { scope: 'read' }, schema: { operationId: 'listChannels', tags: ['channels'], response: { 200: ChannelList } } },
     async () => {
-      const backlog = await options.db
-        .selectFrom('invoices')
-        .select(['channel', (eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('created_at').as('oldest')])
-        .where('status', '=', 'pending')
-        .groupBy('channel')
-        .execute();
-      const countFor = (name: string | null) => Number(backlog.find((row) => row.channel === name)?.count ?? 0);
+      const backlog = await pendingBacklog(options.db);
+      const countFor = (name: string | null) => backlog.find((row) => row.channel === name)?.count ?? 0;
       const unbound = backlog.find((row) => row.channel === null);
       return {
         data: options.health.snapshot().map((channel) => ({
@@ -55,7 +51,7 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
           lastFailureAt: iso(channel.lastFailureAt),
           backlog: countFor(channel.name),
         })),
-        unbound: { backlog: countFor(null), oldestCreatedAt: iso(unbound?.oldest === undefined || unbound.oldest === null ? null : Number(unbound.oldest)) },
+        unbound: { backlog: countFor(null), oldestCreatedAt: iso(unbound?.oldestCreatedAt ?? null) },
       };
     },
   );

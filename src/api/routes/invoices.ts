@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
-import { computedInvoiceJson } from '../../domain/invoice-json.js';
+import { computedInvoiceJson, type SellerParty } from '../../domain/invoice-json.js';
 import { previewInvoice } from '../../domain/preview-invoice.js';
 import { invalidInvoiceDocument } from '../../domain/problem-document.js';
 import type { Clock } from '../../ops/clock.js';
@@ -55,7 +55,7 @@ function sellerTaxIdOf(body: unknown): string | undefined {
   return typeof taxId === 'string' ? taxId : undefined;
 }
 
-function sellerBlock(seller: SellerProfile) {
+function sellerBlock(seller: SellerProfile): SellerParty {
   const { sandbox: _sandbox, ...block } = seller;
   return block;
 }

@@ -19,7 +19,8 @@ const TLS = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
-function errorCode(error: unknown): string {
+/** The error's string code, or its cause's (undici wraps socket errors); '' when neither has one. */
+export function errorCode(error: unknown): string {
   const direct = (error as { code?: unknown } | null)?.code;
   if (typeof direct === 'string') return direct;
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;

@@ -3,6 +3,8 @@
  * so they are read from its /metrics; the backlog and the last attempts from the database.
  */
 import { request } from 'undici';
+import { errorCode } from '../../channels/reference/reference-codes.js';
+import { backlogTotal, pendingBacklog } from '../../store/backlog.js';
 import type { Store } from '../../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
@@ -34,8 +36,7 @@ export async function readChannelStates(gatewayUrl: string, timeoutMs: number): 
     }
     return states;
   } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).name;
-    return { error: `no gateway answers at ${gatewayUrl} (${code})` };
+    return { error: `no gateway answers at ${gatewayUrl} (${errorCode(error) || (error as Error).name})` };
   }
 }
 
@@ -48,14 +49,9 @@ export function circuitFinding(channel: string, state: ChannelState | undefined)
 }
 
 export async function backlogFinding(store: Store, now: number): Promise<Finding> {
-  const row = await store.db
-    .selectFrom('invoices')
-    .select([(eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('created_at').as('oldest')])
-    .where('status', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  const count = Number(row.count);
-  if (count === 0 || row.oldest === null) return ok('no invoice waiting');
-  const age = now - Number(row.oldest);
+  const { count, oldestCreatedAt } = backlogTotal(await pendingBacklog(store.db));
+  if (oldestCreatedAt === null) return ok('no invoice waiting');
+  const age = now - oldestCreatedAt;
   const detail = `${count} invoice${count === 1 ? '' : 's'} waiting, the oldest for ${ageText(age)}`;
   if (age > BACKLOG_FAIL_MS) return fail('gateway.backlog_old', detail);
   if (age > BACKLOG_WARN_MS) return warn('gateway.backlog_old', detail);

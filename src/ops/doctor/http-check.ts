@@ -5,7 +5,7 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { answerPinned } from '../../channels/reference/reference-channel.js';
-import { retryAfterMs } from '../../channels/reference/reference-codes.js';
+import { errorCode, retryAfterMs } from '../../channels/reference/reference-codes.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 export interface HttpObservation {
@@ -65,7 +65,7 @@ export async function getOnce(
 function transportFailure(error: unknown, timeoutMs: number): Finding {
   // An aborted signal rejects with a DOMException, whose numeric `code` says nothing; its name does.
   const name = (error as Error).name;
-  const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : ((error as { cause?: { code?: string } }).cause?.code ?? name);
+  const code = errorCode(error) || name;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError' || name === 'AbortError') {
     return fail('http.timeout', `connected, but no answer within ${timeoutMs} ms`);
   }

@@ -83,14 +83,15 @@ export function handshakeFinding(tls: TlsObservation): Finding {
 }
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const subjectName = (cert: X509Certificate) => /CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? cert.subject.replace(/\n/g, ', ');
+/** The CN of a distinguished name as X509Certificate prints it (one RDN per line), else the whole name. */
+const commonName = (dn: string) => /CN=([^\n,]+)/.exec(dn)?.[1] ?? dn.replace(/\n/g, ', ');
 
 /** Dates of every certificate presented: the leaf's, and any intermediate's that ends sooner. */
 export function validityFinding(tls: TlsObservation, now: number): Finding {
   const leaf = tls.chain[0];
   if (!leaf) return fail('tls.untrusted', 'the server presented no certificate');
   for (const [index, cert] of tls.chain.entries()) {
-    const which = index === 0 ? '' : `intermediate ${subjectName(cert)}: `;
+    const which = index === 0 ? '' : `intermediate ${commonName(cert.subject)}: `;
     const from = Date.parse(cert.validFrom);
     const to = Date.parse(cert.validTo);
     if (now > to) {
@@ -102,7 +103,7 @@ export function validityFinding(tls: TlsObservation, now: number): Finding {
   const soonest = tls.chain.reduce((a, b) => (Date.parse(b.validTo) < Date.parse(a.validTo) ? b : a));
   const end = Date.parse(soonest.validTo);
   const days = Math.floor((end - now) / DAY_MS);
-  const which = soonest === leaf ? '' : `intermediate ${subjectName(soonest)} `;
+  const which = soonest === leaf ? '' : `intermediate ${commonName(soonest.subject)} `;
   if (days < EXPIRY_WARNING_DAYS) return warn('tls.cert_expiring', `${which}expires ${isoDay(end)} (in ${days} day${days === 1 ? '' : 's'})`);
   return ok(`valid until ${isoDay(end)} (${days} days)`);
 }
@@ -115,16 +116,12 @@ const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
  * is a renewal away from working, a self-signed one is not.
  */
 export function trustFinding(tls: TlsObservation, extraCa: string | undefined): Finding {
-  const issuer = tls.chain[0] ? `issued by ${issuerName(tls.chain[0])}` : 'no certificate';
+  const issuer = tls.chain[0] ? `issued by ${commonName(tls.chain[0].issuer)}` : 'no certificate';
   // Node checks the hostname only once the chain verified, and reports a mismatch in the same
   // field; the hostname has its own check, so here it means the chain is trusted.
   if (tls.authorizationError === null || tls.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID') return ok(`trusted, ${issuer}`);
   if (!DATE_ERRORS.has(tls.authorizationError)) return fail('tls.untrusted', `${untrustedReason(tls.authorizationError)}; ${issuer}`);
   return chainReachesRoot(tls.chain, trustedRoots(extraCa)) ? ok(`trusted apart from its dates, ${issuer}`) : fail('tls.untrusted', `no trusted root; ${issuer}`);
-}
-
-function issuerName(cert: X509Certificate): string {
-  return /CN=([^\n,]+)/.exec(cert.issuer)?.[1] ?? cert.issuer.replace(/\n/g, ', ');
 }
 
 function untrustedReason(code: string): string {
