@@ -21,6 +21,7 @@ import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
 import { openStore, type Store } from './store/database.js';
+import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
 
@@ -38,11 +39,23 @@ export interface Gateway {
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
+/** The port (or address) is taken by another process; the operator must choose another. */
+export class AddressInUseError extends Error {
+  override readonly name = 'AddressInUseError';
+}
+
 export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
   const signingKey = loadOrCreateSigningKey(config.dataDir, config.signingAlgorithm);
   const store = await openStore(config.store);
+  let lock: GatewayLock | undefined;
+  try {
+    lock = config.store.kind === 'sqlite' && config.store.file !== ':memory:' ? takeGatewayLock(config.store.file) : undefined;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const simulator = config.withSimulator
     ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
     : undefined;
@@ -96,7 +109,20 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     events,
     metrics,
   });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start: it must exit with the reason.
+    await app.close();
+    await Promise.all(channels.map((channel) => channel.close()));
+    await simulator?.close();
+    await store.close();
+    lock?.release();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new AddressInUseError(`port ${config.port} on ${config.host} is already in use by another program`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new AddressInUseError(`cannot listen on ${config.host}:${config.port} (${code})`);
+    throw error;
+  }
   dispatcher.start();
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
   const renderer = pool
@@ -137,6 +163,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       await Promise.all(channels.map((channel) => channel.close()));
       await simulator?.close();
       await store.close();
+      lock?.release();
     },
   };
 }

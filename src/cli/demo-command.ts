@@ -7,8 +7,9 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkApiKey, createApiKey } from '../store/api-key-store.js';
+import type { Store } from '../store/database.js';
 import { saveSeller } from '../store/seller-store.js';
-import { addServeOptions, serveConfig, stopOnSignal, type ServeOptions } from './serve-command.js';
+import { addListenOptions, serveConfig, startServing, stopOnSignal, type ServeOptions } from './serve-command.js';
 import { withStore } from './store-option.js';
 
 export const DEMO_SELLER = {
@@ -24,7 +25,7 @@ export const DEMO_SELLER = {
 /** The demo key, kept in the data directory (mode 600) so every `npm start` prints the same one. */
 async function demoKey(dbFile: string | undefined, dataDir: string): Promise<string> {
   const file = join(dataDir, 'demo-api-key.txt');
-  return withStore(dbFile, async (store) => {
+  const keep = async (store: Store): Promise<string> => {
     await saveSeller(store.db, DEMO_SELLER, Date.now());
     if (existsSync(file)) {
       const saved = readFileSync(file, 'utf8').trim();
@@ -34,7 +35,8 @@ async function demoKey(dbFile: string | undefined, dataDir: string): Promise<str
     writeFileSync(file, created.key + '\n', { mode: 0o600 });
     chmodSync(file, 0o600);
     return created.key;
-  });
+  };
+  return withStore(dbFile, keep, 'create');
 }
 
 async function issueExample(url: string, key: string): Promise<string> {
@@ -54,14 +56,13 @@ async function issueExample(url: string, key: string): Promise<string> {
 }
 
 export function registerDemoCommand(program: Command): void {
-  addServeOptions(program.command('demo').description('run the gateway with the built-in simulator, a demo seller and key (what npm start runs)')).action(
+  addListenOptions(program.command('demo').description('run the gateway with the built-in simulator, a demo seller and key (what npm start runs)')).action(
     async (options: ServeOptions) => {
       const config = serveConfig({ ...options, withSimulator: true });
       const key = await demoKey(options.db, config.dataDir);
-      const { startGateway } = await import('../gateway.js');
-      const gateway = await startGateway({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ?? 'warn' });
+      const gateway = await startServing({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ? config.logLevel : 'warn' });
       stopOnSignal(gateway);
-      process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: simulator)\n`);
+      process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
       const sample = await issueExample(gateway.url, key);
       const root = new URL('../..', import.meta.url).pathname;
       process.stdout.write(

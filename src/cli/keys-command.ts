@@ -27,6 +27,8 @@ export function registerKeyCommands(program: Command): void {
     .option('--expires <duration>', 'e.g. 90d, 12h; never when omitted')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { seller: string[]; scope: string; expires?: string; db?: string }) => {
+      // Commander counts the empty default as given, so a missing --seller arrives here as [].
+      if (options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this key acts for (repeatable); list them with fapiao sellers list');
       const scopes = options.scope.split(',').map((s) => s.trim());
       const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
       if (unknown.length > 0) throw new UsageError(`unknown scope ${unknown.join(', ')}; scopes: ${API_KEY_SCOPES.join(', ')}`);

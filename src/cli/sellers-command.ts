@@ -49,6 +49,7 @@ export function registerSellerCommands(program: Command): void {
           },
           Date.now(),
         ),
+        'create',
       );
       process.stdout.write(`${outcome} seller ${options.taxId} ${options.name}\n`);
     });

@@ -1,17 +1,17 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
 import type { Command } from 'commander';
-import { parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput } from '../ops/config.js';
+import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../ops/config.js';
 import { configFromEnv } from '../ops/env.js';
 import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
-import { DEFAULT_DB_FILE } from './store-option.js';
+import { DEFAULT_DB_FILE, prepareStoreLocation } from './store-option.js';
 import { dirname, join } from 'node:path';
 
 export interface ServeOptions {
-  port: string;
+  port?: string;
   host: string;
   db?: string;
-  channel: string[];
+  channel?: string[];
   withSimulator?: boolean;
 }
 
@@ -25,19 +25,25 @@ function parseChannel(value: string, previous: ChannelConfig[]): ChannelConfig[]
 
 /** The resolved config for serve-like commands: environment first, flags over it. */
 export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
-  const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${options.port}: not a port number`);
-  const env = configFromEnv();
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port ${options.port}: not a port number (0–65535)`);
+  let env: ConfigInput;
+  try {
+    env = configFromEnv();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const dbFile = options.db ?? DEFAULT_DB_FILE;
   try {
     return resolveConfig({
       ...env,
       ...extra,
       dataDir: env.dataDir ?? dirname(dbFile),
+      dbFile,
       host: options.host,
-      port,
+      port: port ?? env.port ?? DEFAULTS.port,
       // Flags replace FAPIAO_CHANNELS rather than add to it: the order of channels is their priority.
-      channels: options.channel.length > 0 ? (options.channel as unknown as ChannelConfig[]) : (env.channels ?? []),
+      channels: options.channel && options.channel.length > 0 ? (options.channel as unknown as ChannelConfig[]) : (env.channels ?? []),
       withSimulator: options.withSimulator === true,
     });
   } catch (error) {
@@ -64,13 +70,38 @@ export function stopOnSignal(gateway: Gateway): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-export function addServeOptions(command: Command): Command {
+/** Where a gateway listens and keeps its data: the options serve and demo share. */
+export function addListenOptions(command: Command): Command {
   return command
-    .option('--port <port>', 'HTTP port', '8080')
+    .option('--port <port>', `HTTP port (default ${DEFAULTS.port}, or FAPIAO_PORT)`)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--db <file>', `SQLite database file (default ${join('data', 'fapiao.db')}; DATABASE_URL=postgres://… overrides)`)
+    .option('--db <file>', `SQLite database file, used exactly as named (default ${join('data', 'fapiao.db')}; DATABASE_URL=postgres://… overrides)`);
+}
+
+export function addServeOptions(command: Command): Command {
+  return addListenOptions(command)
     .option('--channel <NAME=URL>', 'an upstream channel; repeatable, in priority order (default: FAPIAO_CHANNELS)', parseChannel as (v: string, p: unknown) => unknown, [])
     .option('--with-simulator', 'start a simulator in this process and use it as the channel "simulator"');
+}
+
+/** The reasons a gateway cannot start that the operator fixes by changing how it is started: exit 2. */
+const START_REFUSALS = new Set(['AddressInUseError', 'GatewayLockedError', 'StoreMissingError']);
+
+/**
+ * Starts the gateway of `config` (serve and demo), saying first when a new database is created, and
+ * turning a taken port or a second gateway on one SQLite file into a one-line refusal.
+ */
+export async function startServing(config: GatewayConfig): Promise<Gateway> {
+  await prepareStoreLocation(config.store, 'create');
+  const { startGateway } = await import('../gateway.js');
+  try {
+    return await startGateway(config);
+  } catch (error) {
+    if (!(error instanceof Error) || !START_REFUSALS.has(error.name)) throw error;
+    const hint =
+      error.name === 'AddressInUseError' ? '; choose another port: fapiao serve --port N, npm start -- --port N, or FAPIAO_PORT=N' : '';
+    throw new UsageError(`${error.message}${hint}`);
+  }
 }
 
 export function registerServeCommand(program: Command): void {
@@ -79,8 +110,7 @@ export function registerServeCommand(program: Command): void {
     if (config.channels.length === 0 && !config.withSimulator) {
       throw new UsageError('no channel: give --channel NAME=URL (repeatable) or --with-simulator');
     }
-    const { startGateway } = await import('../gateway.js');
-    const gateway = await startGateway(config);
+    const gateway = await startServing(config);
     stopOnSignal(gateway);
     process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
   });

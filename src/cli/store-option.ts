@@ -1,19 +1,60 @@
-/** Where a command's store is: DATABASE_URL (PostgreSQL) when set, else the SQLite file of --db. */
+/** Where a command's store is: DATABASE_URL (PostgreSQL) when set, else exactly the SQLite file of --db. */
 import { join } from 'node:path';
+import { checkDatabaseUrl } from '../ops/config.js';
 import type { Store, StoreLocation } from '../store/database.js';
+import { UsageError } from './usage-error.js';
 
 export const DEFAULT_DB_FILE = join('data', 'fapiao.db');
 
 export function storeLocation(dbFile: string | undefined): StoreLocation {
   const url = process.env.DATABASE_URL;
-  if (url) return { kind: 'postgres', url };
+  if (url) {
+    try {
+      return { kind: 'postgres', url: checkDatabaseUrl(url) };
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
   return { kind: 'sqlite', file: dbFile ?? DEFAULT_DB_FILE };
 }
 
+/**
+ * Whether the command may create the database: only serve, demo, sellers add and restore do (and
+ * say so); every other command refuses a missing one, so a mistyped --db is an error, not a new,
+ * empty installation that looks intact.
+ */
+export type StoreUse = 'create' | 'existing';
+
+/** Checks the SQLite file before opening; says on stderr when a new database is about to be created. */
+export async function prepareStoreLocation(location: StoreLocation, use: StoreUse): Promise<void> {
+  if (location.kind !== 'sqlite') return;
+  const { sqliteFileMissing } = await import('../store/database.js');
+  let missing: boolean;
+  try {
+    missing = sqliteFileMissing(location.file);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!missing) return;
+  if (use === 'existing') {
+    throw new UsageError(
+      `no database at ${location.file}: check --db (or DATABASE_URL); a new gateway's database is created by fapiao serve, fapiao demo or fapiao sellers add`,
+    );
+  }
+  process.stderr.write(`fapiao: no database at ${location.file}; creating a new one\n`);
+}
+
 /** Opens the store, runs `work`, and always closes it. */
-export async function withStore<T>(dbFile: string | undefined, work: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(dbFile: string | undefined, work: (store: Store) => Promise<T>, use: StoreUse = 'existing'): Promise<T> {
+  const location = storeLocation(dbFile);
+  await prepareStoreLocation(location, use);
   const { openStore } = await import('../store/database.js');
-  const store = await openStore(storeLocation(dbFile), { poolSize: 2 });
+  let store: Store;
+  try {
+    store = await openStore(location, { poolSize: 2, mustExist: use === 'existing' });
+  } catch (error) {
+    throw new UsageError(`cannot open the database ${location.kind === 'sqlite' ? location.file : '(DATABASE_URL)'}: ${(error as Error).message}`);
+  }
   try {
     return await work(store);
   } finally {

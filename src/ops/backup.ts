@@ -4,7 +4,7 @@
  * in it), plus the signing key, so a restored gateway signs as the old one did.
  * PostgreSQL deployments use pg_dump or point-in-time recovery instead (README, Operations).
  */
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 
@@ -14,14 +14,23 @@ function emptyOrMissing(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;
 }
 
+/** A directory only its owner may enter: backups hold buyers' data and the signing key. */
+function privateDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
 /** Copies the live database and the keys into `dest` (a new or empty directory). */
 export async function backupSqlite(dbFile: string, dataDir: string, dest: string): Promise<{ pages: number; bytes: number }> {
   if (!emptyOrMissing(dest)) throw new Error(`${dest} is not empty; back up into a new directory`);
   if (!existsSync(dbFile)) throw new Error(`no database at ${dbFile}`);
-  mkdirSync(dest, { recursive: true });
+  privateDirectory(dest);
+  // Created empty and private first: SQLite's backup writes into it and keeps its mode.
+  closeSync(openSync(join(dest, BACKUP_DB_FILE), 'wx', 0o600));
   const source = new SqliteDatabase(dbFile, { readonly: true, fileMustExist: true });
   try {
     const progress = await source.backup(join(dest, BACKUP_DB_FILE));
+    chmodSync(join(dest, BACKUP_DB_FILE), 0o600);
     const keys = join(dataDir, 'keys');
     if (existsSync(keys)) cpSync(keys, join(dest, 'keys'), { recursive: true, preserveTimestamps: true });
     const pageSize = source.pragma('page_size', { simple: true }) as number;
@@ -36,8 +45,9 @@ export function restoreSqlite(src: string, dataDir: string): { integrity: string
   const backup = join(src, BACKUP_DB_FILE);
   if (!existsSync(backup)) throw new Error(`${src} holds no ${BACKUP_DB_FILE}; is it a backup directory?`);
   if (existsSync(join(dataDir, BACKUP_DB_FILE))) throw new Error(`${dataDir} already holds a gateway database; restore into a new data directory`);
-  mkdirSync(dataDir, { recursive: true });
+  privateDirectory(dataDir);
   cpSync(backup, join(dataDir, BACKUP_DB_FILE));
+  chmodSync(join(dataDir, BACKUP_DB_FILE), 0o600);
   if (existsSync(join(src, 'keys'))) cpSync(join(src, 'keys'), join(dataDir, 'keys'), { recursive: true, preserveTimestamps: true });
   const restored = new SqliteDatabase(join(dataDir, BACKUP_DB_FILE), { fileMustExist: true });
   try {

@@ -75,6 +75,8 @@ export const DEFAULTS = {
 
 export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store'>> & {
   readonly databaseUrl?: string;
+  /** The SQLite file, exactly as given (--db). @default <dataDir>/fapiao.db */
+  readonly dbFile?: string;
   readonly dispatcher?: Partial<GatewayConfig['dispatcher']>;
   readonly upstream?: Partial<GatewayConfig['upstream']>;
   readonly breaker?: Partial<GatewayConfig['breaker']>;
@@ -85,7 +87,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   const dataDir = input.dataDir ?? DEFAULTS.dataDir;
   const config: GatewayConfig = {
     dataDir,
-    store: input.databaseUrl ? { kind: 'postgres', url: input.databaseUrl } : { kind: 'sqlite', file: join(dataDir, 'fapiao.db') },
+    store: input.databaseUrl ? { kind: 'postgres', url: input.databaseUrl } : { kind: 'sqlite', file: input.dbFile ?? join(dataDir, 'fapiao.db') },
     host: input.host ?? DEFAULTS.host,
     port: input.port ?? DEFAULTS.port,
     channels: input.channels ?? [],
@@ -115,6 +117,15 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     names.add(channel.name);
   }
   return config;
+}
+
+/** DATABASE_URL as given, if it names PostgreSQL (the only server database); throws otherwise. */
+export function checkDatabaseUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    const shown = url.replace(/\/\/[^@/]*@/, '//…@');
+    throw new Error(`DATABASE_URL ${JSON.stringify(shown)}: only PostgreSQL is supported (postgres://user@host:5432/db); unset it to use SQLite (--db FILE)`);
+  }
+  return url;
 }
 
 /** What keeps `text` from being an upstream address (an http or https URL); undefined when nothing. */

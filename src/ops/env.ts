@@ -1,6 +1,6 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../documents/signing-key.js';
-import { parseChannelList, type ConfigInput } from './config.js';
+import { checkDatabaseUrl, parseChannelList, type ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
   const value = process.env[name];
@@ -15,6 +15,23 @@ function signingAlgorithm(): SigningAlgorithm | undefined {
   if (!value) return undefined;
   if (!(SIGNING_ALGORITHMS as readonly string[]).includes(value)) throw new Error(`FAPIAO_SIGNING_ALGORITHM must be ${SIGNING_ALGORITHMS.join(' or ')}, not ${value}`);
   return value as SigningAlgorithm;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(): string | undefined {
+  const value = process.env.FAPIAO_LOG_LEVEL;
+  if (!value) return undefined;
+  if (!LOG_LEVELS.includes(value)) throw new Error(`FAPIAO_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function port(): number | undefined {
+  const value = process.env.FAPIAO_PORT;
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new Error(`FAPIAO_PORT must be a port number 0–65535, not ${JSON.stringify(value)}`);
+  return parsed;
 }
 
 function channelList(text: string) {
@@ -32,10 +49,11 @@ function defined<T extends object>(value: T): Partial<T> {
 /** Options from FAPIAO_* variables and DATABASE_URL; command-line flags override them. */
 export function configFromEnv(): ConfigInput {
   return defined({
-    databaseUrl: process.env.DATABASE_URL || undefined,
+    databaseUrl: process.env.DATABASE_URL ? checkDatabaseUrl(process.env.DATABASE_URL) : undefined,
     dataDir: process.env.FAPIAO_DATA_DIR || undefined,
     channels: process.env.FAPIAO_CHANNELS ? channelList(process.env.FAPIAO_CHANNELS) : undefined,
-    logLevel: process.env.FAPIAO_LOG_LEVEL || undefined,
+    port: port(),
+    logLevel: logLevel(),
     renderThreads: number('FAPIAO_RENDER_THREADS'),
     signingAlgorithm: signingAlgorithm(),
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,

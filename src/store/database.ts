@@ -3,7 +3,7 @@
  * the same migrations and the same queries. Dialect differences are settled once here, in
  * StoreCapabilities; code elsewhere branches on a capability, never on a dialect name.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
@@ -38,8 +38,49 @@ export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } |
 
 const PG_INT8 = 20;
 
+/** Why an SQLite file cannot be opened as a store, before anything is created: a missing file, a directory. */
+export class StoreMissingError extends Error {
+  override readonly name = 'StoreMissingError';
+}
+
+export interface OpenStoreOptions {
+  readonly poolSize?: number;
+  /**
+   * Refuse a missing SQLite file instead of creating it: a mistyped --db must not silently start
+   * a new, empty installation. @default false
+   */
+  readonly mustExist?: boolean;
+}
+
+/** Whether an SQLite file would be created by opening it (so a caller can say so first). */
+export function sqliteFileMissing(file: string): boolean {
+  if (file === ':memory:') return false;
+  if (!existsSync(file)) return true;
+  if (statSync(file).isDirectory()) throw new StoreMissingError(`${file} is a directory; --db names the database file itself (e.g. ${file}/fapiao.db)`);
+  return false;
+}
+
+/**
+ * Creates the database file readable by its owner alone, in a directory only the owner can enter:
+ * it holds buyers' names, bank accounts and API key hashes. SQLite gives the -wal and -shm files
+ * the mode of the database file, so creating it first is enough.
+ */
+function createPrivateFile(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  closeSync(openSync(file, 'wx', 0o600));
+  chmodSync(file, 0o600);
+}
+
 /** Opens (creating the file or schema objects as needed) and migrates the store. */
-export async function openStore(location: StoreLocation, options: { readonly poolSize?: number } = {}): Promise<Store> {
+export async function openStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
+  if (location.kind === 'sqlite' && sqliteFileMissing(location.file)) {
+    if (options.mustExist) throw new StoreMissingError(`no database at ${location.file}`);
+    createPrivateFile(location.file);
+  }
   const store = location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, options.poolSize ?? 10);
   try {
     await migrate(store.db);
@@ -63,7 +104,6 @@ export function openExistingStore(location: StoreLocation, options: { readonly c
 }
 
 function openSqlite(file: string): Store {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // better-sqlite3 defaults to NORMAL, which survives a process crash but not a power loss.

@@ -10,7 +10,7 @@ import { CheckList } from './check-list.js';
 import { connectionsFinding, migratedFinding, reachableFinding } from './database-check.js';
 import type { DoctorOptions } from './doctor.js';
 import { backlogFinding, circuitFinding, readChannelStates, recentAttemptsFinding, type ChannelState } from './gateway-check.js';
-import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding } from './local-check.js';
+import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding, privacyFinding } from './local-check.js';
 
 export async function localChecks(options: DoctorOptions): Promise<Check[]> {
   // Independent facts about the machine: one failing does not make the others meaningless.
@@ -22,6 +22,7 @@ export async function localChecks(options: DoctorOptions): Promise<Check[]> {
   };
   await one('data directory writable', () => dataDirFinding(options.dataDir));
   await one('free disk space', () => diskFinding(options.dataDir));
+  await one('data private to its owner', () => privacyFinding(options.dataDir, options.store.kind === 'sqlite' ? options.store.file : undefined));
   await one('open-files limit', () => fdLimitFinding(options.concurrency));
   await one('clock synchronisation', () => clockSyncFinding());
   return checks;

@@ -22,6 +22,16 @@ export const KNOWLEDGE = {
       en: 'Rotate or delete logs (logrotate), move old backups away, or grow the volume; confirm with df -h. Alert on it (node_exporter node_filesystem_avail_bytes).',
     },
   },
+  'local.data_readable_by_others': {
+    cause: {
+      zh: '数据目录或数据库文件对其他用户可读：其中有购买方名称、税号、银行账号和 API 密钥的摘要，同一台机器上的其他账户可以复制它们。',
+      en: "The data directory or the database is readable by other users: it holds buyers' names, tax IDs and bank accounts and the API keys' hashes, which any other account on the machine could copy.",
+    },
+    remedy: {
+      zh: '收紧权限：chmod 700 数据目录；chmod 600 fapiao.db fapiao.db-wal fapiao.db-shm；备份目录同样处理。新版网关创建的文件已是这些权限。',
+      en: 'Tighten the modes: chmod 700 on the data directory; chmod 600 on fapiao.db, fapiao.db-wal and fapiao.db-shm; the same for backups. Files this gateway creates already have these modes.',
+    },
+  },
   'local.data_dir_not_writable': {
     cause: {
       zh: '网关进程无法写入数据目录（权限不足、目录属主不对、只读挂载或路径是文件）：发票无法落盘，PDF 下载失败。',

@@ -67,6 +67,25 @@ export async function dataDirFinding(dataDir: string): Promise<Finding> {
   return ok(where.exists ? `${where.dir} is writable` : `${resolve(dataDir)} does not exist yet; ${where.dir} is writable, so the gateway can create it`);
 }
 
+/**
+ * The database holds buyers' names, tax IDs and bank accounts and the API keys' hashes: no one but
+ * the gateway's user should read it, nor list the directory it lives in.
+ */
+export async function privacyFinding(dataDir: string, dbFile: string | undefined): Promise<Finding> {
+  const paths = [dataDir, ...(dbFile ? [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, dirname(dbFile)] : [])];
+  const open: string[] = [];
+  for (const path of new Set(paths.map((p) => resolve(p)))) {
+    try {
+      const info = await stat(path);
+      if ((info.mode & 0o077) !== 0) open.push(`${path} (${(info.mode & 0o777).toString(8).padStart(3, '0')})`);
+    } catch {
+      // Not there (yet): nothing to expose.
+    }
+  }
+  if (open.length > 0) return warn('local.data_readable_by_others', `readable by other users: ${open.join(', ')}`);
+  return ok('the data directory and database are readable by their owner only');
+}
+
 export async function diskFinding(dataDir: string): Promise<Finding> {
   const where = await existingDirectory(dataDir);
   if ('notDirectory' in where) return fail('local.data_dir_not_writable', `${where.notDirectory} is a file, not a directory`);
