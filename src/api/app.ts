@@ -19,6 +19,8 @@ import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
 import { parseJsonBody } from '../domain/parse-json-body.js';
 import { ApiProblem, problemBody, sendProblem } from './problem.js';
+import { queryProblems } from './query-problems.js';
+import { answerClientError } from './client-errors.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { invoiceRoutes } from './routes/invoices.js';
@@ -51,6 +53,29 @@ const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiPro
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'json_malformed',
 };
 
+/** A client error by its HTTP status, with the code that says the most about it. */
+function clientProblem(status: number, message: string, url: string): ApiProblem {
+  const path = url.split('?')[0];
+  // A path a static handler refuses (../, an encoded traversal) names nothing that exists here.
+  if (status === 403 || status === 404) return new ApiProblem('not_found', `no such resource: ${path}`);
+  if (status === 413) return new ApiProblem('body_too_large', message);
+  if (status === 414) return new ApiProblem('url_too_long', message);
+  if (status === 415) return new ApiProblem('content_type_unsupported', message);
+  if (status === 431) return new ApiProblem('headers_too_large', message);
+  return new ApiProblem('request_invalid', message);
+}
+
+/** Errors the router raises before any route runs. */
+function frameworkProblem(error: FastifyError): ApiProblem {
+  if (error.code === 'FST_ERR_BAD_URL') return new ApiProblem('url_invalid', error.message);
+  // An id longer than any id we make: there is no such invoice.
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return new ApiProblem('not_found', 'no such resource: a path segment is longer than 100 characters, longer than any id');
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !/JSON/i.test(error.message)) {
+    return clientProblem(error.statusCode, error.message, '');
+  }
+  return new ApiProblem('json_malformed', error.message);
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as Fastify's logger so the instance has the default generics the routes are typed with.
   const logger: FastifyBaseLogger = deps.log;
@@ -63,8 +88,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
-      void sendProblem(reply, new ApiProblem(error.code === 'FST_ERR_BAD_URL' ? 'url_invalid' : 'json_malformed', error.message));
+      void sendProblem(reply, frameworkProblem(error));
     },
   });
 
@@ -103,18 +129,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiProblem) return sendProblem(reply, error);
     if (error.validation) {
-      const errors = error.validation.map((item) => ({
-        path: `/${error.validationContext ?? ''}${item.instancePath}`,
-        code: `${error.validationContext ?? 'request'}_${item.keyword}`,
-        message: item.message ?? 'invalid',
-        messageZh: `参数有误：${item.message ?? ''}`,
-      }));
-      return reply.code(400).type('application/problem+json; charset=utf-8').send({ ...problemBody('query_invalid', error.message), errors });
+      const schema = error.validationContext === 'querystring' ? request.routeOptions.schema?.querystring : request.routeOptions.schema?.params;
+      const errors = queryProblems(error.validation, schema);
+      const detail = errors.map((item) => item.message).join('; ');
+      return reply.code(400).type('application/problem+json; charset=utf-8').send({ ...problemBody('query_invalid', detail), errors });
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (mapped) return sendProblem(reply, new ApiProblem(mapped, error.message));
     if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
       return sendProblem(reply, new ApiProblem('json_malformed', error.message));
+    }
+    // An error that carries its own 4xx (a plugin refusing a path, say) is the client's: answer as
+    // a problem with that meaning, never as a 500.
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendProblem(reply, clientProblem(error.statusCode, error.message, request.url));
     }
     request.log.error({ err: error }, 'unexpected error');
     return sendProblem(reply, new ApiProblem('internal_error'));

@@ -13,6 +13,7 @@ const CATALOG = {
   idempotency_key_missing: [400, 'The Idempotency-Key header is required', '缺少 Idempotency-Key 请求头'],
   idempotency_key_invalid: [400, 'The Idempotency-Key header must be 1–128 printable ASCII characters', 'Idempotency-Key 须为 1–128 个可打印 ASCII 字符'],
   query_invalid: [400, 'The query parameters are invalid', '查询参数有误'],
+  request_invalid: [400, 'The request cannot be read', '请求无法解析'],
   api_key_missing: [401, 'An API key is required: Authorization: Bearer <key>', '需要 API 密钥：Authorization: Bearer <密钥>'],
   api_key_invalid: [401, 'The API key is not valid', 'API 密钥无效'],
   api_key_revoked: [401, 'The API key has been revoked', 'API 密钥已吊销'],
@@ -21,10 +22,14 @@ const CATALOG = {
   seller_forbidden: [403, 'The API key does not act for this seller', 'API 密钥无权为该销售方开票'],
   not_found: [404, 'Not found', '未找到'],
   idempotency_key_reused: [409, 'The Idempotency-Key was used before with a different body', '该 Idempotency-Key 已用于内容不同的请求'],
+  order_no_taken: [409, 'This order number was issued before for this seller (under another Idempotency-Key)', '该销售方的此订单号已开过发票（使用了不同的 Idempotency-Key）'],
   invoice_not_failed: [409, 'Only a failed invoice can be retried', '只有失败的发票可以重试'],
   invoice_not_issued: [409, 'The invoice is not issued, so it has no documents', '发票尚未开具，没有版式文件'],
   documents_not_ready: [409, 'The invoice is issued and its documents are being rendered; retry after Retry-After', '发票已开具，版式文件生成中，请按 Retry-After 稍后重试'],
+  url_too_long: [414, 'A part of the URL is too long', 'URL 中的某一部分过长'],
+  request_timeout: [408, 'The request was not received in time; send it again', '请求未在规定时间内收到，请重新发送'],
   body_too_large: [413, 'The body is too large', '请求内容过大'],
+  headers_too_large: [431, 'The request headers are too large', '请求头过大'],
   content_type_unsupported: [415, 'Send the body as application/json', '请以 application/json 发送请求内容'],
   invoice_invalid: [422, 'The invoice request is invalid', '发票请求内容有误'],
   overloaded: [503, 'The gateway is busy; retry after the time in Retry-After', '网关繁忙，请按 Retry-After 稍后重试'],
@@ -52,7 +57,12 @@ export class ApiProblem extends Error {
   constructor(
     readonly code: ApiProblemCode,
     readonly detail?: string,
-    readonly extras: { readonly errors?: readonly Problem[]; readonly headers?: Readonly<Record<string, string>> } = {},
+    readonly extras: {
+      readonly errors?: readonly Problem[];
+      readonly headers?: Readonly<Record<string, string>>;
+      /** Extension members of the problem document (RFC 9457 §3.2), e.g. the invoice it names. */
+      readonly members?: Readonly<Record<string, string>>;
+    } = {},
   ) {
     super(detail ?? CATALOG[code][1]);
     this.status = CATALOG[code][0];
@@ -76,5 +86,5 @@ export function sendProblem(reply: FastifyReply, problem: ApiProblem): FastifyRe
   return reply
     .code(problem.status)
     .type('application/problem+json; charset=utf-8')
-    .send(problemBody(problem.code, problem.detail, problem.extras.errors));
+    .send({ ...problemBody(problem.code, problem.detail, problem.extras.errors), ...problem.extras.members });
 }

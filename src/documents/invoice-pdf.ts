@@ -34,7 +34,8 @@ const COLUMNS = [
 const TOP_OF_TABLE = 138;
 const TABLE_HEADER = 18;
 /** Height of what follows the rows on the last page: 合计, 价税合计, 备注, 开票人. */
-const CLOSING_BLOCK = 18 + 22 + 46 + 24;
+const REMARKS_HEIGHT = 60;
+const CLOSING_BLOCK = 18 + 22 + REMARKS_HEIGHT + 24;
 
 function rateLabel(code: string): string {
   if (code === 'free') return '免税';
@@ -182,14 +183,34 @@ function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
   text(doc, `¥${invoice.totals.total}`, amountX + 40, words + 6, full - (amountX - MARGIN) - 44, { size: 9.5 });
 
   const remarks = words + 22;
-  doc.rect(MARGIN, remarks, full, 46).stroke();
-  doc.moveTo(MARGIN + 18, remarks).lineTo(MARGIN + 18, remarks + 46).stroke();
-  verticalLabel(doc, '备注', MARGIN, remarks, 18, 46);
-  if (invoice.remarks) {
-    doc.fontSize(8).fillColor('black').text(invoice.remarks, MARGIN + 24, remarks + 5, { width: full - 30, height: 38, ellipsis: true });
+  doc.rect(MARGIN, remarks, full, REMARKS_HEIGHT).stroke();
+  doc.moveTo(MARGIN + 18, remarks).lineTo(MARGIN + 18, remarks + REMARKS_HEIGHT).stroke();
+  verticalLabel(doc, '备注', MARGIN, remarks, 18, REMARKS_HEIGHT);
+  const remarkText = remarksOnFace(invoice);
+  if (remarkText) {
+    doc.fontSize(7.5).fillColor('black').text(remarkText, MARGIN + 24, remarks + 4, { width: full - 30, height: REMARKS_HEIGHT - 6, ellipsis: true, lineGap: 0.3 });
   }
-  text(doc, '开票人：', MARGIN + 6, remarks + 54, 40, { size: 8.5, color: INK });
-  text(doc, invoice.drawer ?? '', MARGIN + 44, remarks + 54, 200, { size: 8.5 });
+  text(doc, '开票人：', MARGIN + 6, remarks + REMARKS_HEIGHT + 8, 40, { size: 8.5, color: INK });
+  text(doc, invoice.drawer ?? '', MARGIN + 44, remarks + REMARKS_HEIGHT + 8, 200, { size: 8.5 });
+}
+
+type Party = { readonly address?: string | undefined; readonly phone?: string | undefined; readonly bankName?: string | undefined; readonly bankAccount?: string | undefined };
+
+/**
+ * The 备注 as printed. A 专票 lets the buyer deduct input tax, and its 数电 face carries both
+ * parties' address, phone, bank and account in 备注 (where the 税控 face had boxes for them), so
+ * the buyer's accountant can match it to the 开票信息 they gave.
+ */
+export function remarksOnFace(invoice: IssuedInvoice['invoice']): string {
+  const lines: string[] = [];
+  if (invoice.type === 'special') {
+    // One line per party, in the 税控 face's words: 地址、电话 and 开户行及账号.
+    const party = (prefix: string, p: Party) =>
+      `${prefix}地址、电话：${[p.address, p.phone].filter(Boolean).join(' ')}；开户行及账号：${[p.bankName, p.bankAccount].filter(Boolean).join(' ')}`;
+    lines.push(party('购方', invoice.buyer), party('销方', invoice.seller));
+  }
+  if (invoice.remarks) lines.push(invoice.remarks);
+  return lines.join('\n');
 }
 
 function simulatedWatermark(doc: Doc, height: number): void {

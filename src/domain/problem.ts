@@ -52,6 +52,14 @@ const CATALOG = {
     en: 'must not contain control characters (tabs, line breaks, NUL …)',
     zh: '不能包含控制字符（制表符、换行、NUL 等）',
   }),
+  string_unicode_invalid: (): Text => ({
+    en: 'contains a lone UTF-16 surrogate (\\ud800–\\udfff without its pair), which is no character; send the text as proper UTF-8',
+    zh: '包含不成对的 UTF-16 代理项（\\ud800–\\udfff），不是合法字符，请以正确的 UTF-8 文本发送',
+  }),
+  string_invisible_characters: (p: { codePoint: string }): Text => ({
+    en: `must not contain invisible formatting characters (found ${p.codePoint}: a bidirectional override or a zero-width character), which change what the printed invoice shows`,
+    zh: `不能包含不可见的格式字符（发现 ${p.codePoint}：双向文本控制符或零宽字符），它们会改变发票上显示的内容`,
+  }),
   decimal_format: (p: { example: string }): Text => ({
     en: `must be a plain decimal string like "${p.example}" (no exponent, sign, spaces or leading zeros; JSON numbers are refused so that no precision is lost)`,
     zh: `应为普通十进制数字字符串，例如 "${p.example}"（不可用科学计数法、正号、空格或前导零；为避免精度丢失，不接受 JSON 数字）`,
@@ -127,6 +135,10 @@ const CATALOG = {
   discount_exceeds_line: (p: { discount: string; line: string }): Text => ({
     en: `the discount ${p.discount} is larger than the discounted line's amount ${p.line}`,
     zh: `折扣金额 ${p.discount} 大于被折扣行金额 ${p.line}`,
+  }),
+  special_invoice_natural_person: (): Text => ({
+    en: 'this buyer tax ID is a resident identity number, so the buyer is a natural person, who cannot receive a special VAT invoice (专票); issue a normal invoice',
+    zh: '购买方税号为居民身份证号码，即自然人，不能开具增值税专用发票，请开具普通发票',
   }),
   special_invoice_tax_free: (): Text => ({
     en: 'a special VAT invoice (专票) cannot carry tax-free (免税) lines; issue a normal invoice',

@@ -10,7 +10,7 @@ import { INVOICE_LIMITS as LIMITS } from './invoice-limits.js';
 import { formatFen, type Fen } from './money.js';
 import { pointer, problem, type Problem } from './problem.js';
 import { RequestReader, type JsonObject } from './request-reader.js';
-import { taxIdFault, usccCheckCharacter } from './tax-id.js';
+import { isResidentIdNumber, taxIdFault, usccCheckCharacter } from './tax-id.js';
 import { parseTaxRate, TAX_RATE_CODES, type TaxRate } from './tax-rate.js';
 import { priceAgreesWithAmount } from './tolerance.js';
 
@@ -108,6 +108,9 @@ function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | 
   const before = reader.problems.length;
   const name = reader.string(buyer, 'name', '/buyer', { required: true, max: LIMITS.buyerNameLength });
   const taxId = readTaxId(reader, buyer, '/buyer', special);
+  // A resident identity number names a natural person, who cannot deduct input tax: no 专票
+  // (a 个体户 has the 20-character form, ID number and a sequence, and may receive one).
+  if (special && taxId !== undefined && isResidentIdNumber(taxId)) reader.report(problem(pointer('/buyer', 'taxId'), 'special_invoice_natural_person'));
   const address = reader.string(buyer, 'address', '/buyer', { required: special, max: LIMITS.addressLength });
   const phone = reader.string(buyer, 'phone', '/buyer', {
     required: false,

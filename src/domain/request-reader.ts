@@ -22,6 +22,14 @@ export interface StringRule {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 
+// A lone UTF-16 surrogate (JSON allows "\ud800") is no character at all: SQLite would store invalid
+// UTF-8, the signed XML would carry U+FFFD and the upstream something else again.
+const LONE_SURROGATE = /\p{Cs}/u;
+// Characters that change how text is shown without being seen: bidi embeddings, overrides and
+// isolates, marks, and zero-width characters. On a printed invoice they hide or reorder what a
+// buyer reads ("Trojan Source"), and the upstream's copy would differ from what was reviewed.
+const INVISIBLE_CHARACTERS = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+
 export class RequestReader {
   readonly problems: Problem[] = [];
 
@@ -64,8 +72,17 @@ export class RequestReader {
       this.report(problem(at, 'string_empty'));
       return undefined;
     }
+    if (LONE_SURROGATE.test(value)) {
+      this.report(problem(at, 'string_unicode_invalid'));
+      return undefined;
+    }
     if (CONTROL_CHARACTERS.test(value)) {
       this.report(problem(at, 'string_control_characters'));
+      return undefined;
+    }
+    if (INVISIBLE_CHARACTERS.test(value)) {
+      const found = INVISIBLE_CHARACTERS.exec(value)![0].codePointAt(0)!;
+      this.report(problem(at, 'string_invisible_characters', { codePoint: `U+${found.toString(16).toUpperCase().padStart(4, '0')}` }));
       return undefined;
     }
     const length = [...value].length;

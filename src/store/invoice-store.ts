@@ -7,6 +7,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceState } from '../domain/invoice-state.js';
 import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
+import { isUniqueViolation } from './db-errors.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Database, InvoiceRow } from './schema/index.js';
 
@@ -78,11 +79,20 @@ export interface AcceptInput {
 export type AcceptResult =
   | { readonly kind: 'created'; readonly invoice: InvoiceRow }
   | { readonly kind: 'replayed'; readonly invoice: InvoiceRow }
-  | { readonly kind: 'key_reused'; readonly invoiceId: string };
+  | { readonly kind: 'key_reused'; readonly invoiceId: string }
+  | { readonly kind: 'order_no_taken'; readonly invoiceId: string; readonly status: string };
 
 /** Accepts one invoice through the group committer; resolves once it is durable. */
-export function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
-  return commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
+  try {
+    return await commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+  } catch (error) {
+    // Another process committed the same key or order number between our read and our insert
+    // (PostgreSQL, several gateways): its row is committed now, so a second run reads it and
+    // answers replayed, key_reused or order_no_taken.
+    if (!isUniqueViolation(error)) throw error;
+    return commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+  }
 }
 
 async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
@@ -98,6 +108,16 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
     const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', existing.invoice_id).executeTakeFirstOrThrow();
     return { kind: 'replayed', invoice };
   }
+  // An order number is issued at most once per seller, whatever the idempotency key: an ERP that
+  // makes a new key on every retry must not get a second invoice (and 诺诺 refuses it, E9106).
+  const sameOrder = await tx
+    .selectFrom('invoices')
+    .select(['id', 'status'])
+    .where('seller_tax_id', '=', input.sellerTaxId)
+    .where('order_no', '=', input.row.order_no)
+    .where('status', '<>', 'rejected')
+    .executeTakeFirst();
+  if (sameOrder) return { kind: 'order_no_taken', invoiceId: sameOrder.id, status: sameOrder.status };
   if (existing) {
     await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', input.sellerTaxId).where('key', '=', input.idempotencyKey).execute();
   }

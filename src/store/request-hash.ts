@@ -1,7 +1,8 @@
 /**
  * The fingerprint of a request body for idempotency: SHA-256 of its canonical JSON (keys sorted,
  * no white space), so a client that re-serialises the same request differently is still "the same
- * body", while any changed value is not.
+ * body", while any changed value is not. A member that is null counts as absent, as the request
+ * reader counts it: `"remarks": null` and no remarks are the same request.
  */
 import { createHash } from 'node:crypto';
 
@@ -9,7 +10,7 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
+      .filter(([, v]) => v !== undefined && v !== null)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }

@@ -1,10 +1,11 @@
 // The public API over real HTTP: a real gateway on this run's database, a real simulator process
 // as its channel. Issue, idempotency, tenancy, every kind of bad input (refused with the right 4xx
 // and no change in the database), lists, retry, health and the OpenAPI document.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECT } from '../support/database.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
-import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { http, startTestGateway, type HttpAnswer, type TestGateway } from '../support/gateway.js';
 import { validLine, validRequest } from '../support/invoice-request.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 
@@ -26,6 +27,20 @@ afterAll(async () => {
 });
 
 const request = (overrides: Record<string, unknown> = {}) => validRequest({ orderNo: `SO-${++counter}`, ...overrides });
+
+/** Bytes as a client wrote them, for what a URL library would normalise or refuse to send. */
+async function raw(text: string): Promise<HttpAnswer> {
+  const { port } = new URL(base);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.write(text);
+  let received = '';
+  for await (const chunk of socket) received += (chunk as Buffer).toString();
+  const [head = '', ...rest] = received.split('\r\n\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]);
+  const contentType = /content-type: ([^\r]+)/i.exec(head)?.[1];
+  const body = rest.join('\r\n\r\n');
+  return { status, headers: { 'content-type': contentType }, body: JSON.parse(body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1)) as Record<string, unknown>, text: body };
+}
 
 async function issue(body: unknown, key = t.key, idempotencyKey = nextKey()) {
   return http(`${base}/v1/invoices`, { key, idempotencyKey, json: body });
@@ -98,6 +113,19 @@ describe(`API on ${DIALECT}`, () => {
       expect(changed.body.code).toBe('idempotency_key_reused');
     });
 
+    it('issues an order number once per seller: a new key gets 409 order_no_taken naming the invoice', async () => {
+      const body = request();
+      const first = await issue(body);
+      const again = await issue(body);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ code: 'order_no_taken', invoiceId: first.body.id });
+      expect(again.headers.location).toBe(`/v1/invoices/${String(first.body.id)}`);
+      const list = await http(`${base}/v1/invoices?orderNo=${String(body.orderNo)}`, { key: t.key });
+      expect(list.body.data).toHaveLength(1);
+      // Another seller may use the same order number.
+      expect((await issue({ ...body, seller: { taxId: OTHER_SELLER } }, t.otherKey)).status).toBe(202);
+    });
+
     it('makes one invoice of concurrent first requests with one key, all answered alike', async () => {
       const key = nextKey();
       const body = request();
@@ -124,8 +152,9 @@ describe(`API on ${DIALECT}`, () => {
       const mine = await issue(request());
       expect((await issue(request({ seller: { taxId: OTHER_SELLER } }))).body.code).toBe('seller_forbidden');
       expect((await http(`${base}/v1/invoices/${String(mine.body.id)}`, { key: t.otherKey })).status).toBe(404);
-      const list = await http(`${base}/v1/invoices`, { key: t.otherKey });
-      expect(list.body.data).toEqual([]);
+      const list = await http(`${base}/v1/invoices?limit=100`, { key: t.otherKey });
+      const sellers = (list.body.data as Array<{ seller: { taxId: string } }>).map((invoice) => invoice.seller.taxId);
+      expect(sellers.filter((taxId) => taxId !== OTHER_SELLER)).toEqual([]);
     });
   });
 
@@ -168,6 +197,13 @@ describe(`API on ${DIALECT}`, () => {
       ['an unknown route', () => http(`${base}/v1/nothing`, { key: t.key }), 404, 'not_found'],
       ['a bad list filter', () => http(`${base}/v1/invoices?limit=1000&status=lost`, { key: t.key }), 400, 'query_invalid'],
       ['a list date that is no date', () => http(`${base}/v1/invoices?from=yesterday`, { key: t.key }), 400, 'query_invalid'],
+      ['a limit in exponent form', () => http(`${base}/v1/invoices?limit=1e2`, { key: t.key }), 400, 'query_invalid'],
+      ['an id longer than any id', () => http(`${base}/v1/invoices/${'a'.repeat(101)}`, { key: t.key }), 404, 'not_found'],
+      ['a path climbing out of the docs', () => raw(`GET /docs/static/../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
+      ['an encoded climb', () => raw(`GET /docs/static/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
+      ['a NUL in an id', () => http(`${base}/v1/invoices/%00`, { key: t.key }), 404, 'not_found'],
+      ['headers too large', () => raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'headers_too_large'],
+      ['a request line that is no HTTP', () => raw('HELLO THERE\r\n\r\n'), 400, 'request_invalid'],
     ];
 
     it.each(cases)('%s', async (_name, send, status, code) => {
@@ -177,6 +213,20 @@ describe(`API on ${DIALECT}`, () => {
       expect(answer.body.code).toBe(code);
       expect(String(answer.body.type)).toBe(`urn:fapiao-gateway:problem:${code}`);
       expect(await snapshot()).toEqual(before);
+    });
+
+    it('names each wrong or unknown query parameter with what it accepts', async () => {
+      const answer = await http(`${base}/v1/invoices?status=lost&limit=0&colour=red`, { key: t.key });
+      expect(answer.status).toBe(400);
+      const errors = answer.body.errors as Array<{ path: string; code: string; message: string; messageZh: string }>;
+      expect(errors).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ path: '/querystring/colour', code: 'query_parameter_unknown', message: 'unknown query parameter "colour"; the parameters are status, sellerTaxId, buyerTaxId, orderNo, from, to, limit, cursor' }),
+          expect.objectContaining({ path: '/querystring/status', code: 'query_parameter_invalid', message: 'query parameter status must be one of pending, issued, rejected, failed' }),
+          expect.objectContaining({ path: '/querystring/limit', code: 'query_parameter_invalid', message: 'query parameter limit must be a whole number from 1 to 100, in digits (default 20)' }),
+        ]),
+      );
+      expect(JSON.stringify(answer.body)).not.toMatch(/must be equal to constant|must NOT have/);
     });
 
     it('lists every field problem of an invalid request', async () => {
@@ -191,11 +241,11 @@ describe(`API on ${DIALECT}`, () => {
 
   describe('reading', () => {
     it('pages through the list newest first with a cursor, and filters', async () => {
-      const orderNo = `LIST-${Date.now()}`;
-      for (let i = 0; i < 5; i++) await issue(request({ orderNo }));
-      const first = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2`, { key: t.key });
-      const second = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2&cursor=${String(first.body.nextCursor)}`, { key: t.key });
-      const third = await http(`${base}/v1/invoices?orderNo=${orderNo}&limit=2&cursor=${String(second.body.nextCursor)}`, { key: t.key });
+      const since = `from=${encodeURIComponent(new Date(Date.now() - 1).toISOString())}`;
+      for (let i = 0; i < 5; i++) await issue(request({ orderNo: `LIST-${Date.now()}-${i}` }));
+      const first = await http(`${base}/v1/invoices?${since}&limit=2`, { key: t.key });
+      const second = await http(`${base}/v1/invoices?${since}&limit=2&cursor=${String(first.body.nextCursor)}`, { key: t.key });
+      const third = await http(`${base}/v1/invoices?${since}&limit=2&cursor=${String(second.body.nextCursor)}`, { key: t.key });
       const ids = [first, second, third].flatMap((page) => (page.body.data as Array<{ id: string }>).map((invoice) => invoice.id));
       expect(ids).toHaveLength(5);
       expect([...ids].sort().reverse()).toEqual(ids);

@@ -54,6 +54,12 @@ describe('invoice PDF', () => {
   it.runIf(hasPoppler)('shows the face labels, the tax-free marks and the title of a special invoice', async () => {
     const special = await render(validSpecialRequest());
     expect(special.text).toContain('电子发票（增值税专用发票）');
+    // The buyer's address, phone, bank and account, which a 专票 requires, are printed in 备注.
+    const flat = special.text.replace(/\s+/g, '');
+    for (const value of ['杭州市西湖区文三路1号', '0571-88888888', '中国工商银行杭州分行', '1202020209900012345']) expect(flat).toContain(value);
+    expect(flat).toContain('购方地址、电话：杭州市西湖区文三路1号0571-88888888；开户行及账号：中国工商银行杭州分行1202020209900012345');
+    const withRemarks = (await render(validSpecialRequest({ remarks: '合同号 HT-88' }))).text.replace(/\s+/g, '');
+    for (const value of ['销方地址、电话：', '合同号HT-88']) expect(withRemarks).toContain(value);
     const free = await render(CASES[4]![1]);
     for (const label of ['项目名称', '规格型号', '税率/征收率', '价税合计（大写）', '开票人', '免税', '***']) expect(free.text).toContain(label);
   });

@@ -48,6 +48,12 @@ describe('every field of the wrong type or shape', () => {
     ['orderNo blank', { orderNo: '   ' }, '/orderNo', 'string_empty'],
     ['orderNo too long', { orderNo: 'x'.repeat(65) }, '/orderNo', 'string_too_long'],
     ['orderNo with a line break', { orderNo: 'SO\n1' }, '/orderNo', 'string_control_characters'],
+    ['orderNo with a lone high surrogate', { orderNo: 'SUR-\ud800' }, '/orderNo', 'string_unicode_invalid'],
+    ['buyer name with a lone low surrogate', { buyer: { name: '\udc00张三' } }, '/buyer/name', 'string_unicode_invalid'],
+    ['remarks with a right-to-left override', { remarks: '合同号 \u202eHT-88' }, '/remarks', 'string_invisible_characters'],
+    ['buyer name with a bidi isolate', { buyer: { name: '张三\u2067' } }, '/buyer/name', 'string_invisible_characters'],
+    ['drawer with a zero-width space', { drawer: '王\u200b会计' }, '/drawer', 'string_invisible_characters'],
+    ['orderNo with a byte-order mark', { orderNo: '\ufeffSO-1' }, '/orderNo', 'string_invisible_characters'],
     ['type unknown', { type: 'vat' }, '/type', 'value_not_allowed'],
     ['type boolean', { type: true }, '/type', 'type_invalid'],
     ['seller a string', { seller: '91330106MA2B0Y5R34' }, '/seller', 'type_invalid'],
@@ -170,6 +176,13 @@ describe('special VAT invoices (增值税专用发票)', () => {
       { path: '/buyer/bankName', code: 'field_required' },
       { path: '/buyer/bankAccount', code: 'field_required' },
     ]);
+  });
+
+  it('cannot go to a natural person (a resident identity number), but can to a 个体户 (its 20-character ID)', () => {
+    const buyer = (taxId: string) => ({ buyer: { name: '张三', taxId, address: '杭州', bankName: '工行', bankAccount: '1202' } });
+    expect(problems(validSpecialRequest(buyer('11010519491231002X')))).toEqual([{ path: '/buyer/taxId', code: 'special_invoice_natural_person' }]);
+    expect(problems(validSpecialRequest(buyer('11010519491231002X01')))).toEqual([]);
+    expect(problems(validRequest({ buyer: { name: '张三', taxId: '11010519491231002X' } }))).toEqual([]);
   });
 
   it('cannot carry tax-free lines', () => {

@@ -64,7 +64,7 @@ describe(`store on ${DIALECT}`, () => {
 
     it('makes one invoice of many concurrent first requests with one key', async () => {
       const results = await Promise.all(Array.from({ length: 25 }, () => accept('same-key')));
-      const ids = new Set(results.map((r) => (r.kind === 'key_reused' ? r.invoiceId : r.invoice.id)));
+      const ids = new Set(results.map((r) => ('invoiceId' in r ? r.invoiceId : r.invoice.id)));
       expect(ids.size).toBe(1);
       expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
       expect(await count('invoices')).toBe(1);
@@ -91,6 +91,61 @@ describe(`store on ${DIALECT}`, () => {
       const later = await accept('k1', 'h2', NOW + 73 * HOUR);
       expect(later.kind).toBe('created');
       expect(await count('invoices')).toBe(2);
+    });
+  });
+
+  describe('one invoice per order number and seller', () => {
+    const withOrder = (key: string, orderNo: string, overrides: Parameters<typeof invoiceRow>[1] = {}): AcceptInput => ({
+      sellerTaxId: SELLER,
+      idempotencyKey: key,
+      requestHash: `h-${key}`,
+      idempotencyTtlMs: HOUR,
+      row: invoiceRow(NOW, { order_no: orderNo, ...overrides }),
+    });
+
+    it('refuses the same order number under a new key, naming the invoice, and writes nothing', async () => {
+      const first = await acceptInvoice(commit, store.capabilities, withOrder('k1', 'SO-9'));
+      const audit = await count('audit_log');
+      const second = await acceptInvoice(commit, store.capabilities, withOrder('k2', 'SO-9'));
+      expect(second).toEqual({ kind: 'order_no_taken', invoiceId: first.kind === 'created' ? first.invoice.id : '', status: 'pending' });
+      expect(await count('invoices')).toBe(1);
+      expect(await count('idempotency_keys')).toBe(1);
+      expect(await count('audit_log')).toBe(audit);
+      // The same key and body is still a replay, not a refusal.
+      expect((await acceptInvoice(commit, store.capabilities, withOrder('k1', 'SO-9'))).kind).toBe('replayed');
+    });
+
+    it('lets a corrected request reuse the order number of a rejected invoice, once', async () => {
+      const first = await acceptInvoice(commit, store.capabilities, withOrder('k1', 'SO-10'));
+      if (first.kind !== 'created') throw new Error(first.kind);
+      await store.db.updateTable('invoices').set({ status: 'rejected', stage: null }).where('id', '=', first.invoice.id).execute();
+      expect((await acceptInvoice(commit, store.capabilities, withOrder('k2', 'SO-10'))).kind).toBe('created');
+      expect((await acceptInvoice(commit, store.capabilities, withOrder('k3', 'SO-10'))).kind).toBe('order_no_taken');
+    });
+
+    it('makes one invoice of concurrent requests with one order number and many keys', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, (_, i) => acceptInvoice(commit, store.capabilities, withOrder(`key-${i}`, 'SO-RACE'))));
+      expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'order_no_taken')).toHaveLength(24);
+      expect(await count('invoices')).toBe(1);
+    });
+
+    it.runIf(DIALECT === 'postgres')('makes one invoice when two processes race with one order number and different keys', async () => {
+      const second = await openStore(database.location);
+      const otherCommit = new GroupCommit(second.db, { maxBatch: 256, maxQueued: 100 });
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          i % 2 === 0 ? acceptInvoice(commit, store.capabilities, withOrder(`a-${i}`, 'SO-PG')) : acceptInvoice(otherCommit, second.capabilities, withOrder(`b-${i}`, 'SO-PG')),
+        ),
+      );
+      await second.close();
+      expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
+      expect(await count('invoices')).toBe(1);
+    });
+
+    it('is enforced by the database too, not only by the accept path', async () => {
+      await acceptInvoice(commit, store.capabilities, withOrder('k1', 'SO-11'));
+      await expect(store.db.insertInto('invoices').values(invoiceRow(NOW, { order_no: 'SO-11' })).execute()).rejects.toThrow();
     });
   });
 

@@ -14,11 +14,13 @@ export async function registerSellers(db: Kysely<Database>): Promise<void> {
 }
 
 export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): InvoiceRow {
+  const id = newInvoiceId(now);
   const row = pendingInvoiceRow({
-    id: newInvoiceId(now),
+    id,
     serialNo: newSerialNo(now),
     sellerTaxId: SELLER,
-    orderNo: 'SO-1',
+    // One order number per invoice, as the accept path requires of a seller.
+    orderNo: `SO-${id}`,
     buyerTaxId: null,
     buyerName: '张三',
     type: 'normal',

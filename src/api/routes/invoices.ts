@@ -143,6 +143,13 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       if (result.kind === 'key_reused') {
         throw new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${result.invoiceId} with a different body`);
       }
+      if (result.kind === 'order_no_taken') {
+        throw new ApiProblem(
+          'order_no_taken',
+          `order number ${JSON.stringify(computed.orderNo)} of seller ${seller.taxId} already belongs to invoice ${result.invoiceId} (${result.status}); read that invoice, or retry it if it failed, instead of issuing again`,
+          { members: { invoiceId: result.invoiceId }, headers: { location: `/v1/invoices/${result.invoiceId}` } },
+        );
+      }
       if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
       return reply.code(202).header('location', `/v1/invoices/${result.invoice.id}`).send(invoiceResource(result.invoice));
     },
@@ -188,12 +195,12 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       schema: { operationId: 'listInvoices', tags: ['invoices'], querystring: ListQuery, response: { 200: InvoiceList, 400: ProblemSchema } },
     },
     async (request) => {
-      const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: number; cursor?: string };
+      const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: string; cursor?: string };
       const from = isoParam(query.from);
       const to = isoParam(query.to);
       const page = await listInvoices(reader, {
         sellers: request.apiKey.sellers,
-        limit: query.limit ?? 20,
+        limit: query.limit === undefined ? 20 : Number(query.limit),
         ...(query.status !== undefined && { status: query.status }),
         ...(query.sellerTaxId !== undefined && { sellerTaxId: query.sellerTaxId }),
         ...(query.buyerTaxId !== undefined && { buyerTaxId: query.buyerTaxId }),

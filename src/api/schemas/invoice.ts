@@ -99,9 +99,10 @@ export const ListQuery = Type.Object(
     sellerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
     buyerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
     orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after (RFC 3339)' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'created before (RFC 3339)' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created at or after' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created before' })),
+    // Digits only: a coercing validator would read "1e2" or "0x10" as a number.
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100, in digits (default 20)' })),
     cursor: Type.Optional(Type.String({ pattern: '^inv_[0-9A-Z]{26}$' })),
   },
   { additionalProperties: false },
