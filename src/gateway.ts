@@ -103,6 +103,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     health,
     log,
     bodyLimitBytes: config.bodyLimitBytes,
+    http: config.http,
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxAgeMs: config.maxAgeMs,
     workersRunning: () => running,
@@ -110,7 +111,9 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     metrics,
   });
   try {
-    await app.listen({ host: config.host, port: config.port });
+    // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed
+    // at once) rather than overflowing into SYN retries that clients see as multi-second stalls.
+    await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   } catch (error) {
     // Nothing may keep the process alive after a failed start: it must exit with the reason.
     await app.close();

@@ -17,6 +17,8 @@ import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
+import { loadSheddingPlugin } from './plugins/load-shedding.js';
+import type { GatewayConfig } from '../ops/config.js';
 import { parseJsonBody } from '../domain/parse-json-body.js';
 import { ApiProblem, problemBody, sendProblem } from './problem.js';
 import { queryProblems } from './query-problems.js';
@@ -35,6 +37,7 @@ export interface AppDeps {
   readonly health: ChannelHealth;
   readonly log: Logger;
   readonly bodyLimitBytes: number;
+  readonly http: GatewayConfig['http'];
   readonly idempotencyTtlMs: number;
   readonly maxAgeMs: number;
   readonly workersRunning: () => boolean;
@@ -82,6 +85,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: deps.bodyLimitBytes,
+    // Slow clients must not hold connections for ever (a byte every few seconds, without a key):
+    // the whole request has a deadline, the headers a shorter one, a silent socket is closed.
+    requestTimeout: deps.http.requestTimeoutMs,
+    connectionTimeout: deps.http.idleTimeoutMs,
+    keepAliveTimeout: deps.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: deps.http.headersTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default): check each second.
+      connectionsCheckingInterval: 1000,
+    },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -113,6 +126,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   // Serialise exactly what handlers return; the response schemas document, they do not filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.server.maxConnections = deps.http.maxConnections;
+  await app.register(loadSheddingPlugin, {
+    maxEventLoopDelayMs: deps.http.maxEventLoopDelayMs,
+    maxEventLoopUtilization: deps.http.maxEventLoopUtilization,
+    maxInFlight: deps.http.maxInFlight,
+    onShed: (reason) => deps.events.requestShed({ reason }),
+  });
 
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
@@ -174,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     idempotencyTtlMs: deps.idempotencyTtlMs,
     maxAgeMs: deps.maxAgeMs,
+    onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
   });
   await app.register(channelRoutes, { prefix: '/v1', db: deps.reader, health: deps.health, clock: deps.clock });
   await app.register(healthRoutes, { db: deps.reader, workersRunning: deps.workersRunning });

@@ -29,8 +29,27 @@ export interface GatewayConfig {
   readonly signingAlgorithm: SigningAlgorithm;
   /** Largest request body, bytes. @default 1 MiB */
   readonly bodyLimitBytes: number;
-  /** Accepts waiting for a commit before new ones get 503. @default 10000 */
+  /** Accepts waiting for a commit before new ones get 503. @default 2000 */
   readonly acceptQueueLimit: number;
+  /** How the HTTP server protects itself from slow and numerous clients. */
+  readonly http: {
+    /** The whole request (headers and body) must arrive within this, ms; else 408 and closed. @default 30000 */
+    readonly requestTimeoutMs: number;
+    /** The headers must arrive within this, ms. @default 10000 */
+    readonly headersTimeoutMs: number;
+    /** A connection with no traffic at all is closed after this, ms. @default 60000 */
+    readonly idleTimeoutMs: number;
+    /** How long an idle keep-alive connection is kept for the next request, ms. @default 5000 */
+    readonly keepAliveTimeoutMs: number;
+    /** Open connections at most; more are closed at once. @default 4096 */
+    readonly maxConnections: number;
+    /** Requests handled at once at most; more get 503 at once. 0 = no limit. @default 512 */
+    readonly maxInFlight: number;
+    /** Event-loop delay above which requests get 503 at once, ms. 0 = off. @default 100 */
+    readonly maxEventLoopDelayMs: number;
+    /** Share of time the event loop is busy (0–1) above which requests get 503 at once. 0 = off. @default 0.97 */
+    readonly maxEventLoopUtilization: number;
+  };
   /** How long an idempotency key is remembered, ms; longer than any upstream's query window. @default 72 h */
   readonly idempotencyTtlMs: number;
   /** Age after which an invoice that provably never reached an upstream is given up (failed), ms. @default 72 h */
@@ -65,7 +84,8 @@ export const DEFAULTS = {
   port: 8080,
   logLevel: 'info',
   bodyLimitBytes: 1024 * 1024,
-  acceptQueueLimit: 10_000,
+  acceptQueueLimit: 2000,
+  http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.97 },
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
@@ -73,7 +93,8 @@ export const DEFAULTS = {
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000 },
 } as const;
 
-export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store'>> & {
+export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http'>> & {
+  readonly http?: Partial<GatewayConfig['http']>;
   readonly databaseUrl?: string;
   /** The SQLite file, exactly as given (--db). @default <dataDir>/fapiao.db */
   readonly dbFile?: string;
@@ -97,6 +118,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     signingAlgorithm: input.signingAlgorithm ?? 'SM2-SM3',
     bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,
+    http: { ...DEFAULTS.http, ...input.http },
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,
     maxAgeMs: input.maxAgeMs ?? DEFAULTS.maxAgeMs,
     dispatcher: { ...DEFAULTS.dispatcher, ...input.dispatcher },
@@ -109,6 +131,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   if (config.dispatcher.leaseMs < 2 * callTimeoutMs) {
     throw new Error(`lease (${config.dispatcher.leaseMs} ms) must be at least twice the call timeout (connect + response = ${callTimeoutMs} ms)`);
   }
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) throw new Error('the headers timeout must not exceed the request timeout');
   if (config.idempotencyTtlMs < HOUR) throw new Error('idempotency keys must be kept at least one hour (72 h recommended)');
   const names = new Set<string>();
   for (const channel of config.channels) {

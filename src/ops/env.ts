@@ -58,6 +58,17 @@ export function configFromEnv(): ConfigInput {
     signingAlgorithm: signingAlgorithm(),
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
     maxAgeMs: number('FAPIAO_MAX_AGE_HOURS') !== undefined ? number('FAPIAO_MAX_AGE_HOURS')! * 3_600_000 : undefined,
+    acceptQueueLimit: number('FAPIAO_ACCEPT_QUEUE_LIMIT'),
+    http: defined({
+      requestTimeoutMs: number('FAPIAO_REQUEST_TIMEOUT_MS'),
+      headersTimeoutMs: number('FAPIAO_HEADERS_TIMEOUT_MS'),
+      idleTimeoutMs: number('FAPIAO_IDLE_TIMEOUT_MS'),
+      keepAliveTimeoutMs: number('FAPIAO_KEEP_ALIVE_TIMEOUT_MS'),
+      maxConnections: number('FAPIAO_MAX_CONNECTIONS'),
+      maxInFlight: number('FAPIAO_MAX_IN_FLIGHT'),
+      maxEventLoopDelayMs: number('FAPIAO_MAX_EVENT_LOOP_DELAY_MS'),
+      maxEventLoopUtilization: number('FAPIAO_MAX_EVENT_LOOP_UTILIZATION'),
+    }),
     dispatcher: defined({
       leaseMs: number('FAPIAO_LEASE_MS'),
       concurrency: number('FAPIAO_CONCURRENCY'),

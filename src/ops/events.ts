@@ -51,6 +51,11 @@ export class GatewayEvents {
     this.safely(() => this.metrics?.certificateExpiry.set({ channel: event.channel }, Math.floor(event.expiresAt / 1000)));
   }
 
+  /** A request was refused at once because the gateway was overloaded; counted, not logged (a flood would flood the log). */
+  requestShed(event: { reason: 'event_loop' | 'in_flight' | 'commit_queue' }): void {
+    this.safely(() => this.metrics?.requestsShed.inc({ reason: event.reason }));
+  }
+
   /** An HTTP request was answered. */
   httpAnswered(event: { method: string; route: string; status: number; seconds: number }): void {
     this.safely(() => {

@@ -18,6 +18,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly upstreamAttempts: Counter<'channel' | 'kind' | 'outcome'>;
   readonly upstreamDuration: Histogram<'channel' | 'kind' | 'phase'>;
+  readonly requestsShed: Counter<'reason'>;
   readonly leasesLost: Counter;
   readonly documentRenders: Counter<'outcome'>;
   readonly certificateExpiry: Gauge<'channel'>;
@@ -54,6 +55,12 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
       help: 'Duration of upstream calls by channel and phase: dns and connect (TCP and TLS) per new connection, first_byte and total per call',
       labelNames: ['channel', 'kind', 'phase'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    requestsShed: new Counter({
+      name: 'fapiao_requests_shed_total',
+      help: 'Requests refused at once with 503 because the gateway was overloaded, by reason (event_loop, in_flight, commit_queue)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     leasesLost: new Counter({ name: 'fapiao_leases_lost_total', help: 'Attempts whose lease expired before they were recorded (resolved by query)', registers: [registry] }),

@@ -29,6 +29,10 @@ export const FAST: ConfigInput = {
   dispatcher: { leaseMs: 4000, pollIntervalMs: 50, backoffBaseMs: 50, backoffCapMs: 500, concurrency: 16 },
   upstream: { connectTimeoutMs: 500, responseTimeoutMs: 1500, pollAfterMs: 50 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 300, pauseMs: 1000 },
+  // The test process is the gateway's process: its event loop is busy with the tests themselves,
+  // so shedding by the loop's load would refuse the tests' own requests. test/api/overload.test.ts
+  // turns it on where it is the subject.
+  http: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 },
 };
 
 export async function startTestGateway(input: ConfigInput): Promise<TestGateway> {
@@ -51,6 +55,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
     dispatcher: { ...FAST.dispatcher, ...input.dispatcher },
     upstream: { ...FAST.upstream, ...input.upstream },
     breaker: { ...FAST.breaker, ...input.breaker },
+    http: { ...FAST.http, ...input.http },
   });
   const gateway = await startGateway(config, { log: pino({ level: 'silent' }) });
   return {

@@ -43,6 +43,8 @@ export interface InvoiceRoutesOptions {
   readonly clock: Clock;
   readonly idempotencyTtlMs: number;
   readonly maxAgeMs: number;
+  /** Counts an accept refused because too many writes wait for the database. */
+  readonly onShed?: () => void;
 }
 
 // 1–128 printable ASCII characters, as Stripe's keys are in practice.
@@ -137,7 +139,10 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
           }),
         });
       } catch (error) {
-        if (error instanceof OverloadedError) throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
+        if (error instanceof OverloadedError) {
+          options.onShed?.();
+          throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
+        }
         throw error;
       }
       if (result.kind === 'key_reused') {
