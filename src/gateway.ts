@@ -23,6 +23,7 @@ import { startSimulator, type RunningSimulator } from './simulator/simulator-ser
 import { openStore, type Store } from './store/database.js';
 import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
+import { StorageHealth } from './store/storage-health.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
 
 export interface Gateway {
@@ -82,7 +83,8 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const metrics = createMetrics({ reader: store.reader, health, clock });
   const events = new GatewayEvents(log, metrics);
   // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
-  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake() });
+  const storage = new StorageHealth(() => clock.now());
+  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake(), storage });
   const dispatcher = new Dispatcher(
     { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },
     {
@@ -104,6 +106,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     http: config.http,
+    storage,
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxAgeMs: config.maxAgeMs,
     workersRunning: () => running,

@@ -14,7 +14,9 @@ import type { Clock } from '../ops/clock.js';
 import type { GatewayEvents } from '../ops/events.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { StoreCapabilities } from '../store/database.js';
+import { describeDatabaseError, storageFault } from '../store/db-errors.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import type { StorageHealth } from '../store/storage-health.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
@@ -38,6 +40,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly bodyLimitBytes: number;
   readonly http: GatewayConfig['http'];
+  /** Whether the database takes writes; see StorageHealth. */
+  readonly storage: StorageHealth;
   readonly idempotencyTtlMs: number;
   readonly maxAgeMs: number;
   readonly workersRunning: () => boolean;
@@ -55,6 +59,13 @@ const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiPro
   FST_ERR_CTP_INVALID_JSON_BODY: 'json_malformed',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'json_malformed',
 };
+
+const STORAGE_DETAIL = {
+  disk_full: 'the database disk is full; nothing was stored; retry after Retry-After with the same Idempotency-Key',
+  read_only: 'the database is read-only; nothing was stored; retry after Retry-After with the same Idempotency-Key',
+  io_error: 'the database reported an I/O error; nothing was stored; retry after Retry-After with the same Idempotency-Key',
+  unavailable: 'the database cannot be reached; nothing was stored; retry after Retry-After with the same Idempotency-Key',
+} as const;
 
 /** A client error by its HTTP status, with the code that says the most about it. */
 function clientProblem(status: number, message: string, url: string): ApiProblem {
@@ -165,6 +176,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendProblem(reply, clientProblem(error.statusCode, error.message, request.url));
     }
+    const fault = storageFault(error);
+    if (fault) {
+      // Not the client's doing and not a bug: the database cannot take writes. Say so with its own
+      // words in the log, and let the client retry with the same key (nothing was written).
+      deps.storage.recordFailure(error);
+      request.log.error({ fault, cause: describeDatabaseError(error) }, 'the database refused a write');
+      return sendProblem(reply, new ApiProblem('storage_unavailable', STORAGE_DETAIL[fault], { headers: { 'retry-after': '5' } }));
+    }
     request.log.error({ err: error }, 'unexpected error');
     return sendProblem(reply, new ApiProblem('internal_error'));
   });
@@ -198,6 +217,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
   });
   await app.register(channelRoutes, { prefix: '/v1', db: deps.reader, health: deps.health, clock: deps.clock });
-  await app.register(healthRoutes, { db: deps.reader, workersRunning: deps.workersRunning });
+  await app.register(healthRoutes, { db: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
   return app;
 }

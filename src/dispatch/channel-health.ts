@@ -4,7 +4,7 @@
  * state for failures that are no invoice's fault (credentials refused) and need an operator.
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import { ChannelError, isChannelError } from '../channels/channel-error.js';
+import { ChannelError, isChannelError, type ChannelErrorCode } from '../channels/channel-error.js';
 import type { Clock } from '../ops/clock.js';
 
 export interface ChannelHealthOptions {
@@ -23,7 +23,9 @@ export interface ChannelSnapshot {
   readonly pauseReason: string | null;
   readonly lastSuccessAt: number | null;
   readonly lastFailureAt: number | null;
+  /** The upstream's own words (for operators only: they may quote another seller's data). */
   readonly lastError: string | null;
+  readonly lastErrorCode: ChannelErrorCode | null;
   /** Share of failed calls among the last 100. */
   readonly errorRate: number;
 }
@@ -36,6 +38,7 @@ interface Entry {
   lastSuccessAt: number | null;
   lastFailureAt: number | null;
   lastError: string | null;
+  lastErrorCode: ChannelErrorCode | null;
   recent: boolean[];
 }
 
@@ -55,7 +58,7 @@ export class ChannelHealth {
         halfOpenAfter: options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(options.failuresToOpen),
       });
-      const entry: Entry = { breaker, openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, recent: [] };
+      const entry: Entry = { breaker, openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, lastErrorCode: null, recent: [] };
       breaker.onBreak(() => (entry.openedAt = this.clock.now()));
       breaker.onReset(() => (entry.openedAt = null));
       this.entries.set(name, entry);
@@ -91,6 +94,7 @@ export class ChannelHealth {
       if (countsAsFailure(error)) {
         entry.lastFailureAt = this.clock.now();
         entry.lastError = (error as Error).message;
+        entry.lastErrorCode = (error as ChannelError).code;
         this.remember(entry, false);
       } else {
         this.remember(entry, true);
@@ -125,6 +129,7 @@ export class ChannelHealth {
         lastSuccessAt: entry.lastSuccessAt,
         lastFailureAt: entry.lastFailureAt,
         lastError: entry.lastError,
+        lastErrorCode: entry.lastErrorCode,
         errorRate: entry.recent.length === 0 ? 0 : failures / entry.recent.length,
       };
     });

@@ -45,9 +45,12 @@ export interface GatewayConfig {
     readonly maxConnections: number;
     /** Requests handled at once at most; more get 503 at once. 0 = no limit. @default 512 */
     readonly maxInFlight: number;
-    /** Event-loop delay above which requests get 503 at once, ms. 0 = off. @default 100 */
+    /** Event-loop delay above which, with 32 or more requests in flight, requests are shed, ms. 0 = off. @default 100 */
     readonly maxEventLoopDelayMs: number;
-    /** Share of time the event loop is busy (0–1) above which requests get 503 at once. 0 = off. @default 0.97 */
+    /**
+     * Share of time the event loop is busy (0–1) above which, with turns over 10 ms, requests are
+     * shed (an admitted share that falls while it lasts). 0 = off. @default 0.9
+     */
     readonly maxEventLoopUtilization: number;
   };
   /** How long an idempotency key is remembered, ms; longer than any upstream's query window. @default 72 h */
@@ -85,7 +88,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   bodyLimitBytes: 1024 * 1024,
   acceptQueueLimit: 2000,
-  http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.97 },
+  http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9 },
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },

@@ -12,13 +12,15 @@ export interface BacklogRow {
   readonly oldestCreatedAt: number;
 }
 
-export async function pendingBacklog(db: Kysely<Database>): Promise<BacklogRow[]> {
-  const rows = await db
+/** Pending invoices per channel; of `sellers` only, when given (a tenant sees only its own). */
+export async function pendingBacklog(db: Kysely<Database>, sellers?: readonly string[]): Promise<BacklogRow[]> {
+  if (sellers?.length === 0) return [];
+  let query = db
     .selectFrom('invoices')
     .select(['channel', (eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('created_at').as('oldest')])
-    .where('status', '=', 'pending')
-    .groupBy('channel')
-    .execute();
+    .where('status', '=', 'pending');
+  if (sellers) query = query.where('seller_tax_id', 'in', [...sellers]);
+  const rows = await query.groupBy('channel').execute();
   return rows.map((row) => ({ channel: row.channel, count: Number(row.count), oldestCreatedAt: Number(row.oldest) }));
 }
 

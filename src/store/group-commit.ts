@@ -10,6 +10,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema/index.js';
+import type { StorageHealth } from './storage-health.js';
 
 export type TxOperation<T> = (tx: Transaction<Database>) => Promise<T>;
 
@@ -30,6 +31,8 @@ export interface GroupCommitOptions {
   readonly maxQueued: number;
   /** Called after each successful commit (wakes the dispatcher). Never throws into the committer. */
   readonly onCommit?: () => void;
+  /** Told of every commit's outcome, so readiness follows a full disk or a read-only file. */
+  readonly storage?: StorageHealth;
 }
 
 export class GroupCommit {
@@ -80,7 +83,13 @@ export class GroupCommit {
         for (const item of batch) out.push(await item.operation(tx));
         return out;
       });
-    } catch {
+    } catch (error) {
+      // A full disk or a read-only file fails every operation alike: answer them all at once
+      // rather than running each alone against the same wall.
+      if (this.options.storage?.recordFailure(error)) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
       if (batch.length === 1) return this.runAlone(batch[0]!);
       for (const item of batch) await this.runAlone(item);
       return;
@@ -95,11 +104,13 @@ export class GroupCommit {
       item.resolve(result);
       this.notifyCommit();
     } catch (error) {
+      this.options.storage?.recordFailure(error);
       item.reject(error);
     }
   }
 
   private notifyCommit(): void {
+    this.options.storage?.recordSuccess();
     try {
       this.options.onCommit?.();
     } catch {

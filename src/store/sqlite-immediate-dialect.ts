@@ -10,6 +10,19 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  /**
+   * After SQLITE_FULL, SQLITE_IOERR and a few others SQLite has already rolled the transaction
+   * back; Kysely's own ROLLBACK then fails with "cannot rollback - no transaction is active" and
+   * that error would replace the real one. Nothing is left to undo, so let the real one through.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } catch (error) {
+      if (!/no transaction is active/.test((error as Error).message)) throw error;
+    }
+  }
 }
 
 export class ImmediateSqliteDialect extends SqliteDialect {

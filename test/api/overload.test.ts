@@ -41,8 +41,8 @@ interface SlowClient {
 }
 
 /** A client that announces a 1 MB body and then sends one byte every `everyMs`, for as long as it is let. */
-function slowClient(options: { headersOnlyPartly?: boolean; everyMs: number }): SlowClient {
-  const socket = connect(port, '127.0.0.1');
+function slowClient(options: { headersOnlyPartly?: boolean; everyMs: number; port?: number }): SlowClient {
+  const socket = connect(options.port ?? port, '127.0.0.1');
   const client: SlowClient = { socket, closedAt: undefined, received: '' };
   socket.on('data', (chunk: Buffer) => (client.received += chunk.toString()));
   socket.on('error', () => undefined);
@@ -105,8 +105,18 @@ describe('overload', () => {
     expect((await issueUntilAccepted()).status).toBe(202);
   }, 20_000);
 
-  it('refuses requests while the event loop runs late, and recovers when it catches up', async () => {
+  it('refuses requests while a crowd waits on a late event loop, and recovers when it catches up', async () => {
+    const crowded = await startTestGateway({
+      channels: [{ name: 'nowhere', url: 'http://127.0.0.1:1' }],
+      http: { requestTimeoutMs: 10_000, maxInFlight: 0, maxEventLoopDelayMs: 40, maxEventLoopUtilization: 0 },
+    });
+    const crowdPort = Number(new URL(crowded.gateway.url).port);
+    // A crowd: 150 slow uploads hold connections open (a few busy clients are no overload).
+    const crowd = Array.from({ length: 150 }, () => slowClient({ everyMs: 200, port: crowdPort }));
+    const issueThere = () =>
+      http(`${crowded.gateway.url}/v1/invoices`, { key: crowded.key, idempotencyKey: `el-${Date.now()}-${++orders}`, json: validRequest({ orderNo: `EL-${Date.now()}-${orders}` }) });
     // Keep this process's event loop ~80 ms late, as a CPU-bound flood would.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const spin = setInterval(() => {
       const until = performance.now() + 80;
       while (performance.now() < until);
@@ -114,15 +124,18 @@ describe('overload', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const answers = [];
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    for (let i = 0; i < 5; i++) answers.push(await issue());
-    const health = await http(`${t.gateway.url}/healthz`);
+    for (let i = 0; i < 5; i++) answers.push(await issueThere());
+    const health = await http(`${crowded.gateway.url}/healthz`);
     clearInterval(spin);
+    for (const client of crowd) client.socket.destroy();
     // The admitted share falls by a fifth each sample while the loop is late: after 1.5 s of it
     // under 5 % are admitted, and the rest are refused at once.
     expect(answers.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(3);
     expect(answers.find((a) => a.status === 503)!.headers['retry-after']).toBe('1');
     expect(health.status).toBe(200);
-    expect((await issueUntilAccepted()).status).toBe(202);
-    expect((await http(`${t.gateway.url}/metrics`)).text).toMatch(/fapiao_requests_shed_total\{reason="event_loop"\} [1-9]/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await issueThere()).status).toBe(202);
+    expect((await http(`${crowded.gateway.url}/metrics`)).text).toMatch(/fapiao_requests_shed_total\{reason="event_loop"\} [1-9]/);
+    await crowded.close();
   }, 20_000);
 });

@@ -173,14 +173,17 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     const id = await issue(t);
     const channel = await eventually(
       async () => {
-        const answer = await http(`${t.gateway.url}/v1/channels`, { key: t.key });
+        const answer = await http(`${t.gateway.url}/v1/channels`, { key: t.adminKey });
         const first = (answer.body.data as Array<{ pausedUntil: string | null; pauseReason: string | null }>)[0];
         return first?.pausedUntil ? first : undefined;
       },
       10_000,
       () => 'the channel was not paused',
     );
+    // The operator reads the upstream's answer; a tenant reads a fixed sentence.
     expect(channel.pauseReason).toContain('401');
+    const tenant = (await http(`${t.gateway.url}/v1/channels`, { key: t.key })).body.data as Array<{ pauseReason: string | null }>;
+    expect(tenant[0]!.pauseReason).toBe("the upstream refused this gateway's credentials or permissions");
     const current = await invoice(t, id);
     expect(current).toMatchObject({ status: 'pending', stage: 'queued', attempts: 0, lastError: { code: 'auth_failed' } });
   });

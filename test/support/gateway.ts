@@ -18,6 +18,8 @@ export interface TestGateway {
   readonly otherKey: string;
   readonly readOnlyKey: string;
   readonly revokedKey: string;
+  /** Admin scope for SELLER and OTHER_SELLER: an operator's key. */
+  readonly adminKey: string;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
   const key = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
   const otherKey = (await createApiKey(setup.db, { sellers: [OTHER_SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
   const readOnlyKey = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['read'], expiresAt: null }, now)).key;
+  const adminKey = (await createApiKey(setup.db, { sellers: [SELLER, OTHER_SELLER], scopes: ['admin'], expiresAt: null }, now)).key;
   const revoked = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now);
   await revokeApiKey(setup.db, revoked.id, now);
   await setup.close();
@@ -65,6 +68,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
     otherKey,
     readOnlyKey,
     revokedKey: revoked.key,
+    adminKey,
     async close() {
       await gateway.close();
       await database.drop();

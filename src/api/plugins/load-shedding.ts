@@ -6,7 +6,8 @@
  * arrive). The commit queue has its own bound in GroupCommit. Health, readiness and metrics are
  * never shed: an orchestrator must still see the gateway alive while it sheds.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Admission } from '../admission.js';
 import { ApiProblem, sendProblem } from '../problem.js';
@@ -18,6 +19,8 @@ export interface LoadSheddingOptions {
   readonly maxEventLoopUtilization: number;
   /** Requests being handled at once above which new ones are refused; 0 turns it off. */
   readonly maxInFlight: number;
+  /** Open connections below which the event loop's load sheds nothing. @default 128 */
+  readonly minCrowd?: number;
   /** Counts each refusal, by its reason. */
   readonly onShed?: (reason: 'event_loop' | 'in_flight') => void;
 }
@@ -30,38 +33,32 @@ function exempt(request: FastifyRequest): boolean {
 }
 
 const loadShedding: FastifyPluginAsync<LoadSheddingOptions> = async (app, options) => {
-  if (options.maxEventLoopDelayMs > 0 || options.maxEventLoopUtilization > 0) {
-    const admission = new Admission(options);
-    app.addHook('onClose', async () => admission.close());
-    app.addHook('onRequest', async (request, reply) => {
-      if (exempt(request) || admission.admit()) return;
+  let inFlight = 0;
+  let connections = 0;
+  app.server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
+  const admission =
+    options.maxEventLoopDelayMs > 0 || options.maxEventLoopUtilization > 0 ? new Admission(options, () => connections) : undefined;
+  if (admission) app.addHook('onClose', async () => admission.close());
+  const refuse = (reply: FastifyReply, detail: string) =>
+    sendProblem(reply, new ApiProblem('overloaded', `${detail}; retry after the time in Retry-After with the same Idempotency-Key`, { headers: { 'retry-after': RETRY_AFTER_SECONDS } }));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (exempt(request)) return;
+    if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) {
+      options.onShed?.('in_flight');
+      return refuse(reply, `the gateway is handling ${inFlight} requests`);
+    }
+    if (admission && !admission.admit()) {
       options.onShed?.('event_loop');
-      return sendProblem(
-        reply,
-        new ApiProblem('overloaded', 'the gateway is busy (its event loop is saturated); retry after the time in Retry-After with the same Idempotency-Key', {
-          headers: { 'retry-after': RETRY_AFTER_SECONDS },
-        }),
-      );
-    });
-  }
-  if (options.maxInFlight > 0) {
-    let inFlight = 0;
-    app.addHook('onRequest', async (request, reply) => {
-      if (exempt(request)) return;
-      if (inFlight >= options.maxInFlight) {
-        options.onShed?.('in_flight');
-        return sendProblem(
-          reply,
-          new ApiProblem('overloaded', `the gateway is handling ${inFlight} requests; retry after the time in Retry-After with the same Idempotency-Key`, {
-            headers: { 'retry-after': RETRY_AFTER_SECONDS },
-          }),
-        );
-      }
-      inFlight++;
-      // 'close' fires once however the exchange ends: answered, aborted by the client, timed out.
-      reply.raw.once('close', () => inFlight--);
-    });
-  }
+      return refuse(reply, 'the gateway is busy (its event loop is saturated)');
+    }
+    inFlight++;
+    // 'close' fires once however the exchange ends: answered, aborted by the client, timed out.
+    reply.raw.once('close', () => inFlight--);
+  });
 };
 
 export const loadSheddingPlugin = fp(loadShedding, { name: 'load-shedding' });

@@ -1,12 +1,16 @@
-/** /healthz (the process answers) and /readyz (database reachable and migrated, workers running). */
+/** /healthz (the process answers) and /readyz (database reachable, migrated and taking writes, workers running). */
 import type { FastifyPluginAsync } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { isMigrated } from '../../store/database.js';
 import type { Database } from '../../store/schema/index.js';
+import type { StorageHealth } from '../../store/storage-health.js';
 import { ApiProblem } from '../problem.js';
 
 export interface HealthRoutesOptions {
   readonly db: Kysely<Database>;
+  /** The connection writes go through, for the storage probe. */
+  readonly writer: Kysely<Database>;
+  readonly storage: StorageHealth;
   /** Whether the dispatcher is running (false while starting or stopping). */
   readonly workersRunning: () => boolean;
 }
@@ -21,6 +25,12 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     } catch (error) {
       if (error instanceof ApiProblem) throw error;
       throw new ApiProblem('not_ready', `database unreachable: ${(error as Error).message}`);
+    }
+    const storage = await options.storage.probe(options.writer);
+    if (!storage.ok) {
+      throw new ApiProblem('not_ready', `the database refuses writes since ${new Date(storage.since ?? 0).toISOString()}: ${storage.cause ?? storage.fault ?? ''}`, {
+        headers: { 'retry-after': '5' },
+      });
     }
     if (!options.workersRunning()) throw new ApiProblem('not_ready', 'the dispatcher is not running');
     return { status: 'ready' };

@@ -3,9 +3,11 @@ import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
 import * as documents from './002-documents.js';
 import * as orderNumbers from './003-order-numbers.js';
+import * as storageProbe from './004-storage-probe.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
   '002-documents': documents,
   '003-order-numbers': orderNumbers,
+  '004-storage-probe': storageProbe,
 };

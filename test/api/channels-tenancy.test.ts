@@ -1,0 +1,70 @@
+// GET /v1/channels across tenants: an upstream's error text can quote another seller's invoice
+// (a buyer's name, a bank account). Operators (admin keys) see it; a tenant sees a code and a
+// fixed sentence, and only its own sellers' backlog.
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
+import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { validRequest } from '../support/invoice-request.js';
+import { eventually } from '../support/processes.js';
+
+const SECRET = '购买方 张三 开户行账号 6222020200112233445';
+let upstream: Server;
+let t: TestGateway;
+let adminKey: string;
+
+beforeAll(async () => {
+  // An upstream that fails every call with a 500 quoting the invoice it was sent.
+  upstream = createServer((_request, response) => {
+    response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`内部错误：${SECRET}`);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const { port } = upstream.address() as { port: number };
+  t = await startTestGateway({ channels: [{ name: 'flaky', url: `http://127.0.0.1:${port}` }] });
+  adminKey = t.adminKey;
+});
+
+afterAll(async () => {
+  await t.close();
+  upstream.close();
+});
+
+interface ChannelView {
+  name: string;
+  backlog: number;
+  lastError: { code: string; message: string; at: string } | null;
+}
+
+const channels = async (key: string) => ((await http(`${t.gateway.url}/v1/channels`, { key })).body.data as ChannelView[])[0]!;
+
+describe('GET /v1/channels across tenants', () => {
+  it("shows a tenant a code and a fixed sentence, never the upstream's text, and only its own backlog", async () => {
+    const accepted = await http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: 'tenancy-1', json: validRequest({ orderNo: 'TEN-1' }) });
+    expect(accepted.status).toBe(202);
+    const seen = await eventually(async () => {
+      const view = await channels(adminKey);
+      return view.lastError ? view : undefined;
+    }, 10_000, () => 'no error recorded');
+    // The operator sees the upstream's own words.
+    expect(seen.lastError).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('6222020200112233445') as string });
+    expect(seen.backlog).toBe(1);
+
+    const other = await http(`${t.gateway.url}/v1/channels`, { key: t.otherKey });
+    expect(other.text).not.toContain('6222020200112233445');
+    expect(other.text).not.toContain('张三');
+    const otherView = (other.body.data as ChannelView[])[0]!;
+    expect(otherView.lastError).toEqual({ code: 'upstream_error', message: 'the upstream answered with an unexpected error', at: seen.lastError!.at });
+    expect(otherView.backlog).toBe(0);
+
+    const mine = await channels(t.key);
+    expect(mine.backlog).toBe(1);
+    expect(JSON.stringify(mine)).not.toContain('6222020200112233445');
+  });
+
+  it('keeps per-seller figures out of /metrics', async () => {
+    const metrics = await http(`${t.gateway.url}/metrics`);
+    expect(metrics.text).not.toContain(SELLER);
+    expect(metrics.text).not.toContain(OTHER_SELLER);
+    expect(metrics.text).not.toContain('6222020200112233445');
+  });
+});
