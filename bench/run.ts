@@ -53,6 +53,56 @@ const fmt = (result: LoadResult) =>
 const fmtOverload = (r: OpenLoopResult) =>
   `target ${r.targetPerSecond}/s (sent ${r.sentPerSecond.toFixed(0)}/s): ${r.accepted} accepted, ${r.refusedFast} refused fast, ${r.timedOut} timed out, ${r.other} other; p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`;
 
+interface RateLimitedDrain {
+  readonly configured: boolean;
+  readonly invoices: number;
+  readonly seconds: number;
+  readonly calls: number;
+  readonly limited: number;
+}
+
+const RATE_LIMIT = 50;
+const fmtLimited = (r: RateLimitedDrain) =>
+  `${r.configured ? `rate configured (${RATE_LIMIT}/s)` : 'rate learned from 429s'}: ${r.invoices} invoices in ${r.seconds.toFixed(1)} s, ${(r.calls / r.seconds).toFixed(1)} calls/s, ${r.limited} of ${r.calls} calls answered 429 (${((r.limited / r.calls) * 100).toFixed(2)} %)`;
+
+/**
+ * A backlog drained into an upstream that allows RATE_LIMIT calls a second (429 with Retry-After
+ * beyond it): what the gateway's per-channel pace achieves, with the rate configured or learned.
+ */
+async function rateLimitedDrain(dataDir: string, configured: boolean): Promise<RateLimitedDrain> {
+  const invoices = Number(process.env.BENCH_LIMITED_INVOICES ?? 500);
+  const name = configured ? 'limited-configured' : 'limited-learned';
+  const db = join(dataDir, `${name}.db`);
+  const key = await prepareDatabase(db);
+  const simulator = await start(BIN, ['simulator', '--port', '0', '--data', join(dataDir, `${name}-sim`), '--rate-limit', String(RATE_LIMIT)]);
+  const accepting = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], { FAPIAO_CONCURRENCY: '0' });
+  await postLoad(`${accepting.url}/v1/invoices`, {
+    requests: invoices,
+    concurrency: 16,
+    body: (i) => body(5_000_000 + i),
+    headers: (i) => ({ authorization: `Bearer ${key}`, 'idempotency-key': `limited-${i}` }),
+  });
+  await stop(accepting.child);
+  const started = performance.now();
+  const draining = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], {
+    FAPIAO_POLL_AFTER_MS: '20',
+    ...(configured && { FAPIAO_UPSTREAM_RATE_LIMIT: String(RATE_LIMIT) }),
+  });
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
+    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
+    if (channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0) === 0) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await stop(draining.child);
+  await stop(simulator.child);
+  const store = await openStore({ kind: 'sqlite', file: db });
+  const attempts = await store.db.selectFrom('attempts').select('error_code').execute();
+  await store.close();
+  return { configured, invoices, seconds, calls: attempts.length, limited: attempts.filter((a) => a.error_code === 'rate_limited').length };
+}
+
 /** A new database with the bench seller and a key for it. */
 async function prepareDatabase(file: string): Promise<string> {
   const store = await openStore({ kind: 'sqlite', file });
@@ -130,6 +180,13 @@ async function main(): Promise<void> {
   console.log(`  drained in ${drainSeconds.toFixed(1)} s: ${drainRate.toFixed(0)} invoices/s (including the gateway's start)`);
   await stop(draining.child);
 
+  const limitedRuns: RateLimitedDrain[] = [];
+  for (const configured of [true, false]) {
+    const run = await rateLimitedDrain(dataDir, configured);
+    limitedRuns.push(run);
+    console.log(`  ${fmtLimited(run)}`);
+  }
+
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
   const doctorRatio = doctor.doctorMs / doctor.baselineMs;
@@ -194,6 +251,16 @@ ${drainSeconds.toFixed(1)} s from starting the gateway to an empty backlog: **${
 (each invoice is one submit and at least one query; the simulator keeps its own SQLite ledger).
 The gateway renders each issued invoice's PDF and XML alongside, in its render thread (one, on
 two cores); documents trail the drain and catch up at the render rate below.
+
+## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
+
+Each invoice is a submit and a query, so ${RATE_LIMIT} calls a second drain ${RATE_LIMIT / 2} invoices a second at best.
+A 429 holds the whole channel for its Retry-After and lowers its pace to what the upstream let
+through; the breaker does not count it.
+
+| pace | invoices | time | upstream calls/s | 429s |
+|---|---|---|---|---|
+${limitedRuns.map((r) => `| ${r.configured ? `configured, ${RATE_LIMIT}/s` : 'learned from 429s'} | ${r.invoices} | ${r.seconds.toFixed(1)} s | ${(r.calls / r.seconds).toFixed(1)} | ${r.limited} of ${r.calls} (${((r.limited / r.calls) * 100).toFixed(2)} %) |`).join('\n')}
 
 ## Render: one-page invoice PDFs on one thread
 

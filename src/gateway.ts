@@ -78,7 +78,14 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const health = new ChannelHealth(
     channels.map((channel) => channel.name),
     clock,
-    { failuresToOpen: config.breaker.failuresToOpen, halfOpenAfterMs: config.breaker.halfOpenAfterMs, pauseMs: config.breaker.pauseMs },
+    {
+      failuresToOpen: config.breaker.failuresToOpen,
+      halfOpenAfterMs: config.breaker.halfOpenAfterMs,
+      pauseMs: config.breaker.pauseMs,
+      ratePerSecond: Object.fromEntries(channelConfigs.map((channel) => [channel.name, channel.ratePerSecond ?? config.upstream.ratePerSecond])),
+      // Reported once `events` exists below; no call (so no change) happens before start-up ends.
+      onChange: (change) => events.channelChanged(change),
+    },
   );
   const metrics = createMetrics({ reader: store.reader, health, clock });
   const events = new GatewayEvents(log, metrics);

@@ -18,5 +18,6 @@ export const CHANNEL_ERROR_TEXT: Readonly<Record<ChannelErrorCode, string>> = {
   content_rejected: 'the upstream refused the content of an invoice',
   auth_failed: "the upstream refused this gateway's credentials or permissions",
   circuit_open: 'the channel is resting after repeated failures',
+  rate_held: "the call waited for room at the channel's rate and was put back in line",
   protocol_error: 'the upstream answered something unreadable',
 };

@@ -25,6 +25,7 @@ export type ChannelErrorCode =
   | 'content_rejected'
   | 'auth_failed'
   | 'circuit_open'
+  | 'rate_held'
   | 'protocol_error';
 
 export class ChannelError extends Error {

@@ -6,6 +6,13 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { ChannelError, isChannelError, type ChannelErrorCode } from '../channels/channel-error.js';
 import type { Clock } from '../ops/clock.js';
+import { ChannelRate } from './channel-rate.js';
+
+/** What happened to a channel, for the log and the metrics (through the events module). */
+export type ChannelChange =
+  | { readonly kind: 'circuit'; readonly channel: string; readonly state: 'open' | 'half_open' | 'closed'; readonly cause: string | null }
+  | { readonly kind: 'paused'; readonly channel: string; readonly until: number; readonly cause: string }
+  | { readonly kind: 'rate_limited'; readonly channel: string; readonly holdUntil: number; readonly ratePerSecond: number };
 
 export interface ChannelHealthOptions {
   /** Consecutive transport failures that open the breaker. @default 5 */
@@ -14,6 +21,10 @@ export interface ChannelHealthOptions {
   readonly halfOpenAfterMs: number;
   /** How long a channel stays paused after its credentials were refused, ms. @default 60000 */
   readonly pauseMs: number;
+  /** Calls per second each channel may take, by name; absent or 0: learned from its 429s. */
+  readonly ratePerSecond?: Readonly<Record<string, number>>;
+  /** Told of every state change of a channel. */
+  readonly onChange?: (change: ChannelChange) => void;
 }
 
 export interface ChannelSnapshot {
@@ -28,10 +39,15 @@ export interface ChannelSnapshot {
   readonly lastErrorCode: ChannelErrorCode | null;
   /** Share of failed calls among the last 100. */
   readonly errorRate: number;
+  /** Calls per second this channel is held to (configured, or learned from 429s); null: no limit. */
+  readonly ratePerSecond: number | null;
+  /** Until when the channel waits out an upstream's Retry-After; null when it does not. */
+  readonly rateLimitedUntil: number | null;
 }
 
 interface Entry {
   readonly breaker: CircuitBreakerPolicy;
+  readonly rate: ChannelRate;
   openedAt: number | null;
   pausedUntil: number | null;
   pauseReason: string | null;
@@ -42,8 +58,15 @@ interface Entry {
   recent: boolean[];
 }
 
-/** Failures that say something about the upstream's health (not about one invoice's content). */
-const countsAsFailure = (error: unknown) => isChannelError(error) && (error.disposition === 'retry' || error.disposition === 'uncertain');
+/**
+ * Failures that say something about the upstream's health (not about one invoice's content). A
+ * 429 is not one: the upstream is up and asks us to slow down, which ChannelRate does.
+ */
+const countsAsFailure = (error: unknown) =>
+  isChannelError(error) && error.code !== 'rate_limited' && (error.disposition === 'retry' || error.disposition === 'uncertain');
+
+/** Longest a call waits for room at its channel's rate before it goes back in line, ms. */
+const MAX_RATE_WAIT_MS = 5000;
 
 export class ChannelHealth {
   private readonly entries = new Map<string, Entry>();
@@ -58,19 +81,30 @@ export class ChannelHealth {
         halfOpenAfter: options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(options.failuresToOpen),
       });
-      const entry: Entry = { breaker, openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, lastErrorCode: null, recent: [] };
-      breaker.onBreak(() => (entry.openedAt = this.clock.now()));
-      breaker.onReset(() => (entry.openedAt = null));
+      const entry: Entry = { breaker, rate: new ChannelRate(options.ratePerSecond?.[name] ?? 0), openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, lastErrorCode: null, recent: [] };
+      breaker.onBreak(() => {
+        entry.openedAt = this.clock.now();
+        this.tell({ kind: 'circuit', channel: name, state: 'open', cause: entry.lastError });
+      });
+      breaker.onHalfOpen(() => this.tell({ kind: 'circuit', channel: name, state: 'half_open', cause: null }));
+      breaker.onReset(() => {
+        entry.openedAt = null;
+        this.tell({ kind: 'circuit', channel: name, state: 'closed', cause: null });
+      });
       this.entries.set(name, entry);
     }
   }
 
-  /** Channels that may take a call now, in priority order (an open breaker past its pause lets one probe through). */
+  /**
+   * Channels that may take a call now, in priority order (an open breaker past its pause lets one
+   * probe through; a channel held after a 429 waits out its Retry-After).
+   */
   usable(): string[] {
     const now = this.clock.now();
     return this.names.filter((name) => {
       const entry = this.entries.get(name)!;
       if (entry.pausedUntil !== null && entry.pausedUntil > now) return false;
+      if (entry.rate.heldUntil > now) return false;
       const state = entry.breaker.state;
       if (state === CircuitState.Closed) return true;
       if (state === CircuitState.Open) return entry.openedAt !== null && now - entry.openedAt >= this.options.halfOpenAfterMs;
@@ -78,18 +112,35 @@ export class ChannelHealth {
     });
   }
 
-  /** Runs one call through the channel's breaker; a refused call throws ChannelError `circuit_open` (disposition retry). */
-  async execute<T>(name: string, call: () => Promise<T>): Promise<T> {
+  /** How many calls the usable channels can take within about a second: what a round should claim. */
+  budget(): number {
+    const now = this.clock.now();
+    return this.usable().reduce((sum, name) => sum + this.entries.get(name)!.rate.budget(now), 0);
+  }
+
+  /**
+   * Runs one call through the channel's rate and breaker: waits for the channel's rate (never past
+   * `signal`), then calls. A call the breaker refuses throws `circuit_open`, one that found no
+   * room before `signal` `rate_held`; both are provably not sent (disposition retry).
+   */
+  async execute<T>(name: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const entry = this.entries.get(name);
     if (!entry) throw new ChannelError('circuit_open', 'retry', `no channel named ${name}`);
+    await this.waitForRoom(name, entry, signal);
+    entry.rate.take(this.clock.now());
     try {
       const result = await entry.breaker.execute(call);
       entry.lastSuccessAt = this.clock.now();
+      entry.rate.succeeded(entry.lastSuccessAt);
       this.remember(entry, true);
       return result;
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new ChannelError('circuit_open', 'retry', `channel ${name} is resting after repeated failures`, { cause: error });
+      }
+      if (isChannelError(error) && error.code === 'rate_limited') {
+        const change = entry.rate.limited(this.clock.now(), error.details.retryAfterMs);
+        this.tell({ kind: 'rate_limited', channel: name, ...change });
       }
       if (countsAsFailure(error)) {
         entry.lastFailureAt = this.clock.now();
@@ -110,6 +161,7 @@ export class ChannelHealth {
     if (entry) {
       entry.pausedUntil = until;
       entry.pauseReason = reason;
+      this.tell({ kind: 'paused', channel: name, until, cause: reason });
     }
     return until;
   }
@@ -131,8 +183,33 @@ export class ChannelHealth {
         lastError: entry.lastError,
         lastErrorCode: entry.lastErrorCode,
         errorRate: entry.recent.length === 0 ? 0 : failures / entry.recent.length,
+        ratePerSecond: entry.rate.ratePerSecond === Infinity ? null : Math.round(entry.rate.ratePerSecond * 10) / 10,
+        rateLimitedUntil: entry.rate.heldUntil > now ? entry.rate.heldUntil : null,
       };
     });
+  }
+
+  /** Waits for room at the channel's rate, at most MAX_RATE_WAIT_MS: the call needs its own time budget. */
+  private async waitForRoom(name: string, entry: Entry, signal: AbortSignal | undefined): Promise<void> {
+    // The wait is real time (timers), so its deadline is too, whatever clock the rate reads.
+    const deadline = performance.now() + MAX_RATE_WAIT_MS;
+    for (;;) {
+      const wait = entry.rate.waitMs(this.clock.now());
+      if (wait === 0) return;
+      if (signal?.aborted || performance.now() + wait > deadline) throw new ChannelError('rate_held', 'retry', `channel ${name} had no room at its rate (${entry.rate.ratePerSecond.toFixed(1)}/s) in time`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(wait, 1000));
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+
+  private tell(change: ChannelChange): void {
+    try {
+      this.options.onChange?.(change);
+    } catch {
+      // Reporting must not break the call it reports on.
+    }
   }
 
   private remember(entry: Entry, ok: boolean): void {

@@ -49,10 +49,15 @@ export function settleOutcome(context: AttemptContext, outcome: UpstreamOutcome 
 export function settleFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
   const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', error instanceof Error ? error.message : String(error));
   const problem = { code: failure.code, message: failure.message };
-  // A call the breaker refused never left this process: it costs no attempt and records none.
-  const called = failure.code !== 'circuit_open';
+  // A call this process held back (breaker, rate) never left it: it costs no attempt and records none.
+  const called = failure.code !== 'circuit_open' && failure.code !== 'rate_held';
   const attempt = called ? attemptRow(context, failure.disposition) : undefined;
-  const later = context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random, failure.details.retryAfterMs);
+  // A 429 or a held call says "later", not "this invoice failed": no exponential backoff, just
+  // the upstream's Retry-After (or a second), spread a little so the queue does not return as one.
+  const paced = failure.code === 'rate_limited' || failure.code === 'rate_held';
+  const later = paced
+    ? context.now + (failure.details.retryAfterMs ?? 1000) + Math.round(context.random * 250)
+    : context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random, failure.details.retryAfterMs);
 
   if (failure.disposition === 'operator') {
     // Not the invoice's fault: no attempt counted, back in line when the channel may be used again.

@@ -81,7 +81,9 @@ export class Dispatcher {
   private async round(): Promise<RoundResult> {
     const now = this.deps.clock.now();
     await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
-    const free = this.options.concurrency - this.inFlight.size;
+    // No more than the channels can take within about a second: an invoice claimed beyond their
+    // rate would only wait in this process holding its lease.
+    const free = Math.min(this.options.concurrency - this.inFlight.size, this.deps.health.budget());
     const leases = await leaseDue(this.deps.db, this.deps.capabilities, now, {
       workerId: this.workerId,
       limit: free,
@@ -148,17 +150,18 @@ export class Dispatcher {
     const signal = AbortSignal.timeout(this.options.callTimeoutMs);
     try {
       if (kind === 'query') {
-        const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }));
+        const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }), signal);
         return settleOutcome(context(channel.name), outcome);
       }
       const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'];
-      const outcome = await this.deps.health.execute(channel.name, () =>
-        channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
+      const outcome = await this.deps.health.execute(
+        channel.name,
+        () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
+        signal,
       );
       return settleOutcome(context(channel.name), outcome);
     } catch (error) {
       const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
-      if (paused !== undefined) this.deps.log.error({ channel: channel.name, code: (error as Error).message }, 'channel paused: credentials or permissions refused');
       return settleFailure(context(channel.name), error, paused);
     }
   }

@@ -10,6 +10,8 @@ import type { StoreLocation } from '../store/database.js';
 export interface ChannelConfig {
   readonly name: string;
   readonly url: string;
+  /** Calls per second this upstream allows, when known; otherwise learned from its 429s. */
+  readonly ratePerSecond?: number;
 }
 
 export interface GatewayConfig {
@@ -70,6 +72,8 @@ export interface GatewayConfig {
     readonly responseTimeoutMs: number;
     /** How soon to ask again about an invoice still being issued upstream, ms. */
     readonly pollAfterMs: number;
+    /** Calls per second each channel allows, unless the channel says otherwise; 0: learn from 429s. @default 0 */
+    readonly ratePerSecond: number;
   };
   readonly breaker: {
     readonly failuresToOpen: number;
@@ -92,7 +96,7 @@ export const DEFAULTS = {
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
-  upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500 },
+  upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000 },
 } as const;
 

@@ -80,6 +80,7 @@ export function configFromEnv(): ConfigInput {
       connectTimeoutMs: number('FAPIAO_CONNECT_TIMEOUT_MS'),
       responseTimeoutMs: number('FAPIAO_RESPONSE_TIMEOUT_MS'),
       pollAfterMs: number('FAPIAO_POLL_AFTER_MS'),
+      ratePerSecond: number('FAPIAO_UPSTREAM_RATE_LIMIT'),
     }),
     breaker: defined({
       failuresToOpen: number('FAPIAO_BREAKER_FAILURES'),

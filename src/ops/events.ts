@@ -4,7 +4,10 @@
  * never throw: reporting must not break the work it reports on.
  */
 import type { Logger } from 'pino';
+import type { ChannelChange } from '../dispatch/channel-health.js';
 import type { Metrics } from './metrics.js';
+
+const FAILED_OUTCOMES = new Set(['retry', 'uncertain', 'operator', 'rejected']);
 
 export class GatewayEvents {
   constructor(
@@ -17,10 +20,10 @@ export class GatewayEvents {
     this.safely(() => {
       this.metrics?.upstreamAttempts.inc({ channel: event.channel, kind: event.kind, outcome: event.outcome });
       this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.kind, phase: 'total' }, event.durationMs / 1000);
-      this.log.info(
-        { invoiceId: event.invoiceId, channel: event.channel, kind: event.kind, outcome: event.outcome, ms: event.durationMs, ...(event.error && { error: event.error }) },
-        'upstream attempt',
-      );
+      const fields = { invoiceId: event.invoiceId, channel: event.channel, kind: event.kind, outcome: event.outcome, ms: event.durationMs, ...(event.error && { error: event.error }) };
+      // A failed call is worth an operator's eye; a successful one is routine.
+      if (FAILED_OUTCOMES.has(event.outcome)) this.log.warn(fields, 'upstream attempt failed');
+      else this.log.info(fields, 'upstream attempt');
     });
   }
 
@@ -29,6 +32,29 @@ export class GatewayEvents {
     this.safely(() => {
       this.metrics?.leasesLost.inc();
       this.log.warn({ invoiceId: event.invoiceId, channel: event.channel }, 'lease lost before settling; the new holder will resolve it by query');
+    });
+  }
+
+  /** A channel's circuit opened, half-opened or closed; it paused; or the upstream said 429. */
+  channelChanged(change: ChannelChange): void {
+    this.safely(() => {
+      switch (change.kind) {
+        case 'circuit':
+          if (change.state === 'open') this.log.error({ channel: change.channel, cause: change.cause }, 'circuit opened: the channel rests after repeated failures');
+          else if (change.state === 'half_open') this.log.warn({ channel: change.channel }, 'circuit half-open: one call probes the channel');
+          else this.log.warn({ channel: change.channel }, 'circuit closed: the channel answers again');
+          return;
+        case 'paused':
+          this.log.error({ channel: change.channel, until: new Date(change.until).toISOString(), cause: change.cause }, 'channel paused: credentials or permissions refused');
+          return;
+        case 'rate_limited':
+          this.metrics?.rateLimited.inc({ channel: change.channel });
+          this.log.warn(
+            { channel: change.channel, until: new Date(change.holdUntil).toISOString(), ratePerSecond: Number.isFinite(change.ratePerSecond) ? change.ratePerSecond : null },
+            'upstream rate limit (429): the channel waits out Retry-After and slows down',
+          );
+          return;
+      }
     });
   }
 

@@ -19,6 +19,7 @@ export interface Metrics {
   readonly upstreamAttempts: Counter<'channel' | 'kind' | 'outcome'>;
   readonly upstreamDuration: Histogram<'channel' | 'kind' | 'phase'>;
   readonly requestsShed: Counter<'reason'>;
+  readonly rateLimited: Counter<'channel'>;
   readonly leasesLost: Counter;
   readonly documentRenders: Counter<'outcome'>;
   readonly certificateExpiry: Gauge<'channel'>;
@@ -61,6 +62,12 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
       name: 'fapiao_requests_shed_total',
       help: 'Requests refused at once with 503 because the gateway was overloaded, by reason (event_loop, in_flight, commit_queue)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'fapiao_upstream_rate_limited_total',
+      help: 'Answers 429 from an upstream, each of which held the channel for its Retry-After and lowered its rate',
+      labelNames: ['channel'],
       registers: [registry],
     }),
     leasesLost: new Counter({ name: 'fapiao_leases_lost_total', help: 'Attempts whose lease expired before they were recorded (resolved by query)', registers: [registry] }),

@@ -34,6 +34,8 @@ const ChannelList = Type.Object({
         Type.Null(),
       ]),
       errorRate: Type.Number({ description: 'share of failed calls among the last 100' }),
+      ratePerSecond: Type.Union([Type.Number({ description: "calls per second the channel is held to: configured, or learned from the upstream's 429s" }), Type.Null()]),
+      rateLimitedUntil: Type.Union([Type.String({ description: "the channel waits out the upstream's Retry-After until then" }), Type.Null()]),
       backlog: Type.Integer({ description: "pending invoices bound to this channel: the key's own sellers', or all for an admin key" }),
     }),
   ),
@@ -65,6 +67,7 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
         data: options.health.snapshot().map(({ lastErrorCode, lastError, ...channel }) => ({
           ...channel,
           pausedUntil: iso(channel.pausedUntil),
+          rateLimitedUntil: iso(channel.rateLimitedUntil),
           pauseReason: channel.pauseReason === null || admin ? channel.pauseReason : CHANNEL_ERROR_TEXT.auth_failed,
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
