@@ -4,6 +4,7 @@
  * a 5xx (invariant 4). `buildApp` makes the instance; `fapiao serve` listens.
  */
 import { randomUUID } from 'node:crypto';
+import { Type } from 'typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -154,9 +155,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The route pattern, not the URL: ids in paths would make the label set unbounded.
     deps.events.httpAnswered({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiProblem) return sendProblem(reply, error);
@@ -196,13 +194,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Fapiao Gateway',
         version: '0.1.0',
         description: 'Issue Chinese e-invoices (数电票) exactly once, through upstream failures. Errors: RFC 9457 problem documents with stable codes (docs/errors.md).',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      servers: [{ url: '/', description: 'this gateway (paths are relative to where this document is served)' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Registered after the swagger plugin, so that the OpenAPI document describes it.
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics (text format); no per-seller figures, no key needed',
+        tags: ['operations'],
+        security: [],
+        response: { 200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }) },
+      },
+    },
+    async (_request, reply) =>
+      reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
 
   await app.register(auth, { db: deps.reader, clock: deps.clock });
   await app.register(invoiceRoutes, {

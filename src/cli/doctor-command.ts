@@ -109,7 +109,7 @@ export function registerDoctorCommand(program: Command): void {
     .description('diagnose why an upstream cannot be reached, layer by layer (local, db, dns, tcp, tls, http, clock, upstream, gateway)')
     .argument('[url]', 'an upstream base URL to check (network layers only)')
     .option('--channel <NAME|NAME=URL>', 'a configured channel (FAPIAO_CHANNELS), or one given here')
-    .option('--json', 'print the report as JSON (shared/api.md)')
+    .option('--json', 'print the report as JSON (docs/api.md)')
     .option('--watch <seconds>', 'check again every so many seconds, until interrupted')
     .option('--times <n>', 'with --watch: stop after n runs')
     .option('--timeout <ms>', 'budget of each network step (resolve, connect, handshake, request)', '3000')

@@ -6,6 +6,7 @@ import type { ChannelHealth } from '../../dispatch/channel-health.js';
 import type { Clock } from '../../ops/clock.js';
 import { pendingBacklog } from '../../store/backlog.js';
 import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
+import { ProblemSchema } from '../schemas/invoice.js';
 import type { Database } from '../../store/schema/index.js';
 
 export interface ChannelRoutesOptions {
@@ -54,7 +55,7 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (ap
         operationId: 'listChannels',
         summary: "Each channel's health: circuit, pause, last success and error, error rate, backlog",
         tags: ['channels'],
-        response: { 200: ChannelList },
+        response: { 200: ChannelList, 401: ProblemSchema },
       },
     },
     async (request) => {

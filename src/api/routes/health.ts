@@ -4,7 +4,11 @@ import { sql, type Kysely } from 'kysely';
 import { isMigrated } from '../../store/database.js';
 import type { Database } from '../../store/schema/index.js';
 import type { StorageHealth } from '../../store/storage-health.js';
+import { Type } from 'typebox';
 import { ApiProblem } from '../problem.js';
+import { ProblemSchema } from '../schemas/invoice.js';
+
+const Status = Type.Object({ status: Type.String() });
 
 export interface HealthRoutesOptions {
   readonly db: Kysely<Database>;
@@ -16,9 +20,24 @@ export interface HealthRoutesOptions {
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
-  app.get('/healthz', { schema: { tags: ['health'], hide: false } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['operations'], security: [], response: { 200: Status } } },
+    async () => ({ status: 'ok' }),
+  );
 
-  app.get('/readyz', { schema: { tags: ['health'] } }, async () => {
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'readyz',
+        summary: 'Readiness: database reachable, migrated and taking writes; workers running',
+        tags: ['operations'],
+        security: [],
+        response: { 200: Status, 503: ProblemSchema },
+      },
+    },
+    async () => {
     try {
       await sql`select 1`.execute(options.db);
       if (!(await isMigrated(options.db))) throw new ApiProblem('not_ready', 'migrations have not all run');
@@ -34,5 +53,6 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     }
     if (!options.workersRunning()) throw new ApiProblem('not_ready', 'the dispatcher is not running');
     return { status: 'ready' };
-  });
+    },
+  );
 };

@@ -182,7 +182,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     '/invoices/:id',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'getInvoice', tags: ['invoices'], params: IdParams, response: { 200: InvoiceResource, 404: ProblemSchema } },
+      schema: { operationId: 'getInvoice', summary: 'One invoice, with its status, stage, number and last error', tags: ['invoices'], params: IdParams, response: { 200: InvoiceResource, 401: ProblemSchema, 404: ProblemSchema } },
     },
     async (request) => {
       const { id } = request.params as { id: string };
@@ -197,7 +197,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     '/invoices',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'listInvoices', tags: ['invoices'], querystring: ListQuery, response: { 200: InvoiceList, 400: ProblemSchema } },
+      schema: { operationId: 'listInvoices', summary: 'Invoices newest first, filtered, a page at a time', tags: ['invoices'], querystring: ListQuery, response: { 200: InvoiceList, 400: ProblemSchema, 401: ProblemSchema } },
     },
     async (request) => {
       const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: string; cursor?: string };
@@ -267,7 +267,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     '/invoices/:id/retry',
     {
       config: { scope: 'issue' },
-      schema: { operationId: 'retryInvoice', tags: ['invoices'], params: IdParams, response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema } },
+      schema: { operationId: 'retryInvoice', summary: 'Re-queue a failed invoice', tags: ['invoices'], params: IdParams, response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema } },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
