@@ -42,6 +42,17 @@ describe('docs/api.md in step with the gateway', () => {
 });
 
 describe('the OpenAPI document', () => {
+  it('is readable at /docs, with the page\'s own scripts and styles served locally', async () => {
+    const page = await http(`${t.gateway.url}/docs/`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('swagger-ui');
+    for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+      const answer = await http(`${t.gateway.url}/docs/static/${asset}`);
+      expect(answer.status, asset).toBe(200);
+      expect(answer.text.length, asset).toBeGreaterThan(1000);
+    }
+  });
+
   it('passes redocly lint with the recommended rules', async () => {
     const { createConfig, lintFromString } = await import('@redocly/openapi-core');
     const source = (await http(`${t.gateway.url}/openapi.json`)).text;
