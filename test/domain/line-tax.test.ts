@@ -5,7 +5,17 @@ import { lineTax, taxExclusiveLine, taxInclusiveLine } from '../../src/domain/li
 import { formatFen } from '../../src/domain/money.js';
 import { MICRO, parseTaxRate, TAX_RATES, type TaxRate } from '../../src/domain/tax-rate.js';
 import { lineTaxWithinTolerance } from '../../src/domain/tolerance.js';
+import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
+import { previewInvoice } from '../../src/domain/preview-invoice.js';
+import { validLine, validRequest } from '../support/invoice-request.js';
 import { fen } from '../support/money.js';
+
+/** A rate code as the fraction it spells: "0.13" → [13n, 100n], "0.015" → [15n, 1000n]; free and none are 0. */
+function rateFraction(code: string): [bigint, bigint] {
+  if (code === 'free' || code === 'none' || code === '0') return [0n, 1n];
+  const decimals = code.split('.')[1] ?? '';
+  return [BigInt(decimals), 10n ** BigInt(decimals.length)];
+}
 
 function rate(code: string): TaxRate {
   const found = parseTaxRate(code);
@@ -50,14 +60,50 @@ const lineAmount = fc.bigInt({ min: 1n, max: 10n ** 14n });
 const anyRate = fc.constantFrom(...TAX_RATES);
 
 describe('line tax: properties', () => {
-  it('tax-inclusive splitting never loses or invents a fen', () => {
+  it('tax-inclusive lines: the tax is gross × r / (1 + r) to the nearest fen, with r read from the rate\'s own text', () => {
+    // An independent route: the rate as the fraction its code spells ("0.13" = 13/100), not the
+    // micro-units the code uses, and the split checked as the platform checks it, on the amount
+    // excluding tax that the invoice will carry.
     fc.assert(
       fc.property(lineAmount, anyRate, (gross, r) => {
         const split = taxInclusiveLine(gross, r);
-        expect(split.amountExcludingTax + split.tax).toBe(gross);
-        expect(split.amountIncludingTax).toBe(gross);
+        const [numerator, denominator] = rateFraction(r.code);
+        // tax = gross·n / (d + n), rounded half up: compare 2·gross·n with (2·tax ± 1)·(d + n).
+        const exact2 = 2n * gross * numerator;
+        const below = (2n * split.tax - 1n) * (denominator + numerator);
+        const above = (2n * split.tax + 1n) * (denominator + numerator);
+        expect(exact2 >= below && exact2 < above).toBe(true);
+        // 版式规范 §五.1: |金额 × 税率 − 税额| ≤ 0.06 on the printed amount excluding tax.
+        const deviation = split.amountExcludingTax * numerator - split.tax * denominator;
+        expect(deviation <= 6n * denominator && deviation >= -6n * denominator).toBe(true);
       }),
       { numRuns: 10_000 },
+    );
+  });
+
+  it('a whole accepted invoice keeps Σ(amount × rate) within 1.27 of its total tax, checked independently', () => {
+    // Many small lines are where per-line rounding adds up; the gateway must refuse (never issue)
+    // an invoice the platform would refuse for it.
+    const smallLine = fc.record({ cents: fc.integer({ min: 1, max: 999 }), rate: fc.constantFrom('0.13', '0.09', '0.06', '0.03', '0.01') });
+    fc.assert(
+      fc.property(fc.array(smallLine, { minLength: 1, maxLength: 400 }), fc.boolean(), (lines, inclusive) => {
+        const request = validRequest({
+          priceIncludesTax: inclusive,
+          lines: lines.map((line) => validLine({ amount: formatFen(BigInt(line.cents)), taxRate: line.rate, quantity: undefined, unitPrice: undefined })),
+        });
+        const result = previewInvoice(request);
+        if (!result.ok) {
+          expect(result.problems.map((p) => p.code)).toEqual(['total_tax_tolerance']);
+          return;
+        }
+        const computed = computedInvoiceJson(result.invoice);
+        // Σ over lines of amount × rate, as an exact fraction over 100 (every rate here is n/100).
+        let sum100 = 0n;
+        for (const line of computed.lines) sum100 += fen(line.amountExcludingTax) * rateFraction(line.taxRate)[0];
+        const deviation = sum100 - fen(computed.totals.tax) * 100n;
+        expect(deviation <= 127n * 100n && deviation >= -127n * 100n).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 
