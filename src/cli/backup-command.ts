@@ -29,9 +29,10 @@ export function registerBackupCommands(program: Command): void {
     });
   program
     .command('restore')
-    .description('make a backup the database of a new data directory, then check its integrity')
+    .description('restore a backup: copy its database and signing key into a new data directory, then check the database\'s integrity')
     .argument('<src>', 'a directory made by fapiao backup')
-    .requiredOption('--data-dir <dir>', 'the new data directory (must not hold a database)')
+    .requiredOption('--data-dir <dir>', 'the new data directory, created if missing (it must not already hold a database)')
+    .addHelpText('after', '\nThen check the audit chain (fapiao audit verify --db DIR/fapiao.db) and start the gateway on it (fapiao serve --db DIR/fapiao.db).')
     .action((src: string, options: { dataDir: string }) => {
       refusePostgres();
       let integrity: string;

@@ -31,7 +31,7 @@ export function registerVerifyCommand(program: Command): void {
       const isPdf = bytes.subarray(0, 5).toString() === '%PDF-';
       const result = isPdf ? (await import('../documents/pdf-signature.js')).verifyPdf(bytes, trusted) : (await import('../documents/invoice-signature.js')).verifyInvoiceXml(bytes, trusted);
       if (result.valid) {
-        process.stdout.write(`valid: ${file} is signed by key ${result.keyId} (${result.algorithm}) and unchanged since\n`);
+        process.stdout.write(`valid: ${file} is signed by key ${result.keyId} (${result.algorithm}) and has not changed since it was signed\n`);
       } else {
         process.stdout.write(`invalid: ${file}: ${result.detail}\n`);
         process.exitCode = 1;

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceChannel, type UpstreamObserver } from '../../src/channels/reference/reference-channel.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { createTestCa, days } from '../support/certificates.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fapiao-tls-'));
 execFileSync('openssl', [
@@ -51,6 +52,31 @@ describe('reference channel observations', () => {
     const days = (expiries[0]! - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(9);
     expect(days).toBeLessThan(11);
+  });
+
+  it('reports the expiry of a certificate that has already expired, though the call fails on it', async () => {
+    const ca = createTestCa();
+    const expiredAt = Date.now() - days(2);
+    const leaf = ca.issue(['localhost', '127.0.0.1'], { from: Date.now() - days(30), to: expiredAt });
+    const expired = await startSimulator({ dataDir: join(dir, 'sim-expired'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS, tls: leaf });
+    const expiries: number[] = [];
+    const channel = new ReferenceChannel({
+      name: 'expired',
+      url: `https://localhost:${new URL(expired.url).port}`,
+      connectTimeoutMs: 2000,
+      responseTimeoutMs: 2000,
+      pollAfterMs: 10,
+      ca: ca.cert,
+      observer: { phase: () => undefined, certificate: (expiresAt) => expiries.push(expiresAt) },
+    });
+    const call = channel.issue({ serialNo: 'S3', sellerTaxId: '91330106MA2B0Y5R34', orderNo: 'O3', invoice: { totals: { total: '1.00' } } as never }, { signal: AbortSignal.timeout(5000) });
+    await expect(call).rejects.toMatchObject({ code: 'tls_failed', disposition: 'retry' });
+    const deadline = Date.now() + 3000;
+    while (expiries.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await channel.close();
+    await expired.close();
+    expect(expiries).toHaveLength(1);
+    expect(Math.abs(expiries[0]! - expiredAt)).toBeLessThan(2000);
   });
 
   it('says the simulator issued it: a simulated invoice', async () => {

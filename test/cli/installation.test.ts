@@ -169,6 +169,12 @@ describe('small operator mistakes', () => {
     }
   });
 
+  it('restore --help says what it does in a sentence', () => {
+    const help = fapiao(['restore', '--help']).stdout;
+    expect(help).toContain("restore a backup: copy its database and signing key into a new data directory, then check the database's integrity");
+    expect(help).toContain('fapiao audit verify --db DIR/fapiao.db');
+  });
+
   it('demo --help offers only what demo uses', () => {
     const help = fapiao(['demo', '--help']).stdout;
     expect(help).toContain('--port');

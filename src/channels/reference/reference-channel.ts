@@ -1,5 +1,5 @@
 /**
- * The channel for the reference protocol of shared/api.md (the simulator's): POST an invoice with
+ * The channel for the reference protocol of docs/api.md (the simulator's): POST an invoice with
  * its serial number, GET it back by serial. undici with separate connect and response timeouts,
  * so a dead host fails fast (provably not sent) while a slow answer counts as uncertain.
  */
@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, statusError, transportError } from './reference-codes.js';
 
@@ -77,6 +78,11 @@ export class ReferenceChannel implements Channel {
             observer?.phase('connection', 'connect', (performance.now() - started) / 1000);
             const certificate = 'getPeerCertificate' in socket ? socket.getPeerCertificate() : undefined;
             if (certificate?.valid_to) observer?.certificate(Date.parse(certificate.valid_to));
+          } else if (observer && options.protocol === 'https:' && isCertificateError(error)) {
+            // An expired certificate is exactly when its expiry must show on the dashboard.
+            void readCertificateExpiry({ host: options.hostname, port: Number(options.port) || 443, servername: options.servername ?? options.hostname, timeoutMs: config.connectTimeoutMs }).then(
+              (expiresAt) => expiresAt !== undefined && observer.certificate(expiresAt),
+            );
           }
           callback(...result);
         });
