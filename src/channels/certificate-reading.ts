@@ -11,7 +11,8 @@ const READ_EVERY_MS = 60_000;
 const lastRead = new Map<string, number>();
 
 export function isCertificateError(error: unknown): boolean {
-  return CERTIFICATE_ERROR.test(String((error as { code?: unknown } | null)?.code ?? ''));
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CERTIFICATE_ERROR.test(code);
 }
 
 /** The expiry (epoch ms) of the certificate that `host:port` presents, or undefined. */
