@@ -29,6 +29,19 @@ function number(flag: string, text: string, max = Number.MAX_SAFE_INTEGER, min =
   return value;
 }
 
+/** A PEM file named by a flag, or a usage error that names the flag and what is wrong. */
+function pemFile(flag: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${flag} ${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error))}); give a PEM file`);
+  }
+  if (!text.includes('-----BEGIN ')) throw new UsageError(`${flag} ${file}: not a PEM file (no -----BEGIN line)`);
+  return text;
+}
+
 export function registerSimulatorCommand(program: Command): void {
   program
     .command('simulator')
@@ -66,14 +79,19 @@ export function registerSimulatorCommand(program: Command): void {
         clockSkewSeconds: number('--clock-skew', flags.clockSkew, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
       };
       const { startSimulator } = await import('../simulator/simulator-server.js');
-      const simulator = await startSimulator({
-        dataDir: flags.data,
-        port: number('--port', flags.port, 65535),
-        host: flags.host,
-        dedup: flags.dedup,
-        faults,
-        ...(flags.tlsCert && flags.tlsKey && { tls: { cert: readFileSync(flags.tlsCert, 'utf8'), key: readFileSync(flags.tlsKey, 'utf8') } }),
-      });
+      const port = number('--port', flags.port, 65535);
+      const tls = flags.tlsCert && flags.tlsKey ? { tls: { cert: pemFile('--tls-cert', flags.tlsCert), key: pemFile('--tls-key', flags.tlsKey) } } : {};
+      let simulator;
+      try {
+        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, ...tls });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${flags.host} is already in use by another program; choose another with --port N`);
+        if (code === 'ERR_OSSL_PEM_NO_START_LINE' || /key|certificate/i.test((error as Error).message)) {
+          throw new UsageError(`--tls-cert/--tls-key: ${(error as Error).message}`);
+        }
+        throw error;
+      }
       process.stdout.write(`simulator listening on ${simulator.url} (ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
       const stop = () => void simulator.close().then(() => process.exit(0));
       process.once('SIGINT', stop);

@@ -125,6 +125,21 @@ describe('a start that cannot work exits 2 with the reason', () => {
     }
   }, 40_000);
 
+  it('the simulator: a missing certificate file or a taken port is named, exit 2', async () => {
+    const missing = fapiao(['simulator', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem', '--port', '0']);
+    expect(missing).toMatchObject({ status: 2, stderr: 'fapiao: --tls-cert /nonexistent/cert.pem: cannot read it (no such file); give a PEM file\n' });
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    try {
+      const run = await exitWithin(['simulator', '--port', String(port), '--data', mkdtempSync(join(tmpdir(), 'fapiao-sim-busy-'))], 10_000);
+      expect(run.code, run.output).toBe(2);
+      expect(run.output).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      busy.close();
+    }
+  });
+
   it('a second gateway on one SQLite file is refused while the first keeps serving', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'fapiao-two-')), 'fapiao.db');
     const first = await startFapiao(['serve', '--with-simulator', '--port', '0', '--db', db], { DATABASE_URL: '' });
