@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema/index.js';
@@ -155,14 +155,29 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) };
 
+/**
+ * The migrator of this database. On PostgreSQL its bookkeeping tables are named in the current
+ * schema (the one of search_path): Kysely's check for them otherwise finds another schema's
+ * tables of the same name, skips creating its own, and fails (seen with one schema per tenant,
+ * or per test).
+ */
+async function migrator(db: Kysely<Database>): Promise<Migrator> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    const schema = rows[0]?.schema;
+    if (schema) return new Migrator({ db, provider, migrationTableSchema: schema });
+  }
+  return new Migrator({ db, provider });
+}
+
 /** Brings the schema up to date; Kysely's migrator locks so that two processes cannot race. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error } = await (await migrator(db)).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
 /** Whether every migration has run, for /readyz. */
 export async function isMigrated(db: Kysely<Database>): Promise<boolean> {
-  const migrations = await new Migrator({ db, provider }).getMigrations();
+  const migrations = await (await migrator(db)).getMigrations();
   return migrations.every((m) => m.executedAt !== undefined);
 }

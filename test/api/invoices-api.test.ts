@@ -202,6 +202,9 @@ describe(`API on ${DIALECT}`, () => {
       ['a path climbing out of the docs', () => raw(`GET /docs/static/../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
       ['an encoded climb', () => raw(`GET /docs/static/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
       ['a NUL in an id', () => http(`${base}/v1/invoices/%00`, { key: t.key }), 404, 'not_found'],
+      ['a NUL in the id of a retry', () => http(`${base}/v1/invoices/inv_%00/retry`, { key: t.key, method: 'POST' }), 404, 'not_found'],
+      ['a NUL in the id of a document', () => http(`${base}/v1/invoices/inv_%00/pdf`, { key: t.key }), 404, 'not_found'],
+      ['a NUL in an order number filter', () => http(`${base}/v1/invoices?orderNo=SO%00`, { key: t.key }), 400, 'query_invalid'],
       ['headers too large', () => raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'headers_too_large'],
       ['a request line that is no HTTP', () => raw('HELLO THERE\r\n\r\n'), 400, 'request_invalid'],
     ];

@@ -47,6 +47,7 @@ export interface InvoiceRoutesOptions {
   readonly onShed?: () => void;
 }
 
+const INVOICE_ID = /^inv_[0-9A-Z]{26}$/;
 // 1–128 printable ASCII characters, as Stripe's keys are in practice.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 // The body is validated by src/domain, which reports every problem with our codes.
@@ -60,6 +61,14 @@ function sellerTaxIdOf(body: unknown): string | undefined {
 function sellerBlock(seller: SellerProfile): SellerParty {
   const { sandbox: _sandbox, ...block } = seller;
   return block;
+}
+
+/**
+ * Whether a path segment can be an invoice id at all. Anything else is "not found" without asking
+ * the database, which would refuse some text itself (PostgreSQL: a NUL byte) with an error.
+ */
+function isInvoiceId(id: string): boolean {
+  return INVOICE_ID.test(id);
 }
 
 function isoParam(value: string | undefined): number | undefined {
@@ -186,7 +195,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const row = await findInvoice(reader, id, request.apiKey.sellers);
+      const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
       return invoiceResource(row);
@@ -239,7 +248,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       },
       async (request, reply) => {
         const { id } = request.params as { id: string };
-        const row = await findInvoice(reader, id, request.apiKey.sellers);
+        const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
         if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
         if (row.status !== 'issued' || row.number === null) throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
         const document = await reader
@@ -271,6 +280,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
+      if (!isInvoiceId(id)) throw new ApiProblem('not_found', `no invoice ${id}`);
       const result = await retryInvoice(db, capabilities, id, request.apiKey.sellers, clock.now(), options.maxAgeMs);
       if (result.kind === 'not_found') throw new ApiProblem('not_found', `no invoice ${id}`);
       if (result.kind === 'not_failed') throw new ApiProblem('invoice_not_failed', `invoice ${id} is ${result.invoice.status}`);

@@ -98,7 +98,7 @@ export const ListQuery = Type.Object(
     status: Type.Optional(Type.Union(['pending', 'issued', 'rejected', 'failed'].map((s) => Type.Literal(s)))),
     sellerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
     buyerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
-    orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'an order number: 1–64 characters, no control characters' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created at or after' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created before' })),
     // Digits only: a coercing validator would read "1e2" or "0x10" as a number.
