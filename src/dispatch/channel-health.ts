@@ -198,8 +198,13 @@ export class ChannelHealth {
       if (wait === 0) return;
       if (signal?.aborted || performance.now() + wait > deadline) throw new ChannelError('rate_held', 'retry', `channel ${name} had no room at its rate (${entry.rate.ratePerSecond.toFixed(1)}/s) in time`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(wait, 1000));
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(wait, 1000));
+        signal?.addEventListener('abort', wake, { once: true });
       });
     }
   }
