@@ -168,10 +168,16 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     const second = await simulator();
     const t = await gateway({ channels: [{ name: 'first', url: first.url }, { name: 'second', url: second.url }], breaker: { failuresToOpen: 2, halfOpenAfterMs: 300 } });
     const id = await issue(t);
-    await eventually(async () => ((await invoice(t, id)).stage === 'uncertain' ? true : undefined), 10_000, () => 'never uncertain');
+    // The submit reached the first upstream (it is in its ledger) and its answer is being dropped:
+    // the outage starts now, before the gateway's call times out, so the invoice is uncertain for
+    // the whole outage (watching the resource for the stage could miss a short-lived one).
+    await eventually(async () => (first.ledger.issued(Date.now() + 60_000).length > 0 ? true : undefined), 10_000, () => 'the submit never arrived');
     first.setFaults({ dropResponseRate: 0, outageUntil: Date.now() + 2500 });
     const done = await final(t, id, 20_000);
     expect(done).toMatchObject({ status: 'issued', channel: 'first' });
+    const outcomes = await t.gateway.store.db.selectFrom('attempts').select(['outcome', 'channel']).where('invoice_id', '=', id).execute();
+    expect(outcomes.map((o) => o.outcome)).toContain('uncertain');
+    expect(outcomes.every((o) => o.channel === 'first')).toBe(true);
     expect(second.ledger.issued(Date.now() + 60_000)).toHaveLength(0);
     expect(ledgerFor(first, done.serialNo)).toHaveLength(1);
   });
