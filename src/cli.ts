@@ -6,6 +6,7 @@
  * bad arguments).
  */
 import { Command, CommanderError } from 'commander';
+import { environment } from './runtime/env.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
@@ -21,7 +22,7 @@ import { UsageError } from './cli/usage-error.js';
 export function buildProgram(): Command {
   const program = new Command('fapiao')
     .description('Fapiao Gateway: issue Chinese e-invoices (数电票) exactly once, through upstream failures')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(environment.packageVersion ?? '0.1.0')
     .exitOverride();
 
   program
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     process.stderr.write(`fapiao: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (process.env.FAPIAO_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    if (environment.debug) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,12 +1,13 @@
 /** `fapiao backup DEST` and `fapiao restore SRC --data-dir DIR` for SQLite gateways. */
+import { environment } from '../runtime/env.js';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { backupSqlite, restoreSqlite } from '../ops/backup.js';
+import { backupSqlite, restoreSqlite } from '../store/backup.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { UsageError } from './usage-error.js';
 
 function refusePostgres(): void {
-  if (process.env.DATABASE_URL) {
+  if (environment.databaseUrl) {
     throw new UsageError('this gateway uses PostgreSQL: back it up with pg_dump or point-in-time recovery (README, Operations), and copy <data>/keys');
   }
 }
@@ -21,7 +22,7 @@ export function registerBackupCommands(program: Command): void {
       refusePostgres();
       const dbFile = options.db ?? DEFAULT_DB_FILE;
       try {
-        const { pages, bytes } = await backupSqlite(dbFile, process.env.FAPIAO_DATA_DIR || dirname(dbFile), dest);
+        const { pages, bytes } = await backupSqlite(dbFile, environment.dataDir ?? dirname(dbFile), dest);
         process.stdout.write(`backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${(bytes / 1048576).toFixed(1)} MiB) and the signing key\n`);
       } catch (error) {
         throw new UsageError((error as Error).message);

@@ -3,6 +3,7 @@
  * a registered demo seller and an API key, then one invoice issued end to end so a newcomer sees
  * a real invoice number at once, and the curl commands to issue more.
  */
+import { environment } from '../runtime/env.js';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -60,7 +61,7 @@ export function registerDemoCommand(program: Command): void {
     async (options: ServeOptions) => {
       const config = serveConfig({ ...options, withSimulator: true });
       const key = await demoKey(options.db, config.dataDir);
-      const gateway = await startServing({ ...config, logLevel: process.env.FAPIAO_LOG_LEVEL ? config.logLevel : 'warn' });
+      const gateway = await startServing({ ...config, logLevel: environment.logLevelGiven ? config.logLevel : 'warn' });
       stopOnSignal(gateway);
       process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
       const sample = await issueExample(gateway.url, key);

@@ -7,11 +7,11 @@ import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { exitCodeOf, type DoctorReport } from '../ops/doctor/check.js';
-import type { DoctorOptions, DoctorTarget } from '../ops/doctor/doctor.js';
-import { renderReport } from '../ops/doctor/report-table.js';
-import { httpUrlFault, parseChannelSpec, resolveConfig, type ChannelConfig } from '../ops/config.js';
-import { configFromEnv } from '../ops/env.js';
+import { exitCodeOf, type DoctorReport } from '../doctor/check.js';
+import type { DoctorOptions, DoctorTarget } from '../doctor/doctor.js';
+import { renderReport } from '../doctor/report-table.js';
+import { httpUrlFault, parseChannelSpec, resolveConfig, type ChannelConfig } from '../runtime/config.js';
+import { configFromEnv, environment } from '../runtime/env.js';
 import { storeLocation } from './store-option.js';
 import { UsageError } from './usage-error.js';
 
@@ -135,10 +135,10 @@ export function registerDoctorCommand(program: Command): void {
         throw new UsageError((error as Error).message);
       }
       const target = chooseTarget(url, flags, env.channels);
-      const dataDir = flags.dataDir ?? process.env.FAPIAO_DATA_DIR ?? (flags.db ? dirname(flags.db) : env.dataDir);
+      const dataDir = flags.dataDir ?? environment.dataDir ?? (flags.db ? dirname(flags.db) : env.dataDir);
       const watchSeconds = flags.watch === undefined ? undefined : positive('--watch', flags.watch);
       const times = flags.times === undefined ? (watchSeconds === undefined ? 1 : Infinity) : positive('--times', flags.times);
-      const terminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const terminal = process.stdout.isTTY === true && !environment.noColor;
       const progress = progressLine(!flags.json && process.stderr.isTTY === true);
       const ca = readCa(flags.ca);
       const dns = dnsServer(flags.dnsServer);
@@ -152,7 +152,7 @@ export function registerDoctorCommand(program: Command): void {
         concurrency: env.dispatcher.concurrency,
         ...progress.options,
       };
-      const { runDoctor } = await import('../ops/doctor/doctor.js');
+      const { runDoctor } = await import('../doctor/doctor.js');
       let stopped = false;
       const stop = () => (stopped = true);
       process.once('SIGINT', stop);

@@ -1,7 +1,7 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
 import type { Command } from 'commander';
-import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../ops/config.js';
-import { configFromEnv } from '../ops/env.js';
+import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../runtime/config.js';
+import { configFromEnv } from '../runtime/env.js';
 import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
 import { DEFAULT_DB_FILE, prepareStoreLocation } from './store-option.js';

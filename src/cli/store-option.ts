@@ -1,13 +1,14 @@
 /** Where a command's store is: DATABASE_URL (PostgreSQL) when set, else exactly the SQLite file of --db. */
+import { environment } from '../runtime/env.js';
 import { join } from 'node:path';
-import { checkDatabaseUrl } from '../ops/config.js';
+import { checkDatabaseUrl } from '../runtime/config.js';
 import type { Store, StoreLocation } from '../store/database.js';
 import { UsageError } from './usage-error.js';
 
 export const DEFAULT_DB_FILE = join('data', 'fapiao.db');
 
 export function storeLocation(dbFile: string | undefined): StoreLocation {
-  const url = process.env.DATABASE_URL;
+  const url = environment.databaseUrl;
   if (url) {
     try {
       return { kind: 'postgres', url: checkDatabaseUrl(url) };

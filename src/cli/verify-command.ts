@@ -1,4 +1,5 @@
 /** `fapiao verify FILE`: checks an invoice document's signature against a trusted public key. */
+import { environment } from '../runtime/env.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
@@ -21,7 +22,7 @@ export function registerVerifyCommand(program: Command): void {
       } catch (error) {
         throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
-      const keyFile = options.publicKey ?? publicKeyPath(process.env.FAPIAO_DATA_DIR || dirname(options.db ?? DEFAULT_DB_FILE));
+      const keyFile = options.publicKey ?? publicKeyPath(environment.dataDir ?? dirname(options.db ?? DEFAULT_DB_FILE));
       let trusted;
       try {
         trusted = loadPublicKey(keyFile);

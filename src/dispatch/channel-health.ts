@@ -5,7 +5,7 @@
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { ChannelError, isChannelError, type ChannelErrorCode } from '../channels/channel-error.js';
-import type { Clock } from '../ops/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { ChannelRate } from './channel-rate.js';
 
 /** What happened to a channel, for the log and the metrics (through the events module). */

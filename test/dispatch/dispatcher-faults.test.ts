@@ -15,7 +15,7 @@ import { http, startTestGateway, type TestGateway } from '../support/gateway.js'
 import { validRequest } from '../support/invoice-request.js';
 import { freePort } from '../support/ports.js';
 import { eventually } from '../support/processes.js';
-import type { ConfigInput } from '../../src/ops/config.js';
+import type { ConfigInput } from '../../src/runtime/config.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { INVOICE_EVENTS, TRANSITIONS } from '../../src/domain/invoice-state.js';
 import { API_PROBLEM_CODES } from '../../src/api/problem.js';
 import type { ChannelErrorCode } from '../../src/channels/channel-error.js';
 import { PROBLEM_CODES } from '../../src/domain/problem.js';
-import { KNOWLEDGE } from '../../src/ops/doctor/knowledge-base.js';
+import { KNOWLEDGE } from '../../src/doctor/knowledge-base.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
 

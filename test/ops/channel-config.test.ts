@@ -2,7 +2,7 @@
 // in FAPIAO_CHANNELS; flags replace the variable, since the order of channels is their priority.
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveConfig } from '../../src/cli/serve-command.js';
-import { parseChannelList } from '../../src/ops/config.js';
+import { parseChannelList } from '../../src/runtime/config.js';
 
 const saved = process.env.FAPIAO_CHANNELS;
 afterEach(() => {

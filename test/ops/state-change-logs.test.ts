@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ChannelError } from '../../src/channels/channel-error.js';
 import { ChannelHealth } from '../../src/dispatch/channel-health.js';
-import { GatewayEvents } from '../../src/ops/events.js';
+import { GatewayEvents } from '../../src/runtime/events.js';
 
 function capture() {
   const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { resolveConfig } from '../../src/ops/config.js';
+import { resolveConfig } from '../../src/runtime/config.js';
 import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';

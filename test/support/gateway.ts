@@ -2,7 +2,7 @@
 // port, with small timeouts so failure paths run in seconds.
 import { pino } from 'pino';
 import { request } from 'undici';
-import { resolveConfig, type ConfigInput } from '../../src/ops/config.js';
+import { resolveConfig, type ConfigInput } from '../../src/runtime/config.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createApiKey, revokeApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';

@@ -6,8 +6,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../../ops/clock.js';
-import { TtlCache } from '../../ops/ttl-cache.js';
+import type { Clock } from '../../runtime/clock.js';
+import { TtlCache } from '../../runtime/ttl-cache.js';
 import { checkApiKey, type ApiKeyInfo, type ApiKeyScope } from '../../store/api-key-store.js';
 import type { Database } from '../../store/schema/index.js';
 import { ApiProblem } from '../problem.js';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { ChannelHealth } from '../../dispatch/channel-health.js';
-import type { Clock } from '../../ops/clock.js';
+import type { Clock } from '../../runtime/clock.js';
 import { pendingBacklog } from '../../store/backlog.js';
 import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
 import { ProblemSchema } from '../schemas/invoice.js';

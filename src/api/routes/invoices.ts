@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { computedInvoiceJson, type SellerParty } from '../../domain/invoice-json.js';
 import { previewInvoice } from '../../domain/preview-invoice.js';
 import { invalidInvoiceDocument } from '../../domain/problem-document.js';
-import type { Clock } from '../../ops/clock.js';
+import type { Clock } from '../../runtime/clock.js';
 import type { StoreCapabilities } from '../../store/database.js';
 import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../../store/ids.js';
@@ -20,7 +20,7 @@ import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../../store/seller-store.js';
 import { Type } from 'typebox';
-import { TtlCache } from '../../ops/ttl-cache.js';
+import { TtlCache } from '../../runtime/ttl-cache.js';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
 import {

@@ -1,6 +1,6 @@
 /** The db layer: is the gateway's database there, migrated, quick to answer, with connections to spare? */
 import { sql } from 'kysely';
-import { isMigrated, type Store } from '../../store/database.js';
+import { isMigrated, type Store } from '../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** A round trip slower than this makes every accepted invoice wait. */

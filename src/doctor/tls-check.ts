@@ -2,6 +2,7 @@
  * The tls layer: one handshake that accepts any certificate, so that every fault is seen and named
  * separately — validity dates, chain trust, hostname — instead of the first one OpenSSL stops at.
  */
+import { environment } from '../runtime/env.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
@@ -151,7 +152,7 @@ function trustedRoots(extraCa: string | undefined): X509Certificate[] {
 
 /** Node trusts NODE_EXTRA_CA_CERTS too, but does not list it in rootCertificates. */
 function readExtraCaFile(): string | undefined {
-  const file = process.env.NODE_EXTRA_CA_CERTS;
+  const file = environment.extraCaCertsFile;
   if (!file) return undefined;
   try {
     return readFileSync(file, 'utf8');

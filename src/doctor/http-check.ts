@@ -4,8 +4,8 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import { answerPinned } from '../../channels/reference/reference-channel.js';
-import { errorCode, retryAfterMs } from '../../channels/reference/reference-codes.js';
+import { answerPinned } from '../channels/reference/reference-channel.js';
+import { errorCode, retryAfterMs } from '../channels/reference/reference-codes.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 export interface HttpObservation {

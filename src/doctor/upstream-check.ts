@@ -1,6 +1,6 @@
 /** The upstream layer: does the platform accept our credentials? One call that changes nothing. */
-import type { Channel } from '../../channels/channel.js';
-import { isChannelError } from '../../channels/channel-error.js';
+import type { Channel } from '../channels/channel.js';
+import { isChannelError } from '../channels/channel-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 export async function credentialsFinding(channel: Channel, timeoutMs: number): Promise<Finding> {

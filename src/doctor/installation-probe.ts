@@ -3,8 +3,8 @@
  * gateway's circuits, backlog and recent calls (gateway). Loaded only when an installation is
  * checked, so that checking a URL does not load the database drivers.
  */
-import { openExistingStore, type Store, type StoreLocation } from '../../store/database.js';
-import type { ChannelConfig } from '../config.js';
+import { openExistingStore, type Store, type StoreLocation } from '../store/database.js';
+import type { ChannelConfig } from '../runtime/config.js';
 import { fail, ok, type Check, type Finding } from './check.js';
 import { CheckList } from './check-list.js';
 import { connectionsFinding, migratedFinding, reachableFinding } from './database-check.js';

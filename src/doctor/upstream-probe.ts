@@ -1,6 +1,6 @@
 /** dns → tcp → tls → http → clock → upstream: the walk from this machine to one upstream address. */
-import { ReferenceChannel } from '../../channels/reference/reference-channel.js';
-import type { ChannelConfig } from '../config.js';
+import { ReferenceChannel } from '../channels/reference/reference-channel.js';
+import type { ChannelConfig } from '../runtime/config.js';
 import { fail } from './check.js';
 import type { CheckList } from './check-list.js';
 import { resolveHost, type ResolvedAddress } from './dns-check.js';

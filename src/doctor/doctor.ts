@@ -4,8 +4,8 @@
  * failure. Each independent path (the machine, the database, each channel, the running gateway)
  * has its own chain, so a full disk does not hide a DNS fault.
  */
-import type { StoreLocation } from '../../store/database.js';
-import type { ChannelConfig } from '../config.js';
+import type { StoreLocation } from '../store/database.js';
+import type { ChannelConfig } from '../runtime/config.js';
 import { overallStatus, type Check, type DoctorReport } from './check.js';
 import { CheckList, type CheckProgress } from './check-list.js';
 import { probeUpstream } from './upstream-probe.js';

@@ -89,3 +89,36 @@ export function configFromEnv(): ConfigInput {
     }),
   }) as ConfigInput;
 }
+
+/**
+ * The raw values a command reads before a GatewayConfig exists (which database, which data
+ * directory, how to print), through this module like every other variable.
+ */
+export const environment = {
+  get databaseUrl(): string | undefined {
+    return process.env.DATABASE_URL || undefined;
+  },
+  get dataDir(): string | undefined {
+    return process.env.FAPIAO_DATA_DIR || undefined;
+  },
+  /** Whether FAPIAO_LOG_LEVEL was set at all (the demo is quieter unless it was). */
+  get logLevelGiven(): boolean {
+    return Boolean(process.env.FAPIAO_LOG_LEVEL);
+  },
+  /** FAPIAO_DEBUG: print stack traces of unexpected errors. */
+  get debug(): boolean {
+    return Boolean(process.env.FAPIAO_DEBUG);
+  },
+  /** NO_COLOR (no-color.org). */
+  get noColor(): boolean {
+    return Boolean(process.env.NO_COLOR);
+  },
+  /** NODE_EXTRA_CA_CERTS: the extra CAs Node trusts, which the doctor reports on. */
+  get extraCaCertsFile(): string | undefined {
+    return process.env.NODE_EXTRA_CA_CERTS || undefined;
+  },
+  /** The version npm passes to scripts it runs. */
+  get packageVersion(): string | undefined {
+    return process.env.npm_package_version;
+  },
+};

@@ -3,9 +3,9 @@
  * so they are read from its /metrics; the backlog and the last attempts from the database.
  */
 import { request } from 'undici';
-import { errorCode } from '../../channels/reference/reference-codes.js';
-import { backlogTotal, pendingBacklog } from '../../store/backlog.js';
-import type { Store } from '../../store/database.js';
+import { errorCode } from '../channels/reference/reference-codes.js';
+import { backlogTotal, pendingBacklog } from '../store/backlog.js';
+import type { Store } from '../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** Same thresholds as the FapiaoBacklogOld alert (deploy/prometheus/alerts.yml). */
