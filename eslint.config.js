@@ -3,6 +3,29 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers, bottom up (docs/architecture.md): a folder imports only the folders before it.
+// src/simulator imports nothing of ours but src/domain, so that it can be lifted out whole.
+const LAYERS = ['domain', 'runtime', 'store', 'channels', 'documents', 'dispatch', 'doctor', 'api', 'cli'];
+const layerRules = LAYERS.slice(1, -1).map((layer, index) => {
+  const above = [...LAYERS.slice(index + 2), 'simulator'];
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...above.map((name) => `**/${name}/*`), '**/gateway.js', '**/cli.js'],
+              message: `src/${layer} imports only the layers below it: ${LAYERS.slice(0, index + 1).join(', ')} (docs/architecture.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'data/', 'coverage/'] },
   js.configs.recommended,
@@ -34,6 +57,24 @@ export default tseslint.config(
         },
       ],
       'no-console': 'error',
+    },
+  },
+  ...layerRules,
+  {
+    files: ['src/simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: [...LAYERS.slice(1).map((name) => `**/${name}/*`), '**/gateway.js', '**/cli.js'], message: 'src/simulator imports nothing of ours but src/domain: it stands for an upstream and can be lifted out.' }] },
+      ],
+    },
+  },
+  {
+    // process.env is read in one place, so every setting is named, checked and documented there.
+    files: ['src/**/*.ts'],
+    ignores: ['src/runtime/env.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment through src/runtime/env.ts.' }],
     },
   },
   {

@@ -15,7 +15,7 @@ import { callTimeoutMs, type GatewayConfig } from './runtime/config.js';
 import { GatewayEvents } from './runtime/events.js';
 import { createLogger } from './runtime/logger.js';
 import { createMetrics } from './runtime/metrics.js';
-import { DocumentRenderer } from './documents/document-renderer.js';
+import { DocumentRenderer } from './dispatch/document-renderer.js';
 import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
@@ -23,6 +23,7 @@ import { startSimulator, type RunningSimulator } from './simulator/simulator-ser
 import { openStore, type Store } from './store/database.js';
 import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
+import { scrapeReadings } from './store/scrape-readings.js';
 import { StorageHealth } from './store/storage-health.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
 
@@ -87,7 +88,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       onChange: (change) => events.channelChanged(change),
     },
   );
-  const metrics = createMetrics({ reader: store.reader, health, clock });
+  const metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => health.snapshot(), clock });
   const events = new GatewayEvents(log, metrics);
   // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
   const storage = new StorageHealth(() => clock.now());

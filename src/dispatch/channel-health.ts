@@ -6,13 +6,8 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { ChannelError, isChannelError, type ChannelErrorCode } from '../channels/channel-error.js';
 import type { Clock } from '../runtime/clock.js';
+import type { ChannelChange } from '../runtime/events.js';
 import { ChannelRate } from './channel-rate.js';
-
-/** What happened to a channel, for the log and the metrics (through the events module). */
-export type ChannelChange =
-  | { readonly kind: 'circuit'; readonly channel: string; readonly state: 'open' | 'half_open' | 'closed'; readonly cause: string | null }
-  | { readonly kind: 'paused'; readonly channel: string; readonly until: number; readonly cause: string }
-  | { readonly kind: 'rate_limited'; readonly channel: string; readonly holdUntil: number; readonly ratePerSecond: number };
 
 export interface ChannelHealthOptions {
   /** Consecutive transport failures that open the breaker. @default 5 */

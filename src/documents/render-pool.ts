@@ -3,7 +3,6 @@
  * the thread with the fewest in flight; a thread that dies is replaced and its jobs fail (the
  * renderer retries them).
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { IssuedInvoice } from './invoice-xml.js';
 import type { RenderJob, RenderReply } from './render-worker.js';
@@ -15,10 +14,6 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
   : new URL('./render-worker.js', import.meta.url);
 
 /** Threads by default: every core but one, which the API and the dispatcher keep. */
-export function defaultRenderThreads(): number {
-  return Math.max(1, availableParallelism() - 1);
-}
-
 interface Thread {
   worker: Worker;
   pending: Map<number, { resolve: (value: { pdf: Buffer; xml: Buffer }) => void; reject: (error: Error) => void }>;

@@ -7,8 +7,9 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SIGNING_ALGORITHMS = ['SM2-SM3', 'Ed25519'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+import type { SigningAlgorithm } from '../runtime/config.js';
+
+export type { SigningAlgorithm };
 
 export interface SigningKey {
   readonly algorithm: SigningAlgorithm;

@@ -2,10 +2,20 @@
  * The gateway's options: one typed object, defaults in one place, resolved once and handed to
  * everything else. Units are in the names. The environment is read only in env.ts.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { defaultRenderThreads } from '../documents/render-pool.js';
-import type { SigningAlgorithm } from '../documents/signing-key.js';
-import type { StoreLocation } from '../store/database.js';
+
+/** Where the store is: an SQLite file, or a PostgreSQL server. */
+export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+
+/** The algorithms a document signing key may have. */
+export const SIGNING_ALGORITHMS = ['SM2-SM3', 'Ed25519'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** Render threads by default: every core but one for the API and workers, at least one. */
+export function defaultRenderThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 export interface ChannelConfig {
   readonly name: string;

@@ -1,6 +1,5 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../documents/signing-key.js';
-import { checkDatabaseUrl, parseChannelList, type ConfigInput } from './config.js';
+import { checkDatabaseUrl, SIGNING_ALGORITHMS, type SigningAlgorithm, parseChannelList, type ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
   const value = process.env[name];

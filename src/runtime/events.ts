@@ -4,8 +4,13 @@
  * never throw: reporting must not break the work it reports on.
  */
 import type { Logger } from 'pino';
-import type { ChannelChange } from '../dispatch/channel-health.js';
 import type { Metrics } from './metrics.js';
+
+/** What happened to a channel, for the log and the metrics (through the events module). */
+export type ChannelChange =
+  | { readonly kind: 'circuit'; readonly channel: string; readonly state: 'open' | 'half_open' | 'closed'; readonly cause: string | null }
+  | { readonly kind: 'paused'; readonly channel: string; readonly until: number; readonly cause: string }
+  | { readonly kind: 'rate_limited'; readonly channel: string; readonly holdUntil: number; readonly ratePerSecond: number };
 
 const FAILED_OUTCOMES = new Set(['retry', 'uncertain', 'operator', 'rejected']);
 

@@ -5,12 +5,23 @@
  * Invoice counts and the backlog are read from the database at scrape time, so every process
  * sharing a database reports the same truth.
  */
-import { sql, type Kysely } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ChannelHealth } from '../dispatch/channel-health.js';
-import { backlogTotal, pendingBacklog } from '../store/backlog.js';
-import type { Database } from '../store/schema/index.js';
 import type { Clock } from './clock.js';
+
+/** What the metrics read at scrape time from the database; the store provides it (scrape-readings.ts). */
+export interface ScrapeSources {
+  invoiceCounts(): Promise<Array<{ status: string; stage: string | null; count: number }>>;
+  /** created_at of the oldest pending invoice, ms; null when none. */
+  oldestPendingCreatedAt(): Promise<number | null>;
+  databaseUp(): Promise<boolean>;
+}
+
+/** Each channel's state as the dispatcher sees it (ChannelHealth.snapshot()). */
+export interface ChannelReading {
+  readonly name: string;
+  readonly circuit: 'closed' | 'open' | 'half_open';
+  readonly pausedUntil: number | null;
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -27,7 +38,7 @@ export interface Metrics {
 
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
-export function createMetrics(deps: { readonly reader: Kysely<Database>; readonly health: ChannelHealth; readonly clock: Clock }): Metrics {
+export function createMetrics(deps: { readonly database: ScrapeSources; readonly channels: () => readonly ChannelReading[]; readonly clock: Clock }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fapiao_' });
   // prom-client names three of its gauges *_total, which Prometheus reserves for counters
@@ -91,12 +102,7 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     async collect() {
       // A database that does not answer leaves the last values and shows in fapiao_database_up;
       // it must not fail the whole scrape.
-      const rows = await deps.reader
-        .selectFrom('invoices')
-        .select(['status', 'stage', (eb) => eb.fn.countAll<number>().as('count')])
-        .groupBy(['status', 'stage'])
-        .execute()
-        .catch(() => undefined);
+      const rows = await deps.database.invoiceCounts().catch(() => undefined);
       if (!rows) return;
       this.reset();
       for (const row of rows) this.set({ status: row.status, stage: row.stage ?? '' }, Number(row.count));
@@ -107,8 +113,7 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     help: 'Age of the oldest pending invoice (0 when none)',
     registers: [registry],
     async collect() {
-      const rows = await pendingBacklog(deps.reader).catch(() => undefined);
-      const oldest = rows ? backlogTotal(rows).oldestCreatedAt : null;
+      const oldest = await deps.database.oldestPendingCreatedAt().catch(() => null);
       this.set(oldest === null ? 0 : Math.max(0, (deps.clock.now() - oldest) / 1000));
     },
   });
@@ -117,7 +122,7 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     help: 'Whether the database answered a query at scrape time (1) or not (0)',
     registers: [registry],
     async collect() {
-      this.set(await sql`select 1`.execute(deps.reader).then(() => 1, () => 0));
+      this.set((await deps.database.databaseUp()) ? 1 : 0);
     },
   });
   new Gauge({
@@ -126,7 +131,7 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     labelNames: ['channel'],
     registers: [registry],
     collect() {
-      for (const channel of deps.health.snapshot()) this.set({ channel: channel.name }, CIRCUIT_VALUE[channel.circuit]);
+      for (const channel of deps.channels()) this.set({ channel: channel.name }, CIRCUIT_VALUE[channel.circuit]);
     },
   });
   new Gauge({
@@ -135,7 +140,7 @@ export function createMetrics(deps: { readonly reader: Kysely<Database>; readonl
     labelNames: ['channel'],
     registers: [registry],
     collect() {
-      for (const channel of deps.health.snapshot()) this.set({ channel: channel.name }, channel.pausedUntil === null ? 0 : 1);
+      for (const channel of deps.channels()) this.set({ channel: channel.name }, channel.pausedUntil === null ? 0 : 1);
     },
   });
   return metrics;

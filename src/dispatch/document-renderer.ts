@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { retryDelayMs } from '../dispatch/backoff.js';
+import { retryDelayMs } from './backoff.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Clock } from '../runtime/clock.js';
 import { PollingLoop, type RoundResult } from '../runtime/polling-loop.js';
@@ -16,8 +16,8 @@ import type { GatewayEvents } from '../runtime/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
-import type { IssuedInvoice } from './invoice-xml.js';
-import type { RenderPool } from './render-pool.js';
+import type { IssuedInvoice } from '../documents/invoice-xml.js';
+import type { RenderPool } from '../documents/render-pool.js';
 
 export interface DocumentRendererOptions {
   /** Invoices claimed per round; keeps the pool busy without hoarding. @default 16 */
