@@ -7,7 +7,7 @@ import type { QueryOutcome, UpstreamOutcome } from '../channels/channel.js';
 import { ChannelError, isChannelError } from '../channels/channel-error.js';
 import type { PendingStage } from '../domain/invoice-state.js';
 import { retryDelayMs, type BackoffOptions } from './backoff.js';
-import type { Settlement } from './lease.js';
+import type { Settlement } from '../store/invoice-leases.js';
 
 export interface AttemptContext {
   readonly kind: 'submit' | 'query';

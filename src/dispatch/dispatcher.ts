@@ -19,7 +19,7 @@ import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { settleFailure, settleOutcome, type AttemptContext } from './decide-settlement.js';
-import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from './lease.js';
+import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
 
 export interface DispatcherOptions {
   /** Attempts in flight at once in this process. @default 32 */

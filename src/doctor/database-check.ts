@@ -1,6 +1,5 @@
 /** The db layer: is the gateway's database there, migrated, quick to answer, with connections to spare? */
-import { sql } from 'kysely';
-import { isMigrated, type Store } from '../store/database.js';
+import { isMigrated, pingDatabase, postgresConnections, type Store } from '../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** A round trip slower than this makes every accepted invoice wait. */
@@ -12,7 +11,7 @@ export async function reachableFinding(store: Store, where: string): Promise<Fin
   const trips: number[] = [];
   for (let i = 0; i < 3; i++) {
     const started = performance.now();
-    await sql`select 1`.execute(store.db);
+    await pingDatabase(store.db);
     trips.push(performance.now() - started);
   }
   // The first trip opens the connection; the median of three is the round trip.
@@ -35,11 +34,7 @@ export async function migratedFinding(store: Store): Promise<Finding> {
 
 export async function connectionsFinding(store: Store): Promise<Finding> {
   if (store.capabilities.dialect === 'sqlite') return ok('embedded SQLite: one writer and one reader connection, no pool to run out of');
-  const { rows } = await sql<{ max: number; reserved: number; used: number }>`
-    select current_setting('max_connections')::int as max,
-           current_setting('superuser_reserved_connections')::int as reserved,
-           (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as used`.execute(store.db);
-  const { max, reserved, used } = rows[0]!;
+  const { max, reserved, used } = await postgresConnections(store.db);
   const free = max - reserved - used;
   const detail = `${used} of ${max - reserved} connections in use, ${free} free; a gateway process opens up to ${GATEWAY_POOL_SIZE}`;
   return free < GATEWAY_POOL_SIZE ? warn('db.pool_low', detail) : ok(detail);

@@ -2,6 +2,7 @@
  * The gateway layer: the running gateway's own view. Circuit states and pauses live in its memory,
  * so they are read from its /metrics; the backlog and the last attempts from the database.
  */
+import { recentAttemptOutcomes } from '../store/attempt-log.js';
 import { request } from 'undici';
 import { errorCode } from '../channels/reference/reference-codes.js';
 import { backlogTotal, pendingBacklog } from '../store/backlog.js';
@@ -59,7 +60,7 @@ export async function backlogFinding(store: Store, now: number): Promise<Finding
 }
 
 export async function recentAttemptsFinding(store: Store): Promise<Finding> {
-  const attempts = await store.db.selectFrom('attempts').select(['outcome', 'error_code']).orderBy('id', 'desc').limit(RECENT_ATTEMPTS).execute();
+  const attempts = await recentAttemptOutcomes(store.db, RECENT_ATTEMPTS);
   if (attempts.length === 0) return ok('no upstream call recorded yet');
   const byError = new Map<string, number>();
   for (const attempt of attempts) if (attempt.error_code) byError.set(attempt.error_code, (byError.get(attempt.error_code) ?? 0) + 1);

@@ -177,6 +177,20 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
+/** One round trip to the database (`select 1`); throws when it does not answer. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** PostgreSQL's connection limit, the part kept for superusers, and the client connections open now. */
+export async function postgresConnections(db: Kysely<Database>): Promise<{ max: number; reserved: number; used: number }> {
+  const { rows } = await sql<{ max: number; reserved: number; used: number }>`
+    select current_setting('max_connections')::int as max,
+           current_setting('superuser_reserved_connections')::int as reserved,
+           (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as used`.execute(db);
+  return rows[0]!;
+}
+
 /** Whether every migration has run, for /readyz. */
 export async function isMigrated(db: Kysely<Database>): Promise<boolean> {
   const migrations = await (await migrator(db)).getMigrations();

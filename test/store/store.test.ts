@@ -1,7 +1,7 @@
 // The store on this run's dialect (SQLite, or PostgreSQL when DATABASE_URL is set): accept with
 // idempotency, group commit, leases fenced by version, reclaim, and the audit chain.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leaseDue, reclaimExpired, settleLease, type Settlement } from '../../src/dispatch/lease.js';
+import { leaseDue, reclaimExpired, settleLease, type Settlement } from '../../src/store/invoice-leases.js';
 import { auditHash } from '../../src/store/audit-log.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';

@@ -1,7 +1,7 @@
 /** /healthz (the process answers) and /readyz (database reachable, migrated and taking writes, workers running). */
 import type { FastifyPluginAsync } from 'fastify';
-import { sql, type Kysely } from 'kysely';
-import { isMigrated } from '../../store/database.js';
+import type { Kysely } from 'kysely';
+import { isMigrated, pingDatabase } from '../../store/database.js';
 import type { Database } from '../../store/schema/index.js';
 import type { StorageHealth } from '../../store/storage-health.js';
 import { Type } from 'typebox';
@@ -39,7 +39,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     },
     async () => {
     try {
-      await sql`select 1`.execute(options.db);
+      await pingDatabase(options.db);
       if (!(await isMigrated(options.db))) throw new ApiProblem('not_ready', 'migrations have not all run');
     } catch (error) {
       if (error instanceof ApiProblem) throw error;

@@ -16,6 +16,7 @@ import type { StoreCapabilities } from '../../store/database.js';
 import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../../store/ids.js';
 import { acceptInvoice, findInvoice, listInvoices, pendingInvoiceRow, retryInvoice } from '../../store/invoice-store.js';
+import { findDocument } from '../../store/document-jobs.js';
 import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../../store/seller-store.js';
@@ -251,12 +252,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
         const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
         if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
         if (row.status !== 'issued' || row.number === null) throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
-        const document = await reader
-          .selectFrom('invoice_documents')
-          .select(['content', 'sha256'])
-          .where('invoice_id', '=', id)
-          .where('kind', '=', kind)
-          .executeTakeFirst();
+        const document = await findDocument(reader, id, kind);
         if (!document || row.documents_status !== 'rendered') {
           const detail = row.documents_error ? `rendering failed ${row.documents_attempts} time(s), last: ${row.documents_error}; it is retried` : undefined;
           throw new ApiProblem('documents_not_ready', detail, { headers: { 'retry-after': '1' } });

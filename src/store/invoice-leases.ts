@@ -1,5 +1,5 @@
 /**
- * Leasing due invoices: the only SQL in src/dispatch.
+ * Leasing due invoices for the dispatcher.
  *
  * The invoice row is its own job (design.md). A worker claims due rows in one short transaction,
  * calls the channel with no transaction open, and settles each row in another short transaction
@@ -17,9 +17,9 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';
-import { appendAudit, type AuditEntry } from '../store/audit-log.js';
-import type { StoreCapabilities } from '../store/database.js';
-import type { Database } from '../store/schema/index.js';
+import { appendAudit, type AuditEntry } from './audit-log.js';
+import type { StoreCapabilities } from './database.js';
+import type { Database } from './schema/index.js';
 
 export interface LeaseOptions {
   /** This process's identity, stored in `lease_owner`. */
