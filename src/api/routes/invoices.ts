@@ -8,20 +8,16 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
-import { computedInvoiceJson, type SellerParty } from '../../domain/invoice-json.js';
-import { previewInvoice } from '../../domain/preview-invoice.js';
+import type { Problem } from '../../domain/problem.js';
 import { invalidInvoiceDocument } from '../../domain/problem-document.js';
+import { Invoicing } from '../../invoicing/invoicing.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { StoreCapabilities } from '../../store/database.js';
 import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
-import { newInvoiceId, newSerialNo } from '../../store/ids.js';
-import { acceptInvoice, findInvoice, listInvoices, pendingInvoiceRow, retryInvoice } from '../../store/invoice-store.js';
+import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
-import { requestHash } from '../../store/request-hash.js';
 import type { Database } from '../../store/schema/index.js';
-import { findSeller, type SellerProfile } from '../../store/seller-store.js';
 import { Type } from 'typebox';
-import { TtlCache } from '../../runtime/ttl-cache.js';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
 import {
@@ -54,16 +50,6 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 // The body is validated by src/domain, which reports every problem with our codes.
 const domainValidated = () => () => true;
 
-function sellerTaxIdOf(body: unknown): string | undefined {
-  const taxId = (body as { seller?: { taxId?: unknown } } | null)?.seller?.taxId;
-  return typeof taxId === 'string' ? taxId : undefined;
-}
-
-function sellerBlock(seller: SellerProfile): SellerParty {
-  const { sandbox: _sandbox, ...block } = seller;
-  return block;
-}
-
 /**
  * Whether a path segment can be an invoice id at all. Anything else is "not found" without asking
  * the database, which would refuse some text itself (PostgreSQL: a NUL byte) with an error.
@@ -77,28 +63,13 @@ function isoParam(value: string | undefined): number | undefined {
 }
 
 export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (app, options) => {
-  const { db, reader, capabilities, commit, clock } = options;
-  // Seller profiles change rarely; a second's staleness is harmless, and it saves a query per request.
-  const sellers = new TtlCache<SellerProfile | null>(clock, 1000, 10_000);
-  async function sellerFor(body: unknown, allowed: readonly string[]): Promise<SellerProfile | undefined> {
-    const taxId = sellerTaxIdOf(body);
-    if (taxId === undefined || !allowed.includes(taxId)) return undefined;
-    let seller = sellers.get(taxId);
-    if (seller === undefined) {
-      seller = (await findSeller(reader, taxId)) ?? null;
-      sellers.set(taxId, seller);
-    }
-    return seller ?? undefined;
-  }
+  const { reader } = options;
+  const invoicing = new Invoicing(options);
 
-  /** Validates and computes a body; the seller's sandbox registration relaxes its ID check. */
-  async function compute(body: unknown, seller: SellerProfile | undefined) {
-    const result = previewInvoice(body, { isSandboxSeller: (taxId) => seller?.sandbox === true && seller.taxId === taxId });
-    if (!result.ok) {
-      const document = invalidInvoiceDocument(result.problems);
-      throw new ApiProblem('invoice_invalid', document.detail, { errors: document.errors });
-    }
-    return computedInvoiceJson(result.invoice);
+  /** A refused request body as the problem document the API answers with. */
+  function invalid(problems: readonly Problem[]): ApiProblem {
+    const document = invalidInvoiceDocument(problems);
+    return new ApiProblem('invoice_invalid', document.detail, { errors: document.errors });
   }
 
   app.post(
@@ -119,35 +90,9 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       const key = request.headers['idempotency-key'];
       if (key === undefined) throw new ApiProblem('idempotency_key_missing');
       if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
-      const seller = await sellerFor(request.body, request.apiKey.sellers);
-      const computed = await compute(request.body, seller);
-      if (!seller) throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${computed.seller.taxId}`);
-
-      const now = clock.now();
-      // The seller block as registered now: what was accepted is what gets issued.
-      const invoice = { ...computed, seller: sellerBlock(seller) };
       let result;
       try {
-        result = await acceptInvoice(commit, capabilities, {
-          sellerTaxId: seller.taxId,
-          idempotencyKey: key,
-          requestHash: requestHash(request.body),
-          idempotencyTtlMs: options.idempotencyTtlMs,
-          row: pendingInvoiceRow({
-            id: newInvoiceId(now),
-            serialNo: newSerialNo(now),
-            sellerTaxId: seller.taxId,
-            orderNo: computed.orderNo,
-            buyerTaxId: computed.buyer.taxId ?? null,
-            buyerName: computed.buyer.name,
-            type: computed.type,
-            total: computed.totals.total,
-            requestJson: JSON.stringify(request.body),
-            computedJson: JSON.stringify(invoice),
-            now,
-            giveUpAt: now + options.maxAgeMs,
-          }),
-        });
+        result = await invoicing.issue(request.body, key, { sellers: request.apiKey.sellers });
       } catch (error) {
         if (error instanceof OverloadedError) {
           options.onShed?.();
@@ -155,13 +100,15 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
         }
         throw error;
       }
+      if (result.kind === 'invalid') throw invalid(result.problems);
+      if (result.kind === 'seller_forbidden') throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${result.sellerTaxId}`);
       if (result.kind === 'key_reused') {
         throw new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${result.invoiceId} with a different body`);
       }
       if (result.kind === 'order_no_taken') {
         throw new ApiProblem(
           'order_no_taken',
-          `order number ${JSON.stringify(computed.orderNo)} of seller ${seller.taxId} already belongs to invoice ${result.invoiceId} (${result.status}); read that invoice, or retry it if it failed, instead of issuing again`,
+          `order number ${JSON.stringify((request.body as { orderNo: string }).orderNo)} of seller ${(request.body as { seller: { taxId: string } }).seller.taxId} already belongs to invoice ${result.invoiceId} (${result.status}); read that invoice, or retry it if it failed, instead of issuing again`,
           { members: { invoiceId: result.invoiceId }, headers: { location: `/v1/invoices/${result.invoiceId}` } },
         );
       }
@@ -184,7 +131,9 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      return compute(request.body, await sellerFor(request.body, request.apiKey.sellers));
+      const result = await invoicing.compute(request.body, { sellers: request.apiKey.sellers });
+      if (result.kind === 'invalid') throw invalid(result.problems);
+      return result.invoice;
     },
   );
 
@@ -277,7 +226,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     async (request, reply) => {
       const { id } = request.params as { id: string };
       if (!isInvoiceId(id)) throw new ApiProblem('not_found', `no invoice ${id}`);
-      const result = await retryInvoice(db, capabilities, id, request.apiKey.sellers, clock.now(), options.maxAgeMs);
+      const result = await invoicing.retry(id, { sellers: request.apiKey.sellers });
       if (result.kind === 'not_found') throw new ApiProblem('not_found', `no invoice ${id}`);
       if (result.kind === 'not_failed') throw new ApiProblem('invoice_not_failed', `invoice ${id} is ${result.invoice.status}`);
       return reply.code(202).send(invoiceResource(result.invoice));
