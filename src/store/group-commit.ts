@@ -12,12 +12,29 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema/index.js';
 import type { StorageHealth } from './storage-health.js';
 
-export type TxOperation<T> = (tx: Transaction<Database>) => Promise<T>;
+/**
+ * One request's writes. `afterCommit` registers what must happen only once these writes are
+ * durable (an event, a wake-up); it runs after the commit that holds them, and never for writes
+ * that were rolled back (a batch that failed is run again one operation at a time, each with
+ * fresh registrations).
+ */
+export type TxOperation<T> = (tx: Transaction<Database>, afterCommit: (effect: () => void) => void) => Promise<T>;
 
 interface Pending<T> {
   readonly operation: TxOperation<T>;
   readonly resolve: (value: T) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** Runs effects of a committed transaction; one that throws does not stop the others. */
+function runEffects(effects: ReadonlyArray<() => void>): void {
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch {
+      // An after-commit effect reports or wakes; the writes it follows are already durable.
+    }
+  }
 }
 
 export class OverloadedError extends Error {
@@ -77,10 +94,11 @@ export class GroupCommit {
 
   private async runBatch(batch: Array<Pending<unknown>>): Promise<void> {
     let results: unknown[];
+    const effects: Array<() => void> = [];
     try {
       results = await this.db.transaction().execute(async (tx) => {
         const out: unknown[] = [];
-        for (const item of batch) out.push(await item.operation(tx));
+        for (const item of batch) out.push(await item.operation(tx, (effect) => effects.push(effect)));
         return out;
       });
     } catch (error) {
@@ -94,13 +112,16 @@ export class GroupCommit {
       for (const item of batch) await this.runAlone(item);
       return;
     }
+    runEffects(effects);
     batch.forEach((item, index) => item.resolve(results[index]));
     this.notifyCommit();
   }
 
   private async runAlone(item: Pending<unknown>): Promise<void> {
+    const effects: Array<() => void> = [];
     try {
-      const result = await this.db.transaction().execute((tx) => item.operation(tx));
+      const result = await this.db.transaction().execute((tx) => item.operation(tx, (effect) => effects.push(effect)));
+      runEffects(effects);
       item.resolve(result);
       this.notifyCommit();
     } catch (error) {

@@ -160,6 +160,30 @@ describe(`store on ${DIALECT}`, () => {
       expect(await count('invoices')).toBe(2);
     });
 
+    it('runs after-commit effects once their writes are durable, and never those of rolled-back writes', async () => {
+      // Each effect asks another connection for the row its operation wrote: it sees it only if
+      // the effect runs after the commit.
+      const sightings: Array<Promise<string>> = [];
+      const write = (name: string, taxId: string) => async (tx: Parameters<Parameters<GroupCommit['submit']>[0]>[0], afterCommit: (fn: () => void) => void) => {
+        afterCommit(() =>
+          sightings.push(
+            store.reader
+              .selectFrom('sellers')
+              .select('name')
+              .where('tax_id', '=', taxId)
+              .executeTakeFirst()
+              .then((row) => `${name}: ${row ? 'visible' : 'not yet'}`),
+          ),
+        );
+        await tx.insertInto('sellers').values({ tax_id: taxId, name, address: null, phone: null, bank_name: null, bank_account: null, sandbox: 0, created_at: 0 }).execute();
+      };
+      const good = Promise.all([commit.submit(write('A', '91330100000000001A')), commit.submit(write('B', '91330100000000002B'))]);
+      const bad = commit.submit(write('rolled back', SELLER));
+      await expect(bad).rejects.toThrow();
+      await good;
+      expect((await Promise.all(sightings)).sort()).toEqual(['A: visible', 'B: visible']);
+    });
+
     it('refuses at once when too many writes wait', async () => {
       const tiny = new GroupCommit(store.db, { maxBatch: 1, maxQueued: 1 });
       const first = tiny.submit(async () => 1);
