@@ -37,8 +37,6 @@ export class Admission {
   private readonly delay = monitorEventLoopDelay({ resolution: 10 });
   private last: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly timer: NodeJS.Timeout;
-  /** What the last sample saw, for metrics and tests. */
-  lastSample = { delayMs: 0, utilization: 0 };
 
   constructor(
     private readonly options: AdmissionOptions,
@@ -56,10 +54,6 @@ export class Admission {
     return this.share >= 1 || Math.random() < this.share;
   }
 
-  get admittedShare(): number {
-    return this.share;
-  }
-
   close(): void {
     clearInterval(this.timer);
     this.delay.disable();
@@ -72,7 +66,6 @@ export class Admission {
     // The histogram's mean includes its own 10 ms resolution.
     const delayMs = Math.max(0, this.delay.mean / 1e6 - 10);
     this.delay.reset();
-    this.lastSample = { delayMs: Number.isNaN(delayMs) ? 0 : delayMs, utilization };
     const { maxEventLoopDelayMs: maxDelay, maxEventLoopUtilization: maxBusy } = this.options;
     const crowded = this.connections() >= (this.options.minCrowd ?? 128);
     // Saturated: busy nearly all the time, each turn long (many requests per turn), traffic

@@ -19,8 +19,6 @@ export interface LoadSheddingOptions {
   readonly maxEventLoopUtilization: number;
   /** Requests being handled at once above which new ones are refused; 0 turns it off. */
   readonly maxInFlight: number;
-  /** Open connections below which the event loop's load sheds nothing. @default 128 */
-  readonly minCrowd?: number;
   /** Counts each refusal, by its reason. */
   readonly onShed?: (reason: 'event_loop' | 'in_flight') => void;
 }

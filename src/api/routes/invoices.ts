@@ -7,16 +7,12 @@
  * any reason changes nothing (invariant 4).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { Problem } from '../../domain/problem.js';
 import { invalidInvoiceDocument } from '../../domain/problem-document.js';
-import { Invoicing } from '../../invoicing/invoicing.js';
-import type { Clock } from '../../runtime/clock.js';
-import type { StoreCapabilities } from '../../store/database.js';
-import { OverloadedError, type GroupCommit } from '../../store/group-commit.js';
+import { Invoicing, type InvoicingDeps } from '../../invoicing/invoicing.js';
+import { OverloadedError } from '../../store/group-commit.js';
 import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
-import type { Database } from '../../store/schema/index.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -31,15 +27,8 @@ import {
   ProblemSchema,
 } from '../schemas/invoice.js';
 
-export interface InvoiceRoutesOptions {
-  readonly db: Kysely<Database>;
-  /** Reads of committed data (lookups, GET, list). */
-  readonly reader: Kysely<Database>;
-  readonly capabilities: StoreCapabilities;
-  readonly commit: GroupCommit;
-  readonly clock: Clock;
-  readonly idempotencyTtlMs: number;
-  readonly maxAgeMs: number;
+/** What the use cases need (reader: lookups, GET and list), and the shed counter. */
+export interface InvoiceRoutesOptions extends InvoicingDeps {
   /** Counts an accept refused because too many writes wait for the database. */
   readonly onShed?: () => void;
 }
