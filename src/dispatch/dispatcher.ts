@@ -11,13 +11,13 @@ import type { Logger } from 'pino';
 import type { Channel, IssueRequest } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../runtime/clock.js';
-import { PollingLoop, type RoundResult } from '../runtime/polling-loop.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
+import { LeasedWorker } from './leased-worker.js';
 import { settleFailure, settleOutcome, type AttemptContext } from './decide-settlement.js';
 import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
 
@@ -46,65 +46,48 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   readonly workerId = `w-${randomUUID().slice(0, 8)}`;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly loop: PollingLoop;
+  private readonly worker: LeasedWorker<Lease>;
 
   constructor(
     private readonly deps: DispatcherDeps,
     private readonly options: DispatcherOptions,
   ) {
-    this.loop = new PollingLoop(() => this.round(), options.pollIntervalMs, (error) =>
-      deps.log.error({ err: error }, 'dispatcher tick failed; retrying after the poll interval'),
+    this.worker = new LeasedWorker(
+      { claim: (free) => this.claim(free), work: (lease) => this.attempt(lease) },
+      { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'dispatcher' },
+      deps.log,
     );
   }
 
   start(): void {
-    this.loop.start();
+    this.worker.start();
   }
 
   /** Stops leasing and waits for the attempts in flight to settle. */
   async stop(): Promise<void> {
-    await this.loop.stop();
-    await Promise.allSettled([...this.inFlight]);
+    await this.worker.stop();
   }
 
   /** A hint that work may be due (after a commit or a settled attempt). */
   wake(): void {
-    this.loop.wake();
+    this.worker.wake();
   }
 
   get busy(): number {
-    return this.inFlight.size;
+    return this.worker.busy;
   }
 
-  /** One round: reclaim expired leases, claim what fits, start the attempts. */
-  private async round(): Promise<RoundResult> {
+  /** Reclaims expired leases, then claims what fits. */
+  private async claim(free: number): Promise<readonly Lease[]> {
     const now = this.deps.clock.now();
     await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
     // No more than the channels can take within about a second: an invoice claimed beyond their
     // rate would only wait in this process holding its lease.
-    const free = Math.min(this.options.concurrency - this.inFlight.size, this.deps.health.budget());
-    const leases = await leaseDue(this.deps.db, this.deps.capabilities, now, {
+    return leaseDue(this.deps.db, this.deps.capabilities, now, {
       workerId: this.workerId,
-      limit: free,
+      limit: Math.min(free, this.deps.health.budget()),
       leaseMs: this.options.leaseMs,
       usableChannels: this.deps.health.usable(),
-    });
-    for (const lease of leases) this.track(this.attempt(lease));
-    // A full batch means more may be due: go round at once. Otherwise wait for a hint or the poll.
-    return leases.length > 0 && leases.length === free ? 'more' : 'idle';
-  }
-
-  /**
-   * Runs an attempt and, when it ends, wakes the loop once at least half the slots are free: a
-   * claim is a transaction (an fsync on SQLite), so claiming in batches rather than one invoice
-   * per finished attempt is what lets a backlog drain fast. The poll timer covers the rest.
-   */
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => {
-      this.inFlight.delete(work);
-      if (this.inFlight.size <= this.options.concurrency / 2) this.wake();
     });
   }
 

@@ -1,17 +1,17 @@
 /**
  * Renders the documents of issued invoices, off the request path: claims invoices whose
  * documents are pending (a short lease, so two processes never render the same one at once),
- * renders PDF and XML in the thread pool with no transaction open, and stores both with the
- * invoice, fenced by the claim (src/store/document-jobs.ts). A failure is
- * recorded on the invoice (visible in its resource) and tried again later; it never touches the
- * invoice's issued state.
+ * renders PDF and XML in the thread pool with no transaction open, and stores both fenced by the
+ * claim (src/store/document-jobs.ts), on the one leased-work pattern (./leased-worker.ts). A failure
+ * is recorded on the invoice's documents job (visible in its resource) and tried again later; it
+ * never touches the invoice's issued state.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Clock } from '../runtime/clock.js';
-import { PollingLoop, type RoundResult } from '../runtime/polling-loop.js';
+import { LeasedWorker } from './leased-worker.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -21,7 +21,7 @@ import type { IssuedInvoice } from '../documents/invoice-xml.js';
 import type { RenderPool } from '../documents/render-pool.js';
 
 export interface DocumentRendererOptions {
-  /** Invoices claimed per round; keeps the pool busy without hoarding. @default 16 */
+  /** Invoices rendering at once; keeps the pool busy without hoarding. @default 16 */
   readonly batch: number;
   /** How long a claim lasts, ms. @default 60000 */
   readonly leaseMs: number;
@@ -30,7 +30,7 @@ export interface DocumentRendererOptions {
 }
 
 export class DocumentRenderer {
-  private readonly loop: PollingLoop;
+  private readonly worker: LeasedWorker<DocumentLease>;
 
   constructor(
     private readonly deps: {
@@ -44,24 +44,22 @@ export class DocumentRenderer {
     },
     private readonly options: DocumentRendererOptions,
   ) {
-    this.loop = new PollingLoop(() => this.round(), options.pollIntervalMs, (error) =>
-      deps.log.error({ err: error }, 'document round failed; trying again after the poll interval'),
+    this.worker = new LeasedWorker(
+      {
+        claim: (free) => leaseDueDocuments(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
+        work: (lease) => this.render(lease),
+      },
+      { concurrency: options.batch, pollIntervalMs: options.pollIntervalMs, name: 'document renderer' },
+      deps.log,
     );
   }
 
   start(): void {
-    this.loop.start();
+    this.worker.start();
   }
 
   async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  /** One round: claim a batch, render and store each; a full batch means more may be waiting. */
-  private async round(): Promise<RoundResult> {
-    const leases = await leaseDueDocuments(this.deps.db, this.deps.capabilities, this.deps.clock.now(), { limit: this.options.batch, leaseMs: this.options.leaseMs });
-    await Promise.all(leases.map((lease) => this.render(lease)));
-    return leases.length >= this.options.batch ? 'more' : 'idle';
+    await this.worker.stop();
   }
 
   /** Render with no transaction open, then settle fenced by the claim. */
@@ -85,7 +83,7 @@ export class DocumentRenderer {
       const message = error instanceof Error ? error.message : String(error);
       this.deps.events.documentsRendered({ invoiceId: lease.invoiceId, ok: false, error: message });
       const nextAt = clock.now() + retryDelayMs(lease.attempts + 1, this.options.backoff, Math.random());
-      await recordRenderFailure(db, lease, { message, nextAt }).catch((storeError: unknown) =>
+      await recordRenderFailure(db, lease, { message, nextAt, now: clock.now() }).catch((storeError: unknown) =>
         log.error({ err: storeError, invoiceId: lease.invoiceId }, 'could not record the render failure; the claim will expire'),
       );
     }

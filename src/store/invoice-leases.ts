@@ -19,6 +19,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
+import { enqueueJobs } from './job-queue.js';
 import type { Database } from './schema/index.js';
 
 export interface LeaseOptions {
@@ -168,8 +169,7 @@ export async function settleLease(
       attempts: settlement.called ? sql<number>`attempts + 1` : sql<number>`attempts`,
       updated_at: now,
       ...(settlement.number !== undefined && { number: settlement.number, issued_at: settlement.issuedAt ?? now }),
-      // Issued: its documents are due (src/documents renders them off this path).
-      ...(to.status === 'issued' && { documents_status: 'pending', documents_next_at: now, simulated: settlement.simulated ? 1 : 0 }),
+      ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),
       ...(settlement.error && { last_error_code: settlement.error.code, last_error_message: settlement.error.message, last_error_at: now }),
     })
     .where('id', '=', lease.invoiceId)
@@ -177,6 +177,8 @@ export async function settleLease(
     .where('lease_owner', '=', lease.workerId)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return 'lost';
+  // Issued: its documents are due (the document renderer makes them off this path).
+  if (to.status === 'issued') await enqueueJobs(tx, 'documents', [lease.invoiceId], now);
   if (settlement.attempt) {
     await tx
       .insertInto('attempts')

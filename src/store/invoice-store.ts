@@ -1,10 +1,10 @@
 /**
  * Invoices as the API sees them: accept (invoice + idempotency record + audit entry in one
  * transaction), read, list with a cursor, and re-queue a failed one. The dispatcher's own queries
- * live in src/dispatch/lease.ts.
+ * live in src/store/invoice-leases.ts.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { stateKey, transition, type InvoiceState } from '../domain/invoice-state.js';
+import { stateKey, transition } from '../domain/invoice-state.js';
 import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import { isUniqueViolation } from './db-errors.js';
@@ -58,13 +58,27 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     created_at: invoice.now,
     updated_at: invoice.now,
     simulated: 0,
-    documents_status: null,
-    documents_attempts: 0,
-    documents_error: null,
-    documents_next_at: null,
-    documents_lease_until: null,
   };
 }
+
+/** An invoice as the API reads it: its row and its documents job (null fields before it is issued). */
+export type InvoiceRecord = InvoiceRow & {
+  /** pending until the PDF and XML are stored, then done; null before issue. */
+  readonly documents_status: string | null;
+  readonly documents_attempts: number | null;
+  readonly documents_error: string | null;
+};
+
+/** Invoices joined with their documents job; filters must name `invoices.` columns (jobs shares some names). */
+function selectRecords(db: Kysely<Database>) {
+  return db
+    .selectFrom('invoices')
+    .leftJoin('jobs', (join) => join.onRef('jobs.subject_id', '=', 'invoices.id').on('jobs.queue', '=', 'documents'))
+    .selectAll('invoices')
+    .select(['jobs.status as documents_status', 'jobs.attempts as documents_attempts', 'jobs.last_error as documents_error']);
+}
+
+const newRecord = (row: InvoiceRow): InvoiceRecord => ({ ...row, documents_status: null, documents_attempts: null, documents_error: null });
 
 export interface AcceptInput {
   readonly sellerTaxId: string;
@@ -77,8 +91,8 @@ export interface AcceptInput {
 }
 
 export type AcceptResult =
-  | { readonly kind: 'created'; readonly invoice: InvoiceRow }
-  | { readonly kind: 'replayed'; readonly invoice: InvoiceRow }
+  | { readonly kind: 'created'; readonly invoice: InvoiceRecord }
+  | { readonly kind: 'replayed'; readonly invoice: InvoiceRecord }
   | { readonly kind: 'key_reused'; readonly invoiceId: string }
   | { readonly kind: 'order_no_taken'; readonly invoiceId: string; readonly status: string };
 
@@ -105,7 +119,7 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
     .executeTakeFirst();
   if (existing && existing.expires_at > now) {
     if (existing.request_hash !== input.requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
-    const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', existing.invoice_id).executeTakeFirstOrThrow();
+    const invoice = await selectRecords(tx).where('invoices.id', '=', existing.invoice_id).executeTakeFirstOrThrow();
     return { kind: 'replayed', invoice };
   }
   // An order number is issued at most once per seller, whatever the idempotency key: an ERP that
@@ -136,13 +150,13 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
   await appendAudit(tx, capabilities, now, [
     { invoiceId: input.row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: input.row.serial_no } },
   ]);
-  return { kind: 'created', invoice: input.row };
+  return { kind: 'created', invoice: newRecord(input.row) };
 }
 
 /** One invoice, if it belongs to one of `sellers` (another seller's invoice does not exist for the caller). */
-export async function findInvoice(db: Kysely<Database>, id: string, sellers: readonly string[]): Promise<InvoiceRow | undefined> {
+export async function findInvoice(db: Kysely<Database>, id: string, sellers: readonly string[]): Promise<InvoiceRecord | undefined> {
   if (sellers.length === 0) return undefined;
-  return db.selectFrom('invoices').selectAll().where('id', '=', id).where('seller_tax_id', 'in', [...sellers]).executeTakeFirst();
+  return selectRecords(db).where('invoices.id', '=', id).where('invoices.seller_tax_id', 'in', [...sellers]).executeTakeFirst();
 }
 
 export interface InvoiceFilter {
@@ -161,23 +175,23 @@ export interface InvoiceFilter {
 }
 
 /** Newest first; one more row than asked tells whether another page exists. */
-export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter): Promise<{ rows: InvoiceRow[]; nextCursor: string | null }> {
+export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter): Promise<{ rows: InvoiceRecord[]; nextCursor: string | null }> {
   const sellers = filter.sellerTaxId ? filter.sellers.filter((s) => s === filter.sellerTaxId) : filter.sellers;
   if (sellers.length === 0) return { rows: [], nextCursor: null };
-  let query = db.selectFrom('invoices').selectAll().where('seller_tax_id', 'in', [...sellers]);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.buyerTaxId) query = query.where('buyer_tax_id', '=', filter.buyerTaxId);
-  if (filter.orderNo) query = query.where('order_no', '=', filter.orderNo);
-  if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
-  if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
-  if (filter.cursor) query = query.where('id', '<', filter.cursor);
-  const rows = await query.orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  let query = selectRecords(db).where('invoices.seller_tax_id', 'in', [...sellers]);
+  if (filter.status) query = query.where('invoices.status', '=', filter.status);
+  if (filter.buyerTaxId) query = query.where('invoices.buyer_tax_id', '=', filter.buyerTaxId);
+  if (filter.orderNo) query = query.where('invoices.order_no', '=', filter.orderNo);
+  if (filter.from !== undefined) query = query.where('invoices.created_at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('invoices.created_at', '<', filter.to);
+  if (filter.cursor) query = query.where('invoices.id', '<', filter.cursor);
+  const rows = await query.orderBy('invoices.id', 'desc').limit(filter.limit + 1).execute();
   const more = rows.length > filter.limit;
   const page = more ? rows.slice(0, filter.limit) : rows;
   return { rows: page, nextCursor: more ? page[page.length - 1]!.id : null };
 }
 
-export type RetryResult = { kind: 'requeued'; invoice: InvoiceRow } | { kind: 'not_found' } | { kind: 'not_failed'; invoice: InvoiceRow };
+export type RetryResult = { kind: 'requeued'; invoice: InvoiceRecord } | { kind: 'not_found' } | { kind: 'not_failed'; invoice: InvoiceRecord };
 
 /** Puts a failed invoice back in the queue with a fresh give-up deadline. */
 export async function retryInvoice(
@@ -189,7 +203,7 @@ export async function retryInvoice(
   maxAgeMs: number,
 ): Promise<RetryResult> {
   return db.transaction().execute(async (tx) => {
-    const invoice = await tx.selectFrom('invoices').selectAll().where('id', '=', id).where('seller_tax_id', 'in', [...sellers]).executeTakeFirst();
+    const invoice = await selectRecords(tx).where('invoices.id', '=', id).where('invoices.seller_tax_id', 'in', [...sellers]).executeTakeFirst();
     if (!invoice) return { kind: 'not_found' };
     if (invoice.status !== 'failed') return { kind: 'not_failed', invoice };
     const next = transition({ status: 'failed' }, 'retry_requested');
@@ -201,16 +215,10 @@ export async function retryInvoice(
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return { kind: 'not_failed', invoice };
     await appendAudit(tx, capabilities, now, [{ invoiceId: id, event: 'retry_requested', from: 'failed', to: stateKey(next) }]);
-    return { kind: 'requeued', invoice: await tx.selectFrom('invoices').selectAll().where('id', '=', id).executeTakeFirstOrThrow() };
+    return { kind: 'requeued', invoice: await selectRecords(tx).where('invoices.id', '=', id).executeTakeFirstOrThrow() };
   });
 }
 
-/** The state of a row as the domain's state machine sees it. */
-export function rowState(row: Pick<InvoiceRow, 'status' | 'stage'>): InvoiceState {
-  return row.status === 'pending'
-    ? { status: 'pending', stage: (row.stage ?? 'queued') as 'queued' }
-    : { status: row.status as 'issued' | 'rejected' | 'failed' };
-}
 
 /** Forgets idempotency keys past their time (72 h by default); returns how many. */
 export async function purgeExpiredIdempotencyKeys(db: Kysely<Database>, now: number): Promise<number> {

@@ -103,11 +103,8 @@ describe(`documents on ${DIALECT}`, () => {
     const db = t.gateway.store.db;
     const original = await db.selectFrom('invoices').select('computed_json').where('id', '=', id).executeTakeFirstOrThrow();
     // A document that cannot be rendered (its totals are gone), due now.
-    await db
-      .updateTable('invoices')
-      .set({ computed_json: '{"lines":[]}', documents_status: 'pending', documents_next_at: Date.now(), documents_attempts: 0 })
-      .where('id', '=', id)
-      .execute();
+    await db.updateTable('invoices').set({ computed_json: '{"lines":[]}' }).where('id', '=', id).execute();
+    await db.updateTable('jobs').set({ status: 'pending', next_at: Date.now(), attempts: 0 }).where('queue', '=', 'documents').where('subject_id', '=', id).execute();
     const failing = await eventually(
       async () => {
         const current = await resource(id);
@@ -122,7 +119,8 @@ describe(`documents on ${DIALECT}`, () => {
     expect(answer.status).toBe(409);
     expect(answer.body.code).toBe('documents_not_ready');
     expect(String(answer.body.detail)).toContain('rendering failed');
-    await db.updateTable('invoices').set({ computed_json: original.computed_json, documents_next_at: Date.now() }).where('id', '=', id).execute();
+    await db.updateTable('invoices').set({ computed_json: original.computed_json }).where('id', '=', id).execute();
+    await db.updateTable('jobs').set({ next_at: Date.now() }).where('queue', '=', 'documents').where('subject_id', '=', id).execute();
     expect(await rendered(id)).toMatchObject({ documents: { status: 'rendered', error: null } });
   });
 });

@@ -4,10 +4,12 @@ import * as initial from './001-initial.js';
 import * as documents from './002-documents.js';
 import * as orderNumbers from './003-order-numbers.js';
 import * as storageProbe from './004-storage-probe.js';
+import * as jobs from './005-jobs.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
   '002-documents': documents,
   '003-order-numbers': orderNumbers,
   '004-storage-probe': storageProbe,
+  '005-jobs': jobs,
 };

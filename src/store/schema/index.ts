@@ -67,12 +67,24 @@ export interface InvoiceTable {
   updated_at: number;
   /** 1 when issued through the simulator: documents are marked so nobody mistakes them. */
   simulated: Generated<number>;
-  /** null until issued; `pending` until the PDF and XML are stored; then `rendered`. */
-  documents_status: string | null;
-  documents_attempts: Generated<number>;
-  documents_error: string | null;
-  documents_next_at: number | null;
-  documents_lease_until: number | null;
+}
+
+/** Background work that is not an invoice's own state (migration 005); leased by src/store/job-queue.ts. */
+export interface JobTable {
+  /** Which kind of work: `documents` (render an issued invoice's PDF and XML). */
+  queue: string;
+  /** What it works on: an invoice id for `documents`. */
+  subject_id: string;
+  /** pending until its work is stored, then done. */
+  status: string;
+  attempts: Generated<number>;
+  next_at: number;
+  lease_until: number | null;
+  /** Raised by every claim; a settle lands only with the version its claim read. */
+  lease_version: Generated<number>;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface InvoiceDocumentTable {
@@ -138,6 +150,7 @@ export interface Database {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   invoice_documents: InvoiceDocumentTable;
+  jobs: JobTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;

@@ -1,0 +1,93 @@
+/**
+ * The jobs table: background work that is not an invoice's own state, one queue per kind of work.
+ * Every queue follows the one leased-work pattern (docs/architecture.md): claim due rows in a short
+ * transaction (raising each row's lease version), work with no transaction open, and settle only
+ * while the claim still holds — a settle whose version no longer matches lost its claim to another
+ * worker after the lease ran out, and writes nothing.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { StoreCapabilities } from './database.js';
+import type { Database } from './schema/index.js';
+
+export type JobQueue = 'documents';
+
+/** A claim on one job: which one, the version that fences its settle, and how often it failed before. */
+export interface JobLease {
+  readonly queue: JobQueue;
+  readonly subjectId: string;
+  readonly leaseVersion: number;
+  readonly attempts: number;
+}
+
+/** Adds jobs due at `now`, in the caller's transaction; a job already queued for a subject stays as it is. */
+export async function enqueueJobs(tx: Transaction<Database>, queue: JobQueue, subjectIds: readonly string[], now: number): Promise<void> {
+  if (subjectIds.length === 0) return;
+  await tx
+    .insertInto('jobs')
+    .values(subjectIds.map((subjectId) => ({ queue, subject_id: subjectId, status: 'pending', next_at: now, lease_until: null, last_error: null, created_at: now, updated_at: now })))
+    .onConflict((conflict) => conflict.columns(['queue', 'subject_id']).doNothing())
+    .execute();
+}
+
+/** Claims up to `limit` due jobs of one queue; never waits on rows another process holds. */
+export async function leaseDueJobs(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  queue: JobQueue,
+  now: number,
+  options: { readonly limit: number; readonly leaseMs: number },
+): Promise<JobLease[]> {
+  if (options.limit <= 0) return [];
+  return db.transaction().execute(async (tx) => {
+    let due = tx
+      .selectFrom('jobs')
+      .select('subject_id')
+      .where('queue', '=', queue)
+      .where('status', '=', 'pending')
+      .where('next_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('next_at')
+      .limit(options.limit);
+    if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+    const ids = (await due.execute()).map((row) => row.subject_id);
+    if (ids.length === 0) return [];
+    const rows = await tx
+      .updateTable('jobs')
+      .set({ lease_until: now + options.leaseMs, lease_version: sql<number>`lease_version + 1`, updated_at: now })
+      .where('queue', '=', queue)
+      .where('subject_id', 'in', ids)
+      .returning(['subject_id', 'lease_version', 'attempts'])
+      .execute();
+    return rows.map((row) => ({ queue, subjectId: row.subject_id, leaseVersion: row.lease_version, attempts: row.attempts }));
+  });
+}
+
+/** Marks a job done, if its claim still holds; 'lost' wrote nothing and the caller must write nothing else. */
+export async function completeJob(tx: Transaction<Database>, lease: JobLease, now: number): Promise<'done' | 'lost'> {
+  const held = await tx
+    .updateTable('jobs')
+    .set({ status: 'done', last_error: null, lease_until: null, updated_at: now })
+    .where('queue', '=', lease.queue)
+    .where('subject_id', '=', lease.subjectId)
+    .where('lease_version', '=', lease.leaseVersion)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return held.numUpdatedRows === 0n ? 'lost' : 'done';
+}
+
+/** Records a failed try and when to try again, if the claim still holds. */
+export async function recordJobFailure(
+  db: Kysely<Database>,
+  lease: JobLease,
+  failure: { readonly message: string; readonly nextAt: number; readonly now: number },
+): Promise<'recorded' | 'lost'> {
+  const held = await db
+    .updateTable('jobs')
+    .set({ attempts: lease.attempts + 1, last_error: failure.message, next_at: failure.nextAt, lease_until: null, updated_at: failure.now })
+    .where('queue', '=', lease.queue)
+    .where('subject_id', '=', lease.subjectId)
+    .where('lease_version', '=', lease.leaseVersion)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return held.numUpdatedRows === 0n ? 'lost' : 'recorded';
+}
