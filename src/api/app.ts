@@ -1,13 +1,13 @@
 /**
- * The HTTP application: every plugin registered explicitly, so this page is the map of the API.
- * Every failure leaves as a problem document with a stable code; nothing a client sends can cause
- * a 5xx (invariant 4). `buildApp` makes the instance; `fapiao serve` listens.
+ * The HTTP application: every plugin registered explicitly, so this page is the map of the API
+ * (bodies: plugins/json-body.ts; failures as problem documents: plugins/problem-answers.ts).
+ * `buildApp` makes the instance; `fapiao serve` listens.
  */
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
@@ -15,16 +15,15 @@ import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { StoreCapabilities } from '../store/database.js';
-import { describeDatabaseError, storageFault } from '../store/db-errors.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { StorageHealth } from '../store/storage-health.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import type { GatewayConfig } from '../runtime/config.js';
-import { parseJsonBody } from '../domain/parse-json-body.js';
-import { ApiProblem, problemBody, sendProblem } from './problem.js';
-import { queryProblems } from './query-problems.js';
+import { sendProblem } from './problem.js';
+import { jsonBodyPlugin } from './plugins/json-body.js';
+import { frameworkProblem, problemAnswersPlugin } from './plugins/problem-answers.js';
 import { answerClientError } from './client-errors.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
@@ -51,45 +50,6 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-/** Fastify's own client-error codes, as our problems. */
-const FASTIFY_CODES: Readonly<Record<string, ConstructorParameters<typeof ApiProblem>[0]>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content_type_unsupported',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'body_empty',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'json_malformed',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'json_malformed',
-};
-
-const STORAGE_DETAIL = {
-  disk_full: 'the database disk is full; nothing was stored; retry after Retry-After with the same Idempotency-Key',
-  read_only: 'the database is read-only; nothing was stored; retry after Retry-After with the same Idempotency-Key',
-  io_error: 'the database reported an I/O error; nothing was stored; retry after Retry-After with the same Idempotency-Key',
-  unavailable: 'the database cannot be reached; nothing was stored; retry after Retry-After with the same Idempotency-Key',
-} as const;
-
-/** A client error by its HTTP status, with the code that says the most about it. */
-function clientProblem(status: number, message: string, url: string): ApiProblem {
-  const path = url.split('?')[0];
-  // A path a static handler refuses (../, an encoded traversal) names nothing that exists here.
-  if (status === 403 || status === 404) return new ApiProblem('not_found', `no such resource: ${path}`);
-  if (status === 413) return new ApiProblem('body_too_large', message);
-  if (status === 414) return new ApiProblem('url_too_long', message);
-  if (status === 415) return new ApiProblem('content_type_unsupported', message);
-  if (status === 431) return new ApiProblem('headers_too_large', message);
-  return new ApiProblem('request_invalid', message);
-}
-
-/** Errors the router raises before any route runs. */
-function frameworkProblem(error: FastifyError): ApiProblem {
-  if (error.code === 'FST_ERR_BAD_URL') return new ApiProblem('url_invalid', error.message);
-  // An id longer than any id we make: there is no such invoice.
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return new ApiProblem('not_found', 'no such resource: a path segment is longer than 100 characters, longer than any id');
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !/JSON/i.test(error.message)) {
-    return clientProblem(error.statusCode, error.message, '');
-  }
-  return new ApiProblem('json_malformed', error.message);
-}
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as Fastify's logger so the instance has the default generics the routes are typed with.
@@ -119,23 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  // JSON bodies are parsed as fapiao preview parses files: strict UTF-8, so a GBK body is refused
-  // rather than stored as mojibake on an invoice, and no charset but UTF-8 is accepted.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    const charset = /charset=([^;\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-      return done(new ApiProblem('content_type_unsupported', `charset ${charset}: send the body as UTF-8 JSON`), undefined);
-    }
-    if (body.length === 0) return done(new ApiProblem('body_empty'), undefined);
-    const parsed = parseJsonBody(body, deps.bodyLimitBytes);
-    if (parsed.ok) return done(null, parsed.value);
-    const code = parsed.problem.code === 'encoding_invalid' ? 'encoding_invalid' : parsed.problem.code === 'body_too_large' ? 'body_too_large' : 'json_malformed';
-    return done(new ApiProblem(code, parsed.problem.message), undefined);
-  });
-
-  // Only JSON bodies: text/plain would otherwise arrive as a string and be judged as an invoice.
-  app.removeContentTypeParser('text/plain');
+  await app.register(jsonBodyPlugin, { bodyLimitBytes: deps.bodyLimitBytes });
   // Serialise exactly what handlers return; the response schemas document, they do not filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -156,36 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.events.httpAnswered({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiProblem) return sendProblem(reply, error);
-    if (error.validation) {
-      const schema = error.validationContext === 'querystring' ? request.routeOptions.schema?.querystring : request.routeOptions.schema?.params;
-      const errors = queryProblems(error.validation, schema);
-      const detail = errors.map((item) => item.message).join('; ');
-      return reply.code(400).type('application/problem+json; charset=utf-8').send({ ...problemBody('query_invalid', detail), errors });
-    }
-    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (mapped) return sendProblem(reply, new ApiProblem(mapped, error.message));
-    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-      return sendProblem(reply, new ApiProblem('json_malformed', error.message));
-    }
-    // An error that carries its own 4xx (a plugin refusing a path, say) is the client's: answer as
-    // a problem with that meaning, never as a 500.
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendProblem(reply, clientProblem(error.statusCode, error.message, request.url));
-    }
-    const fault = storageFault(error);
-    if (fault) {
-      // Not the client's doing and not a bug: the database cannot take writes. Say so with its own
-      // words in the log, and let the client retry with the same key (nothing was written).
-      deps.storage.recordFailure(error);
-      request.log.error({ fault, cause: describeDatabaseError(error) }, 'the database refused a write');
-      return sendProblem(reply, new ApiProblem('storage_unavailable', STORAGE_DETAIL[fault], { headers: { 'retry-after': '5' } }));
-    }
-    request.log.error({ err: error }, 'unexpected error');
-    return sendProblem(reply, new ApiProblem('internal_error'));
-  });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, new ApiProblem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  await app.register(problemAnswersPlugin, { storage: deps.storage });
 
   await app.register(swagger, {
     openapi: {

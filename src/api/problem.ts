@@ -3,7 +3,7 @@
  * and a title in English and Chinese. docs/errors.md lists every code; a test keeps them in step.
  */
 import type { FastifyReply } from 'fastify';
-import type { Problem } from '../domain/problem.js';
+import type { FieldError } from '../domain/field-error.js';
 
 const CATALOG = {
   json_malformed: [400, 'The body is not valid JSON', '请求内容不是合法的 JSON'],
@@ -47,7 +47,7 @@ export interface ProblemBody {
   status: number;
   code: ApiProblemCode;
   detail: string;
-  errors?: Array<Pick<Problem, 'path' | 'message' | 'messageZh'> & { code: string }>;
+  errors?: Array<Pick<FieldError, 'path' | 'message' | 'messageZh'> & { code: string }>;
 }
 
 /** An error a route throws to answer with a problem document. */
@@ -59,7 +59,7 @@ export class ApiProblem extends Error {
     readonly code: ApiProblemCode,
     readonly detail?: string,
     readonly extras: {
-      readonly errors?: readonly Problem[];
+      readonly errors?: readonly FieldError[];
       readonly headers?: Readonly<Record<string, string>>;
       /** Extension members of the problem document (RFC 9457 §3.2), e.g. the invoice it names. */
       readonly members?: Readonly<Record<string, string>>;
@@ -70,7 +70,7 @@ export class ApiProblem extends Error {
   }
 }
 
-export function problemBody(code: ApiProblemCode, detail?: string, errors?: readonly Problem[]): ProblemBody {
+export function problemBody(code: ApiProblemCode, detail?: string, errors?: readonly FieldError[]): ProblemBody {
   const [status, en, zh] = CATALOG[code];
   return {
     type: `urn:fapiao-gateway:problem:${code}`,

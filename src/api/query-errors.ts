@@ -3,7 +3,7 @@
  * wrong, and what is allowed, instead of the validator's own words ("must be equal to constant").
  */
 import type { FastifySchemaValidationError } from 'fastify';
-import type { Problem } from '../domain/problem.js';
+import type { FieldError } from '../domain/field-error.js';
 
 interface JsonSchemaLike {
   readonly properties?: Readonly<Record<string, JsonSchemaLike>>;
@@ -16,7 +16,7 @@ interface JsonSchemaLike {
   readonly description?: string;
 }
 
-type QueryProblem = Pick<Problem, 'path' | 'message' | 'messageZh'> & { code: string };
+type QueryError = Pick<FieldError, 'path' | 'message' | 'messageZh'> & { code: string };
 
 /** What a parameter accepts, in words. */
 function allowed(schema: JsonSchemaLike | undefined): { en: string; zh: string } {
@@ -33,11 +33,11 @@ function allowed(schema: JsonSchemaLike | undefined): { en: string; zh: string }
 }
 
 /** One problem per wrong or unknown parameter (the anyOf branches of one value are reported once). */
-export function queryProblems(errors: readonly FastifySchemaValidationError[], schema: unknown): QueryProblem[] {
+export function queryErrors(errors: readonly FastifySchemaValidationError[], schema: unknown): QueryError[] {
   const properties = (schema as JsonSchemaLike | undefined)?.properties ?? {};
   const names = Object.keys(properties);
   const seen = new Set<string>();
-  const problems: QueryProblem[] = [];
+  const problems: QueryError[] = [];
   for (const error of errors) {
     const params = error.params as { additionalProperty?: string };
     if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {

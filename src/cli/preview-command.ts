@@ -19,9 +19,9 @@ export interface PreviewOutput {
 /** The preview of raw request bytes, as the text to print and the exit code. */
 export function previewBytes(bytes: Uint8Array): PreviewOutput {
   const body = parseJsonBody(bytes, PREVIEW_INPUT_LIMIT_BYTES);
-  if (!body.ok) return { exitCode: 1, json: pretty(invalidInvoiceDocument([body.problem])) };
+  if (!body.ok) return { exitCode: 1, json: pretty(invalidInvoiceDocument([body.error])) };
   const result = previewInvoice(body.value);
-  if (!result.ok) return { exitCode: 1, json: pretty(invalidInvoiceDocument(result.problems)) };
+  if (!result.ok) return { exitCode: 1, json: pretty(invalidInvoiceDocument(result.errors)) };
   return { exitCode: 0, json: pretty(computedInvoiceJson(result.invoice)) };
 }
 

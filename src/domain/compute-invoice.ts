@@ -9,7 +9,7 @@ import { lineNatures, type LineNature } from './discount-lines.js';
 import type { InvoiceDraft, LineDraft } from './invoice-draft.js';
 import { lineTax, type LineTax } from './line-tax.js';
 import { formatFen, MONEY_MAX_FEN, sumFen, type Fen } from './money.js';
-import { problem, type Problem } from './problem.js';
+import { fieldError, type FieldError } from './field-error.js';
 import { MICRO } from './tax-rate.js';
 import { totalTaxDeviationMicroFen, TOTAL_TAX_TOLERANCE_FEN } from './tolerance.js';
 
@@ -35,7 +35,7 @@ export interface ComputedInvoice extends Omit<InvoiceDraft, 'lines'> {
   readonly totals: InvoiceTotals;
 }
 
-export type ComputeResult = { ok: true; invoice: ComputedInvoice } | { ok: false; problems: Problem[] };
+export type ComputeResult = { ok: true; invoice: ComputedInvoice } | { ok: false; errors: FieldError[] };
 
 const UNIT_PRICE_DECIMALS = 8;
 
@@ -51,17 +51,17 @@ export function computeInvoice(draft: InvoiceDraft): ComputeResult {
   const tax = sumFen(lines.map((line) => line.tax));
   const total = amount + tax;
 
-  const problems: Problem[] = [];
-  if (amount <= 0n || total <= 0n) problems.push(problem('/lines', 'total_not_positive'));
-  if (total > MONEY_MAX_FEN) problems.push(problem('/lines', 'total_too_large', { max: formatFen(MONEY_MAX_FEN) }));
+  const errors: FieldError[] = [];
+  if (amount <= 0n || total <= 0n) errors.push(fieldError('/lines', 'total_not_positive'));
+  if (total > MONEY_MAX_FEN) errors.push(fieldError('/lines', 'total_too_large', { max: formatFen(MONEY_MAX_FEN) }));
   const deviation = totalTaxDeviationMicroFen(
     lines.map((line) => ({ amountExcludingTax: line.amountExcludingTax, rate: line.taxRate })),
     tax,
   );
   if (deviation > TOTAL_TAX_TOLERANCE_FEN * MICRO) {
-    problems.push(problem('/lines', 'total_tax_tolerance', { deviation: formatFen(roundHalfUp(deviation, MICRO)) }));
+    errors.push(fieldError('/lines', 'total_tax_tolerance', { deviation: formatFen(roundHalfUp(deviation, MICRO)) }));
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (errors.length > 0) return { ok: false, errors };
 
   const { lines: _draftLines, ...header } = draft; // the draft lines are replaced by the computed ones
   return {

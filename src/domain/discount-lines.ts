@@ -5,7 +5,7 @@
  */
 import type { LineDraft } from './invoice-draft.js';
 import { formatFen } from './money.js';
-import { pointer, problem, type Problem } from './problem.js';
+import { pointer, fieldError, type FieldError } from './field-error.js';
 
 /** What the invoice face and the tax platform call each line (发票行性质 00 / 02 / 01). */
 export type LineNature = 'normal' | 'discounted' | 'discount';
@@ -14,26 +14,26 @@ export type LineNature = 'normal' | 'discounted' | 'discount';
  * Reports every broken discount rule. Lines that failed their own validation are undefined and
  * are skipped, so one mistake is not reported twice.
  */
-export function checkDiscountLines(lines: ReadonlyArray<LineDraft | undefined>, report: (item: Problem) => void): void {
+export function checkDiscountLines(lines: ReadonlyArray<LineDraft | undefined>, report: (item: FieldError) => void): void {
   lines.forEach((line, index) => {
     if (line?.kind !== 'discount') return;
     const path = pointer('/lines', index);
     const discounted = index > 0 ? lines[index - 1] : undefined;
     if (index === 0 || discounted?.kind === 'discount') {
-      report(problem(pointer(path, 'kind'), 'discount_without_line'));
+      report(fieldError(pointer(path, 'kind'), 'discount_without_line'));
       return;
     }
     if (!discounted) return;
-    if (line.name !== discounted.name) report(problem(pointer(path, 'name'), 'discount_line_mismatch', { field: 'name' }));
+    if (line.name !== discounted.name) report(fieldError(pointer(path, 'name'), 'discount_line_mismatch', { field: 'name' }));
     if (line.taxCode !== discounted.taxCode) {
-      report(problem(pointer(path, 'taxCode'), 'discount_line_mismatch', { field: 'taxCode' }));
+      report(fieldError(pointer(path, 'taxCode'), 'discount_line_mismatch', { field: 'taxCode' }));
     }
     if (line.taxRate !== discounted.taxRate) {
-      report(problem(pointer(path, 'taxRate'), 'discount_line_mismatch', { field: 'taxRate' }));
+      report(fieldError(pointer(path, 'taxRate'), 'discount_line_mismatch', { field: 'taxRate' }));
     }
     if (-line.amount > discounted.amount) {
       report(
-        problem(pointer(path, 'amount'), 'discount_exceeds_line', {
+        fieldError(pointer(path, 'amount'), 'discount_exceeds_line', {
           discount: formatFen(line.amount),
           line: formatFen(discounted.amount),
         }),

@@ -1,13 +1,13 @@
 /**
- * Problems with an invoice request: a JSON-pointer path, a stable snake_case code and a message in
+ * Field errors: what is wrong with one value of a request: a JSON-pointer path, a stable snake_case code and a message in
  * English and Chinese. Codes are the contract (docs/errors.md lists each one); a retired code is
  * never given a new meaning. Messages may improve at any time.
  */
 
-export interface Problem {
+export interface FieldError {
   /** JSON pointer (RFC 6901) to the offending value; "" for the whole body. */
   readonly path: string;
-  readonly code: ProblemCode;
+  readonly code: FieldErrorCode;
   /** English, for integrators' logs. */
   readonly message: string;
   /** 中文, for finance staff. */
@@ -160,15 +160,15 @@ const CATALOG = {
 
 const ZH_TYPES = { string: '字符串', boolean: '布尔值', object: '对象', array: '数组' } as const;
 
-export type ProblemCode = keyof typeof CATALOG;
+export type FieldErrorCode = keyof typeof CATALOG;
 
 /** Every code, for the documentation check. */
-export const PROBLEM_CODES = Object.keys(CATALOG) as ProblemCode[];
+export const FIELD_ERROR_CODES = Object.keys(CATALOG) as FieldErrorCode[];
 
-type Details<C extends ProblemCode> = Parameters<(typeof CATALOG)[C]> extends [] ? [] : Parameters<(typeof CATALOG)[C]>;
+type Details<C extends FieldErrorCode> = Parameters<(typeof CATALOG)[C]> extends [] ? [] : Parameters<(typeof CATALOG)[C]>;
 
-/** Builds one problem. */
-export function problem<C extends ProblemCode>(path: string, code: C, ...details: Details<C>): Problem {
+/** Builds one field error. */
+export function fieldError<C extends FieldErrorCode>(path: string, code: C, ...details: Details<C>): FieldError {
   const build = CATALOG[code] as (p?: unknown) => Text;
   const text = build(details[0]);
   return { path, code, message: text.en, messageZh: text.zh };

@@ -4,9 +4,9 @@
  */
 import { computeInvoice, type ComputedInvoice } from './compute-invoice.js';
 import { readInvoiceRequest, type ReadOptions } from './read-invoice-request.js';
-import type { Problem } from './problem.js';
+import type { FieldError } from './field-error.js';
 
-export type PreviewResult = { ok: true; invoice: ComputedInvoice } | { ok: false; problems: Problem[] };
+export type PreviewResult = { ok: true; invoice: ComputedInvoice } | { ok: false; errors: FieldError[] };
 
 /** Validates a parsed JSON request and computes it, or returns every problem found. */
 export function previewInvoice(input: unknown, options: ReadOptions = {}): PreviewResult {

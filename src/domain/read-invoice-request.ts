@@ -1,6 +1,6 @@
 /**
  * Turns an untrusted invoice request (shared/api.md) into an InvoiceDraft, or into the complete
- * list of its problems. Rules per field follow domain.md; rules across lines (discounts) live in
+ * list of its errors. Rules per field follow domain.md; rules across lines (discounts) live in
  * discount-lines.ts, rules on totals in compute-invoice.ts.
  */
 import { formatDecimal, multiplyDecimals, rescaleHalfUp, type Decimal } from './decimal.js';
@@ -8,13 +8,14 @@ import { checkDiscountLines } from './discount-lines.js';
 import { INVOICE_TYPES, LINE_KINDS, type BuyerDraft, type InvoiceDraft, type InvoiceType, type LineDraft } from './invoice-draft.js';
 import { INVOICE_LIMITS as LIMITS } from './invoice-limits.js';
 import { formatFen, type Fen } from './money.js';
-import { pointer, problem, type Problem } from './problem.js';
+import { pointer, fieldError, type FieldError } from './field-error.js';
+import { BANK_ACCOUNT_FORM, EMAIL_FORM, LINE_NAME_FORM, PHONE_FORM, TAX_CODE_FORM } from './field-forms.js';
 import { RequestReader, type JsonObject } from './request-reader.js';
 import { isResidentIdNumber, taxIdFault, usccCheckCharacter } from './tax-id.js';
 import { parseTaxRate, TAX_RATE_CODES, type TaxRate } from './tax-rate.js';
 import { priceAgreesWithAmount } from './tolerance.js';
 
-export type ReadInvoiceResult = { ok: true; draft: InvoiceDraft } | { ok: false; problems: Problem[] };
+export type ReadInvoiceResult = { ok: true; draft: InvoiceDraft } | { ok: false; errors: FieldError[] };
 
 export interface ReadOptions {
   /**
@@ -30,17 +31,12 @@ const LINE_FIELDS = ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice',
 /** Fields a discount line (折扣行) must leave empty ([LQ-KP] §2.2.4.2). */
 const DISCOUNT_FORBIDDEN = ['spec', 'unit', 'quantity', 'unitPrice'];
 
-const LINE_NAME_FORM = /^\*[^*]+\*[^*]+$/;
-const TAX_CODE_FORM = /^[1-6][0-9]{18}$/;
-const PHONE = /^[0-9+\-() ]+$/;
-const BANK_ACCOUNT = /^[0-9A-Za-z -]+$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Validates a whole request, reporting every problem at once. */
 export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): ReadInvoiceResult {
   const reader = new RequestReader();
   const body = reader.object(input, '', true);
-  if (!body) return { ok: false, problems: reader.problems };
+  if (!body) return { ok: false, errors: reader.errors };
   reader.onlyKnownFields(body, '', REQUEST_FIELDS);
 
   const orderNo = reader.string(body, 'orderNo', '', { required: true, max: LIMITS.orderNoLength });
@@ -53,7 +49,7 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
   const drawer = reader.string(body, 'drawer', '', { required: false, max: LIMITS.drawerLength });
 
   if (
-    reader.problems.length > 0 ||
+    reader.errors.length > 0 ||
     orderNo === undefined ||
     type === undefined ||
     sellerTaxId === undefined ||
@@ -61,7 +57,7 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
     priceIncludesTax === undefined ||
     lines === undefined
   ) {
-    return { ok: false, problems: reader.problems };
+    return { ok: false, errors: reader.errors };
   }
   return {
     ok: true,
@@ -82,9 +78,9 @@ function readTaxId(reader: RequestReader, object: JsonObject, path: string, requ
   const taxId = reader.string(object, 'taxId', path, { required, max: 64 });
   if (taxId === undefined || sandbox?.(taxId)) return taxId;
   const fault = taxIdFault(taxId);
-  if (fault === 'tax_id_format') reader.report(problem(pointer(path, 'taxId'), 'tax_id_format'));
+  if (fault === 'tax_id_format') reader.report(fieldError(pointer(path, 'taxId'), 'tax_id_format'));
   if (fault === 'tax_id_checksum') {
-    reader.report(problem(pointer(path, 'taxId'), 'tax_id_checksum', { expected: usccCheckCharacter(taxId.slice(0, 17)) }));
+    reader.report(fieldError(pointer(path, 'taxId'), 'tax_id_checksum', { expected: usccCheckCharacter(taxId.slice(0, 17)) }));
   }
   return fault ? undefined : taxId;
 }
@@ -105,30 +101,30 @@ function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | 
   reader.onlyKnownFields(buyer, '/buyer', BUYER_FIELDS);
   // A special VAT invoice lets the buyer deduct input tax, so it must name the buyer fully.
   const special = type === 'special';
-  const before = reader.problems.length;
+  const before = reader.errors.length;
   const name = reader.string(buyer, 'name', '/buyer', { required: true, max: LIMITS.buyerNameLength });
   const taxId = readTaxId(reader, buyer, '/buyer', special);
   // A resident identity number names a natural person, who cannot deduct input tax: no 专票
   // (a 个体户 has the 20-character form, ID number and a sequence, and may receive one).
-  if (special && taxId !== undefined && isResidentIdNumber(taxId)) reader.report(problem(pointer('/buyer', 'taxId'), 'special_invoice_natural_person'));
+  if (special && taxId !== undefined && isResidentIdNumber(taxId)) reader.report(fieldError(pointer('/buyer', 'taxId'), 'special_invoice_natural_person'));
   const address = reader.string(buyer, 'address', '/buyer', { required: special, max: LIMITS.addressLength });
   const phone = reader.string(buyer, 'phone', '/buyer', {
     required: false,
     max: LIMITS.phoneLength,
-    shape: { pattern: PHONE, code: 'phone_format' },
+    shape: { pattern: PHONE_FORM, code: 'phone_format' },
   });
   const bankName = reader.string(buyer, 'bankName', '/buyer', { required: special, max: LIMITS.bankNameLength });
   const bankAccount = reader.string(buyer, 'bankAccount', '/buyer', {
     required: special,
     max: LIMITS.bankAccountLength,
-    shape: { pattern: BANK_ACCOUNT, code: 'bank_account_format' },
+    shape: { pattern: BANK_ACCOUNT_FORM, code: 'bank_account_format' },
   });
   const email = reader.string(buyer, 'email', '/buyer', {
     required: false,
     max: LIMITS.emailLength,
-    shape: { pattern: EMAIL, code: 'email_format' },
+    shape: { pattern: EMAIL_FORM, code: 'email_format' },
   });
-  if (name === undefined || reader.problems.length > before) return undefined;
+  if (name === undefined || reader.errors.length > before) return undefined;
   return {
     name,
     ...(taxId !== undefined && { taxId }),
@@ -143,21 +139,21 @@ function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | 
 function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | undefined): LineDraft[] | undefined {
   const value = body.lines;
   if (value === undefined || value === null) {
-    reader.report(problem('/lines', 'field_required'));
+    reader.report(fieldError('/lines', 'field_required'));
     return undefined;
   }
   if (!Array.isArray(value)) {
-    reader.report(problem('/lines', 'type_invalid', { expected: 'array', example: '' }));
+    reader.report(fieldError('/lines', 'type_invalid', { expected: 'array', example: '' }));
     return undefined;
   }
   if (value.length === 0) {
-    reader.report(problem('/lines', 'lines_empty'));
+    reader.report(fieldError('/lines', 'lines_empty'));
     return undefined;
   }
   // Past the limit the request is refused as a whole; reading thousands of lines would bury
   // the one problem that matters under line-by-line noise.
   if (value.length > LIMITS.maxLines) {
-    reader.report(problem('/lines', 'lines_too_many', { max: LIMITS.maxLines, actual: value.length }));
+    reader.report(fieldError('/lines', 'lines_too_many', { max: LIMITS.maxLines, actual: value.length }));
     return undefined;
   }
   const lines = value.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type));
@@ -168,15 +164,15 @@ function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | 
 function readLine(reader: RequestReader, value: unknown, path: string, type: InvoiceType | undefined): LineDraft | undefined {
   const line = reader.object(value, path, true);
   if (!line) return undefined;
-  const before = reader.problems.length;
+  const before = reader.errors.length;
   reader.onlyKnownFields(line, path, LINE_FIELDS);
   const kind = reader.choice(line, 'kind', path, LINE_KINDS, false) ?? 'normal';
   const discount = kind === 'discount';
 
   const name = reader.string(line, 'name', path, { required: true, max: LIMITS.lineNameLength });
-  if (name !== undefined && !LINE_NAME_FORM.test(name)) reader.report(problem(pointer(path, 'name'), 'line_name_format'));
+  if (name !== undefined && !LINE_NAME_FORM.test(name)) reader.report(fieldError(pointer(path, 'name'), 'line_name_format'));
   const taxCode = reader.string(line, 'taxCode', path, { required: true, max: 64 });
-  if (taxCode !== undefined && !TAX_CODE_FORM.test(taxCode)) reader.report(problem(pointer(path, 'taxCode'), 'tax_code_format'));
+  if (taxCode !== undefined && !TAX_CODE_FORM.test(taxCode)) reader.report(fieldError(pointer(path, 'taxCode'), 'tax_code_format'));
   const spec = reader.string(line, 'spec', path, { required: false, max: LIMITS.specLength });
   const unit = reader.string(line, 'unit', path, { required: false, max: LIMITS.unitLength });
   const quantityLimits = {
@@ -190,15 +186,15 @@ function readLine(reader: RequestReader, value: unknown, path: string, type: Inv
 
   if (discount) {
     for (const field of DISCOUNT_FORBIDDEN) {
-      if (line[field] !== undefined && line[field] !== null) reader.report(problem(pointer(path, field), 'discount_field_forbidden'));
+      if (line[field] !== undefined && line[field] !== null) reader.report(fieldError(pointer(path, field), 'discount_field_forbidden'));
     }
   } else if (hasValue(line, 'quantity') !== hasValue(line, 'unitPrice')) {
     const missing = hasValue(line, 'quantity') ? 'unitPrice' : 'quantity';
-    reader.report(problem(pointer(path, missing), 'quantity_price_pair'));
+    reader.report(fieldError(pointer(path, missing), 'quantity_price_pair'));
   }
   const amount = readLineAmount(reader, line, path, discount, quantity, unitPrice);
 
-  if (reader.problems.length > before || name === undefined || taxCode === undefined || taxRate === undefined || amount === undefined) {
+  if (reader.errors.length > before || name === undefined || taxCode === undefined || taxRate === undefined || amount === undefined) {
     return undefined;
   }
   return {
@@ -220,7 +216,7 @@ function hasValue(object: JsonObject, key: string): boolean {
 
 function positive(reader: RequestReader, value: Decimal | undefined, at: string): Decimal | undefined {
   if (value === undefined || value.units > 0n) return value;
-  reader.report(problem(at, 'value_not_positive'));
+  reader.report(fieldError(at, 'value_not_positive'));
   return undefined;
 }
 
@@ -239,22 +235,22 @@ function readLineAmount(
   const at = pointer(path, 'amount');
   if (!hasValue(line, 'amount')) {
     if (quantity !== undefined && unitPrice !== undefined) return rescaleHalfUp(multiplyDecimals(quantity, unitPrice), 2).units;
-    if (discount || (!hasValue(line, 'quantity') && !hasValue(line, 'unitPrice'))) reader.report(problem(at, 'field_required'));
+    if (discount || (!hasValue(line, 'quantity') && !hasValue(line, 'unitPrice'))) reader.report(fieldError(at, 'field_required'));
     return undefined;
   }
   const amount = reader.money(line, 'amount', path, discount);
   if (amount === undefined) return undefined;
   if (discount && amount >= 0n) {
-    reader.report(problem(at, 'discount_not_negative'));
+    reader.report(fieldError(at, 'discount_not_negative'));
     return undefined;
   }
   if (!discount && amount === 0n) {
-    reader.report(problem(at, 'value_not_positive'));
+    reader.report(fieldError(at, 'value_not_positive'));
     return undefined;
   }
   if (quantity !== undefined && unitPrice !== undefined && !priceAgreesWithAmount(quantity, unitPrice, amount)) {
     const product = formatDecimal(multiplyDecimals(quantity, unitPrice));
-    reader.report(problem(at, 'amount_mismatch', { product, amount: formatFen(amount) }));
+    reader.report(fieldError(at, 'amount_mismatch', { product, amount: formatFen(amount) }));
     return undefined;
   }
   return amount;
@@ -272,13 +268,13 @@ function readTaxRate(
   if (text === undefined) return undefined;
   const rate = parseTaxRate(text);
   if (!rate) {
-    reader.report(problem(at, 'tax_rate_unknown', { given: JSON.stringify(text), known: TAX_RATE_CODES }));
+    reader.report(fieldError(at, 'tax_rate_unknown', { given: JSON.stringify(text), known: TAX_RATE_CODES }));
     return undefined;
   }
   // Codes starting 6 are 未发生销售行为的不征税项目 and must be 不征税 ([LQ-KP] §2.2.4.3).
   if (taxCode?.startsWith('6') && rate.kind !== 'none') {
     reader.report(
-      problem(at, 'tax_rate_not_allowed', {
+      fieldError(at, 'tax_rate_not_allowed', {
         reason: {
           en: 'tax classification codes starting with 6 are outside the scope of VAT and take the rate "none"',
           zh: '以 6 开头的税收分类编码属于不征税项目，税率应为 "none"（不征税）',
@@ -289,7 +285,7 @@ function readTaxRate(
   }
   // 增值税暂行条例 第二十一条: no special invoice for goods or services under an exemption.
   if (type === 'special' && rate.kind === 'free') {
-    reader.report(problem(at, 'special_invoice_tax_free'));
+    reader.report(fieldError(at, 'special_invoice_tax_free'));
     return undefined;
   }
   return rate;

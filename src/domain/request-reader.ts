@@ -5,7 +5,7 @@
  */
 import { parseDecimal, type Decimal, type DecimalLimits, type DecimalSyntaxFault } from './decimal.js';
 import { moneyLimits, parseMoney, type Fen } from './money.js';
-import { pointer, problem, type Problem, type Text } from './problem.js';
+import { pointer, fieldError, type FieldError, type Text } from './field-error.js';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -31,20 +31,20 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const INVISIBLE_CHARACTERS = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
 
 export class RequestReader {
-  readonly problems: Problem[] = [];
+  readonly errors: FieldError[] = [];
 
-  report(item: Problem): void {
-    this.problems.push(item);
+  report(item: FieldError): void {
+    this.errors.push(item);
   }
 
   /** The value as an object, or undefined (and a problem unless it is absent and optional). */
   object(value: unknown, path: string, required: boolean): JsonObject | undefined {
     if (value === undefined || value === null) {
-      if (required) this.report(problem(path, 'field_required'));
+      if (required) this.report(fieldError(path, 'field_required'));
       return undefined;
     }
     if (typeof value !== 'object' || Array.isArray(value)) {
-      this.report(problem(path, 'type_invalid', { expected: 'object', example: '' }));
+      this.report(fieldError(path, 'type_invalid', { expected: 'object', example: '' }));
       return undefined;
     }
     return value as JsonObject;
@@ -53,7 +53,7 @@ export class RequestReader {
   /** Reports every key of `object` that is not in `allowed`. */
   onlyKnownFields(object: JsonObject, path: string, allowed: readonly string[], hint?: Text): void {
     for (const key of Object.keys(object)) {
-      if (!allowed.includes(key)) this.report(problem(pointer(path, key), 'field_unknown', hint ? { hint } : {}));
+      if (!allowed.includes(key)) this.report(fieldError(pointer(path, key), 'field_unknown', hint ? { hint } : {}));
     }
   }
 
@@ -61,37 +61,37 @@ export class RequestReader {
     const at = pointer(path, key);
     const value = object[key];
     if (value === undefined || value === null) {
-      if (rule.required) this.report(problem(at, 'field_required'));
+      if (rule.required) this.report(fieldError(at, 'field_required'));
       return undefined;
     }
     if (typeof value !== 'string') {
-      this.report(problem(at, 'type_invalid', { expected: 'string', example: '' }));
+      this.report(fieldError(at, 'type_invalid', { expected: 'string', example: '' }));
       return undefined;
     }
     if (value.trim() === '') {
-      this.report(problem(at, 'string_empty'));
+      this.report(fieldError(at, 'string_empty'));
       return undefined;
     }
     if (LONE_SURROGATE.test(value)) {
-      this.report(problem(at, 'string_unicode_invalid'));
+      this.report(fieldError(at, 'string_unicode_invalid'));
       return undefined;
     }
     if (CONTROL_CHARACTERS.test(value)) {
-      this.report(problem(at, 'string_control_characters'));
+      this.report(fieldError(at, 'string_control_characters'));
       return undefined;
     }
     if (INVISIBLE_CHARACTERS.test(value)) {
       const found = INVISIBLE_CHARACTERS.exec(value)![0].codePointAt(0)!;
-      this.report(problem(at, 'string_invisible_characters', { codePoint: `U+${found.toString(16).toUpperCase().padStart(4, '0')}` }));
+      this.report(fieldError(at, 'string_invisible_characters', { codePoint: `U+${found.toString(16).toUpperCase().padStart(4, '0')}` }));
       return undefined;
     }
     const length = [...value].length;
     if (length > rule.max) {
-      this.report(problem(at, 'string_too_long', { max: rule.max, actual: length }));
+      this.report(fieldError(at, 'string_too_long', { max: rule.max, actual: length }));
       return undefined;
     }
     if (rule.shape && !rule.shape.pattern.test(value)) {
-      this.report(problem(at, rule.shape.code));
+      this.report(fieldError(at, rule.shape.code));
       return undefined;
     }
     return value;
@@ -101,11 +101,11 @@ export class RequestReader {
     const at = pointer(path, key);
     const value = object[key];
     if (value === undefined || value === null) {
-      this.report(problem(at, 'field_required'));
+      this.report(fieldError(at, 'field_required'));
       return undefined;
     }
     if (typeof value !== 'boolean') {
-      this.report(problem(at, 'type_invalid', { expected: 'boolean', example: 'true' }));
+      this.report(fieldError(at, 'type_invalid', { expected: 'boolean', example: 'true' }));
       return undefined;
     }
     return value;
@@ -116,7 +116,7 @@ export class RequestReader {
     const text = this.string(object, key, path, { required, max: 64 });
     if (text === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(text)) {
-      this.report(problem(pointer(path, key), 'value_not_allowed', { allowed: allowed.join(', ') }));
+      this.report(fieldError(pointer(path, key), 'value_not_allowed', { allowed: allowed.join(', ') }));
       return undefined;
     }
     return text as T;
@@ -147,20 +147,20 @@ export class RequestReader {
     const value = object[key];
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'string') return value;
-    this.report(problem(pointer(path, key), 'decimal_format', { example }));
+    this.report(fieldError(pointer(path, key), 'decimal_format', { example }));
     return undefined;
   }
 
   private reportDecimalFault(at: string, fault: DecimalSyntaxFault, limits: DecimalLimits, example: string): void {
     switch (fault) {
       case 'not_decimal':
-        return this.report(problem(at, 'decimal_format', { example }));
+        return this.report(fieldError(at, 'decimal_format', { example }));
       case 'negative':
-        return this.report(problem(at, 'value_not_positive'));
+        return this.report(fieldError(at, 'value_not_positive'));
       case 'too_many_decimals':
-        return this.report(problem(at, 'decimal_too_precise', { maxDecimals: limits.maxDecimals }));
+        return this.report(fieldError(at, 'decimal_too_precise', { maxDecimals: limits.maxDecimals }));
       case 'too_many_integer_digits':
-        return this.report(problem(at, 'decimal_too_large', { maxIntegerDigits: limits.maxIntegerDigits }));
+        return this.report(fieldError(at, 'decimal_too_large', { maxIntegerDigits: limits.maxIntegerDigits }));
     }
   }
 }

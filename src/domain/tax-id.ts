@@ -6,13 +6,13 @@
  * uses as taxpayer ID); anything else of that length is a typo, most often O for 0 or I for 1,
  * which the decision's "shaped like a USCC" test alone would let through.
  */
+import { TAX_ID_FORM } from './field-forms.js';
 
 /** The 31 characters of a USCC: digits and upper-case letters without I, O, S, V, Z. */
 const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 /** W_i = 3^(i−1) mod 31 */
 const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 const USCC_SHAPE = /^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
-const TAX_ID_SHAPE = /^[0-9A-Z]{15,20}$/;
 
 /** The check character (position 18) for the first 17 characters of a USCC. */
 export function usccCheckCharacter(first17: string): string {
@@ -60,7 +60,7 @@ export type TaxIdFault = 'tax_id_format' | 'tax_id_checksum';
 
 /** Why a taxpayer ID is refused, or undefined when it is acceptable on an invoice. */
 export function taxIdFault(code: string): TaxIdFault | undefined {
-  if (!TAX_ID_SHAPE.test(code)) return 'tax_id_format';
+  if (!TAX_ID_FORM.test(code)) return 'tax_id_format';
   if (code.length !== 18 || isValidUscc(code) || isResidentIdNumber(code)) return undefined;
   return isUsccShaped(code) ? 'tax_id_checksum' : 'tax_id_format';
 }

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import { computedInvoiceJson, type ComputedInvoiceJson, type SellerParty } from '../domain/invoice-json.js';
 import { previewInvoice } from '../domain/preview-invoice.js';
-import type { Problem } from '../domain/problem.js';
+import type { FieldError } from '../domain/field-error.js';
 import type { Clock } from '../runtime/clock.js';
 import { TtlCache } from '../runtime/ttl-cache.js';
 import type { StoreCapabilities } from '../store/database.js';
@@ -38,11 +38,13 @@ export interface InvoicingDeps {
 
 export type ComputeOutcome =
   | { readonly kind: 'computed'; readonly invoice: ComputedInvoiceJson; readonly seller: SellerProfile | undefined }
-  | { readonly kind: 'invalid'; readonly problems: readonly Problem[] };
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] };
 
 export type IssueOutcome =
-  | AcceptResult
-  | { readonly kind: 'invalid'; readonly problems: readonly Problem[] }
+  | Exclude<AcceptResult, { readonly kind: 'order_no_taken' }>
+  /** The seller issued this order number before, under another idempotency key. */
+  | (Extract<AcceptResult, { readonly kind: 'order_no_taken' }> & { readonly orderNo: string; readonly sellerTaxId: string })
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
   | { readonly kind: 'seller_forbidden'; readonly sellerTaxId: string };
 
 function sellerTaxIdOf(body: unknown): string | undefined {
@@ -67,7 +69,7 @@ export class Invoicing {
   async compute(body: unknown, actor: Actor): Promise<ComputeOutcome> {
     const seller = await this.sellerFor(body, actor);
     const result = previewInvoice(body, { isSandboxSeller: (taxId) => seller?.sandbox === true && seller.taxId === taxId });
-    if (!result.ok) return { kind: 'invalid', problems: result.problems };
+    if (!result.ok) return { kind: 'invalid', errors: result.errors };
     return { kind: 'computed', invoice: computedInvoiceJson(result.invoice), seller };
   }
 
@@ -84,7 +86,7 @@ export class Invoicing {
     const now = this.deps.clock.now();
     // The seller block as registered now: what was accepted is what gets issued.
     const invoice = { ...request, seller: sellerBlock(seller) };
-    return acceptInvoice(this.deps.commit, this.deps.capabilities, {
+    const accepted = await acceptInvoice(this.deps.commit, this.deps.capabilities, {
       sellerTaxId: seller.taxId,
       idempotencyKey,
       requestHash: requestHash(body),
@@ -104,6 +106,7 @@ export class Invoicing {
         giveUpAt: now + this.deps.maxAgeMs,
       }),
     });
+    return accepted.kind === 'order_no_taken' ? { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId } : accepted;
   }
 
   /** Puts a failed invoice of the actor's sellers back in the queue, with a fresh give-up deadline. */

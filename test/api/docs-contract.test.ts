@@ -56,8 +56,8 @@ describe('the OpenAPI document', () => {
   it('passes redocly lint with the recommended rules', async () => {
     const { createConfig, lintFromString } = await import('@redocly/openapi-core');
     const source = (await http(`${t.gateway.url}/openapi.json`)).text;
-    const problems = await lintFromString({ source, absoluteRef: 'openapi.json', config: await createConfig({ extends: ['recommended'] }) });
-    const found = problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer ?? ''}`);
+    const findings = await lintFromString({ source, absoluteRef: 'openapi.json', config: await createConfig({ extends: ['recommended'] }) });
+    const found = findings.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer ?? ''}`);
     // The only warnings: liveness and metrics have no 4xx answer to document (they never refuse).
     expect(found).toEqual(['warn operation-4xx-response at #/paths/~1metrics/get/responses', 'warn operation-4xx-response at #/paths/~1healthz/get/responses', 'warn operation-4xx-response at #/paths/~1readyz/get/responses']);
   });

@@ -1,11 +1,12 @@
-// The public API over real HTTP: a real gateway on this run's database, a real simulator process
-// as its channel. Issue, idempotency, tenancy, every kind of bad input (refused with the right 4xx
+// The public API: a real gateway on this run's database, a real simulator process as its channel;
+// routes are called through Fastify's inject, and over a raw socket where the bytes on the wire
+// are the subject. Issue, idempotency, tenancy, every kind of bad input (refused with the right 4xx
 // and no change in the database), lists, retry, health and the OpenAPI document.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECT } from '../support/database.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
-import { http, startTestGateway, type HttpAnswer, type TestGateway } from '../support/gateway.js';
+import { http, inject, startTestGateway, type CallOptions, type HttpAnswer, type TestGateway } from '../support/gateway.js';
 import { validLine, validRequest } from '../support/invoice-request.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 
@@ -26,6 +27,9 @@ afterAll(async () => {
   await simulator.kill();
 });
 
+/** A call to the gateway's routes through inject: no socket is needed to judge what a route answers. */
+const api = (path: string, options: CallOptions = {}) => inject(t.gateway.app, path, options);
+
 const request = (overrides: Record<string, unknown> = {}) => validRequest({ orderNo: `SO-${++counter}`, ...overrides });
 
 /** Bytes as a client wrote them, for what a URL library would normalise or refuse to send. */
@@ -43,17 +47,17 @@ async function raw(text: string): Promise<HttpAnswer> {
 }
 
 async function issue(body: unknown, key = t.key, idempotencyKey = nextKey()) {
-  return http(`${base}/v1/invoices`, { key, idempotencyKey, json: body });
+  return api(`/v1/invoices`, { key, idempotencyKey, json: body });
 }
 
 async function issued(id: string): Promise<Record<string, unknown>> {
   return eventually(
     async () => {
-      const answer = await http(`${base}/v1/invoices/${id}`, { key: t.key });
+      const answer = await api(`/v1/invoices/${id}`, { key: t.key });
       return answer.body.status === 'pending' ? undefined : answer.body;
     },
     15_000,
-    async () => JSON.stringify((await http(`${base}/v1/invoices/${id}`, { key: t.key })).body),
+    async () => JSON.stringify((await api(`/v1/invoices/${id}`, { key: t.key })).body),
   );
 }
 
@@ -120,7 +124,7 @@ describe(`API on ${DIALECT}`, () => {
       expect(again.status).toBe(409);
       expect(again.body).toMatchObject({ code: 'order_no_taken', invoiceId: first.body.id });
       expect(again.headers.location).toBe(`/v1/invoices/${String(first.body.id)}`);
-      const list = await http(`${base}/v1/invoices?orderNo=${String(body.orderNo)}`, { key: t.key });
+      const list = await api(`/v1/invoices?orderNo=${String(body.orderNo)}`, { key: t.key });
       expect(list.body.data).toHaveLength(1);
       // Another seller may use the same order number.
       expect((await issue({ ...body, seller: { taxId: OTHER_SELLER } }, t.otherKey)).status).toBe(202);
@@ -138,10 +142,10 @@ describe(`API on ${DIALECT}`, () => {
 
     it('previews without storing', async () => {
       const before = await snapshot();
-      const answer = await http(`${base}/v1/invoices/preview`, { key: t.key, json: request() });
+      const answer = await api(`/v1/invoices/preview`, { key: t.key, json: request() });
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ totals: { tax: '60.00' } });
-      const invalid = await http(`${base}/v1/invoices/preview`, { key: t.key, json: request({ lines: [validLine({ taxRate: '0.17' })] }) });
+      const invalid = await api(`/v1/invoices/preview`, { key: t.key, json: request({ lines: [validLine({ taxRate: '0.17' })] }) });
       expect(invalid.status).toBe(422);
       expect((await snapshot()).invoices).toBe(before.invoices);
     });
@@ -151,8 +155,8 @@ describe(`API on ${DIALECT}`, () => {
     it('refuses another seller with 403, and hides another seller\'s invoice with 404', async () => {
       const mine = await issue(request());
       expect((await issue(request({ seller: { taxId: OTHER_SELLER } }))).body.code).toBe('seller_forbidden');
-      expect((await http(`${base}/v1/invoices/${String(mine.body.id)}`, { key: t.otherKey })).status).toBe(404);
-      const list = await http(`${base}/v1/invoices?limit=100`, { key: t.otherKey });
+      expect((await api(`/v1/invoices/${String(mine.body.id)}`, { key: t.otherKey })).status).toBe(404);
+      const list = await api(`/v1/invoices?limit=100`, { key: t.otherKey });
       const sellers = (list.body.data as Array<{ seller: { taxId: string } }>).map((invoice) => invoice.seller.taxId);
       expect(sellers.filter((taxId) => taxId !== OTHER_SELLER)).toEqual([]);
     });
@@ -165,24 +169,24 @@ describe(`API on ${DIALECT}`, () => {
     });
 
     const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]> = [
-      ['no key', () => http(`${base}/v1/invoices`, { idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
-      ['a malformed Authorization header', () => http(`${base}/v1/invoices`, { key: 'x y', idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
+      ['no key', () => api(`/v1/invoices`, { idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
+      ['a malformed Authorization header', () => api(`/v1/invoices`, { key: 'x y', idempotencyKey: nextKey(), json: request() }), 401, 'api_key_missing'],
       ['an unknown key', () => issue(request(), 'fk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 401, 'api_key_invalid'],
       ['a revoked key', () => issue(request(), t.revokedKey), 401, 'api_key_revoked'],
       ['a read-only key', () => issue(request(), t.readOnlyKey), 403, 'scope_missing'],
       ['another seller\'s tax ID', () => issue(request({ seller: { taxId: OTHER_SELLER } })), 403, 'seller_forbidden'],
-      ['no Idempotency-Key', () => http(`${base}/v1/invoices`, { key: t.key, json: request() }), 400, 'idempotency_key_missing'],
+      ['no Idempotency-Key', () => api(`/v1/invoices`, { key: t.key, json: request() }), 400, 'idempotency_key_missing'],
       ['an Idempotency-Key of 129 characters', () => issue(request(), t.key, 'k'.repeat(129)), 400, 'idempotency_key_invalid'],
-      ['malformed JSON', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{"orderNo": ' }), 400, 'json_malformed'],
-      ['a GBK-encoded body', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: Buffer.concat([Buffer.from('{"orderNo":"'), Buffer.from([0xba, 0xbc, 0xd6, 0xdd]), Buffer.from('"}')]) }), 400, 'encoding_invalid'],
-      ['a declared non-UTF-8 charset', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{}', contentType: 'application/json; charset=gbk' }), 415, 'content_type_unsupported'],
+      ['malformed JSON', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{"orderNo": ' }), 400, 'json_malformed'],
+      ['a GBK-encoded body', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: Buffer.concat([Buffer.from('{"orderNo":"'), Buffer.from([0xba, 0xbc, 0xd6, 0xdd]), Buffer.from('"}')]) }), 400, 'encoding_invalid'],
+      ['a declared non-UTF-8 charset', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{}', contentType: 'application/json; charset=gbk' }), 415, 'content_type_unsupported'],
       ['a prototype-polluting body', () => issue({ ...request(), ['__proto__']: { admin: true } }), 422, 'invoice_invalid'],
-      ['a URL with broken percent-encoding', () => http(`${base}/v1/invoices/%E0%A4%A`, { key: t.key }), 400, 'url_invalid'],
-      ['JSON nested 100,000 deep', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '['.repeat(100_000) + ']'.repeat(100_000) }), 422, 'invoice_invalid'],
-      ['an empty JSON body', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '' }), 400, 'body_empty'],
-      ['text/plain', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'hello', contentType: 'text/plain' }), 415, 'content_type_unsupported'],
-      ['form data', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'content_type_unsupported'],
-      ['a 2 MB body', () => http(`${base}/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: JSON.stringify({ remarks: 'x'.repeat(2_000_000) }) }), 413, 'body_too_large'],
+      ['a URL with broken percent-encoding', () => api(`/v1/invoices/%E0%A4%A`, { key: t.key }), 400, 'url_invalid'],
+      ['JSON nested 100,000 deep', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '['.repeat(100_000) + ']'.repeat(100_000) }), 422, 'invoice_invalid'],
+      ['an empty JSON body', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '' }), 400, 'body_empty'],
+      ['text/plain', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'hello', contentType: 'text/plain' }), 415, 'content_type_unsupported'],
+      ['form data', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'content_type_unsupported'],
+      ['a 2 MB body', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: JSON.stringify({ remarks: 'x'.repeat(2_000_000) }) }), 413, 'body_too_large'],
       ['a JSON array', () => issue([request()]), 422, 'invoice_invalid'],
       ['every field wrong', () => issue({ orderNo: 1, type: 'x', seller: { taxId: SELLER }, buyer: {}, priceIncludesTax: 'yes', lines: [{}] }), 422, 'invoice_invalid'],
       ['an unknown rate', () => issue(request({ lines: [validLine({ taxRate: '0.17' })] })), 422, 'invoice_invalid'],
@@ -191,20 +195,20 @@ describe(`API on ${DIALECT}`, () => {
       ['2,001 lines', () => issue(request({ lines: Array.from({ length: 2001 }, () => validLine()) })), 422, 'invoice_invalid'],
       ['retry of an issued invoice', async () => {
         const row = await t.gateway.store.db.selectFrom('invoices').select('id').where('status', '=', 'issued').executeTakeFirstOrThrow();
-        return http(`${base}/v1/invoices/${row.id}/retry`, { method: 'POST', key: t.key });
+        return api(`/v1/invoices/${row.id}/retry`, { method: 'POST', key: t.key });
       }, 409, 'invoice_not_failed'],
-      ['an unknown invoice', () => http(`${base}/v1/invoices/inv_nope`, { key: t.key }), 404, 'not_found'],
-      ['an unknown route', () => http(`${base}/v1/nothing`, { key: t.key }), 404, 'not_found'],
-      ['a bad list filter', () => http(`${base}/v1/invoices?limit=1000&status=lost`, { key: t.key }), 400, 'query_invalid'],
-      ['a list date that is no date', () => http(`${base}/v1/invoices?from=yesterday`, { key: t.key }), 400, 'query_invalid'],
-      ['a limit in exponent form', () => http(`${base}/v1/invoices?limit=1e2`, { key: t.key }), 400, 'query_invalid'],
-      ['an id longer than any id', () => http(`${base}/v1/invoices/${'a'.repeat(101)}`, { key: t.key }), 404, 'not_found'],
+      ['an unknown invoice', () => api(`/v1/invoices/inv_nope`, { key: t.key }), 404, 'not_found'],
+      ['an unknown route', () => api(`/v1/nothing`, { key: t.key }), 404, 'not_found'],
+      ['a bad list filter', () => api(`/v1/invoices?limit=1000&status=lost`, { key: t.key }), 400, 'query_invalid'],
+      ['a list date that is no date', () => api(`/v1/invoices?from=yesterday`, { key: t.key }), 400, 'query_invalid'],
+      ['a limit in exponent form', () => api(`/v1/invoices?limit=1e2`, { key: t.key }), 400, 'query_invalid'],
+      ['an id longer than any id', () => api(`/v1/invoices/${'a'.repeat(101)}`, { key: t.key }), 404, 'not_found'],
       ['a path climbing out of the docs', () => raw(`GET /docs/static/../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
       ['an encoded climb', () => raw(`GET /docs/static/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, 'not_found'],
-      ['a NUL in an id', () => http(`${base}/v1/invoices/%00`, { key: t.key }), 404, 'not_found'],
-      ['a NUL in the id of a retry', () => http(`${base}/v1/invoices/inv_%00/retry`, { key: t.key, method: 'POST' }), 404, 'not_found'],
-      ['a NUL in the id of a document', () => http(`${base}/v1/invoices/inv_%00/pdf`, { key: t.key }), 404, 'not_found'],
-      ['a NUL in an order number filter', () => http(`${base}/v1/invoices?orderNo=SO%00`, { key: t.key }), 400, 'query_invalid'],
+      ['a NUL in an id', () => api(`/v1/invoices/%00`, { key: t.key }), 404, 'not_found'],
+      ['a NUL in the id of a retry', () => api(`/v1/invoices/inv_%00/retry`, { key: t.key, method: 'POST' }), 404, 'not_found'],
+      ['a NUL in the id of a document', () => api(`/v1/invoices/inv_%00/pdf`, { key: t.key }), 404, 'not_found'],
+      ['a NUL in an order number filter', () => api(`/v1/invoices?orderNo=SO%00`, { key: t.key }), 400, 'query_invalid'],
       ['headers too large', () => raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'headers_too_large'],
       ['a request line that is no HTTP', () => raw('HELLO THERE\r\n\r\n'), 400, 'request_invalid'],
     ];
@@ -219,7 +223,7 @@ describe(`API on ${DIALECT}`, () => {
     });
 
     it('names each wrong or unknown query parameter with what it accepts', async () => {
-      const answer = await http(`${base}/v1/invoices?status=lost&limit=0&colour=red`, { key: t.key });
+      const answer = await api(`/v1/invoices?status=lost&limit=0&colour=red`, { key: t.key });
       expect(answer.status).toBe(400);
       const errors = answer.body.errors as Array<{ path: string; code: string; message: string; messageZh: string }>;
       expect(errors).toEqual(
@@ -246,19 +250,19 @@ describe(`API on ${DIALECT}`, () => {
     it('pages through the list newest first with a cursor, and filters', async () => {
       const since = `from=${encodeURIComponent(new Date(Date.now() - 1).toISOString())}`;
       for (let i = 0; i < 5; i++) await issue(request({ orderNo: `LIST-${Date.now()}-${i}` }));
-      const first = await http(`${base}/v1/invoices?${since}&limit=2`, { key: t.key });
-      const second = await http(`${base}/v1/invoices?${since}&limit=2&cursor=${String(first.body.nextCursor)}`, { key: t.key });
-      const third = await http(`${base}/v1/invoices?${since}&limit=2&cursor=${String(second.body.nextCursor)}`, { key: t.key });
+      const first = await api(`/v1/invoices?${since}&limit=2`, { key: t.key });
+      const second = await api(`/v1/invoices?${since}&limit=2&cursor=${String(first.body.nextCursor)}`, { key: t.key });
+      const third = await api(`/v1/invoices?${since}&limit=2&cursor=${String(second.body.nextCursor)}`, { key: t.key });
       const ids = [first, second, third].flatMap((page) => (page.body.data as Array<{ id: string }>).map((invoice) => invoice.id));
       expect(ids).toHaveLength(5);
       expect([...ids].sort().reverse()).toEqual(ids);
       expect(third.body.nextCursor).toBeNull();
-      const future = await http(`${base}/v1/invoices?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { key: t.key });
+      const future = await api(`/v1/invoices?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { key: t.key });
       expect(future.body.data).toEqual([]);
     });
 
     it('shows channel health and backlog', async () => {
-      const answer = await http(`${base}/v1/channels`, { key: t.key });
+      const answer = await api(`/v1/channels`, { key: t.key });
       expect(answer.status).toBe(200);
       expect(answer.body.data).toEqual([expect.objectContaining({ name: 'sim', circuit: 'closed' })]);
     });
@@ -266,21 +270,21 @@ describe(`API on ${DIALECT}`, () => {
 
   describe('operations endpoints', () => {
     it('answers /healthz and /readyz', async () => {
-      expect((await http(`${base}/healthz`)).body).toEqual({ status: 'ok' });
-      expect((await http(`${base}/readyz`)).body).toEqual({ status: 'ready' });
+      expect((await api(`/healthz`)).body).toEqual({ status: 'ok' });
+      expect((await api(`/readyz`)).body).toEqual({ status: 'ready' });
     });
 
     it('serves the OpenAPI document and a page to read it', async () => {
-      const document = await http(`${base}/openapi.json`);
+      const document = await api(`/openapi.json`);
       expect(document.body.openapi).toBe('3.1.0');
       expect(Object.keys(document.body.paths as object)).toEqual(expect.arrayContaining(['/v1/invoices', '/v1/invoices/{id}', '/v1/invoices/{id}/retry', '/v1/channels']));
-      const page = await http(`${base}/docs/`);
+      const page = await api(`/docs/`);
       expect(page.status).toBe(200);
       expect(page.text).toContain('swagger');
     });
 
     it('echoes a request id, or makes one', async () => {
-      expect((await http(`${base}/healthz`)).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await api(`/healthz`)).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 });

@@ -9,13 +9,13 @@ import { fen } from '../support/money.js';
 
 function preview(request: JsonRecord): ComputedInvoiceJson {
   const result = previewInvoice(request);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return computedInvoiceJson(result.invoice);
 }
 
 function codes(request: JsonRecord): string[] {
   const result = previewInvoice(request);
-  return result.ok ? [] : result.problems.map((item) => `${item.path} ${item.code}`);
+  return result.ok ? [] : result.errors.map((item) => `${item.path} ${item.code}`);
 }
 
 function line(amount: string, taxRate: string, extra: JsonRecord = {}): JsonRecord {
@@ -108,9 +108,9 @@ describe('the 1.27 total-tax tolerance (domain.md §3.3)', () => {
     const result = previewInvoice(validRequest({ priceIncludesTax: false, lines: smallLines(363) }));
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems).toHaveLength(1);
-    expect(result.problems[0]).toMatchObject({ path: '/lines', code: 'total_tax_tolerance' });
-    expect(result.problems[0]?.message).toContain('1.27');
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ path: '/lines', code: 'total_tax_tolerance' });
+    expect(result.errors[0]?.message).toContain('1.27');
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { INVOICE_EVENTS, TRANSITIONS } from '../../src/domain/invoice-state.js';
 import { API_PROBLEM_CODES } from '../../src/api/problem.js';
 import type { ChannelErrorCode } from '../../src/channels/channel-error.js';
-import { PROBLEM_CODES } from '../../src/domain/problem.js';
+import { FIELD_ERROR_CODES } from '../../src/domain/field-error.js';
 import { KNOWLEDGE } from '../../src/doctor/knowledge-base.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
@@ -20,7 +20,7 @@ describe('documentation in step with the code', () => {
 
   it('docs/errors.md documents exactly the codes of the API, the request and the channels', () => {
     expect(section('## Problem codes (`code`').sort()).toEqual([...API_PROBLEM_CODES].sort());
-    expect(section('## Problem codes in `errors`').sort()).toEqual([...PROBLEM_CODES].sort());
+    expect(section('## Field error codes in `errors`').sort()).toEqual([...FIELD_ERROR_CODES].sort());
     const channelCodes: Record<ChannelErrorCode, true> = {
       dns_failed: true, connect_failed: true, connect_timeout: true, tls_failed: true, timeout_after_send: true,
       connection_reset: true, rate_limited: true, upstream_unavailable: true, upstream_error: true,

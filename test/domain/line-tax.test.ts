@@ -93,7 +93,7 @@ describe('line tax: properties', () => {
         });
         const result = previewInvoice(request);
         if (!result.ok) {
-          expect(result.problems.map((p) => p.code)).toEqual(['total_tax_tolerance']);
+          expect(result.errors.map((p) => p.code)).toEqual(['total_tax_tolerance']);
           return;
         }
         const computed = computedInvoiceJson(result.invoice);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readInvoiceRequest } from '../../src/domain/read-invoice-request.js';
-import type { Problem } from '../../src/domain/problem.js';
+import type { FieldError } from '../../src/domain/field-error.js';
 import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
 
-function problems(input: unknown): Array<Pick<Problem, 'path' | 'code'>> {
+function errors(input: unknown): Array<Pick<FieldError, 'path' | 'code'>> {
   const result = readInvoiceRequest(input);
-  return result.ok ? [] : result.problems.map(({ path, code }) => ({ path, code }));
+  return result.ok ? [] : result.errors.map(({ path, code }) => ({ path, code }));
 }
 
 function withLine(line: JsonRecord, overrides: JsonRecord = {}): JsonRecord {
@@ -23,16 +23,16 @@ describe('a valid request', () => {
   });
 
   it('takes JSON null as an absent optional field', () => {
-    expect(problems(validRequest({ remarks: null, drawer: null, buyer: { name: '张三', taxId: null } }))).toEqual([]);
+    expect(errors(validRequest({ remarks: null, drawer: null, buyer: { name: '张三', taxId: null } }))).toEqual([]);
   });
 
   it('lets a normal invoice to an individual omit the buyer tax ID', () => {
-    expect(problems(validRequest({ buyer: { name: '张三' } }))).toEqual([]);
+    expect(errors(validRequest({ buyer: { name: '张三' } }))).toEqual([]);
   });
 
   it('counts lengths in characters, not bytes: 100 汉字 fit a buyer name, 101 do not', () => {
-    expect(problems(validRequest({ buyer: { name: '汉'.repeat(100) } }))).toEqual([]);
-    expect(problems(validRequest({ buyer: { name: '汉'.repeat(101) } }))).toEqual([{ path: '/buyer/name', code: 'string_too_long' }]);
+    expect(errors(validRequest({ buyer: { name: '汉'.repeat(100) } }))).toEqual([]);
+    expect(errors(validRequest({ buyer: { name: '汉'.repeat(101) } }))).toEqual([{ path: '/buyer/name', code: 'string_too_long' }]);
   });
 
   it('accepts a rate written with trailing zeros and normalises it', () => {
@@ -79,7 +79,7 @@ describe('every field of the wrong type or shape', () => {
     ['unknown top-level field', { currency: 'CNY' }, '/currency', 'field_unknown'],
     ['unknown field with / in its name', { 'a/b~c': 1 }, '/a~1b~0c', 'field_unknown'],
   ])('%s', (_name, overrides, path, code) => {
-    expect(problems(validRequest(overrides))).toEqual([{ path, code }]);
+    expect(errors(validRequest(overrides))).toEqual([{ path, code }]);
   });
 
   it.each<[string, JsonRecord, string, string]>([
@@ -114,19 +114,19 @@ describe('every field of the wrong type or shape', () => {
     ['unknown line field', { discountRate: '0.1' }, '/lines/0/discountRate', 'field_unknown'],
     ['不征税 code with a rate', { taxCode: '6010000000000000000', taxRate: '0.06' }, '/lines/0/taxRate', 'tax_rate_not_allowed'],
   ])('line: %s', (_name, overrides, path, code) => {
-    expect(problems(withLine(validLine(overrides)))).toEqual([{ path, code }]);
+    expect(errors(withLine(validLine(overrides)))).toEqual([{ path, code }]);
   });
 
   it('is refused as a whole when it is not an object', () => {
     for (const body of [null, 42, 'invoice', [validRequest()], true]) {
-      expect(problems(body)).toEqual([{ path: '', code: body === null ? 'field_required' : 'type_invalid' }]);
+      expect(errors(body)).toEqual([{ path: '', code: body === null ? 'field_required' : 'type_invalid' }]);
     }
   });
 });
 
-describe('all problems at once', () => {
+describe('all errors at once', () => {
   it('reports each wrong field of a badly wrong request, in order', () => {
-    const found = problems({
+    const found = errors({
       orderNo: 7,
       type: 'vat',
       seller: { taxId: 'x' },
@@ -149,7 +149,7 @@ describe('all problems at once', () => {
     const result = readInvoiceRequest({ lines: [{}] });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    for (const item of result.problems) {
+    for (const item of result.errors) {
       expect(item.message.length).toBeGreaterThan(5);
       expect(item.messageZh).toMatch(/[\u4e00-\u9fff]/);
     }
@@ -159,18 +159,18 @@ describe('all problems at once', () => {
 describe('line count', () => {
   it('accepts 2,000 lines and refuses 2,001 with one problem, not one per line', () => {
     const lines = (count: number) => Array.from({ length: count }, () => validLine());
-    expect(problems(validRequest({ lines: lines(2000) }))).toEqual([]);
-    expect(problems(validRequest({ lines: lines(2001).map(() => ({})) }))).toEqual([{ path: '/lines', code: 'lines_too_many' }]);
+    expect(errors(validRequest({ lines: lines(2000) }))).toEqual([]);
+    expect(errors(validRequest({ lines: lines(2001).map(() => ({})) }))).toEqual([{ path: '/lines', code: 'lines_too_many' }]);
   });
 });
 
 describe('special VAT invoices (增值税专用发票)', () => {
   it('accept a buyer named in full', () => {
-    expect(problems(validSpecialRequest())).toEqual([]);
+    expect(errors(validSpecialRequest())).toEqual([]);
   });
 
   it('need the buyer tax ID, address and bank', () => {
-    expect(problems(validSpecialRequest({ buyer: { name: '杭州某某科技有限公司' } }))).toEqual([
+    expect(errors(validSpecialRequest({ buyer: { name: '杭州某某科技有限公司' } }))).toEqual([
       { path: '/buyer/taxId', code: 'field_required' },
       { path: '/buyer/address', code: 'field_required' },
       { path: '/buyer/bankName', code: 'field_required' },
@@ -180,13 +180,13 @@ describe('special VAT invoices (增值税专用发票)', () => {
 
   it('cannot go to a natural person (a resident identity number), but can to a 个体户 (its 20-character ID)', () => {
     const buyer = (taxId: string) => ({ buyer: { name: '张三', taxId, address: '杭州', bankName: '工行', bankAccount: '1202' } });
-    expect(problems(validSpecialRequest(buyer('11010519491231002X')))).toEqual([{ path: '/buyer/taxId', code: 'special_invoice_natural_person' }]);
-    expect(problems(validSpecialRequest(buyer('11010519491231002X01')))).toEqual([]);
-    expect(problems(validRequest({ buyer: { name: '张三', taxId: '11010519491231002X' } }))).toEqual([]);
+    expect(errors(validSpecialRequest(buyer('11010519491231002X')))).toEqual([{ path: '/buyer/taxId', code: 'special_invoice_natural_person' }]);
+    expect(errors(validSpecialRequest(buyer('11010519491231002X01')))).toEqual([]);
+    expect(errors(validRequest({ buyer: { name: '张三', taxId: '11010519491231002X' } }))).toEqual([]);
   });
 
   it('cannot carry tax-free lines', () => {
-    expect(problems(validSpecialRequest({ lines: [validLine({ taxRate: 'free' })] }))).toEqual([
+    expect(errors(validSpecialRequest({ lines: [validLine({ taxRate: 'free' })] }))).toEqual([
       { path: '/lines/0/taxRate', code: 'special_invoice_tax_free' },
     ]);
   });
@@ -204,7 +204,7 @@ describe('discount lines (折扣行)', () => {
   });
 
   it('follow the discounted line with a negative amount', () => {
-    expect(problems(validRequest({ lines: [discounted, discount()] }))).toEqual([]);
+    expect(errors(validRequest({ lines: [discounted, discount()] }))).toEqual([]);
   });
 
   it.each<[string, JsonRecord[], string, string]>([
@@ -221,14 +221,14 @@ describe('discount lines (折扣行)', () => {
     ['with a unit', [discounted, discount({ unit: '台' })], '/lines/1/unit', 'discount_field_forbidden'],
     ['without an amount', [discounted, discount({ amount: undefined })], '/lines/1/amount', 'field_required'],
   ])('refused: %s', (_name, lines, path, code) => {
-    expect(problems(validRequest({ lines }))).toEqual([{ path, code }]);
+    expect(errors(validRequest({ lines }))).toEqual([{ path, code }]);
   });
 });
 
 describe('sandbox sellers', () => {
   it('accept a registered sandbox ID that is no valid USCC, and only that one', () => {
     const request = validRequest({ seller: { taxId: '339902999999789113' } });
-    expect(problems(request)).toEqual([{ path: '/seller/taxId', code: 'tax_id_checksum' }]);
+    expect(errors(request)).toEqual([{ path: '/seller/taxId', code: 'tax_id_checksum' }]);
     const sandbox = (taxId: string) => taxId === '339902999999789113';
     expect(readInvoiceRequest(request, { isSandboxSeller: sandbox }).ok).toBe(true);
     const other = validRequest({ seller: { taxId: '339902999999789114' } });

@@ -39,7 +39,7 @@ describe(`invoicing use cases on ${DIALECT}`, () => {
     expect(await invoicing.issue(validRequest({ orderNo: 'UC-2', seller: { taxId: OTHER_SELLER } }), 'k3', actor)).toEqual({ kind: 'seller_forbidden', sellerTaxId: OTHER_SELLER });
     const invalid = await invoicing.issue(validRequest({ orderNo: '', priceIncludesTax: 'yes' }), 'k4', actor);
     expect(invalid.kind).toBe('invalid');
-    expect(invalid.kind === 'invalid' && invalid.problems.map((p) => `${p.path} ${p.code}`)).toEqual(['/orderNo string_empty', '/priceIncludesTax type_invalid']);
+    expect(invalid.kind === 'invalid' && invalid.errors.map((p) => `${p.path} ${p.code}`)).toEqual(['/orderNo string_empty', '/priceIncludesTax type_invalid']);
     const count = await store.db.selectFrom('invoices').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
   });

@@ -3,7 +3,7 @@
 // lost, and a failed upstream call (a successful one stays at info).
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChannelError } from '../../src/channels/channel-error.js';
 import { ChannelHealth } from '../../src/dispatch/channel-health.js';
 import { GatewayEvents } from '../../src/runtime/events.js';
@@ -27,12 +27,15 @@ const clock = { now: () => now };
 describe('state changes in the log', () => {
   it('logs the circuit opening (error, with the cause), half-opening and closing (warn)', async () => {
     const { lines, events } = capture();
+    // The breaker (cockatiel) reads Date.now() for its half-open wait: move that clock, never sleep.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const health = new ChannelHealth(['sim'], clock, { failuresToOpen: 2, halfOpenAfterMs: 20, pauseMs: 1000, onChange: (change) => events.channelChanged(change) });
     const fail = () => Promise.reject(new ChannelError('connect_failed', 'retry', 'connection failed (ECONNREFUSED)'));
     for (let i = 0; i < 2; i++) await health.execute('sim', fail).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    vi.setSystemTime(Date.now() + 30);
     now += 30;
     await health.execute('sim', () => Promise.resolve('ok'));
+    vi.useRealTimers();
     await new Promise((resolve) => setImmediate(resolve));
     const changes = lines.filter((line) => String(line.msg).startsWith('circuit'));
     expect(changes.map((line) => [line.level, line.msg.split(':')[0]])).toEqual([

@@ -1,5 +1,6 @@
 // A gateway for integration tests: a fresh database with sellers and keys, listening on a free
 // port, with small timeouts so failure paths run in seconds.
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { resolveConfig, type ConfigInput } from '../../src/runtime/config.js';
@@ -83,23 +84,49 @@ export interface HttpAnswer {
   readonly text: string;
 }
 
-/** One HTTP call with a JSON body (or raw text) and an optional key and idempotency key. */
-export async function http(
-  url: string,
-  options: { method?: 'GET' | 'POST'; key?: string; idempotencyKey?: string; json?: unknown; raw?: string | Buffer; contentType?: string } = {},
-): Promise<HttpAnswer> {
+export interface CallOptions {
+  method?: 'GET' | 'POST';
+  key?: string;
+  idempotencyKey?: string;
+  json?: unknown;
+  raw?: string | Buffer;
+  contentType?: string;
+}
+
+function prepare(options: CallOptions) {
   const headers: Record<string, string> = {};
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   const body = options.json !== undefined ? JSON.stringify(options.json) : options.raw;
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await request(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body !== undefined && { body }) });
-  const text = await response.body.text();
+  return { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body };
+}
+
+function answer(status: number, headers: HttpAnswer['headers'], text: string): HttpAnswer {
   let parsed: Record<string, unknown> = {};
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // not JSON (the docs page)
   }
-  return { status: response.statusCode, headers: response.headers, body: parsed, text };
+  return { status, headers, body: parsed, text };
+}
+
+/** One HTTP call over a real socket, with a JSON body (or raw text) and an optional key and idempotency key. */
+export async function http(url: string, options: CallOptions = {}): Promise<HttpAnswer> {
+  const { method, headers, body } = prepare(options);
+  const response = await request(url, { method, headers, ...(body !== undefined && { body }) });
+  return answer(response.statusCode, response.headers, await response.body.text());
+}
+
+/**
+ * The same call through Fastify's inject: every route, hook and plugin runs, without a socket.
+ * For what a route decides; what needs a connection (timeouts, slow bodies, the HTTP parser's own
+ * refusals, shedding) goes through `http` or raw sockets.
+ */
+export async function inject(app: FastifyInstance, path: string, options: CallOptions = {}): Promise<HttpAnswer> {
+  const { method, headers, body } = prepare(options);
+  const response = await app.inject({ method, url: path, headers, ...(body !== undefined && { payload: body }) });
+  const headersAsSent = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, typeof value === 'number' ? String(value) : value]));
+  return answer(response.statusCode, headersAsSent, response.body);
 }

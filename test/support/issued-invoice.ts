@@ -6,7 +6,7 @@ import type { JsonRecord } from './invoice-request.js';
 
 export function issued(request: JsonRecord, number = '26332000000000000042'): IssuedInvoice {
   const result = previewInvoice(request);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
   const computed = computedInvoiceJson(result.invoice);
   return {
     id: 'inv_01M80HNY4CZ79NMAH9JVY2KHAM',

@@ -1,5 +1,5 @@
 /** GET /v1/channels: each channel's health as this process sees it, and its backlog from the database. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { ChannelHealth } from '../../dispatch/channel-health.js';
@@ -46,7 +46,7 @@ const ChannelList = Type.Object({
   }),
 });
 
-export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (app, options) => {
+export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = async (app, options) => {
   app.get(
     '/channels',
     {

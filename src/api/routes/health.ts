@@ -1,5 +1,5 @@
 /** /healthz (the process answers) and /readyz (database reachable, migrated and taking writes, workers running). */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { isMigrated, pingDatabase } from '../../store/database.js';
 import type { Database } from '../../store/schema/index.js';
@@ -19,7 +19,7 @@ export interface HealthRoutesOptions {
   readonly workersRunning: () => boolean;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   app.get(
     '/healthz',
     { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['operations'], security: [], response: { 200: Status } } },

@@ -6,9 +6,10 @@
  * answer to an issue request is sent only after its commit (invariant 1); a request refused for
  * any reason changes nothing (invariant 4).
  */
-import type { FastifyPluginAsync } from 'fastify';
-import type { Problem } from '../../domain/problem.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FieldError } from '../../domain/field-error.js';
 import { invalidInvoiceDocument } from '../../domain/problem-document.js';
+import { INVOICE_ID_FORM } from '../../domain/field-forms.js';
 import { Invoicing, type InvoicingDeps } from '../../invoicing/invoicing.js';
 import { OverloadedError } from '../../store/group-commit.js';
 import { findInvoice, listInvoices } from '../../store/invoice-store.js';
@@ -33,7 +34,6 @@ export interface InvoiceRoutesOptions extends InvoicingDeps {
   readonly onShed?: () => void;
 }
 
-const INVOICE_ID = /^inv_[0-9A-Z]{26}$/;
 // 1–128 printable ASCII characters, as Stripe's keys are in practice.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 // The body is validated by src/domain, which reports every problem with our codes.
@@ -44,20 +44,20 @@ const domainValidated = () => () => true;
  * the database, which would refuse some text itself (PostgreSQL: a NUL byte) with an error.
  */
 function isInvoiceId(id: string): boolean {
-  return INVOICE_ID.test(id);
+  return INVOICE_ID_FORM.test(id);
 }
 
 function isoParam(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Date.parse(value);
 }
 
-export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (app, options) => {
+export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = async (app, options) => {
   const { reader } = options;
   const invoicing = new Invoicing(options);
 
   /** A refused request body as the problem document the API answers with. */
-  function invalid(problems: readonly Problem[]): ApiProblem {
-    const document = invalidInvoiceDocument(problems);
+  function invalid(errors: readonly FieldError[]): ApiProblem {
+    const document = invalidInvoiceDocument(errors);
     return new ApiProblem('invoice_invalid', document.detail, { errors: document.errors });
   }
 
@@ -89,7 +89,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
         }
         throw error;
       }
-      if (result.kind === 'invalid') throw invalid(result.problems);
+      if (result.kind === 'invalid') throw invalid(result.errors);
       if (result.kind === 'seller_forbidden') throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${result.sellerTaxId}`);
       if (result.kind === 'key_reused') {
         throw new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${result.invoiceId} with a different body`);
@@ -97,7 +97,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       if (result.kind === 'order_no_taken') {
         throw new ApiProblem(
           'order_no_taken',
-          `order number ${JSON.stringify((request.body as { orderNo: string }).orderNo)} of seller ${(request.body as { seller: { taxId: string } }).seller.taxId} already belongs to invoice ${result.invoiceId} (${result.status}); read that invoice, or retry it if it failed, instead of issuing again`,
+          `order number ${JSON.stringify(result.orderNo)} of seller ${result.sellerTaxId} already belongs to invoice ${result.invoiceId} (${result.status}); read that invoice, or retry it if it failed, instead of issuing again`,
           { members: { invoiceId: result.invoiceId }, headers: { location: `/v1/invoices/${result.invoiceId}` } },
         );
       }
@@ -121,7 +121,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
     },
     async (request) => {
       const result = await invoicing.compute(request.body, { sellers: request.apiKey.sellers });
-      if (result.kind === 'invalid') throw invalid(result.problems);
+      if (result.kind === 'invalid') throw invalid(result.errors);
       return result.invoice;
     },
   );
@@ -133,7 +133,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       schema: { operationId: 'getInvoice', summary: 'One invoice, with its status, stage, number and last error', tags: ['invoices'], params: IdParams, response: { 200: InvoiceResource, 401: ProblemSchema, 404: ProblemSchema } },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
@@ -148,7 +148,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       schema: { operationId: 'listInvoices', summary: 'Invoices newest first, filtered, a page at a time', tags: ['invoices'], querystring: ListQuery, response: { 200: InvoiceList, 400: ProblemSchema, 401: ProblemSchema } },
     },
     async (request) => {
-      const query = request.query as { status?: string; sellerTaxId?: string; buyerTaxId?: string; orderNo?: string; from?: string; to?: string; limit?: string; cursor?: string };
+      const query = request.query;
       const from = isoParam(query.from);
       const to = isoParam(query.to);
       const page = await listInvoices(reader, {
@@ -178,20 +178,20 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
           tags: ['invoices'],
           params: IdParams,
           response: {
-            200: Type.String({ format: 'binary', description: `the ${kind.toUpperCase()}, signed; ETag is its SHA-256` }),
-            304: Type.Null({ description: 'unchanged since the ETag in If-None-Match' }),
+            200: Type.Unsafe<Buffer>(Type.String({ format: 'binary', description: `the ${kind.toUpperCase()}, signed; ETag is its SHA-256` })),
+            304: Type.Unsafe<undefined>(Type.Null({ description: 'unchanged since the ETag in If-None-Match' })),
             404: ProblemSchema,
             409: ProblemSchema,
           },
         },
       },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
         if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
         if (row.status !== 'issued' || row.number === null) throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
         const document = await findDocument(reader, id, kind);
-        if (!document || row.documents_status !== 'rendered') {
+        if (!document || row.documents_status !== 'done') {
           const detail = row.documents_error ? `rendering failed ${row.documents_attempts} time(s), last: ${row.documents_error}; it is retried` : undefined;
           throw new ApiProblem('documents_not_ready', detail, { headers: { 'retry-after': '1' } });
         }
@@ -213,7 +213,7 @@ export const invoiceRoutes: FastifyPluginAsync<InvoiceRoutesOptions> = async (ap
       schema: { operationId: 'retryInvoice', summary: 'Re-queue a failed invoice', tags: ['invoices'], params: IdParams, response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema } },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       if (!isInvoiceId(id)) throw new ApiProblem('not_found', `no invoice ${id}`);
       const result = await invoicing.retry(id, { sellers: request.apiKey.sellers });
       if (result.kind === 'not_found') throw new ApiProblem('not_found', `no invoice ${id}`);

@@ -3,13 +3,20 @@
  * query strings and headers are validated by them too; the invoice body itself is validated by
  * src/domain (every problem at once, with our stable codes), so its schema here documents it.
  */
-import { Type } from 'typebox';
+import { Type, type TSchemaOptions } from 'typebox';
+import { INVOICE_ID_FORM, TAX_CODE_FORM, TAX_ID_FORM } from '../../domain/field-forms.js';
 import { INVOICE_LIMITS as LIMITS } from '../../domain/invoice-limits.js';
+import { INVOICE_STATUSES, PENDING_STAGES } from '../../domain/invoice-state.js';
 import { TAX_RATES } from '../../domain/tax-rate.js';
+
+/** One of a list of strings (anyOf of consts in the document), typed as that list's union. */
+export function OneOf<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
+  return Type.Unsafe<T[number]>(Type.Union(values.map((value) => Type.Literal(value)), options));
+}
 
 const Money = (description: string) => Type.String({ pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$', description, examples: ['1060.00'] });
 const Decimal = (description: string) => Type.String({ pattern: '^(0|[1-9][0-9]*)(\\.[0-9]{1,8})?$', description });
-const TaxId = (description: string) => Type.String({ pattern: '^[0-9A-Z]{15,20}$', description, examples: ['91330100716105852F'] });
+const TaxId = (description: string) => Type.String({ pattern: TAX_ID_FORM.source, description, examples: ['91330100716105852F'] });
 
 export const Buyer = Type.Object(
   {
@@ -26,19 +33,19 @@ export const Buyer = Type.Object(
 
 const lineFields = {
   name: Type.String({ maxLength: LIMITS.lineNameLength, description: '*简称*项目名称', examples: ['*信息技术服务*软件开发服务'] }),
-  taxCode: Type.String({ pattern: '^[1-6][0-9]{18}$', description: '19-digit 税收分类编码' }),
+  taxCode: Type.String({ pattern: TAX_CODE_FORM.source, description: '19-digit 税收分类编码' }),
   spec: Type.Optional(Type.String({ maxLength: LIMITS.specLength })),
   unit: Type.Optional(Type.String({ maxLength: LIMITS.unitLength })),
   quantity: Type.Optional(Decimal('up to 8 decimals')),
   unitPrice: Type.Optional(Decimal('in the invoice\'s price convention, up to 8 decimals')),
   amount: Money('line amount in the invoice\'s price convention; negative on a discount line'),
-  taxRate: Type.Union(TAX_RATES.map((rate) => Type.Literal(rate.code))),
-  kind: Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('discount')])),
+  taxRate: OneOf(TAX_RATES.map((rate) => rate.code)),
+  kind: Type.Optional(OneOf(['normal', 'discount'])),
 };
 
 const requestFields = {
   orderNo: Type.String({ maxLength: LIMITS.orderNoLength }),
-  type: Type.Union([Type.Literal('normal'), Type.Literal('special')], { description: 'normal = 普通发票, special = 增值税专用发票' }),
+  type: OneOf(['normal', 'special'], { description: 'normal = 普通发票, special = 增值税专用发票' }),
   seller: Type.Object({ taxId: TaxId('a registered seller') }),
   buyer: Buyer,
   priceIncludesTax: Type.Boolean(),
@@ -53,8 +60,8 @@ export const InvoiceRequest = Type.Object(
 
 const ComputedLine = Type.Object({
   ...lineFields,
-  kind: Type.Union([Type.Literal('normal'), Type.Literal('discount')]),
-  nature: Type.Union([Type.Literal('normal'), Type.Literal('discounted'), Type.Literal('discount')]),
+  kind: OneOf(['normal', 'discount']),
+  nature: OneOf(['normal', 'discounted', 'discount']),
   amountExcludingTax: Money('金额 (不含税)'),
   tax: Money('税额'),
   amountIncludingTax: Money('含税金额'),
@@ -77,8 +84,8 @@ export const InvoiceResource = Type.Object(
     seller: Type.Object({ taxId: Type.String(), name: Type.String() }, { additionalProperties: true }),
     lines: Type.Array(ComputedLine),
     totals: Totals,
-    status: Type.Union(['pending', 'issued', 'rejected', 'failed'].map((s) => Type.Literal(s))),
-    stage: Type.Union([...['queued', 'submitting', 'uncertain', 'awaiting_result'].map((s) => Type.Literal(s)), Type.Null()]),
+    status: OneOf(INVOICE_STATUSES),
+    stage: Type.Union([OneOf(PENDING_STAGES), Type.Null()]),
     serialNo: Type.String({ description: '流水号: our key for this invoice at the upstream' }),
     number: Type.Union([Type.String({ description: '20-digit 发票号码' }), Type.Null()]),
     issuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -87,6 +94,18 @@ export const InvoiceResource = Type.Object(
     lastError: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
+    documents: Type.Union([
+      Type.Object(
+        {
+          status: OneOf(['pending', 'rendered'], { description: 'pending until the signed PDF and XML are stored' }),
+          attempts: Type.Integer({ description: 'failed renders so far' }),
+          error: Type.Union([Type.String({ description: 'why the last render failed; it is tried again' }), Type.Null()]),
+        },
+        { description: 'the signed PDF and XML of an issued invoice; null before it is issued' },
+      ),
+      Type.Null(),
+    ]),
+    simulated: Type.Boolean({ description: 'issued through the built-in simulator: not a real invoice' }),
   },
   { $id: 'InvoiceResource' },
 );
@@ -95,15 +114,15 @@ export const InvoiceList = Type.Object({ data: Type.Array(InvoiceResource), next
 
 export const ListQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union(['pending', 'issued', 'rejected', 'failed'].map((s) => Type.Literal(s)))),
-    sellerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
-    buyerTaxId: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{15,20}$' })),
+    status: Type.Optional(OneOf(INVOICE_STATUSES)),
+    sellerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
+    buyerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
     orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'an order number: 1–64 characters, no control characters' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created at or after' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created before' })),
     // Digits only: a coercing validator would read "1e2" or "0x10" as a number.
     limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100, in digits (default 20)' })),
-    cursor: Type.Optional(Type.String({ pattern: '^inv_[0-9A-Z]{26}$' })),
+    cursor: Type.Optional(Type.String({ pattern: INVOICE_ID_FORM.source })),
   },
   { additionalProperties: false },
 );
