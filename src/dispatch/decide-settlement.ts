@@ -10,7 +10,7 @@ import { retryDelayMs, type BackoffOptions } from './backoff.js';
 import type { Settlement } from '../store/invoice-leases.js';
 
 export interface AttemptContext {
-  readonly kind: 'submit' | 'query';
+  readonly action: 'submit' | 'query';
   readonly stage: PendingStage;
   readonly channel: string;
   /** Attempts made before this one. */
@@ -23,11 +23,11 @@ export interface AttemptContext {
 }
 
 function attemptRow(context: AttemptContext, outcome: string) {
-  return { kind: context.kind, channel: context.channel, outcome, startedAt: context.startedAt, durationMs: Math.max(0, Math.round(context.now - context.startedAt)) };
+  return { action: context.action, channel: context.channel, outcome, startedAt: context.startedAt, durationMs: Math.max(0, Math.round(context.now - context.startedAt)) };
 }
 
 /** The settlement for an answer from the upstream (to a submit or a query). */
-export function settleOutcome(context: AttemptContext, outcome: UpstreamOutcome | QueryOutcome): Settlement {
+export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome | QueryOutcome): Settlement {
   const base = { called: true, channel: context.channel, attempt: attemptRow(context, outcome.kind) } as const;
   switch (outcome.kind) {
     case 'issued':
@@ -46,7 +46,7 @@ export function settleOutcome(context: AttemptContext, outcome: UpstreamOutcome 
 }
 
 /** The settlement for a failed call. `pausedUntil` is set when the dispatcher paused the channel. */
-export function settleFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
+export function decideFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
   const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', error instanceof Error ? error.message : String(error));
   const problem = { code: failure.code, message: failure.message };
   // A call this process held back (breaker, rate) never left it: it costs no attempt and records none.
@@ -61,9 +61,9 @@ export function settleFailure(context: AttemptContext, error: unknown, pausedUnt
 
   if (failure.disposition === 'operator') {
     // Not the invoice's fault: no attempt counted, back in line when the channel may be used again.
-    return { event: 'channel_paused', called: false, channel: context.kind === 'submit' ? null : context.channel, nextAttemptAt: pausedUntil ?? later, error: problem, ...(attempt && { attempt }) };
+    return { event: 'channel_paused', called: false, channel: context.action === 'submit' ? null : context.channel, nextAttemptAt: pausedUntil ?? later, error: problem, ...(attempt && { attempt }) };
   }
-  if (context.kind === 'query') return queryFailed(context, attempt, problem);
+  if (context.action === 'query') return queryFailed(context, attempt, problem);
 
   switch (failure.disposition) {
     case 'retry': {

@@ -18,7 +18,7 @@ import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
-import { settleFailure, settleOutcome, type AttemptContext } from './decide-settlement.js';
+import { decideFailure, decideOutcome, type AttemptContext } from './decide-settlement.js';
 import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
 
 export interface DispatcherOptions {
@@ -94,11 +94,11 @@ export class Dispatcher {
   /** One attempt: call with no transaction open, then settle fenced by the lease. */
   private async attempt(lease: Lease): Promise<void> {
     const { clock, log } = this.deps;
-    const kind = lease.stage === 'submitting' ? 'submit' : 'query';
+    const action = lease.stage === 'submitting' ? 'submit' : 'query';
     const channelName = lease.channel;
     const startedAt = clock.now();
     const context = (channel: string): AttemptContext => ({
-      kind,
+      action,
       stage: lease.stage,
       channel,
       attempts: lease.attempts,
@@ -109,7 +109,7 @@ export class Dispatcher {
       random: Math.random(),
     });
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
-    const settlement = channel ? await this.call(lease, kind, channel, context) : this.noChannel(lease, kind, channelName ?? null);
+    const settlement = channel ? await this.call(lease, action, channel, context) : this.noChannel(lease, action, channelName ?? null);
     try {
       const result = await this.deps.commit.submit((tx) => settleLease(tx, this.deps.capabilities, clock.now(), lease, settlement));
       if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });
@@ -117,7 +117,7 @@ export class Dispatcher {
         this.deps.events.attemptFinished({
           invoiceId: lease.invoiceId,
           channel: settlement.attempt.channel,
-          kind: settlement.attempt.kind,
+          action: settlement.attempt.action,
           outcome: settlement.attempt.outcome,
           durationMs: settlement.attempt.durationMs,
           ...(settlement.error && { error: settlement.error.code }),
@@ -129,12 +129,12 @@ export class Dispatcher {
     }
   }
 
-  private async call(lease: Lease, kind: 'submit' | 'query', channel: Channel, context: (channel: string) => AttemptContext): Promise<Settlement> {
+  private async call(lease: Lease, action: 'submit' | 'query', channel: Channel, context: (channel: string) => AttemptContext): Promise<Settlement> {
     const signal = AbortSignal.timeout(this.options.callTimeoutMs);
     try {
-      if (kind === 'query') {
+      if (action === 'query') {
         const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }), signal);
-        return settleOutcome(context(channel.name), outcome);
+        return decideOutcome(context(channel.name), outcome);
       }
       const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'];
       const outcome = await this.deps.health.execute(
@@ -142,10 +142,10 @@ export class Dispatcher {
         () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
         signal,
       );
-      return settleOutcome(context(channel.name), outcome);
+      return decideOutcome(context(channel.name), outcome);
     } catch (error) {
       const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
-      return settleFailure(context(channel.name), error, paused);
+      return decideFailure(context(channel.name), error, paused);
     }
   }
 
@@ -153,17 +153,17 @@ export class Dispatcher {
    * Every channel is resting (breaker open or paused), or the invoice is bound to a channel that is
    * no longer configured: nothing is sent, no attempt is counted, and it is looked at again later.
    */
-  private noChannel(lease: Lease, kind: 'submit' | 'query', bound: string | null): Settlement {
+  private noChannel(lease: Lease, action: 'submit' | 'query', bound: string | null): Settlement {
     const now = this.deps.clock.now();
     const error = bound
       ? { code: 'channel_unknown', message: `bound to channel ${bound}, which is not configured; add it back to resolve this invoice` }
-      : kind === 'submit'
+      : action === 'submit'
         ? { code: 'no_usable_channel', message: 'every channel is resting after failures or paused' }
         : { code: 'channel_unknown', message: 'no channel is recorded for this uncertain invoice; check every channel for its serial number' };
     return {
-      event: kind === 'query' ? 'query_failed' : now >= lease.giveUpAt ? 'gave_up' : 'not_sent',
+      event: action === 'query' ? 'query_failed' : now >= lease.giveUpAt ? 'gave_up' : 'not_sent',
       called: false,
-      channel: kind === 'submit' ? null : lease.channel,
+      channel: action === 'submit' ? null : lease.channel,
       nextAttemptAt: now + this.options.backoff.baseMs,
       error,
     };

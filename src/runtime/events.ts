@@ -21,11 +21,12 @@ export class GatewayEvents {
   ) {}
 
   /** One upstream call finished and its outcome was recorded. */
-  attemptFinished(event: { invoiceId: string; channel: string; kind: 'submit' | 'query'; outcome: string; durationMs: number; error?: string }): void {
+  attemptFinished(event: { invoiceId: string; channel: string; action: 'submit' | 'query'; outcome: string; durationMs: number; error?: string }): void {
     this.safely(() => {
-      this.metrics?.upstreamAttempts.inc({ channel: event.channel, kind: event.kind, outcome: event.outcome });
-      this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.kind, phase: 'total' }, event.durationMs / 1000);
-      const fields = { invoiceId: event.invoiceId, channel: event.channel, kind: event.kind, outcome: event.outcome, ms: event.durationMs, ...(event.error && { error: event.error }) };
+      // `kind` is the published label name (dashboards and alerts use it); in the code it is the action.
+      this.metrics?.upstreamAttempts.inc({ channel: event.channel, kind: event.action, outcome: event.outcome });
+      this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.action, phase: 'total' }, event.durationMs / 1000);
+      const fields = { invoiceId: event.invoiceId, channel: event.channel, action: event.action, outcome: event.outcome, ms: event.durationMs, ...(event.error && { error: event.error }) };
       // A failed call is worth an operator's eye; a successful one is routine.
       if (FAILED_OUTCOMES.has(event.outcome)) this.log.warn(fields, 'upstream attempt failed');
       else this.log.info(fields, 'upstream attempt');

@@ -82,6 +82,6 @@ export function recordRenderFailure(db: Kysely<Database>, lease: DocumentLease, 
 }
 
 /** One stored document of an invoice, or undefined. */
-export function findDocument(db: Kysely<Database>, invoiceId: string, kind: 'pdf' | 'xml'): Promise<{ content: Uint8Array; sha256: string } | undefined> {
-  return db.selectFrom('invoice_documents').select(['content', 'sha256']).where('invoice_id', '=', invoiceId).where('kind', '=', kind).executeTakeFirst();
+export function findDocument(db: Kysely<Database>, invoiceId: string, format: 'pdf' | 'xml'): Promise<{ content: Uint8Array; sha256: string } | undefined> {
+  return db.selectFrom('invoice_documents').select(['content', 'sha256']).where('invoice_id', '=', invoiceId).where('kind', '=', format).executeTakeFirst();
 }

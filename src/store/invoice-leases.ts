@@ -134,7 +134,7 @@ export interface Settlement {
   readonly error?: { readonly code: string; readonly message: string };
   /** The attempt row, when a call was made. */
   readonly attempt?: {
-    readonly kind: 'submit' | 'query';
+    readonly action: 'submit' | 'query';
     readonly channel: string;
     readonly outcome: string;
     readonly startedAt: number;
@@ -184,7 +184,7 @@ export async function settleLease(
       .insertInto('attempts')
       .values({
         invoice_id: lease.invoiceId,
-        kind: settlement.attempt.kind,
+        kind: settlement.attempt.action,
         channel: settlement.attempt.channel,
         serial_no: lease.serialNo,
         outcome: settlement.attempt.outcome,

@@ -167,18 +167,18 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
   );
 
   const DOCUMENT_TYPES = { pdf: 'application/pdf', xml: 'application/xml; charset=utf-8' } as const;
-  for (const kind of ['pdf', 'xml'] as const) {
+  for (const format of ['pdf', 'xml'] as const) {
     app.get(
-      `/invoices/:id/${kind}`,
+      `/invoices/:id/${format}`,
       {
         config: { scope: 'read' },
         schema: {
-          operationId: `getInvoice${kind.toUpperCase()}`,
-          summary: `The signed ${kind.toUpperCase()} of an issued invoice`,
+          operationId: `getInvoice${format.toUpperCase()}`,
+          summary: `The signed ${format.toUpperCase()} of an issued invoice`,
           tags: ['invoices'],
           params: IdParams,
           response: {
-            200: Type.Unsafe<Buffer>(Type.String({ format: 'binary', description: `the ${kind.toUpperCase()}, signed; ETag is its SHA-256` })),
+            200: Type.Unsafe<Buffer>(Type.String({ format: 'binary', description: `the ${format.toUpperCase()}, signed; ETag is its SHA-256` })),
             304: Type.Unsafe<undefined>(Type.Null({ description: 'unchanged since the ETag in If-None-Match' })),
             404: ProblemSchema,
             409: ProblemSchema,
@@ -190,7 +190,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
         if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
         if (row.status !== 'issued' || row.number === null) throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
-        const document = await findDocument(reader, id, kind);
+        const document = await findDocument(reader, id, format);
         if (!document || row.documents_status !== 'done') {
           const detail = row.documents_error ? `rendering failed ${row.documents_attempts} time(s), last: ${row.documents_error}; it is retried` : undefined;
           throw new ApiProblem('documents_not_ready', detail, { headers: { 'retry-after': '1' } });
@@ -199,8 +199,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         void reply.header('etag', etag).header('cache-control', 'private, max-age=0, must-revalidate');
         if (request.headers['if-none-match'] === etag) return reply.code(304).send();
         return reply
-          .type(DOCUMENT_TYPES[kind])
-          .header('content-disposition', `attachment; filename="fapiao-${row.number}.${kind}"`)
+          .type(DOCUMENT_TYPES[format])
+          .header('content-disposition', `attachment; filename="fapiao-${row.number}.${format}"`)
           .send(Buffer.from(document.content));
       },
     );

@@ -62,8 +62,8 @@ describe('state changes in the log', () => {
 
   it('logs a failed upstream call and a lost lease at warn, a successful call at info', () => {
     const { lines, events } = capture();
-    events.attemptFinished({ invoiceId: 'inv_1', channel: 'sim', kind: 'submit', outcome: 'uncertain', durationMs: 5, error: 'timeout_after_send' });
-    events.attemptFinished({ invoiceId: 'inv_2', channel: 'sim', kind: 'submit', outcome: 'issued', durationMs: 5 });
+    events.attemptFinished({ invoiceId: 'inv_1', channel: 'sim', action: 'submit', outcome: 'uncertain', durationMs: 5, error: 'timeout_after_send' });
+    events.attemptFinished({ invoiceId: 'inv_2', channel: 'sim', action: 'submit', outcome: 'issued', durationMs: 5 });
     events.leaseLost({ invoiceId: 'inv_3', channel: 'sim' });
     expect(lines.map((line) => [line.level, line.invoiceId])).toEqual([
       [WARN, 'inv_1'],
