@@ -49,7 +49,9 @@ export class DocumentRenderer {
         claim: (free) => leaseDueDocuments(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
         work: (lease) => this.render(lease),
       },
-      { concurrency: options.batch, pollIntervalMs: options.pollIntervalMs, name: 'document renderer' },
+      // A batch at a time: renders are CPU-bound in the pool, and each claim is a write (an fsync on
+      // SQLite) that would otherwise compete with the dispatcher's settles twice as often.
+      { concurrency: options.batch, refillAt: 0, pollIntervalMs: options.pollIntervalMs, name: 'document renderer' },
       deps.log,
     );
   }

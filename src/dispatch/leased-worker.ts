@@ -20,6 +20,11 @@ export interface LeasedWorkerOptions {
   readonly concurrency: number;
   /** How often to look for due work when nothing wakes the worker, ms. */
   readonly pollIntervalMs: number;
+  /**
+   * A finished job wakes the worker to claim more once no more than this many are in flight.
+   * @default concurrency / 2
+   */
+  readonly refillAt?: number;
   /** Named in the log when a round fails. */
   readonly name: string;
 }
@@ -67,7 +72,7 @@ export class LeasedWorker<L> {
   }
 
   /**
-   * Tracks a job and, when it ends, wakes the loop once at least half the slots are free: a claim
+   * Tracks a job and, when it ends, wakes the loop once enough slots are free (refillAt): a claim
    * is a transaction (an fsync on SQLite), so claiming in batches rather than one job per finished
    * one is what lets a backlog drain fast. The poll timer covers the rest.
    */
@@ -75,7 +80,7 @@ export class LeasedWorker<L> {
     this.inFlight.add(work);
     void work.finally(() => {
       this.inFlight.delete(work);
-      if (this.inFlight.size <= this.options.concurrency / 2) this.wake();
+      if (this.inFlight.size <= (this.options.refillAt ?? this.options.concurrency / 2)) this.wake();
     });
   }
 }
