@@ -10,7 +10,7 @@ import { INVOICE_STATUSES, PENDING_STAGES } from '../../domain/invoice-state.js'
 import { TAX_RATES } from '../../domain/tax-rate.js';
 
 /** One of a list of strings (anyOf of consts in the document), typed as that list's union. */
-export function OneOf<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
+function OneOf<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
   return Type.Unsafe<T[number]>(Type.Union(values.map((value) => Type.Literal(value)), options));
 }
 

@@ -3,7 +3,7 @@
  * dialects (one comparison semantics, no time-zone surprises); JSON documents are text; money in
  * the columns that lists filter on is a decimal string, the invoice's own JSON holds the rest.
  */
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export interface SellerTable {
   tax_id: string;
@@ -154,7 +154,4 @@ export interface Database {
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
-export type NewInvoiceRow = Insertable<InvoiceTable>;
-export type InvoiceUpdate = Updateable<InvoiceTable>;
 export type SellerRow = Selectable<SellerTable>;
-export type ApiKeyRow = Selectable<ApiKeyTable>;
