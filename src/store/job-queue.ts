@@ -5,7 +5,7 @@
  * while the claim still holds — a settle whose version no longer matches lost its claim to another
  * worker after the lease ran out, and writes nothing.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { StoreCapabilities } from './database.js';
 import type { Database } from './schema/index.js';
 
@@ -62,15 +62,17 @@ export async function leaseDueJobs(
   });
 }
 
+/** The fence of every settle: the job is still pending and no claim has come after this one. */
+function stillHeld(eb: ExpressionBuilder<Database, 'jobs'>, lease: JobLease) {
+  return eb.and([eb('queue', '=', lease.queue), eb('subject_id', '=', lease.subjectId), eb('lease_version', '=', lease.leaseVersion), eb('status', '=', 'pending')]);
+}
+
 /** Marks a job done, if its claim still holds; 'lost' wrote nothing and the caller must write nothing else. */
 export async function completeJob(tx: Transaction<Database>, lease: JobLease, now: number): Promise<'done' | 'lost'> {
   const held = await tx
     .updateTable('jobs')
     .set({ status: 'done', last_error: null, lease_until: null, updated_at: now })
-    .where('queue', '=', lease.queue)
-    .where('subject_id', '=', lease.subjectId)
-    .where('lease_version', '=', lease.leaseVersion)
-    .where('status', '=', 'pending')
+    .where((eb) => stillHeld(eb, lease))
     .executeTakeFirst();
   return held.numUpdatedRows === 0n ? 'lost' : 'done';
 }
@@ -84,10 +86,7 @@ export async function recordJobFailure(
   const held = await db
     .updateTable('jobs')
     .set({ attempts: lease.attempts + 1, last_error: failure.message, next_at: failure.nextAt, lease_until: null, updated_at: failure.now })
-    .where('queue', '=', lease.queue)
-    .where('subject_id', '=', lease.subjectId)
-    .where('lease_version', '=', lease.leaseVersion)
-    .where('status', '=', 'pending')
+    .where((eb) => stillHeld(eb, lease))
     .executeTakeFirst();
   return held.numUpdatedRows === 0n ? 'lost' : 'recorded';
 }
