@@ -4,7 +4,7 @@
  */
 import { recentAttemptOutcomes } from '../store/attempt-log.js';
 import { request } from 'undici';
-import { errorCode } from '../channels/reference/reference-codes.js';
+import { errorCode } from '../channels/transport-error.js';
 import { backlogTotal, pendingBacklog } from '../store/backlog.js';
 import type { Store } from '../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';

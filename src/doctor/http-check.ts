@@ -5,7 +5,7 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { answerPinned } from '../channels/reference/reference-channel.js';
-import { errorCode, retryAfterMs } from '../channels/reference/reference-codes.js';
+import { errorCode, retryAfterMs } from '../channels/transport-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 export interface HttpObservation {

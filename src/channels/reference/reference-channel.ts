@@ -9,7 +9,8 @@ import { Agent, buildConnector, request } from 'undici';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
-import { retryAfterMs, statusError, transportError } from './reference-codes.js';
+import { statusError } from './reference-codes.js';
+import { retryAfterMs, transportError } from '../transport-error.js';
 
 export interface ReferenceChannelConfig {
   readonly name: string;
