@@ -21,6 +21,9 @@ interface SimulatorFlags {
   tlsCert?: string;
   tlsKey?: string;
   clockSkew: string;
+  protocol: string;
+  appKey?: string;
+  appSecret?: string;
 }
 
 function number(flag: string, text: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
@@ -61,7 +64,10 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--outage <seconds>', 'answer every API call 503 for this long after start', '0')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this key (PEM)')
-    .option('--clock-skew <seconds>', 'shift the Date header', '0')
+    .option('--clock-skew <seconds>', 'shift the Date header (and, speaking 诺诺, the clock its timestamp check reads)', '0')
+    .option('--protocol <name>', 'reference, or nuonuo (诺诺 open platform: /accessToken and /open/v1/services)', 'reference')
+    .option('--app-key <key>', '诺诺 mode: the appKey it accepts')
+    .option('--app-secret <secret>', '诺诺 mode: the appSecret it signs with')
     .action(async (flags: SimulatorFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
       const outage = number('--outage', flags.outage);
@@ -78,12 +84,16 @@ export function registerSimulatorCommand(program: Command): void {
         outageUntil: outage > 0 ? Date.now() + outage * 1000 : 0,
         clockSkewSeconds: number('--clock-skew', flags.clockSkew, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
       };
+      if (flags.protocol !== 'reference' && flags.protocol !== 'nuonuo') throw new UsageError(`--protocol ${flags.protocol}: expected reference or nuonuo`);
+      if (flags.protocol === 'nuonuo' && (!flags.appKey || !flags.appSecret)) throw new UsageError('--protocol nuonuo needs --app-key KEY and --app-secret SECRET (what the gateway is configured with)');
+      if (flags.protocol === 'reference' && (flags.appKey || flags.appSecret)) throw new UsageError('--app-key and --app-secret belong to --protocol nuonuo');
+      const protocol = flags.protocol === 'nuonuo' ? { kind: 'nuonuo' as const, credentials: { appKey: flags.appKey!, appSecret: flags.appSecret! } } : { kind: 'reference' as const };
       const { startSimulator } = await import('../simulator/simulator-server.js');
       const port = number('--port', flags.port, 65535);
       const tls = flags.tlsCert && flags.tlsKey ? { tls: { cert: pemFile('--tls-cert', flags.tlsCert), key: pemFile('--tls-key', flags.tlsKey) } } : {};
       let simulator;
       try {
-        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, ...tls });
+        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, protocol, ...tls });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${flags.host} is already in use by another program; choose another with --port N`);
@@ -92,7 +102,7 @@ export function registerSimulatorCommand(program: Command): void {
         }
         throw error;
       }
-      process.stdout.write(`simulator listening on ${simulator.url} (ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
+      process.stdout.write(`simulator listening on ${simulator.url} (${flags.protocol === 'nuonuo' ? '诺诺 protocol, ' : ''}ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
       const stop = () => void simulator.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

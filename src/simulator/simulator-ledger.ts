@@ -81,6 +81,11 @@ export class SimulatorLedger {
     return row && toRecord(row);
   }
 
+  /** The request a record was made from, as it arrived (JSON). */
+  payloadOf(id: number): string {
+    return (this.db.prepare('select payload from records where id = ?').get(id) as { payload: string }).payload;
+  }
+
   /** Records a new invoice and gives it the next number. */
   add(input: {
     serialNo: string;

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
+import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
 import { SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
 
 export interface SimulatorOptions {
@@ -16,12 +17,16 @@ export interface SimulatorOptions {
   readonly dedup: boolean;
   readonly faults: Faults;
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** Which protocol it speaks: the reference one (docs/api.md) or 诺诺's, with the app's credentials. @default reference */
+  readonly protocol?: { readonly kind: 'reference' } | { readonly kind: 'nuonuo'; readonly credentials: NuonuoCredentials };
 }
 
 export interface RunningSimulator {
   readonly url: string;
   readonly ledger: SimulatorLedger;
   setFaults(update: Partial<Faults>): void;
+  /** Token calls answered (诺诺 mode), to prove a gateway keeps its token. */
+  tokenCalls(): number;
   close(): Promise<void>;
 }
 
@@ -91,60 +96,64 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     request.raw.socket.resetAndDestroy();
   }
 
-  app.get('/api/v1/ping', async (_request, reply) => {
-    if (!(await before(reply))) return reply;
-    return { ok: true, time: new Date().toISOString() };
-  });
+  const protocol = options.protocol ?? { kind: 'reference' };
+  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials }) : undefined;
+  if (protocol.kind === 'reference') {
+    app.get('/api/v1/ping', async (_request, reply) => {
+      if (!(await before(reply))) return reply;
+      return { ok: true, time: new Date().toISOString() };
+    });
 
-  app.post('/api/v1/invoices', async (request, reply) => {
-    if (!(await before(reply))) return reply;
-    const body = (request.body ?? {}) as SubmitBody;
-    const { serialNo, sellerTaxId, orderNo, total } = body;
-    if (typeof serialNo !== 'string' || typeof sellerTaxId !== 'string' || typeof orderNo !== 'string' || typeof total !== 'string') {
-      return reply.code(400).send({ error: 'serialNo, sellerTaxId, orderNo and total are required strings' });
-    }
-    const resetNow = Math.random() < faults.resetRate;
-    const resetBeforeWork = Math.random() < 0.5;
-    if (resetNow && resetBeforeWork) return reset(request, reply);
-    const now = Date.now();
-    const existing = options.dedup ? ledger.find(serialNo) : undefined;
-    const rejected = !existing && Math.random() < faults.rejectRate;
-    if (!existing) {
-      ledger.add({
-        serialNo,
-        sellerTaxId,
-        orderNo,
-        total,
-        outcome: rejected ? 'rejected' : 'issued',
-        reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
-        acceptedAt: now,
-        readyAt: now + faults.processingMs,
-        payload: JSON.stringify(request.body),
-      });
-    }
-    if (resetNow) return reset(request, reply);
-    if (Math.random() < faults.dropResponseRate) {
-      // Committed, and the answer is never sent: the caller cannot know what happened.
-      reply.hijack();
-      return;
-    }
-    return reply.code(202).send(existing ? recordJson(existing, now) : { serialNo, status: 'processing' });
-  });
+    app.post('/api/v1/invoices', async (request, reply) => {
+      if (!(await before(reply))) return reply;
+      const body = (request.body ?? {}) as SubmitBody;
+      const { serialNo, sellerTaxId, orderNo, total } = body;
+      if (typeof serialNo !== 'string' || typeof sellerTaxId !== 'string' || typeof orderNo !== 'string' || typeof total !== 'string') {
+        return reply.code(400).send({ error: 'serialNo, sellerTaxId, orderNo and total are required strings' });
+      }
+      const resetNow = Math.random() < faults.resetRate;
+      const resetBeforeWork = Math.random() < 0.5;
+      if (resetNow && resetBeforeWork) return reset(request, reply);
+      const now = Date.now();
+      const existing = options.dedup ? ledger.find(serialNo) : undefined;
+      const rejected = !existing && Math.random() < faults.rejectRate;
+      if (!existing) {
+        ledger.add({
+          serialNo,
+          sellerTaxId,
+          orderNo,
+          total,
+          outcome: rejected ? 'rejected' : 'issued',
+          reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
+          acceptedAt: now,
+          readyAt: now + faults.processingMs,
+          payload: JSON.stringify(request.body),
+        });
+      }
+      if (resetNow) return reset(request, reply);
+      if (Math.random() < faults.dropResponseRate) {
+        // Committed, and the answer is never sent: the caller cannot know what happened.
+        reply.hijack();
+        return;
+      }
+      return reply.code(202).send(existing ? recordJson(existing, now) : { serialNo, status: 'processing' });
+    });
 
-  app.get('/api/v1/invoices/:serialNo', async (request, reply) => {
-    if (!(await before(reply))) return reply;
-    const record = ledger.find((request.params as { serialNo: string }).serialNo);
-    if (!record) return reply.code(404).send({ error: 'not found' });
-    return recordJson(record, Date.now());
-  });
+    app.get('/api/v1/invoices/:serialNo', async (request, reply) => {
+      if (!(await before(reply))) return reply;
+      const record = ledger.find((request.params as { serialNo: string }).serialNo);
+      if (!record) return reply.code(404).send({ error: 'not found' });
+      return recordJson(record, Date.now());
+    });
 
-  app.get('/api/v1/invoices', async (request, reply) => {
-    if (!(await before(reply))) return reply;
-    const date = (request.query as { date?: string }).date;
-    if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return reply.code(400).send({ error: 'date=YYYY-MM-DD is required' });
-    const now = Date.now();
-    return { invoices: ledger.issuedOn(date, now).map((record) => recordJson(record, now)) };
-  });
+    app.get('/api/v1/invoices', async (request, reply) => {
+      if (!(await before(reply))) return reply;
+      const date = (request.query as { date?: string }).date;
+      if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return reply.code(400).send({ error: 'date=YYYY-MM-DD is required' });
+      const now = Date.now();
+      return { invoices: ledger.issuedOn(date, now).map((record) => recordJson(record, now)) };
+    });
+  }
 
   app.get('/_admin/ledger', async () =>
     ledger.issued(Date.now()).map((record) => ({
@@ -154,6 +163,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       orderNo: record.orderNo,
       total: record.total,
       issuedAt: new Date(record.readyAt).toISOString(),
+      // Red invoices come with red-flush (issue 14); every record here is blue.
+      kind: 'blue',
+      blueNumber: null,
     })),
   );
 
@@ -176,6 +188,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     setFaults(update) {
       faults = { ...faults, ...update };
     },
+    tokenCalls: () => nuonuo?.tokenCalls() ?? 0,
     async close() {
       // Dropped answers leave sockets open on purpose; end them so close() does not wait forever.
       for (const socket of sockets) socket.destroy();

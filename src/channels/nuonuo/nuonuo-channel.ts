@@ -1,0 +1,174 @@
+/**
+ * The channel for 诺诺's open platform (诺税通, `nuonuo.OpeMplatform.*`): requestBillingNew to
+ * issue, queryInvoiceResult by our order number to ask. The 诺诺 order number is our serial, so
+ * every retry, query and failover names the same order; a duplicate (E9106) is answered by a
+ * query, never by a resend.
+ */
+import { Agent, request } from 'undici';
+import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import { ChannelError } from '../channel-error.js';
+import { retryAfterMs, transportError } from '../transport-error.js';
+import { amountMismatches, answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
+import { nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
+import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
+import { NuonuoTokens, type TokenShelf } from './nuonuo-token.js';
+
+export interface NuonuoChannelConfig {
+  readonly name: string;
+  /** The business gateway, e.g. https://sdk.nuonuo.com/open/v1/services */
+  readonly url: string;
+  /** e.g. https://open.nuonuo.com/accessToken */
+  readonly tokenUrl: string;
+  readonly appKey: string;
+  readonly appSecret: string;
+  /** 分机号 of the 数电 issuing account, when the merchant has several. */
+  readonly extensionNumber?: string;
+  /** 开票员 for invoices that name no drawer. @default '开票员' */
+  readonly clerk?: string;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
+  readonly pollAfterMs: number;
+  readonly tokens: TokenShelf;
+  /** Told about each issued invoice whose totals 诺诺 reports differently from ours. */
+  readonly onAmountMismatch?: (serialNo: string, differences: readonly string[]) => void;
+  readonly now?: () => number;
+}
+
+const METHOD = {
+  issue: 'nuonuo.OpeMplatform.requestBillingNew',
+  query: 'nuonuo.OpeMplatform.queryInvoiceResult',
+  reInvoice: 'nuonuo.OpeMplatform.reInvoice',
+} as const;
+
+export class NuonuoChannel implements Channel {
+  readonly name: string;
+  private readonly agent: Agent;
+  private readonly tokens: NuonuoTokens;
+  private readonly now: () => number;
+  /** Our totals of invoices sent by this process, to compare with what 诺诺 reports. */
+  private readonly sentTotals = new Map<string, IssueRequest['invoice']['totals']>();
+
+  constructor(private readonly config: NuonuoChannelConfig) {
+    this.name = config.name;
+    this.now = config.now ?? Date.now;
+    this.agent = new Agent({ connect: { timeout: config.connectTimeoutMs }, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
+    this.tokens = new NuonuoTokens({ channel: config.name, tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, shelf: config.tokens, dispatcher: this.agent, now: this.now });
+  }
+
+  async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
+    const order = nuonuoOrder(invoice, { clerk: this.config.clerk ?? '开票员', now: this.now(), ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) });
+    this.sentTotals.set(invoice.serialNo, invoice.invoice.totals);
+    const answer = await this.call(METHOD.issue, { order }, 'submit', options);
+    if (answer.code === 'E0000') return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+    if (answer.code === 'E9106') {
+      // 诺诺 has this order already (an earlier attempt got through): ask, never send again.
+      const known = await this.query(invoice.sellerTaxId, invoice.serialNo, options);
+      if (known.kind === 'not_found') throw new ChannelError('protocol_error', 'uncertain', 'E9106 (order number taken) but a query finds no such order');
+      return known;
+    }
+    throw answerError(answer, 'submit');
+  }
+
+  async query(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome> {
+    const orderNo = nuonuoOrderNo(serialNo);
+    const answer = await this.call(METHOD.query, { orderNos: [orderNo], isOfferInvoiceDetail: '0' }, 'query', options);
+    // E9500 发票不存在: also said for a while after acceptance, so it proves nothing by itself.
+    if (answer.code === 'E9500') return { kind: 'not_found', authoritative: false };
+    if (answer.code !== 'E0000') throw answerError(answer, 'query');
+    const item = (Array.isArray(answer.result) ? (answer.result as NuonuoInvoiceItem[]) : []).find((candidate) => candidate.orderNo === orderNo || candidate.orderNo === undefined);
+    if (!item) return { kind: 'not_found', authoritative: false };
+    const outcome = itemOutcome(item, this.config.pollAfterMs);
+    if (outcome.kind === 'signature_failed') {
+      // 开票成功签章失败: 诺诺's remedy is reInvoice under the same order, then poll as usual.
+      const repaired = await this.call(METHOD.reInvoice, { orderno: orderNo }, 'submit', options);
+      if (repaired.code !== 'E0000' && repaired.code !== 'E9613') throw answerError(repaired, 'query');
+      return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+    }
+    if (outcome.kind === 'issued') this.compareAmounts(serialNo, item);
+    return outcome;
+  }
+
+  async ping(options: CallOptions): Promise<PingResult> {
+    const started = performance.now();
+    try {
+      // Any HTTP answer from the business gateway proves DNS, TCP and TLS; it changes nothing.
+      const response = await request(this.config.url, { method: 'GET', dispatcher: this.agent, signal: options.signal });
+      await response.body.dump();
+      return { ok: true, latencyMs: performance.now() - started };
+    } catch (error) {
+      return { ok: false, message: transportError(error).message };
+    }
+  }
+
+  /** Asks for an order no one ever placed: E9500 proves the signature, the token and the app. */
+  async checkCredentials(options: CallOptions): Promise<string> {
+    const outcome = await this.query('', `DOCTOR${String(this.now()).slice(-14)}`, options);
+    return outcome.kind === 'not_found' ? '诺诺 answered a query for an unknown order with E9500: signature, token and app accepted' : `a query was answered ${outcome.kind}`;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private compareAmounts(serialNo: string, item: NuonuoInvoiceItem): void {
+    const ours = this.sentTotals.get(serialNo);
+    this.sentTotals.delete(serialNo);
+    if (!ours) return;
+    const differences = amountMismatches(item, ours);
+    if (differences.length > 0) this.config.onAmountMismatch?.(serialNo, differences);
+  }
+
+  /** One signed call; a token 诺诺 refuses is renewed once and the call sent again (it was not processed). */
+  private async call(method: string, payload: unknown, action: 'submit' | 'query', options: CallOptions): Promise<NuonuoAnswer> {
+    const token = await this.tokens.current(options.signal);
+    const first = await this.send(method, payload, token, action, options);
+    if (!first.tokenRefused) return first.answer;
+    const renewed = await this.tokens.renew(token, options.signal);
+    const second = await this.send(method, payload, renewed, action, options);
+    if (second.tokenRefused) throw answerError(second.answer, action);
+    return second.answer;
+  }
+
+  private async send(method: string, payload: unknown, token: string, action: 'submit' | 'query', options: CallOptions): Promise<{ answer: NuonuoAnswer; tokenRefused: boolean }> {
+    const body = JSON.stringify(payload);
+    const envelope = newEnvelope(this.now());
+    let status: number;
+    let text: string;
+    let retryAfter: number | undefined;
+    try {
+      const response = await request(`${this.config.url}?${envelopeQuery(this.config.appKey, envelope)}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        signal: options.signal,
+        headers: {
+          'content-type': 'application/json; charset=UTF-8',
+          'x-nuonuo-sign': nuonuoSign(this.config.appSecret, this.config.appKey, envelope, body),
+          accesstoken: token,
+          method,
+        },
+        body,
+      });
+      status = response.statusCode;
+      retryAfter = retryAfterMs(response.headers['retry-after'], this.now());
+      text = await response.body.text();
+    } catch (error) {
+      throw transportError(error);
+    }
+    if (status === 401) return { answer: { code: `http_${status}`, describe: text.slice(0, 100) }, tokenRefused: true };
+    if (status === 429) throw new ChannelError('rate_limited', 'retry', 'rate limited by 诺诺', { upstreamCode: 'http_429', ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
+    // 诺诺 answers business errors with 200; another status came from something in front of it. A
+    // 503 refuses before any work; a 502 or 504 may come after 诺诺 took the order.
+    if (status === 502 || status === 503 || status === 504) {
+      throw new ChannelError('upstream_unavailable', action === 'submit' && status !== 503 ? 'uncertain' : 'retry', `诺诺 answered ${status}`, { upstreamCode: `http_${status}`, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
+    }
+    if (status !== 200) throw new ChannelError('upstream_error', action === 'submit' ? 'uncertain' : 'retry', `诺诺 answered ${status}: ${text.slice(0, 200)}`, { upstreamCode: `http_${status}` });
+    let answer: NuonuoAnswer;
+    try {
+      answer = JSON.parse(text) as NuonuoAnswer;
+    } catch {
+      throw new ChannelError('protocol_error', action === 'submit' ? 'uncertain' : 'retry', `诺诺 answered something that is not JSON: ${text.slice(0, 100)}`);
+    }
+    return { answer, tokenRefused: TOKEN_REJECTED_CODES.has(answer.code ?? '') };
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The simulator speaking 诺诺's protocol (shared/api.md "The simulator speaking 诺诺's protocol"):
+ * POST /accessToken (client_credentials) and POST /open/v1/services with the envelope, the
+ * signature, the token and the timestamp checked as 诺诺 checks them, E9106 per seller and order
+ * number, and statuses with 诺诺's lag: E9500 for a moment after acceptance, then 20, 21, and 2 or
+ * 22. It stands for somebody else's server, so it verifies signatures with its own code rather than
+ * the gateway's adapter.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formatFen, parseMoney, sumFen, type Fen } from '../domain/money.js';
+import type { Faults } from './faults.js';
+import type { LedgerRecord, SimulatorLedger } from './simulator-ledger.js';
+
+export interface NuonuoCredentials {
+  readonly appKey: string;
+  readonly appSecret: string;
+}
+
+/** What every protocol of the simulator shares: the faults applied before work, and resets. */
+export interface SimulatorGate {
+  faults(): Faults;
+  /** The faults before any work; false when the call has been answered (or dropped) already. */
+  before(reply: FastifyReply): Promise<boolean>;
+  reset(request: FastifyRequest, reply: FastifyReply): void;
+}
+
+// The simulator's codes where 诺诺's own are not published (docs/api.md lists them).
+const CODES = {
+  signature: ['070102', '签名校验失败'],
+  timestamp: ['070103', '时间戳已过期或超前'],
+  token: ['070301', 'accessToken无效或已过期'],
+  appKey: ['070101', 'appKey无效'],
+} as const;
+const TIMESTAMP_WINDOW_S = 300;
+const TOKEN_LIFETIME_S = 86_400;
+
+interface OrderDetail {
+  taxIncludedAmount?: unknown;
+  taxExcludedAmount?: unknown;
+  tax?: unknown;
+}
+interface Order {
+  orderNo?: unknown;
+  salerTaxNum?: unknown;
+  buyerName?: unknown;
+  invoiceDetail?: unknown;
+}
+
+const answer = (code: string, describe: string, result?: unknown) => ({ code, describe, ...(result !== undefined && { result }) });
+
+function fen(value: unknown): Fen | undefined {
+  if (typeof value !== 'string') return undefined;
+  const parsed = parseMoney(value, { allowNegative: true });
+  return parsed.ok ? parsed.fen : undefined;
+}
+
+/** The three totals of an order, summed from its lines; undefined when a line's amounts are unreadable. */
+function orderTotals(details: readonly OrderDetail[]): { exTax: Fen; tax: Fen; total: Fen } | undefined {
+  const exTax = details.map((line) => fen(line.taxExcludedAmount));
+  const tax = details.map((line) => fen(line.tax));
+  const total = details.map((line) => fen(line.taxIncludedAmount));
+  if ([...exTax, ...tax, ...total].some((value) => value === undefined)) return undefined;
+  return { exTax: sumFen(exTax as Fen[]), tax: sumFen(tax as Fen[]), total: sumFen(total as Fen[]) };
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly ledger: SimulatorLedger; readonly gate: SimulatorGate; readonly credentials: NuonuoCredentials }): { tokenCalls(): number } {
+  const { ledger, gate, credentials } = options;
+  const tokens = new Map<string, number>();
+  let tokenCalls = 0;
+
+  // The signature covers the body exactly as sent: keep it as text.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.post('/accessToken', async (request, reply) => {
+    if (!(await gate.before(reply))) return reply;
+    tokenCalls++;
+    const form = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
+    if (form.get('grant_type') !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
+    if (form.get('client_id') !== credentials.appKey || form.get('client_secret') !== credentials.appSecret) {
+      return reply.code(400).send({ error: 'invalid_client', error_description: 'client_id 或 client_secret 错误' });
+    }
+    const token = randomBytes(16).toString('hex');
+    tokens.set(token, Date.now() + TOKEN_LIFETIME_S * 1000);
+    return { access_token: token, expires_in: TOKEN_LIFETIME_S };
+  });
+
+  /** The simulator's clock, shifted like its Date header by the clock-skew fault. */
+  const now = () => Date.now() + gate.faults().clockSkewSeconds * 1000;
+
+  /** The envelope's checks, in 诺诺's order; an answer to send when one fails. */
+  function refusal(request: FastifyRequest, body: string): ReturnType<typeof answer> | undefined {
+    const query = request.query as Record<string, string | undefined>;
+    const { senid = '', nonce = '', timestamp = '', appkey = '' } = query;
+    if (appkey !== credentials.appKey) return answer(...CODES.appKey);
+    const signed = `a=services&l=v1&p=open&k=${appkey}&i=${senid}&n=${nonce}&t=${timestamp}&f=${body}`;
+    const expected = createHmac('sha1', credentials.appSecret).update(signed, 'utf8').digest('base64');
+    const given = request.headers['x-nuonuo-sign'];
+    if (typeof given !== 'string' || !sameText(given, expected)) return answer(...CODES.signature);
+    if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - now() / 1000) > TIMESTAMP_WINDOW_S) return answer(...CODES.timestamp);
+    const token = request.headers.accesstoken;
+    const expiresAt = typeof token === 'string' ? tokens.get(token) : undefined;
+    if (expiresAt === undefined || expiresAt <= Date.now()) return answer(...CODES.token);
+    return undefined;
+  }
+
+  app.post('/open/v1/services', async (request, reply) => {
+    if (!(await gate.before(reply))) return reply;
+    const body = typeof request.body === 'string' ? request.body : '';
+    const refused = refusal(request, body);
+    if (refused) return refused;
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return answer('E4000', '请求报文不是合法的 JSON');
+    }
+    const method = request.headers.method;
+    if (method === 'nuonuo.OpeMplatform.requestBillingNew') return requestBilling(request, reply, payload.order as Order | undefined);
+    if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') return queryResult(payload);
+    if (method === 'nuonuo.OpeMplatform.reInvoice') return answer('E0000', '开票中（重试中）');
+    return answer('E9999', `the simulator does not implement ${String(method)}`);
+  });
+
+  async function requestBilling(request: FastifyRequest, reply: FastifyReply, order: Order | undefined) {
+    if (!order || typeof order.orderNo !== 'string' || typeof order.salerTaxNum !== 'string' || typeof order.buyerName !== 'string') {
+      return answer('E4000', 'order.orderNo、salerTaxNum、buyerName 必填');
+    }
+    if (order.orderNo.length > 20) return answer('E4000', '订单编号长度不能超过20');
+    const details = Array.isArray(order.invoiceDetail) ? (order.invoiceDetail as OrderDetail[]) : [];
+    if (details.length === 0) return answer('E9122', '商品详情为空');
+    const totals = orderTotals(details);
+    if (!totals) return answer('E9124', '金额格式错误');
+    if (totals.exTax + totals.tax !== totals.total) return answer('E9130', '不含税金额+税额≠含税金额');
+    const faults = gate.faults();
+    const resetNow = Math.random() < faults.resetRate;
+    const resetBeforeWork = Math.random() < 0.5;
+    if (resetNow && resetBeforeWork) return gate.reset(request, reply);
+    const existing = ledger.find(order.orderNo);
+    if (existing && existing.sellerTaxId === order.salerTaxNum) {
+      if (resetNow) return gate.reset(request, reply);
+      return answer('E9106', '订单编号或流水号不能重复');
+    }
+    const accepted = Date.now();
+    const rejected = Math.random() < faults.rejectRate;
+    ledger.add({
+      serialNo: order.orderNo,
+      sellerTaxId: order.salerTaxNum,
+      orderNo: order.orderNo,
+      total: formatFen(totals.total),
+      outcome: rejected ? 'rejected' : 'issued',
+      reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
+      acceptedAt: accepted,
+      readyAt: accepted + faults.processingMs,
+      payload: JSON.stringify(order),
+    });
+    if (resetNow) return gate.reset(request, reply);
+    if (Math.random() < faults.dropResponseRate) {
+      reply.hijack();
+      return reply;
+    }
+    return answer('E0000', '开票提交成功', { invoiceSerialNum: `${accepted}${randomBytes(3).toString('hex')}` });
+  }
+
+  function queryResult(payload: Record<string, unknown>) {
+    const orderNos = Array.isArray(payload.orderNos) ? payload.orderNos.filter((item): item is string => typeof item === 'string') : [];
+    if (orderNos.length === 0) return answer('E9611', '发票流水号或订单号不能全为空');
+    const at = Date.now();
+    const items = orderNos.flatMap((orderNo) => {
+      const record = ledger.find(orderNo);
+      return record ? [itemOf(record, at)] : [];
+    });
+    const visible = items.filter((item) => item !== undefined);
+    if (visible.length === 0) return answer('E9500', '发票不存在');
+    return answer('E0000', '', visible);
+  }
+
+  /**
+   * One record as queryInvoiceResult shows it; undefined in the first moments after acceptance,
+   * when 诺诺 answers E9500 for an order it has taken (a tenth of the processing time, at most 200 ms).
+   */
+  function itemOf(record: LedgerRecord, at: number) {
+    const span = record.readyAt - record.acceptedAt;
+    if (at < record.acceptedAt + Math.min(200, span / 10)) return undefined;
+    const order = JSON.parse(ledger.payloadOf(record.id)) as Order;
+    const totals = orderTotals(order.invoiceDetail as OrderDetail[]);
+    const base = {
+      orderNo: record.orderNo,
+      serialNo: String(record.id).padStart(20, '0'),
+      salerTaxNum: record.sellerTaxId,
+      exTaxAmount: totals ? formatFen(totals.exTax) : '',
+      taxAmount: totals ? formatFen(totals.tax) : '',
+      orderAmount: record.total,
+    };
+    if (at < record.readyAt) return { ...base, status: at < record.acceptedAt + span / 2 ? '20' : '21', statusMsg: '开票中' };
+    if (record.outcome === 'rejected') return { ...base, status: '22', statusMsg: '开票失败', failCause: record.reason ?? '开票失败' };
+    return { ...base, status: '2', statusMsg: '开票完成', invoiceNo: record.number, allElectronicInvoiceNumber: record.number, invoiceCode: '', invoiceTime: record.readyAt };
+  }
+
+  return { tokenCalls: () => tokenCalls };
+}

@@ -1,0 +1,48 @@
+// What 诺诺's answers mean: credential codes park the channel and are never retried, busy and
+// retry-limit codes keep the order (uncertain on a submit), content codes need a person, and the
+// statuses of an invoice; totals that differ from ours are named.
+import { describe, expect, it } from 'vitest';
+import { amountMismatches, answerError, itemOutcome } from '../../src/channels/nuonuo/nuonuo-codes.js';
+
+describe('诺诺 answers', () => {
+  it.each([
+    ['070101', 'submit', 'auth_failed', 'operator'],
+    ['070304', 'submit', 'auth_failed', 'operator'],
+    ['070305', 'query', 'auth_failed', 'operator'],
+    ['070306', 'submit', 'auth_failed', 'operator'],
+    ['070307', 'submit', 'auth_failed', 'operator'],
+    ['E9999', 'submit', 'upstream_unavailable', 'uncertain'],
+    ['E9613', 'submit', 'upstream_unavailable', 'uncertain'],
+    ['E9999', 'query', 'upstream_unavailable', 'retry'],
+    ['E9130', 'submit', 'content_rejected', 'rejected'],
+    ['E4000', 'submit', 'content_rejected', 'rejected'],
+    ['E9338', 'submit', 'content_rejected', 'rejected'],
+    ['X1234', 'submit', 'upstream_error', 'uncertain'],
+    ['X1234', 'query', 'upstream_error', 'retry'],
+  ] as const)('%s on a %s: %s, %s', (code, action, expected, disposition) => {
+    const error = answerError({ code, describe: '说明' }, action);
+    expect(error).toMatchObject({ code: expected, disposition, details: { upstreamCode: code } });
+    expect(error.message).toContain(code);
+  });
+
+  it('reads statuses 20/21 (issuing), 2 (issued), 22 (refused) and 24 (signature failed)', () => {
+    expect(itemOutcome({ status: '20' }, 50)).toEqual({ kind: 'accepted', pollAfterMs: 50 });
+    expect(itemOutcome({ status: 21 }, 50)).toEqual({ kind: 'accepted', pollAfterMs: 50 });
+    expect(itemOutcome({ status: '2', allElectronicInvoiceNumber: '26332000000000000001', invoiceNo: 'x', invoiceTime: 1_790_000_000_000 }, 50)).toEqual({
+      kind: 'issued',
+      number: '26332000000000000001',
+      issuedAt: 1_790_000_000_000,
+      simulated: false,
+    });
+    expect(itemOutcome({ status: '22', failCause: '购买方税号有误' }, 50)).toEqual({ kind: 'rejected', upstreamCode: 'status_22', message: '购买方税号有误' });
+    expect(itemOutcome({ status: '24' }, 50)).toEqual({ kind: 'signature_failed' });
+    expect(() => itemOutcome({ status: '2' }, 50)).toThrow(/without an invoice number/);
+    expect(() => itemOutcome({ status: '99' }, 50)).toThrow(/unknown invoice status/);
+  });
+
+  it('names every total 诺诺 reports differently from ours', () => {
+    const ours = { amount: '1000.00', tax: '60.00', total: '1060.00', totalInWords: '壹仟零陆拾圆整' };
+    expect(amountMismatches({ exTaxAmount: 1000, taxAmount: '60.0', orderAmount: '1060.00' }, ours)).toEqual([]);
+    expect(amountMismatches({ exTaxAmount: '999.99', taxAmount: '60.01', orderAmount: '1060.00' }, ours)).toEqual(['exTaxAmount 999.99 ≠ 1000.00', 'taxAmount 60.01 ≠ 60.00']);
+  });
+});
