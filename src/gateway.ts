@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Channel } from './channels/channel.js';
-import { ReferenceChannel } from './channels/reference/reference-channel.js';
+import { buildChannel } from './channels/registry.js';
 import { ChannelHealth } from './dispatch/channel-health.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { systemClock, type Clock } from './runtime/clock.js';
@@ -20,6 +20,7 @@ import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
+import { ChannelTokens } from './store/channel-tokens.js';
 import { openStore, type Store } from './store/database.js';
 import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
@@ -64,17 +65,16 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
   // The channels report to `events`, created below once their health exists; they report only
   // after connecting, which happens after start-up.
-  const channels: Channel[] = channelConfigs.map(
-    (channel) =>
-      new ReferenceChannel({
-        name: channel.name,
-        url: channel.url,
-        ...config.upstream,
-        observer: {
-          phase: (kind, phase, seconds) => events.upstreamPhase({ channel: channel.name, kind, phase, seconds }),
-          certificate: (expiresAt) => events.certificateSeen({ channel: channel.name, expiresAt }),
-        },
+  const channels: Channel[] = channelConfigs.map((channel) =>
+    buildChannel(channel, {
+      upstream: config.upstream,
+      observer: (name) => ({
+        phase: (kind, phase, seconds) => events.upstreamPhase({ channel: name, kind, phase, seconds }),
+        certificate: (expiresAt) => events.certificateSeen({ channel: name, expiresAt }),
       }),
+      tokens: new ChannelTokens(store.db, () => clock.now()),
+      onAmountMismatch: (name, serialNo, differences) => events.amountMismatch({ channel: name, serialNo, differences }),
+    }),
   );
   const health = new ChannelHealth(
     channels.map((channel) => channel.name),

@@ -1,7 +1,8 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
 import type { Command } from 'commander';
 import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../runtime/config.js';
-import { configFromEnv } from '../runtime/env.js';
+import { ConfigFileError, readConfigFile } from '../runtime/config-file.js';
+import { configFromEnv, environment } from '../runtime/env.js';
 import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
 import { DEFAULT_DB_FILE, prepareStoreLocation } from './store-option.js';
@@ -12,6 +13,7 @@ export interface ServeOptions {
   host: string;
   db?: string;
   channel?: string[];
+  config?: string;
   withSimulator?: boolean;
 }
 
@@ -23,7 +25,18 @@ function parseChannel(value: string, previous: ChannelConfig[]): ChannelConfig[]
   }
 }
 
-/** The resolved config for serve-like commands: environment first, flags over it. */
+/** The configuration file of --config or FAPIAO_CONFIG, checked; {} when there is none. */
+export function configFileInput(path: string | undefined): ConfigInput {
+  if (path === undefined) return {};
+  try {
+    return readConfigFile(path, (name) => environment.variable(name));
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** The resolved config for serve-like commands: the environment, the config file over it, flags over both. */
 export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port ${options.port}: not a port number (0–65535)`);
@@ -33,17 +46,19 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const file = configFileInput(options.config ?? environment.configFile);
   const dbFile = options.db ?? DEFAULT_DB_FILE;
   try {
     return resolveConfig({
       ...env,
+      ...file,
       ...extra,
       dataDir: env.dataDir ?? dirname(dbFile),
       dbFile,
       host: options.host,
       port: port ?? env.port ?? DEFAULTS.port,
-      // Flags replace FAPIAO_CHANNELS rather than add to it: the order of channels is their priority.
-      channels: options.channel && options.channel.length > 0 ? (options.channel as unknown as ChannelConfig[]) : (env.channels ?? []),
+      // Flags replace the file's channels, which replace FAPIAO_CHANNELS: their order is their priority.
+      channels: options.channel && options.channel.length > 0 ? (options.channel as unknown as ChannelConfig[]) : (file.channels ?? env.channels ?? []),
       withSimulator: options.withSimulator === true,
     });
   } catch (error) {
@@ -80,7 +95,8 @@ export function addListenOptions(command: Command): Command {
 
 export function addServeOptions(command: Command): Command {
   return addListenOptions(command)
-    .option('--channel <NAME=URL>', 'an upstream channel; repeatable, in priority order (default: FAPIAO_CHANNELS)', parseChannel as (v: string, p: unknown) => unknown, [])
+    .option('--config <file>', 'the configuration file: channels and their protocols, secrets by { "env" } or { "file" } (default: FAPIAO_CONFIG)')
+    .option('--channel <NAME=URL>', 'a reference-protocol channel; repeatable, in priority order (replaces the config file\'s channels; default: FAPIAO_CHANNELS)', parseChannel as (v: string, p: unknown) => unknown, [])
     .option('--with-simulator', 'start a simulator in this process and use it as the channel "simulator"');
 }
 
@@ -108,7 +124,7 @@ export function registerServeCommand(program: Command): void {
   addServeOptions(program.command('serve').description('run the gateway: API and workers')).action(async (options: ServeOptions) => {
     const config = serveConfig(options);
     if (config.channels.length === 0 && !config.withSimulator) {
-      throw new UsageError('no channel: give --channel NAME=URL (repeatable) or --with-simulator');
+      throw new UsageError('no channel: give --config FILE with channels, --channel NAME=URL (repeatable) or --with-simulator');
     }
     const gateway = await startServing(config);
     stopOnSignal(gateway);

@@ -17,12 +17,37 @@ export function defaultRenderThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-export interface ChannelConfig {
+/** A channel speaking the reference protocol (docs/api.md); `--channel NAME=URL` is its shorthand. */
+export interface ReferenceChannelConfig {
   readonly name: string;
+  readonly protocol?: 'reference';
   readonly url: string;
   /** Calls per second this upstream allows, when known; otherwise learned from its 429s. */
   readonly ratePerSecond?: number;
 }
+
+/** A channel to 诺诺's open platform; the secret is resolved from the config file's `{ "env" }` or `{ "file" }`. */
+export interface NuonuoChannelConfig {
+  readonly name: string;
+  readonly protocol: 'nuonuo';
+  /** The business gateway, e.g. https://sdk.nuonuo.com/open/v1/services */
+  readonly url: string;
+  /** e.g. https://open.nuonuo.com/accessToken */
+  readonly tokenUrl: string;
+  readonly appKey: string;
+  readonly appSecret: string;
+  /** 分机号 of the 数电 issuing account. */
+  readonly extensionNumber?: string;
+  /** 开票员 for invoices that name no drawer. */
+  readonly clerk?: string;
+  readonly ratePerSecond?: number;
+}
+
+/** One upstream channel; `protocol` chooses its adapter (src/channels/registry.ts). */
+export type ChannelConfig = ReferenceChannelConfig | NuonuoChannelConfig;
+
+/** The protocols a channel may speak. */
+export const CHANNEL_PROTOCOLS = ['reference', 'nuonuo'] as const;
 
 export interface GatewayConfig {
   /** Where the SQLite database, the simulator's ledger and (later) documents live. @default ./data */

@@ -116,6 +116,14 @@ export const environment = {
   get extraCaCertsFile(): string | undefined {
     return process.env.NODE_EXTRA_CA_CERTS || undefined;
   },
+  /** FAPIAO_CONFIG: the configuration file, when --config is not given. */
+  get configFile(): string | undefined {
+    return process.env.FAPIAO_CONFIG || undefined;
+  },
+  /** One variable a configuration file names for a secret (`{ "env": "NAME" }`). */
+  variable(name: string): string | undefined {
+    return process.env[name];
+  },
   /** The version npm passes to scripts it runs. */
   get packageVersion(): string | undefined {
     return process.env.npm_package_version;

@@ -33,6 +33,14 @@ export class GatewayEvents {
     });
   }
 
+  /** The upstream issued an invoice with totals other than ours: a person should compare the two. */
+  amountMismatch(event: { channel: string; serialNo: string; differences: readonly string[] }): void {
+    this.safely(() => {
+      this.metrics?.amountMismatches.inc({ channel: event.channel });
+      this.log.warn({ channel: event.channel, serialNo: event.serialNo, differences: event.differences }, 'the upstream reports totals that differ from ours');
+    });
+  }
+
   /** An attempt could not be recorded because its lease had expired; the next holder queries. */
   leaseLost(event: { invoiceId: string; channel: string | null }): void {
     this.safely(() => {

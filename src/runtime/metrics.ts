@@ -32,6 +32,7 @@ export interface Metrics {
   readonly requestsShed: Counter<'reason'>;
   readonly rateLimited: Counter<'channel'>;
   readonly leasesLost: Counter;
+  readonly amountMismatches: Counter<'channel'>;
   readonly documentRenders: Counter<'outcome'>;
   readonly certificateExpiry: Gauge<'channel'>;
 }
@@ -82,6 +83,12 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
       registers: [registry],
     }),
     leasesLost: new Counter({ name: 'fapiao_leases_lost_total', help: 'Attempts whose lease expired before they were recorded (resolved by query)', registers: [registry] }),
+    amountMismatches: new Counter({
+      name: 'fapiao_upstream_amount_mismatches_total',
+      help: 'Issued invoices whose totals the upstream reports differently from ours',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
     documentRenders: new Counter({ name: 'fapiao_document_renders_total', help: 'Document renderings, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] }),
     certificateExpiry: new Gauge({
       name: 'fapiao_channel_certificate_expiry_timestamp_seconds',

@@ -5,6 +5,7 @@ import * as documents from './002-documents.js';
 import * as orderNumbers from './003-order-numbers.js';
 import * as storageProbe from './004-storage-probe.js';
 import * as jobs from './005-jobs.js';
+import * as channelTokens from './006-channel-tokens.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -12,4 +13,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '003-order-numbers': orderNumbers,
   '004-storage-probe': storageProbe,
   '005-jobs': jobs,
+  '006-channel-tokens': channelTokens,
 };

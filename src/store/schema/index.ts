@@ -87,6 +87,14 @@ export interface JobTable {
   updated_at: number;
 }
 
+/** An upstream channel's access token (migration 006). */
+export interface ChannelTokenTable {
+  channel: string;
+  token: string;
+  expires_at: number;
+  updated_at: number;
+}
+
 export interface InvoiceDocumentTable {
   invoice_id: string;
   /** pdf or xml */
@@ -151,6 +159,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   invoice_documents: InvoiceDocumentTable;
   jobs: JobTable;
+  channel_tokens: ChannelTokenTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;

@@ -1,0 +1,43 @@
+/**
+ * Builds each channel from its configuration by protocol. A new protocol is one folder beside
+ * `reference/` and `nuonuo/` plus one entry here; the dispatcher, the doctor and GET /v1/channels
+ * see only the Channel port.
+ */
+import type { ChannelConfig } from '../runtime/config.js';
+import type { Channel } from './channel.js';
+import { NuonuoChannel } from './nuonuo/nuonuo-channel.js';
+import type { TokenShelf } from './nuonuo/nuonuo-token.js';
+import { ReferenceChannel, type UpstreamObserver } from './reference/reference-channel.js';
+
+export interface ChannelBuildDeps {
+  readonly upstream: { readonly connectTimeoutMs: number; readonly responseTimeoutMs: number; readonly pollAfterMs: number };
+  /** Timings and certificate expiry of one channel's connections, for metrics. */
+  readonly observer: (channel: string) => UpstreamObserver;
+  /** Where channels with access tokens keep them (the database in a running gateway). */
+  readonly tokens: TokenShelf;
+  /** An issued invoice whose totals the upstream reports differently from ours. */
+  readonly onAmountMismatch: (channel: string, serialNo: string, differences: readonly string[]) => void;
+}
+
+type Builder<C extends ChannelConfig> = (config: C, deps: ChannelBuildDeps) => Channel;
+
+const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?: 'reference' }>>; readonly nuonuo: Builder<Extract<ChannelConfig, { protocol: 'nuonuo' }>> } = {
+  reference: (config, deps) => new ReferenceChannel({ name: config.name, url: config.url, ...deps.upstream, observer: deps.observer(config.name) }),
+  nuonuo: (config, deps) =>
+    new NuonuoChannel({
+      name: config.name,
+      url: config.url,
+      tokenUrl: config.tokenUrl,
+      appKey: config.appKey,
+      appSecret: config.appSecret,
+      ...(config.extensionNumber !== undefined && { extensionNumber: config.extensionNumber }),
+      ...(config.clerk !== undefined && { clerk: config.clerk }),
+      ...deps.upstream,
+      tokens: deps.tokens,
+      onAmountMismatch: (serialNo, differences) => deps.onAmountMismatch(config.name, serialNo, differences),
+    }),
+};
+
+export function buildChannel(config: ChannelConfig, deps: ChannelBuildDeps): Channel {
+  return config.protocol === 'nuonuo' ? BUILDERS.nuonuo(config, deps) : BUILDERS.reference(config, deps);
+}
