@@ -118,6 +118,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxAgeMs: config.maxAgeMs,
     workersRunning: () => running,
+    onIsolationChanged: () => dispatcher.isolationsChanged(),
     events,
     metrics,
   });

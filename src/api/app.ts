@@ -45,6 +45,8 @@ export interface AppDeps {
   readonly idempotencyTtlMs: number;
   readonly maxAgeMs: number;
   readonly workersRunning: () => boolean;
+  /** This process isolated or restored a channel: its workers re-read the isolations now. */
+  readonly onIsolationChanged: () => void;
   readonly events: GatewayEvents;
   readonly metrics: Metrics;
 }
@@ -146,7 +148,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAgeMs: deps.maxAgeMs,
     onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
   });
-  await app.register(channelRoutes, { prefix: '/v1', db: deps.reader, health: deps.health, clock: deps.clock });
+  await app.register(channelRoutes, {
+    prefix: '/v1',
+    db: deps.reader,
+    writer: deps.db,
+    capabilities: deps.capabilities,
+    health: deps.health,
+    clock: deps.clock,
+    onIsolationChanged: deps.onIsolationChanged,
+  });
   await app.register(healthRoutes, { db: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
   return app;
 }

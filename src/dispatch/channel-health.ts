@@ -38,6 +38,8 @@ export interface ChannelSnapshot {
   readonly ratePerSecond: number | null;
   /** Until when the channel waits out an upstream's Retry-After; null when it does not. */
   readonly rateLimitedUntil: number | null;
+  /** Isolated by an operator: no new work; what it holds is still resolved there by query. */
+  readonly isolated: boolean;
 }
 
 interface Entry {
@@ -65,6 +67,7 @@ const MAX_RATE_WAIT_MS = 5000;
 
 export class ChannelHealth {
   private readonly entries = new Map<string, Entry>();
+  private isolated: ReadonlySet<string> = new Set();
 
   constructor(
     readonly names: readonly string[],
@@ -105,6 +108,19 @@ export class ChannelHealth {
       if (state === CircuitState.Open) return entry.openedAt !== null && now - entry.openedAt >= this.options.halfOpenAfterMs;
       return false;
     });
+  }
+
+  /** The channels an operator has isolated (read from the store, shared by every process). */
+  setIsolated(names: Iterable<string>): void {
+    this.isolated = new Set(names);
+  }
+
+  /**
+   * Channels that may take new work, in priority order: usable and not isolated. An isolated
+   * channel is still usable for what it already holds (queries).
+   */
+  acceptingNew(): string[] {
+    return this.usable().filter((name) => !this.isolated.has(name));
   }
 
   /** How many calls the usable channels can take within about a second: what a round should claim. */
@@ -180,6 +196,7 @@ export class ChannelHealth {
         errorRate: entry.recent.length === 0 ? 0 : failures / entry.recent.length,
         ratePerSecond: entry.rate.ratePerSecond === Infinity ? null : Math.round(entry.rate.ratePerSecond * 10) / 10,
         rateLimitedUntil: entry.rate.heldUntil > now ? entry.rate.heldUntil : null,
+        isolated: this.isolated.has(name),
       };
     });
   }

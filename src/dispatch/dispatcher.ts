@@ -19,7 +19,10 @@ import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
 import { decideFailure, decideOutcome, type AttemptContext } from './decide-settlement.js';
+import { listIsolations } from '../store/channel-isolation.js';
 import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
+
+const ISOLATIONS_READ_EVERY_MS = 1000;
 
 export interface DispatcherOptions {
   /** Attempts in flight at once in this process. @default 32 */
@@ -47,6 +50,7 @@ export interface DispatcherDeps {
 export class Dispatcher {
   readonly workerId = `w-${randomUUID().slice(0, 8)}`;
   private readonly worker: LeasedWorker<Lease>;
+  private isolationsReadAt = -Infinity;
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -80,6 +84,7 @@ export class Dispatcher {
   /** Reclaims expired leases, then claims what fits. */
   private async claim(free: number): Promise<readonly Lease[]> {
     const now = this.deps.clock.now();
+    await this.readIsolations(now);
     await reclaimExpired(this.deps.db, this.deps.capabilities, now, 500);
     // No more than the channels can take within about a second: an invoice claimed beyond their
     // rate would only wait in this process holding its lease.
@@ -88,7 +93,24 @@ export class Dispatcher {
       limit: Math.min(free, this.deps.health.budget()),
       leaseMs: this.options.leaseMs,
       usableChannels: this.deps.health.usable(),
+      newWorkChannel: this.deps.health.acceptingNew()[0],
     });
+  }
+
+  /**
+   * Which channels operators have isolated, from the store (any process may have done it): read
+   * at most once a second, so an isolation takes effect everywhere within about a second.
+   */
+  private async readIsolations(now: number): Promise<void> {
+    if (now - this.isolationsReadAt < ISOLATIONS_READ_EVERY_MS) return;
+    this.isolationsReadAt = now;
+    this.deps.health.setIsolated((await listIsolations(this.deps.db)).map((isolation) => isolation.channel));
+  }
+
+  /** Reads the isolations at the next claim (after this process changed them). */
+  isolationsChanged(): void {
+    this.isolationsReadAt = -Infinity;
+    this.wake();
   }
 
   /** One attempt: call with no transaction open, then settle fenced by the lease. */

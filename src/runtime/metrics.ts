@@ -21,6 +21,8 @@ export interface ChannelReading {
   readonly name: string;
   readonly circuit: 'closed' | 'open' | 'half_open';
   readonly pausedUntil: number | null;
+  /** Isolated by an operator (as this process last read it, within about a second). */
+  readonly isolated: boolean;
 }
 
 export interface Metrics {
@@ -148,6 +150,15 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
     registers: [registry],
     collect() {
       for (const channel of deps.channels()) this.set({ channel: channel.name }, channel.pausedUntil === null ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'fapiao_channel_isolated',
+    help: 'Whether an operator has isolated a channel (1: no new work) or not (0)',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      for (const channel of deps.channels()) this.set({ channel: channel.name }, channel.isolated ? 1 : 0);
     },
   });
   return metrics;

@@ -29,12 +29,14 @@ export interface LeaseOptions {
   readonly limit: number;
   /** How long a claim lasts, ms; must exceed the longest channel call (see config). */
   readonly leaseMs: number;
-  /**
-   * Channels that may take work now, in priority order; invoices bound to others are left alone.
-   * A claimed submit is bound to the first one in the claim itself, before any request leaves:
-   * if this worker dies mid-call, whoever reclaims the invoice knows which upstream to ask.
-   */
+  /** Channels that may take a call now; invoices bound to others are left alone. */
   readonly usableChannels: readonly string[];
+  /**
+   * The channel new submits go to (the first usable one that is not isolated), or undefined when
+   * none may take new work. A claimed submit is bound to it in the claim itself, before any request
+   * leaves: if this worker dies mid-call, whoever reclaims the invoice knows which upstream to ask.
+   */
+  readonly newWorkChannel: string | undefined;
 }
 
 /** A claim on one invoice: what is needed to attempt it and to settle it. */
@@ -64,7 +66,12 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .where('lease_expires_at', 'is', null)
-      .where((eb) => eb.or([eb('channel', 'is', null), eb('channel', 'in', [...options.usableChannels])]))
+      .where((eb) =>
+        eb.or([
+          ...(options.newWorkChannel === undefined ? [] : [eb('channel', 'is', null)]),
+          eb('channel', 'in', [...options.usableChannels]),
+        ]),
+      )
       .orderBy('next_attempt_at')
       .limit(options.limit);
     if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
@@ -77,7 +84,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         lease_expires_at: now + options.leaseMs,
         lease_version: sql<number>`lease_version + 1`,
         stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
-        channel: sql<string>`case when stage = 'queued' then ${options.usableChannels[0]} else channel end`,
+        channel: sql<string>`case when stage = 'queued' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
         updated_at: now,
       })
       .where('id', 'in', ids)

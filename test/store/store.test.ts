@@ -193,7 +193,7 @@ describe(`store on ${DIALECT}`, () => {
   });
 
   describe('leases', () => {
-    const options = { workerId: 'w1', limit: 10, leaseMs: 60_000, usableChannels: ['sim'] };
+    const options = { workerId: 'w1', limit: 10, leaseMs: 60_000, usableChannels: ['sim'], newWorkChannel: 'sim' as string | undefined };
     const issued = (): Settlement => ({ event: 'issued', nextAttemptAt: NOW, channel: 'sim', number: '26332000000000000001', issuedAt: NOW, called: true });
 
     it('claims due invoices once, as submitting, and settles fenced by version', async () => {
@@ -208,9 +208,9 @@ describe(`store on ${DIALECT}`, () => {
       expect(row).toMatchObject({ status: 'issued', stage: null, number: '26332000000000000001', lease_owner: null, attempts: 1 });
     });
 
-    it('binds a claimed submit to the first usable channel in the claim itself, before anything is sent', async () => {
+    it('binds a claimed submit to the channel for new work in the claim itself, before anything is sent', async () => {
       await accept('k1');
-      const [lease] = await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: ['first', 'second'] });
+      const [lease] = await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: ['first', 'second'], newWorkChannel: 'first' });
       expect(lease?.channel).toBe('first');
       const row = await store.db.selectFrom('invoices').select(['channel', 'stage']).executeTakeFirstOrThrow();
       expect(row).toEqual({ channel: 'first', stage: 'submitting' });
@@ -220,8 +220,17 @@ describe(`store on ${DIALECT}`, () => {
       await store.db.insertInto('invoices').values(invoiceRow(NOW, { channel: 'down', stage: 'uncertain' })).execute();
       expect(await leaseDue(store.db, store.capabilities, NOW, options)).toEqual([]);
       await accept('k1');
-      expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: [] })).toEqual([]);
+      expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: [], newWorkChannel: undefined })).toEqual([]);
       expect(await leaseDue(store.db, store.capabilities, NOW, options)).toHaveLength(1);
+    });
+
+    it('with no channel for new work (all isolated) still claims what a usable channel holds, and nothing new', async () => {
+      await store.db.insertInto('invoices').values(invoiceRow(NOW, { channel: 'held', stage: 'uncertain' })).execute();
+      await accept('k1');
+      const leases = await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: ['held'], newWorkChannel: undefined });
+      expect(leases.map((lease) => [lease.stage, lease.channel])).toEqual([['uncertain', 'held']]);
+      const queued = await store.db.selectFrom('invoices').select(['stage', 'channel']).where('stage', '=', 'queued').execute();
+      expect(queued).toEqual([{ stage: 'queued', channel: null }]);
     });
 
     it('turns an expired submit into uncertain, and the old holder can no longer settle', async () => {
@@ -252,7 +261,7 @@ describe(`store on ${DIALECT}`, () => {
 
   it('chains every audit entry to the one before', async () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => accept(`k${i}`)));
-    await leaseDue(store.db, store.capabilities, NOW, { workerId: 'w', limit: 5, leaseMs: 1000, usableChannels: ['sim'] });
+    await leaseDue(store.db, store.capabilities, NOW, { workerId: 'w', limit: 5, leaseMs: 1000, usableChannels: ['sim'], newWorkChannel: 'sim' });
     await reclaimExpired(store.db, store.capabilities, NOW + 2000, 100);
     const entries = await store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
     expect(entries).toHaveLength(20);

@@ -1,21 +1,44 @@
-/** GET /v1/channels: each channel's health as this process sees it, and its backlog from the database. */
+/**
+ * GET /v1/channels: each channel's health as this process sees it, its isolation and backlog from
+ * the database. POST /v1/channels/{name}/isolate and /restore (admin): no new work for a channel,
+ * and back, audited.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { ChannelHealth } from '../../dispatch/channel-health.js';
 import type { Clock } from '../../runtime/clock.js';
 import { pendingBacklog } from '../../store/backlog.js';
+import { isolateChannel, listIsolations, restoreChannel, type Isolation } from '../../store/channel-isolation.js';
+import type { StoreCapabilities } from '../../store/database.js';
+import { ApiProblem } from '../problem.js';
 import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 import type { Database } from '../../store/schema/index.js';
 
 export interface ChannelRoutesOptions {
+  /** For reads (health, backlog, isolations). */
   readonly db: Kysely<Database>;
+  /** For isolating and restoring. */
+  readonly writer: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
   readonly health: ChannelHealth;
   readonly clock: Clock;
+  /** Told when this process isolated or restored a channel, so its workers act on it at once. */
+  readonly onIsolationChanged: () => void;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** An isolation as the API shows it; a tenant sees that and when, not the operator's words. */
+function isolationJson(isolation: Isolation | undefined, admin: boolean) {
+  if (!isolation) return null;
+  return { reason: admin ? isolation.reason : 'isolated by the operator', by: admin ? isolation.by : 'operator', at: new Date(isolation.at).toISOString() };
+}
+
+const ChannelParams = Type.Object({ name: Type.String({ maxLength: 32 }) });
+const IsolateBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
+const IsolationAnswer = Type.Object({ name: Type.String(), isolated: Type.Boolean(), changed: Type.Boolean({ description: 'false when it already was as asked' }) });
 
 const ChannelList = Type.Object({
   data: Type.Array(
@@ -38,6 +61,8 @@ const ChannelList = Type.Object({
       ratePerSecond: Type.Union([Type.Number({ description: "calls per second the channel is held to: configured, or learned from the upstream's 429s" }), Type.Null()]),
       rateLimitedUntil: Type.Union([Type.String({ description: "the channel waits out the upstream's Retry-After until then" }), Type.Null()]),
       backlog: Type.Integer({ description: "pending invoices bound to this channel: the key's own sellers', or all for an admin key" }),
+      isolated: Type.Boolean({ description: 'isolated by an operator: no new work; what it holds is still resolved there by query' }),
+      isolation: Type.Union([Type.Object({ reason: Type.String(), by: Type.String({ description: 'the API key id or the operator that isolated it' }), at: Type.String() }), Type.Null()]),
     }),
   ),
   unbound: Type.Object({
@@ -62,6 +87,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       // Operators see everything; a tenant sees its own backlog and no upstream's own words.
       const admin = request.apiKey.scopes.includes('admin');
       const backlog = await pendingBacklog(options.db, admin ? undefined : request.apiKey.sellers);
+      const isolations = new Map((await listIsolations(options.db)).map((isolation) => [isolation.channel, isolation]));
       const countFor = (name: string | null) => backlog.find((row) => row.channel === name)?.count ?? 0;
       const unbound = backlog.find((row) => row.channel === null);
       return {
@@ -77,9 +103,59 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
               ? null
               : { code: lastErrorCode, message: admin ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode], at: iso(channel.lastFailureAt)! },
           backlog: countFor(channel.name),
+          isolated: isolations.has(channel.name),
+          isolation: isolationJson(isolations.get(channel.name), admin),
         })),
         unbound: { backlog: countFor(null), oldestCreatedAt: iso(unbound?.oldestCreatedAt ?? null) },
       };
+    },
+  );
+
+  /** The channel named in the path, or 404: only configured channels can be isolated. */
+  function configured(name: string): string {
+    if (!options.health.names.includes(name)) throw new ApiProblem('not_found', `no channel ${name}; configured: ${options.health.names.join(', ')}`);
+    return name;
+  }
+
+  app.post(
+    '/channels/:name/isolate',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'isolateChannel',
+        summary: 'Give a channel no new work; what it holds is still resolved there by query (audited)',
+        tags: ['channels'],
+        params: ChannelParams,
+        body: Type.Union([IsolateBody, Type.Null()]),
+        response: { 200: IsolationAnswer, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const name = configured(request.params.name);
+      const reason = request.body?.reason ?? 'isolated by the operator';
+      const result = await isolateChannel(options.writer, options.capabilities, { channel: name, reason, by: request.apiKey.id, at: options.clock.now() });
+      options.onIsolationChanged();
+      return { name, isolated: true, changed: result === 'isolated' };
+    },
+  );
+
+  app.post(
+    '/channels/:name/restore',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'restoreChannel',
+        summary: 'Let an isolated channel take new work again (audited)',
+        tags: ['channels'],
+        params: ChannelParams,
+        response: { 200: IsolationAnswer, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const name = configured(request.params.name);
+      const result = await restoreChannel(options.writer, options.capabilities, { channel: name, by: request.apiKey.id, at: options.clock.now() });
+      options.onIsolationChanged();
+      return { name, isolated: false, changed: result === 'restored' };
     },
   );
 };

@@ -6,6 +6,7 @@ import * as orderNumbers from './003-order-numbers.js';
 import * as storageProbe from './004-storage-probe.js';
 import * as jobs from './005-jobs.js';
 import * as channelTokens from './006-channel-tokens.js';
+import * as channelIsolations from './007-channel-isolations.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -14,4 +15,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '004-storage-probe': storageProbe,
   '005-jobs': jobs,
   '006-channel-tokens': channelTokens,
+  '007-channel-isolations': channelIsolations,
 };

@@ -95,6 +95,14 @@ export interface ChannelTokenTable {
   updated_at: number;
 }
 
+/** A channel an operator isolated (migration 007). */
+export interface ChannelIsolationTable {
+  channel: string;
+  reason: string;
+  isolated_by: string;
+  isolated_at: number;
+}
+
 export interface InvoiceDocumentTable {
   invoice_id: string;
   /** pdf or xml */
@@ -160,6 +168,7 @@ export interface Database {
   invoice_documents: InvoiceDocumentTable;
   jobs: JobTable;
   channel_tokens: ChannelTokenTable;
+  channel_isolations: ChannelIsolationTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
