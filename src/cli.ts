@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { environment } from './runtime/env.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-command.js';
+import { registerChannelCommands } from './cli/channels-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerVerifyCommand(program);
   registerAuditCommand(program);
   registerBackupCommands(program);
+  registerChannelCommands(program);
   registerDoctorCommand(program);
   return program;
 }
