@@ -47,6 +47,12 @@ export type PingResult = { readonly ok: true; readonly latencyMs: number } | { r
 export interface Channel {
   /** The operator's name for the channel (`--channel NAME=URL`); a metric label, so short. */
   readonly name: string;
+  /**
+   * For an upstream whose "not found" is not proof at once (it may not show an order it has just
+   * taken): how long after the invoice was last sent its "not found" does become proof, ms.
+   * Undefined: it never does (only an authoritative answer frees the invoice).
+   */
+  readonly settleWindowMs?: number;
   /** Sends one invoice for issue. @throws {ChannelError} always classified */
   issue(request: IssueRequest, options: CallOptions): Promise<UpstreamOutcome>;
   /** Asks what became of `serialNo`; called before any resend of an uncertain attempt. @throws {ChannelError} */

@@ -20,6 +20,19 @@ export interface AttemptContext {
   readonly now: number;
   readonly backoff: BackoffOptions;
   readonly random: number;
+  /** When the invoice was last sent (its claim for sending); null when never. */
+  readonly lastSentAt: number | null;
+  /** The channel's settle window (Channel.settleWindowMs). */
+  readonly settleWindowMs: number | undefined;
+}
+
+/**
+ * Whether a "not found" proves the upstream never took the invoice: the upstream says so itself,
+ * or it has had its whole settle window since the invoice was last sent to show it.
+ */
+function notFoundIsProof(context: AttemptContext, authoritative: boolean): boolean {
+  if (authoritative) return true;
+  return context.settleWindowMs !== undefined && context.lastSentAt !== null && context.now - context.lastSentAt >= context.settleWindowMs;
 }
 
 function attemptRow(context: AttemptContext, outcome: string) {
@@ -37,7 +50,9 @@ export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome 
     case 'rejected':
       return { ...base, event: 'rejected', nextAttemptAt: context.now, error: { code: `upstream_${outcome.upstreamCode}`, message: outcome.message } };
     case 'not_found':
-      if (!outcome.authoritative) return queryFailed(context, base.attempt, { code: 'not_found_unconfirmed', message: 'the upstream has no record yet, and cannot say for sure' });
+      if (!notFoundIsProof(context, outcome.authoritative)) {
+        return queryFailed(context, base.attempt, { code: 'not_found_unconfirmed', message: 'the upstream has no record yet, and cannot say for sure' });
+      }
       // Provably never issued: an uncertain invoice may be sent again, to any channel (unbound).
       if (context.stage === 'uncertain') return { ...base, channel: null, event: 'not_found_upstream', nextAttemptAt: context.now };
       // It was accepted once and now is unknown: resolve by querying again, never by sending.

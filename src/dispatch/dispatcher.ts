@@ -129,6 +129,8 @@ export class Dispatcher {
       now: clock.now(),
       backoff: this.options.backoff,
       random: Math.random(),
+      lastSentAt: lease.lastSentAt,
+      settleWindowMs: this.deps.channels.get(channel)?.settleWindowMs,
     });
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
     const settlement = channel ? await this.call(lease, action, channel, context) : this.noChannel(lease, action, channelName ?? null);

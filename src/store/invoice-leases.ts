@@ -54,6 +54,8 @@ export interface Lease {
   readonly attempts: number;
   readonly giveUpAt: number;
   readonly computedJson: string;
+  /** When a claim last bound it for sending; null when never (or before migration 008). */
+  readonly lastSentAt: number | null;
 }
 
 /** Claims due invoices; [] when none are due. Never waits on rows another worker holds. */
@@ -85,6 +87,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         lease_version: sql<number>`lease_version + 1`,
         stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
         channel: sql<string>`case when stage = 'queued' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
+        last_sent_at: sql<number>`case when stage = 'queued' then ${now} else last_sent_at end`,
         updated_at: now,
       })
       .where('id', 'in', ids)
@@ -101,6 +104,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         'attempts',
         'give_up_at',
         'computed_json',
+        'last_sent_at',
       ])
       .execute();
     const submits = rows.filter((row) => row.stage === 'submitting');
@@ -122,6 +126,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       attempts: row.attempts,
       giveUpAt: row.give_up_at,
       computedJson: row.computed_json,
+      lastSentAt: row.last_sent_at === null ? null : Number(row.last_sent_at),
     }));
   });
 }

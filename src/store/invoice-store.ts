@@ -58,6 +58,7 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     created_at: invoice.now,
     updated_at: invoice.now,
     simulated: 0,
+    last_sent_at: null,
   };
 }
 

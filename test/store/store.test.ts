@@ -212,8 +212,12 @@ describe(`store on ${DIALECT}`, () => {
       await accept('k1');
       const [lease] = await leaseDue(store.db, store.capabilities, NOW, { ...options, usableChannels: ['first', 'second'], newWorkChannel: 'first' });
       expect(lease?.channel).toBe('first');
-      const row = await store.db.selectFrom('invoices').select(['channel', 'stage']).executeTakeFirstOrThrow();
-      expect(row).toEqual({ channel: 'first', stage: 'submitting' });
+      const row = await store.db.selectFrom('invoices').select(['channel', 'stage', 'last_sent_at']).executeTakeFirstOrThrow();
+      expect({ ...row, last_sent_at: Number(row.last_sent_at) }).toEqual({ channel: 'first', stage: 'submitting', last_sent_at: NOW });
+      // Claimed again to be asked (after its lease ran out), it keeps the time it was sent.
+      await reclaimExpired(store.db, store.capabilities, NOW + 120_000, 10);
+      const [asked] = await leaseDue(store.db, store.capabilities, NOW + 120_000, { ...options, usableChannels: ['first'], newWorkChannel: 'first' });
+      expect(asked).toMatchObject({ stage: 'uncertain', lastSentAt: NOW });
     });
 
     it('leaves invoices bound to a resting channel alone, and everything when no channel is usable', async () => {

@@ -32,8 +32,12 @@ export interface NuonuoChannelConfig {
   readonly tokens: TokenShelf;
   /** Told about each issued invoice whose totals 诺诺 reports differently from ours. */
   readonly onAmountMismatch?: (serialNo: string, differences: readonly string[]) => void;
+  /** See Channel.settleWindowMs. @default 10 minutes (Odoo's 诺诺 integration waits as long) */
+  readonly settleWindowMs?: number;
   readonly now?: () => number;
 }
+
+const SETTLE_WINDOW_MS = 10 * 60_000;
 
 const METHOD = {
   issue: 'nuonuo.OpeMplatform.requestBillingNew',
@@ -43,6 +47,8 @@ const METHOD = {
 
 export class NuonuoChannel implements Channel {
   readonly name: string;
+  /** E9500 is said for a while after 诺诺 took an order: only this long after the send is it proof. */
+  readonly settleWindowMs: number;
   private readonly agent: Agent;
   private readonly tokens: NuonuoTokens;
   private readonly now: () => number;
@@ -51,6 +57,7 @@ export class NuonuoChannel implements Channel {
 
   constructor(private readonly config: NuonuoChannelConfig) {
     this.name = config.name;
+    this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
     this.agent = new Agent({ connect: { timeout: config.connectTimeoutMs }, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
     this.tokens = new NuonuoTokens({ channel: config.name, tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, shelf: config.tokens, dispatcher: this.agent, now: this.now });

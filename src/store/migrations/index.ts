@@ -7,6 +7,7 @@ import * as storageProbe from './004-storage-probe.js';
 import * as jobs from './005-jobs.js';
 import * as channelTokens from './006-channel-tokens.js';
 import * as channelIsolations from './007-channel-isolations.js';
+import * as lastSent from './008-last-sent.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '005-jobs': jobs,
   '006-channel-tokens': channelTokens,
   '007-channel-isolations': channelIsolations,
+  '008-last-sent': lastSent,
 };

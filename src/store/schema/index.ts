@@ -67,6 +67,8 @@ export interface InvoiceTable {
   updated_at: number;
   /** 1 when issued through the simulator: documents are marked so nobody mistakes them. */
   simulated: Generated<number>;
+  /** When a claim last bound it for sending (before the request left); null before (migration 008). */
+  last_sent_at: number | null;
 }
 
 /** Background work that is not an invoice's own state (migration 005); leased by src/store/job-queue.ts. */

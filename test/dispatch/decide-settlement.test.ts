@@ -1,0 +1,43 @@
+// What a "not found" means: proof that nothing was issued only when the upstream says so itself,
+// or when its declared settle window has passed since the invoice was last sent; an invoice the
+// upstream accepted once is never sent again on a "not found".
+import { describe, expect, it } from 'vitest';
+import { decideOutcome, type AttemptContext } from '../../src/dispatch/decide-settlement.js';
+
+const NOW = 1_790_000_000_000;
+const context = (overrides: Partial<AttemptContext> = {}): AttemptContext => ({
+  action: 'query',
+  stage: 'uncertain',
+  channel: 'nuonuo',
+  attempts: 1,
+  giveUpAt: NOW + 86_400_000,
+  startedAt: NOW - 5,
+  now: NOW,
+  backoff: { baseMs: 100, capMs: 1000 },
+  random: 0.5,
+  lastSentAt: NOW - 60_000,
+  settleWindowMs: 600_000,
+  ...overrides,
+});
+
+describe('a "not found" from the upstream', () => {
+  it('frees an uncertain invoice when the upstream’s word is proof', () => {
+    expect(decideOutcome(context({ settleWindowMs: undefined }), { kind: 'not_found', authoritative: true })).toMatchObject({ event: 'not_found_upstream', channel: null });
+  });
+
+  it('proves nothing inside the settle window, nor ever without one, nor without a send time', () => {
+    for (const overrides of [{}, { settleWindowMs: undefined, lastSentAt: NOW - 86_400_000 }, { lastSentAt: null }]) {
+      expect(decideOutcome(context(overrides), { kind: 'not_found', authoritative: false })).toMatchObject({ event: 'query_failed', channel: 'nuonuo', error: { code: 'not_found_unconfirmed' } });
+    }
+  });
+
+  it('frees an uncertain invoice once the settle window has passed since it was last sent', () => {
+    expect(decideOutcome(context({ lastSentAt: NOW - 600_000 }), { kind: 'not_found', authoritative: false })).toMatchObject({ event: 'not_found_upstream', channel: null });
+  });
+
+  it('never frees an invoice the upstream accepted once: it is asked again, bound where it is', () => {
+    const settlement = decideOutcome(context({ stage: 'awaiting_result', lastSentAt: NOW - 3_600_000 }), { kind: 'not_found', authoritative: false });
+    expect(settlement).toMatchObject({ event: 'not_found_upstream', channel: 'nuonuo' });
+    expect(settlement.nextAttemptAt).toBeGreaterThan(NOW);
+  });
+});
