@@ -32,6 +32,7 @@ const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?
       appSecret: config.appSecret,
       ...(config.extensionNumber !== undefined && { extensionNumber: config.extensionNumber }),
       ...(config.clerk !== undefined && { clerk: config.clerk }),
+      ...(config.settleWindowMs !== undefined && { settleWindowMs: config.settleWindowMs }),
       ...deps.upstream,
       tokens: deps.tokens,
       onAmountMismatch: (serialNo, differences) => deps.onAmountMismatch(config.name, serialNo, differences),

@@ -56,7 +56,7 @@ function channelFromJson(json: unknown, at: string, reading: Reading, fail: (pat
   if (!isObject(json)) return fail(at, 'must be an object with name, protocol and url');
   const protocol = json.protocol ?? 'reference';
   if (typeof protocol !== 'string' || !(CHANNEL_PROTOCOLS as readonly string[]).includes(protocol)) fail(`${at}.protocol`, `must be one of ${CHANNEL_PROTOCOLS.join(', ')}`);
-  const known = protocol === 'nuonuo' ? ['name', 'protocol', 'url', 'tokenUrl', 'appKey', 'appSecret', 'extensionNumber', 'clerk', 'ratePerSecond'] : ['name', 'protocol', 'url', 'ratePerSecond'];
+  const known = protocol === 'nuonuo' ? ['name', 'protocol', 'url', 'tokenUrl', 'appKey', 'appSecret', 'extensionNumber', 'clerk', 'settleWindowSeconds', 'ratePerSecond'] : ['name', 'protocol', 'url', 'ratePerSecond'];
   for (const key of Object.keys(json)) if (!known.includes(key)) fail(`${at}.${key}`, `unknown for protocol ${String(protocol)} (known: ${known.join(', ')})`);
   const text = (key: string, optional = false): string | undefined => {
     const value = json[key];
@@ -75,6 +75,8 @@ function channelFromJson(json: unknown, at: string, reading: Reading, fail: (pat
   if (protocol !== 'nuonuo') return { ...common, protocol: 'reference' };
   const extensionNumber = text('extensionNumber', true);
   const clerk = text('clerk', true);
+  const window = json.settleWindowSeconds;
+  if (window !== undefined && (typeof window !== 'number' || !(window >= 0))) fail(`${at}.settleWindowSeconds`, 'must be a number of seconds, 0 or more');
   return {
     ...common,
     protocol: 'nuonuo',
@@ -83,6 +85,7 @@ function channelFromJson(json: unknown, at: string, reading: Reading, fail: (pat
     appSecret: secret(json.appSecret, `${at}.appSecret`, reading, fail),
     ...(extensionNumber !== undefined && { extensionNumber }),
     ...(clerk !== undefined && { clerk }),
+    ...(typeof window === 'number' && { settleWindowMs: window * 1000 }),
   };
 }
 

@@ -40,6 +40,8 @@ export interface NuonuoChannelConfig {
   readonly extensionNumber?: string;
   /** 开票员 for invoices that name no drawer. */
   readonly clerk?: string;
+  /** How long after a send 诺诺's "not found" (E9500) proves it never took the order, ms. @default 10 minutes */
+  readonly settleWindowMs?: number;
   readonly ratePerSecond?: number;
 }
 
