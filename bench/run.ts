@@ -115,6 +115,53 @@ async function rateLimitedDrain(dataDir: string, configured: boolean): Promise<R
   return { configured, invoices, seconds, spanSeconds, steadyPerSecond, calls: attempts.length, limited: attempts.filter((a) => a.error_code === 'rate_limited').length };
 }
 
+interface ProtocolDrain {
+  readonly protocol: 'reference' | 'nuonuo';
+  readonly invoices: number;
+  readonly seconds: number;
+}
+
+/**
+ * The same backlog drained into the simulator speaking each protocol, one after the other in this
+ * run: what 诺诺's envelope, signature, token and status lag cost beside the reference protocol.
+ */
+async function protocolDrain(dataDir: string, protocol: ProtocolDrain['protocol']): Promise<ProtocolDrain> {
+  const invoices = Number(process.env.BENCH_PROTOCOL_INVOICES ?? 3000);
+  const db = join(dataDir, `protocol-${protocol}.db`);
+  const key = await prepareDatabase(db);
+  const credentials = { appKey: 'BENCHAPPKEY', appSecret: 'bench-app-secret' };
+  const simulator = await start(BIN, [
+    'simulator', '--port', '0', '--data', join(dataDir, `protocol-${protocol}-sim`),
+    ...(protocol === 'nuonuo' ? ['--protocol', 'nuonuo', '--app-key', credentials.appKey, '--app-secret', credentials.appSecret] : []),
+  ]);
+  const config = join(dataDir, `protocol-${protocol}.json`);
+  const channel =
+    protocol === 'nuonuo'
+      ? { name: 'nuonuo', protocol, url: `${simulator.url}/open/v1/services`, tokenUrl: `${simulator.url}/accessToken`, ...credentials }
+      : { name: 'reference', protocol, url: simulator.url };
+  writeFileSync(config, JSON.stringify({ channels: [channel] }));
+  const accepting = await start(BIN, ['serve', '--port', '0', '--db', db, '--config', config], { FAPIAO_CONCURRENCY: '0' });
+  await postLoad(`${accepting.url}/v1/invoices`, {
+    requests: invoices,
+    concurrency: 32,
+    body: (i) => body(7_000_000 + i),
+    headers: (i) => ({ authorization: `Bearer ${key}`, 'idempotency-key': `protocol-${i}` }),
+  });
+  await stop(accepting.child);
+  const started = performance.now();
+  const draining = await start(BIN, ['serve', '--port', '0', '--db', db, '--config', config], { FAPIAO_POLL_AFTER_MS: '20' });
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
+    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
+    if (channels.unbound.backlog + channels.data.reduce((sum, item) => sum + item.backlog, 0) === 0) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await stop(draining.child);
+  await stop(simulator.child);
+  return { protocol, invoices, seconds };
+}
+
 /** A new database with the bench seller and a key for it. */
 async function prepareDatabase(file: string): Promise<string> {
   const store = await openStore({ kind: 'sqlite', file });
@@ -199,6 +246,16 @@ async function main(): Promise<void> {
     console.log(`  ${fmtLimited(run)}`);
   }
 
+  console.log('drain by protocol: the same backlog into the simulator speaking each protocol');
+  const protocolRuns: ProtocolDrain[] = [];
+  for (const protocol of ['reference', 'nuonuo'] as const) {
+    const run = await protocolDrain(dataDir, protocol);
+    protocolRuns.push(run);
+    console.log(`  ${protocol}: ${run.invoices} invoices in ${run.seconds.toFixed(1)} s, ${(run.invoices / run.seconds).toFixed(0)} invoices/s`);
+  }
+  const protocolRatio = protocolRuns[1]!.invoices / protocolRuns[1]!.seconds / (protocolRuns[0]!.invoices / protocolRuns[0]!.seconds);
+  console.log(`  ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}`);
+
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
   const doctorRatio = doctor.doctorMs / doctor.baselineMs;
@@ -268,6 +325,15 @@ ${drainSeconds.toFixed(1)} s from starting the gateway to an empty backlog: **${
 (each invoice is one submit and at least one query; the simulator keeps its own SQLite ledger).
 The gateway renders each issued invoice's PDF and XML alongside, in its render thread (one, on
 two cores); documents trail the drain and catch up at the render rate below.
+
+## Drain by protocol: the same backlog into the simulator speaking each protocol
+
+| protocol | invoices | drained in (with start-up) | invoices/s |
+|---|---|---|---|
+${protocolRuns.map((r) => `| ${r.protocol} | ${r.invoices} | ${r.seconds.toFixed(1)} s | ${(r.invoices / r.seconds).toFixed(0)} |`).join('\n')}
+
+**Ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}.** 诺诺's calls are signed (HMAC-SHA1 over the body),
+carry a token, and its status lags (E9500, then 20/21 before 2), so each invoice takes more calls.
 
 ## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
 
