@@ -8,7 +8,7 @@ import { findInvoice } from '../../src/store/invoice-store.js';
 import { leaseDueDocuments } from '../../src/store/document-jobs.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
-import { invoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
+import { legacyInvoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
 
 const NOW = 1_790_000_000_000;
 const RENDERED = 'inv_01M8AAAAAAAAAAAAAAAAAAAAA1';
@@ -31,7 +31,7 @@ describe(`migration 005 (jobs) on ${DIALECT}`, () => {
     expect((await migrator.migrateTo('004-storage-probe')).error).toBeUndefined();
     await registerSellers(old.db);
     const issued = { status: 'issued', stage: null, number: '26332000000000000001', issued_at: NOW };
-    await old.db.insertInto('invoices').values([invoiceRow(NOW, { id: RENDERED, order_no: 'A', ...issued }), invoiceRow(NOW, { id: FAILING, order_no: 'B', ...issued }), invoiceRow(NOW, { id: QUEUED, order_no: 'C' })]).execute();
+    await old.db.insertInto('invoices').values([legacyInvoiceRow(NOW, { id: RENDERED, order_no: 'A', ...issued }), legacyInvoiceRow(NOW, { id: FAILING, order_no: 'B', ...issued }), legacyInvoiceRow(NOW, { id: QUEUED, order_no: 'C' })]).execute();
     await sql`update invoices set documents_status = 'rendered' where id = ${RENDERED}`.execute(old.db);
     await sql`update invoices set documents_status = 'pending', documents_attempts = 2, documents_error = 'font missing', documents_next_at = ${NOW + 5000} where id = ${FAILING}`.execute(old.db);
     await old.close();

@@ -11,7 +11,7 @@ import { GroupCommit } from '../../src/store/group-commit.js';
 import { acceptInvoice } from '../../src/store/invoice-store.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import type { Database } from '../../src/store/schema/index.js';
-import { invoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
+import { invoiceRow, legacyInvoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
 
 const NOW = 1_790_000_000_000;
 
@@ -22,7 +22,7 @@ describe('migration 003 (order numbers)', () => {
     const migrator = new Migrator({ db: old, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
     expect((await migrator.migrateTo('002-documents')).error).toBeUndefined();
     await registerSellers(old);
-    await old.insertInto('invoices').values([invoiceRow(NOW, { order_no: 'OLD-1' }), invoiceRow(NOW + 1, { order_no: 'OLD-1' })]).execute();
+    await old.insertInto('invoices').values([legacyInvoiceRow(NOW, { order_no: 'OLD-1' }), legacyInvoiceRow(NOW + 1, { order_no: 'OLD-1' })]).execute();
     await old.destroy();
 
     const store = await openStore({ kind: 'sqlite', file });

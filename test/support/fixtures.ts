@@ -32,3 +32,9 @@ export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): In
   });
   return { ...row, ...overrides };
 }
+
+/** An invoice row as a database before migration 008 holds it (for upgrade tests). */
+export function legacyInvoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): Omit<InvoiceRow, 'last_sent_at'> {
+  const { last_sent_at: _sent, ...row } = invoiceRow(now, overrides);
+  return row;
+}
