@@ -92,12 +92,7 @@ async function rateLimitedDrain(dataDir: string, configured: boolean): Promise<R
     FAPIAO_POLL_AFTER_MS: '20',
     ...(configured && { FAPIAO_UPSTREAM_RATE_LIMIT: String(RATE_LIMIT) }),
   });
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
-    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
-    if (channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0) === 0) break;
-  }
+  await backlogDrained(draining.url, key);
   const seconds = (performance.now() - started) / 1000;
   await stop(draining.child);
   await stop(simulator.child);
@@ -150,16 +145,21 @@ async function protocolDrain(dataDir: string, protocol: ProtocolDrain['protocol'
   await stop(accepting.child);
   const started = performance.now();
   const draining = await start(BIN, ['serve', '--port', '0', '--db', db, '--config', config], { FAPIAO_POLL_AFTER_MS: '20' });
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
-    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
-    if (channels.unbound.backlog + channels.data.reduce((sum, item) => sum + item.backlog, 0) === 0) break;
-  }
+  await backlogDrained(draining.url, key);
   const seconds = (performance.now() - started) / 1000;
   await stop(draining.child);
   await stop(simulator.child);
   return { protocol, invoices, seconds };
+}
+
+/** Waits until the gateway at `url` has no pending invoice (its backlog, as GET /v1/channels says). */
+async function backlogDrained(url: string, key: string): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const answer = await request(`${url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
+    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
+    if (channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0) === 0) return;
+  }
 }
 
 /** A new database with the bench seller and a key for it. */
@@ -227,13 +227,7 @@ async function main(): Promise<void> {
   console.log(`drain: ${backlog} queued invoices into the simulator (submit + query each)`);
   const started = performance.now();
   const draining = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], { FAPIAO_POLL_AFTER_MS: '20' });
-  let pending = backlog;
-  while (pending > 0) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const answer = await request(`${draining.url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
-    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
-    pending = channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0);
-  }
+  await backlogDrained(draining.url, key);
   const drainSeconds = (performance.now() - started) / 1000;
   const drainRate = backlog / drainSeconds;
   console.log(`  drained in ${drainSeconds.toFixed(1)} s: ${drainRate.toFixed(0)} invoices/s (including the gateway's start)`);

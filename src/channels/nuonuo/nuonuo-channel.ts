@@ -5,6 +5,7 @@
  * query, never by a resend.
  */
 import { Agent, request } from 'undici';
+import type { NuonuoChannelConfig as NuonuoSettings } from '../../runtime/config.js';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
@@ -13,18 +14,8 @@ import { nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
 import { NuonuoTokens, type TokenShelf } from './nuonuo-token.js';
 
-export interface NuonuoChannelConfig {
-  readonly name: string;
-  /** The business gateway, e.g. https://sdk.nuonuo.com/open/v1/services */
-  readonly url: string;
-  /** e.g. https://open.nuonuo.com/accessToken */
-  readonly tokenUrl: string;
-  readonly appKey: string;
-  readonly appSecret: string;
-  /** 分机号 of the 数电 issuing account, when the merchant has several. */
-  readonly extensionNumber?: string;
-  /** 开票员 for invoices that name no drawer. @default '开票员' */
-  readonly clerk?: string;
+/** The channel's settings as configured (src/runtime/config.ts), and what the gateway lends it. */
+export interface NuonuoChannelConfig extends Omit<NuonuoSettings, 'protocol' | 'ratePerSecond'> {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
@@ -32,11 +23,10 @@ export interface NuonuoChannelConfig {
   readonly tokens: TokenShelf;
   /** Told about each issued invoice whose totals 诺诺 reports differently from ours. */
   readonly onAmountMismatch?: (serialNo: string, differences: readonly string[]) => void;
-  /** See Channel.settleWindowMs. @default 10 minutes (Odoo's 诺诺 integration waits as long) */
-  readonly settleWindowMs?: number;
   readonly now?: () => number;
 }
 
+// Odoo's 诺诺 integration waits as long before it calls an order missing.
 const SETTLE_WINDOW_MS = 10 * 60_000;
 
 const METHOD = {
