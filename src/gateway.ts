@@ -73,7 +73,6 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
         certificate: (expiresAt) => events.certificateSeen({ channel: name, expiresAt }),
       }),
       tokens: new ChannelTokens(store.db, () => clock.now()),
-      onAmountMismatch: (name, serialNo, differences) => events.amountMismatch({ channel: name, serialNo, differences }),
     }),
   );
   const health = new ChannelHealth(

@@ -25,10 +25,26 @@ export interface IssueRequest {
   readonly invoice: ComputedInvoiceJson & { readonly seller: Readonly<Record<string, unknown>> };
 }
 
+export interface ReportedTotals {
+  /** 合计金额 (excluding tax). */
+  readonly amount?: string;
+  /** 合计税额. */
+  readonly tax?: string;
+  /** 价税合计. */
+  readonly total?: string;
+}
+
 /** What the upstream says of one serial number. */
 export type UpstreamOutcome =
   /** `simulated`: the upstream says it is a simulator (its invoices are not real). */
-  | { readonly kind: 'issued'; readonly number: string; readonly issuedAt: number; readonly simulated: boolean }
+  | {
+      readonly kind: 'issued';
+      readonly number: string;
+      readonly issuedAt: number;
+      readonly simulated: boolean;
+      /** The totals as the upstream reports them (two-decimal text), when it does: src/dispatch compares them with ours. */
+      readonly reportedTotals?: ReportedTotals;
+    }
   /** Accepted and still being issued; ask again after `pollAfterMs`. */
   | { readonly kind: 'accepted'; readonly pollAfterMs: number }
   /** Refused for a business reason; a person must fix the invoice. */

@@ -15,8 +15,6 @@ export interface ChannelBuildDeps {
   readonly observer: (channel: string) => UpstreamObserver;
   /** Where channels with access tokens keep them (the database in a running gateway). */
   readonly tokens: TokenShelf;
-  /** An issued invoice whose totals the upstream reports differently from ours. */
-  readonly onAmountMismatch: (channel: string, serialNo: string, differences: readonly string[]) => void;
 }
 
 type Builder<C extends ChannelConfig> = (config: C, deps: ChannelBuildDeps) => Channel;
@@ -35,7 +33,6 @@ const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?
       ...(config.settleWindowMs !== undefined && { settleWindowMs: config.settleWindowMs }),
       ...deps.upstream,
       tokens: deps.tokens,
-      onAmountMismatch: (serialNo, differences) => deps.onAmountMismatch(config.name, serialNo, differences),
     }),
 };
 

@@ -1,7 +1,7 @@
 /** `fapiao channels list|isolate|restore`: which channels take new work, changed in the database (audited). */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { ChannelConfig } from '../runtime/config.js';
+import { CHANNEL_NAME_FORM, type ChannelConfig } from '../runtime/config.js';
 import { configFromEnv, environment } from '../runtime/env.js';
 import { isolateChannel, listIsolations, restoreChannel } from '../store/channel-isolation.js';
 import { configFileInput } from './serve-command.js';
@@ -27,7 +27,7 @@ function configuredChannels(options: ChannelOptions): readonly ChannelConfig[] {
 
 /** A channel name the operator may act on: a configured one, when the configuration is known here. */
 function channelName(name: string, configured: readonly ChannelConfig[]): string {
-  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(name)) throw new UsageError(`${JSON.stringify(name)} is no channel name (lower-case letters, digits, - and _)`);
+  if (!CHANNEL_NAME_FORM.test(name)) throw new UsageError(`${JSON.stringify(name)} is no channel name (lower-case letters, digits, - and _)`);
   if (configured.length > 0 && !configured.some((channel) => channel.name === name)) {
     throw new UsageError(`no channel ${name}; configured: ${configured.map((channel) => channel.name).join(', ')}`);
   }

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Channel, IssueRequest } from '../channels/channel.js';
+import type { Channel, IssueRequest, QueryOutcome, UpstreamOutcome } from '../channels/channel.js';
+import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
@@ -18,6 +19,7 @@ import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
+import { totalsDiffering } from './reported-totals.js';
 import { decideFailure, decideOutcome, type AttemptContext } from './decide-settlement.js';
 import { listIsolations } from '../store/channel-isolation.js';
 import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
@@ -158,6 +160,7 @@ export class Dispatcher {
     try {
       if (action === 'query') {
         const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }), signal);
+        this.checkTotals(lease, channel.name, outcome);
         return decideOutcome(context(channel.name), outcome);
       }
       const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'];
@@ -166,11 +169,20 @@ export class Dispatcher {
         () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
         signal,
       );
+      this.checkTotals(lease, channel.name, outcome);
       return decideOutcome(context(channel.name), outcome);
     } catch (error) {
       const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
       return decideFailure(context(channel.name), error, paused);
     }
+  }
+
+  /** Reports an issued invoice whose totals the upstream gives otherwise than we computed them. */
+  private checkTotals(lease: Lease, channel: string, outcome: UpstreamOutcome | QueryOutcome): void {
+    if (outcome.kind !== 'issued' || !outcome.reportedTotals) return;
+    const ours = (JSON.parse(lease.computedJson) as ComputedInvoiceJson).totals;
+    const differences = totalsDiffering(outcome.reportedTotals, ours);
+    if (differences.length > 0) this.deps.events.amountMismatch({ channel, serialNo: lease.serialNo, differences });
   }
 
   /**

@@ -8,7 +8,8 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { cjkFont } from './cjk-font.js';
-import { beijingTime, type IssuedInvoice } from './invoice-xml.js';
+import { beijingTime } from '../domain/beijing-time.js';
+import type { IssuedInvoice } from './invoice-xml.js';
 import { qrPayload } from './qr-payload.js';
 
 const MM = 72 / 25.4;

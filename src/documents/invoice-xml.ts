@@ -3,6 +3,7 @@
  * valid against docs/invoice.xsd. Element names follow the 数电票 XML specification ([LQ-XML],
  * domain.md §7.1) where it has one; the namespace is ours, since this is the gateway's own record.
  */
+import { beijingTime } from '../domain/beijing-time.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import { TAX_RATES } from '../domain/tax-rate.js';
 
@@ -22,12 +23,6 @@ export interface IssuedInvoice {
   readonly invoice: Omit<ComputedInvoiceJson, 'seller'> & { readonly seller: SellerParty };
 }
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
-
-/** ISO 8601 in Beijing time (UTC+8, no DST), as invoices are dated. */
-export function beijingTime(ms: number): string {
-  return new Date(ms + BEIJING_OFFSET_MS).toISOString().replace(/\.\d{3}Z$/, '+08:00');
-}
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);

@@ -4,7 +4,7 @@
  * CRC-16/BUYPASS over everything before it, the trailing comma included — the variant that
  * matches real invoices, not the one the specification's text names.
  */
-import { beijingTime } from './invoice-xml.js';
+import { beijingTime } from '../domain/beijing-time.js';
 
 /** CRC-16/BUYPASS: polynomial 0x8005, initial 0, no reflection, no final XOR; 4 upper-case hex digits. */
 export function qrCrc(text: string): string {

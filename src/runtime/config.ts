@@ -48,6 +48,9 @@ export interface NuonuoChannelConfig {
 /** One upstream channel; `protocol` chooses its adapter (src/channels/registry.ts). */
 export type ChannelConfig = ReferenceChannelConfig | NuonuoChannelConfig;
 
+/** A channel's name: a metric label and a word in commands, so short and plain. */
+export const CHANNEL_NAME_FORM = /^[a-z][a-z0-9_-]{0,31}$/;
+
 /** The protocols a channel may speak. */
 export const CHANNEL_PROTOCOLS = ['reference', 'nuonuo'] as const;
 
@@ -179,7 +182,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
   if (config.idempotencyTtlMs < HOUR) throw new Error('idempotency keys must be kept at least one hour (72 h recommended)');
   const names = new Set<string>();
   for (const channel of config.channels) {
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(channel.name)) throw new Error(`channel name ${JSON.stringify(channel.name)}: lower-case letters, digits, - and _, at most 32`);
+    if (!CHANNEL_NAME_FORM.test(channel.name)) throw new Error(`channel name ${JSON.stringify(channel.name)}: lower-case letters, digits, - and _, at most 32`);
     if (names.has(channel.name)) throw new Error(`channel ${channel.name} is configured twice`);
     names.add(channel.name);
   }

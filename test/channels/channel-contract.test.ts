@@ -51,7 +51,7 @@ async function simulator(protocol: Adapter['protocol'], faults: Partial<Faults>)
 }
 
 function channelFor(config: ChannelConfig): Channel {
-  const channel = buildChannel(config, { upstream: UPSTREAM, observer: () => ({ phase: () => undefined, certificate: () => undefined }), tokens: tokens(), onAmountMismatch: () => undefined });
+  const channel = buildChannel(config, { upstream: UPSTREAM, observer: () => ({ phase: () => undefined, certificate: () => undefined }), tokens: tokens() });
   open.push(channel);
   return channel;
 }

@@ -9,7 +9,7 @@ import type { NuonuoChannelConfig as NuonuoSettings } from '../../runtime/config
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
-import { amountMismatches, answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
+import { answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
 import { nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
 import { NuonuoTokens, type TokenShelf } from './nuonuo-token.js';
@@ -21,8 +21,6 @@ export interface NuonuoChannelConfig extends Omit<NuonuoSettings, 'protocol' | '
   /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
   readonly pollAfterMs: number;
   readonly tokens: TokenShelf;
-  /** Told about each issued invoice whose totals 诺诺 reports differently from ours. */
-  readonly onAmountMismatch?: (serialNo: string, differences: readonly string[]) => void;
   readonly now?: () => number;
 }
 
@@ -42,8 +40,6 @@ export class NuonuoChannel implements Channel {
   private readonly agent: Agent;
   private readonly tokens: NuonuoTokens;
   private readonly now: () => number;
-  /** Our totals of invoices sent by this process, to compare with what 诺诺 reports. */
-  private readonly sentTotals = new Map<string, IssueRequest['invoice']['totals']>();
 
   constructor(private readonly config: NuonuoChannelConfig) {
     this.name = config.name;
@@ -55,7 +51,6 @@ export class NuonuoChannel implements Channel {
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
     const order = nuonuoOrder(invoice, { clerk: this.config.clerk ?? '开票员', now: this.now(), ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) });
-    this.sentTotals.set(invoice.serialNo, invoice.invoice.totals);
     const answer = await this.call(METHOD.issue, { order }, 'submit', options);
     if (answer.code === 'E0000') return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
     if (answer.code === 'E9106') {
@@ -82,7 +77,6 @@ export class NuonuoChannel implements Channel {
       if (repaired.code !== 'E0000' && repaired.code !== 'E9613') throw answerError(repaired, 'query');
       return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
     }
-    if (outcome.kind === 'issued') this.compareAmounts(serialNo, item);
     return outcome;
   }
 
@@ -106,14 +100,6 @@ export class NuonuoChannel implements Channel {
 
   close(): Promise<void> {
     return this.agent.close();
-  }
-
-  private compareAmounts(serialNo: string, item: NuonuoInvoiceItem): void {
-    const ours = this.sentTotals.get(serialNo);
-    this.sentTotals.delete(serialNo);
-    if (!ours) return;
-    const differences = amountMismatches(item, ours);
-    if (differences.length > 0) this.config.onAmountMismatch?.(serialNo, differences);
   }
 
   /** One signed call; a token 诺诺 refuses is renewed once and the call sent again (it was not processed). */

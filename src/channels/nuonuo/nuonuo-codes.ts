@@ -4,7 +4,7 @@
  * of every adapter holds: only an answer that proves nothing was taken is `retry`; when in doubt,
  * `uncertain` (a query is cheap, a second invoice is not).
  */
-import type { ComputedInvoiceJson } from '../../domain/invoice-json.js';
+import { formatFen, parseMoney } from '../../domain/money.js';
 import type { QueryOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 
@@ -68,26 +68,12 @@ export function answerError(answer: NuonuoAnswer, action: 'submit' | 'query'): C
   return new ChannelError('upstream_error', action === 'submit' ? 'uncertain' : 'retry', `unexpected answer: ${words}`, { upstreamCode: code });
 }
 
-/** An amount as 诺诺 writes it (a number or a string), as our two-decimal text. */
+/** An amount as 诺诺 writes it (a number or a string) as our two-decimal text; unreadable text as it came. */
 function money(value: string | number | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   const text = String(value).trim();
-  if (!/^-?\d+(\.\d{1,2})?$/.test(text)) return text;
-  const [whole, fraction = ''] = text.split('.');
-  return `${whole}.${fraction.padEnd(2, '0')}`;
-}
-
-/** The totals 诺诺 reports that differ from ours, e.g. ["taxAmount 60.01 ≠ 60.00"]; [] when they agree. */
-export function amountMismatches(item: NuonuoInvoiceItem, ours: ComputedInvoiceJson['totals']): string[] {
-  const pairs = [
-    ['exTaxAmount', item.exTaxAmount, ours.amount],
-    ['taxAmount', item.taxAmount, ours.tax],
-    ['orderAmount', item.orderAmount, ours.total],
-  ] as const;
-  return pairs.flatMap(([field, theirs, mine]) => {
-    const given = money(theirs);
-    return given === undefined || given === mine ? [] : [`${field} ${given} ≠ ${mine}`];
-  });
+  const parsed = parseMoney(text, { allowNegative: true });
+  return parsed.ok ? formatFen(parsed.fen) : text;
 }
 
 /**
@@ -105,7 +91,14 @@ export function itemOutcome(item: NuonuoInvoiceItem, pollAfterMs: number): Query
       const number = item.allElectronicInvoiceNumber || item.invoiceNo;
       if (!number) throw new ChannelError('protocol_error', 'uncertain', 'status 2 (issued) without an invoice number');
       const issuedAt = Number(item.invoiceTime);
-      return { kind: 'issued', number, issuedAt: Number.isFinite(issuedAt) && issuedAt > 0 ? issuedAt : Date.now(), simulated: false };
+      const reported = { amount: money(item.exTaxAmount), tax: money(item.taxAmount), total: money(item.orderAmount) };
+      return {
+        kind: 'issued',
+        number,
+        issuedAt: Number.isFinite(issuedAt) && issuedAt > 0 ? issuedAt : Date.now(),
+        simulated: false,
+        reportedTotals: Object.fromEntries(Object.entries(reported).filter(([, value]) => value !== undefined)),
+      };
     }
     case '22':
       return { kind: 'rejected', upstreamCode: 'status_22', message: item.failCause || item.statusMsg || '开票失败' };

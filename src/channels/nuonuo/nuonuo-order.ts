@@ -3,6 +3,7 @@
  * amounts and tax exactly as we computed them, so the upstream issues what the API showed. A pure
  * translation; nothing here decides or calls.
  */
+import { beijingTime } from '../../domain/beijing-time.js';
 import type { ComputedInvoiceJson, ComputedLineJson } from '../../domain/invoice-json.js';
 import type { IssueRequest } from '../channel.js';
 
@@ -28,7 +29,6 @@ export interface NuonuoOrderOptions {
 export type NuonuoDetail = Readonly<Record<string, string>>;
 export type NuonuoOrder = Readonly<Record<string, string | readonly NuonuoDetail[]>>;
 
-const BEIJING_OFFSET_MS = 8 * 3_600_000;
 const NATURE = { normal: '0', discount: '1', discounted: '2' } as const;
 // 数电 优惠政策标识 for the zero-tax kinds (domain.md §3.1): 03 免税, 04 不征税.
 const POLICY_FLAG: Readonly<Record<string, string>> = { free: '03', none: '04' };
@@ -44,7 +44,7 @@ export function nuonuoOrderNo(serialNo: string): string {
 
 /** "2026-11-26 09:30:00" in Beijing time. */
 export function beijingDateTime(ms: number): string {
-  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return beijingTime(ms).slice(0, 19).replace('T', ' ');
 }
 
 /** 诺诺 adds the *简称* from goodsCode itself: it gets the item's own name. */
