@@ -10,6 +10,7 @@ import type { Channel } from './channels/channel.js';
 import { buildChannel } from './channels/registry.js';
 import { ChannelHealth } from './dispatch/channel-health.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { DrawerWatch } from './dispatch/drawer-watch.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { callTimeoutMs, type GatewayConfig } from './runtime/config.js';
 import { GatewayEvents } from './runtime/events.js';
@@ -138,6 +139,8 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     throw error;
   }
   dispatcher.start();
+  const drawers = new DrawerWatch(channels, health, log, { intervalMs: config.breaker.drawerCheckMs, callTimeoutMs: callTimeoutMs(config) });
+  drawers.start();
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
   const renderer = pool
     ? new DocumentRenderer(
@@ -172,6 +175,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       running = false;
       await app.close();
       await dispatcher.stop();
+      await drawers.stop();
       await renderer?.stop();
       await pool?.close();
       await Promise.all(channels.map((channel) => channel.close()));

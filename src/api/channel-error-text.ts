@@ -17,6 +17,7 @@ export const CHANNEL_ERROR_TEXT: Readonly<Record<ChannelErrorCode, string>> = {
   upstream_error: 'the upstream answered with an unexpected error',
   content_rejected: 'the upstream refused the content of an invoice',
   auth_failed: "the upstream refused this gateway's credentials or permissions",
+  drawer_login_required: 'the drawer (开票员) must log in to the tax bureau again, or confirm their identity',
   circuit_open: 'the channel is resting after repeated failures',
   rate_held: "the call waited for room at the channel's rate and was put back in line",
   protocol_error: 'the upstream answered something unreadable',

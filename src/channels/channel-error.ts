@@ -24,6 +24,7 @@ export type ChannelErrorCode =
   | 'upstream_error'
   | 'content_rejected'
   | 'auth_failed'
+  | 'drawer_login_required'
   | 'circuit_open'
   | 'rate_held'
   | 'protocol_error';

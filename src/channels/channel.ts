@@ -58,6 +58,15 @@ export type QueryOutcome =
    */
   | { readonly kind: 'not_found'; readonly authoritative: boolean };
 
+/** The 数电 drawer's (开票员's) session with the tax bureau, as the platform reports it. */
+export interface DrawerSession {
+  readonly loggedIn: boolean;
+  /** Whether the identity check (实名认证) is done; null when the platform did not say. */
+  readonly identityConfirmed: boolean | null;
+  /** What the platform said, for the operator. */
+  readonly detail: string;
+}
+
 export type PingResult = { readonly ok: true; readonly latencyMs: number } | { readonly ok: false; readonly message: string };
 
 export interface Channel {
@@ -81,6 +90,12 @@ export interface Channel {
    * @throws {ChannelError} auth_failed when the credentials are refused, else as any call
    */
   checkCredentials?(options: CallOptions): Promise<string>;
+  /**
+   * For platforms that issue through a drawer's session with the tax bureau (诺诺 on 数电): is the
+   * drawer logged in? Changes nothing upstream. Optional: a platform without drawers has none.
+   * @throws {ChannelError} as any query
+   */
+  drawerSession?(options: CallOptions): Promise<DrawerSession>;
   /** Releases connections. */
   close(): Promise<void>;
 }

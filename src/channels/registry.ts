@@ -5,8 +5,9 @@
  */
 import type { ChannelConfig } from '../runtime/config.js';
 import type { Channel } from './channel.js';
+import type { PinnedAddress } from './pinned-address.js';
 import { NuonuoChannel } from './nuonuo/nuonuo-channel.js';
-import type { TokenShelf } from './nuonuo/nuonuo-token.js';
+import type { TokenShelf } from './token-shelf.js';
 import { ReferenceChannel, type UpstreamObserver } from './reference/reference-channel.js';
 
 export interface ChannelBuildDeps {
@@ -15,12 +16,34 @@ export interface ChannelBuildDeps {
   readonly observer: (channel: string) => UpstreamObserver;
   /** Where channels with access tokens keep them (the database in a running gateway). */
   readonly tokens: TokenShelf;
+  /** For `fapiao doctor`: extra CAs to trust, and the address its network layers checked. */
+  readonly reach?: { readonly ca?: string; readonly pinnedAddress?: PinnedAddress };
+}
+
+/**
+ * Where `fapiao doctor`'s http layer sends its GET: the reference protocol's ping endpoint, or for
+ * a platform without one its business address, where any HTTP answer shows the server is reached.
+ */
+export interface ReachabilityProbe {
+  readonly url: string;
+  /** What the report names. */
+  readonly shown: string;
+  /** Any answer below 500 (but 429) is as good as a 200. */
+  readonly anyAnswer: boolean;
+}
+
+/** The reference protocol's health endpoint (shared/api.md, the simulator). */
+export const PING_PATH = '/api/v1/ping';
+
+export function reachabilityProbe(config: ChannelConfig): ReachabilityProbe {
+  if (config.protocol === 'nuonuo') return { url: config.url, shown: new URL(config.url).pathname, anyAnswer: true };
+  return { url: `${config.url.replace(/\/+$/, '')}${PING_PATH}`, shown: PING_PATH, anyAnswer: false };
 }
 
 type Builder<C extends ChannelConfig> = (config: C, deps: ChannelBuildDeps) => Channel;
 
 const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?: 'reference' }>>; readonly nuonuo: Builder<Extract<ChannelConfig, { protocol: 'nuonuo' }>> } = {
-  reference: (config, deps) => new ReferenceChannel({ name: config.name, url: config.url, ...deps.upstream, observer: deps.observer(config.name) }),
+  reference: (config, deps) => new ReferenceChannel({ name: config.name, url: config.url, ...deps.upstream, ...deps.reach, observer: deps.observer(config.name) }),
   nuonuo: (config, deps) =>
     new NuonuoChannel({
       name: config.name,
@@ -32,6 +55,7 @@ const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?
       ...(config.clerk !== undefined && { clerk: config.clerk }),
       ...(config.settleWindowMs !== undefined && { settleWindowMs: config.settleWindowMs }),
       ...deps.upstream,
+      ...deps.reach,
       tokens: deps.tokens,
     }),
 };

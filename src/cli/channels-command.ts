@@ -2,9 +2,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { CHANNEL_NAME_FORM, type ChannelConfig } from '../runtime/config.js';
-import { configFromEnv, environment } from '../runtime/env.js';
 import { isolateChannel, listIsolations, restoreChannel } from '../store/channel-isolation.js';
-import { configFileInput } from './serve-command.js';
+import { configuredChannels } from './serve-command.js';
 import { withStore } from './store-option.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,16 +12,6 @@ interface ChannelOptions {
   config?: string;
   reason?: string;
   json?: boolean;
-}
-
-/** The channels a gateway started like this one would have: the config file's, else FAPIAO_CHANNELS. */
-function configuredChannels(options: ChannelOptions): readonly ChannelConfig[] {
-  const file = configFileInput(options.config ?? environment.configFile);
-  try {
-    return file.channels ?? configFromEnv().channels ?? [];
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
 }
 
 /** A channel name the operator may act on: a configured one, when the configuration is known here. */
@@ -46,7 +35,7 @@ export function registerChannelCommands(program: Command): void {
   common(channels.command('list').description('configured channels and whether each is isolated'))
     .option('--json', 'as JSON')
     .action(async (options: ChannelOptions) => {
-      const configured = configuredChannels(options);
+      const configured = configuredChannels(options.config);
       const isolations = await withStore(options.db, (store) => listIsolations(store.db));
       const names = [...new Set([...configured.map((channel) => channel.name), ...isolations.map((isolation) => isolation.channel)])];
       const rows = names.map((name) => {
@@ -74,7 +63,7 @@ export function registerChannelCommands(program: Command): void {
   common(channels.command('isolate').argument('<name>').description('give a channel no new work; what it holds is still resolved there'))
     .option('--reason <text>', 'why (kept in the audit chain and shown to operators)', 'isolated by the operator')
     .action(async (name: string, options: ChannelOptions) => {
-      const channel = channelName(name, configuredChannels(options));
+      const channel = channelName(name, configuredChannels(options.config));
       const reason = (options.reason ?? '').trim();
       if (reason === '' || reason.length > 200) throw new UsageError('--reason: 1 to 200 characters');
       const result = await withStore(options.db, (store) => isolateChannel(store.db, store.capabilities, { channel, reason, by: operator(), at: Date.now() }));
@@ -83,7 +72,7 @@ export function registerChannelCommands(program: Command): void {
 
   common(channels.command('restore').argument('<name>').description('let an isolated channel take new work again'))
     .action(async (name: string, options: ChannelOptions) => {
-      const channel = channelName(name, configuredChannels(options));
+      const channel = channelName(name, configuredChannels(options.config));
       const result = await withStore(options.db, (store) => restoreChannel(store.db, store.capabilities, { channel, by: operator(), at: Date.now() }));
       process.stdout.write(result === 'restored' ? `restored ${channel}: it takes new work again\n` : `${channel} was not isolated\n`);
     });

@@ -12,11 +12,13 @@ import type { DoctorOptions, DoctorTarget } from '../doctor/doctor.js';
 import { renderReport } from '../doctor/report-table.js';
 import { httpUrlFault, parseChannelSpec, resolveConfig, type ChannelConfig } from '../runtime/config.js';
 import { configFromEnv, environment } from '../runtime/env.js';
+import { configuredChannels } from './serve-command.js';
 import { storeLocation } from './store-option.js';
 import { UsageError } from './usage-error.js';
 
 interface DoctorFlags {
   channel?: string;
+  config?: string;
   json?: boolean;
   watch?: string;
   times?: string;
@@ -58,7 +60,7 @@ function chooseTarget(url: string | undefined, flags: DoctorFlags, configured: r
       channel = configured.find((c) => c.name === spec);
     }
     if (!channel) {
-      const known = configured.map((c) => c.name).join(', ') || 'none (set FAPIAO_CHANNELS=NAME=URL,…)';
+      const known = configured.map((c) => c.name).join(', ') || 'none (give --config FILE, or set FAPIAO_CONFIG or FAPIAO_CHANNELS=NAME=URL,…)';
       throw new UsageError(`--channel ${spec}: no such channel; configured: ${known}. Or give --channel NAME=URL`);
     }
     return { kind: 'installation', channels: [channel], label: `channel ${channel.name} (${channel.url})` };
@@ -108,7 +110,8 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description('diagnose why an upstream cannot be reached, layer by layer (local, db, dns, tcp, tls, http, clock, upstream, gateway)')
     .argument('[url]', 'an upstream base URL to check (network layers only)')
-    .option('--channel <NAME|NAME=URL>', 'a configured channel (FAPIAO_CHANNELS), or one given here')
+    .option('--channel <NAME|NAME=URL>', 'a configured channel (of --config, FAPIAO_CONFIG or FAPIAO_CHANNELS), or a reference one given here')
+    .option('--config <file>', 'the gateway\'s configuration file, for its channels (default: FAPIAO_CONFIG)')
     .option('--json', 'print the report as JSON (docs/api.md)')
     .option('--watch <seconds>', 'check again every so many seconds, until interrupted')
     .option('--times <n>', 'with --watch: stop after n runs')
@@ -122,7 +125,8 @@ export function registerDoctorCommand(program: Command): void {
       'after',
       [
         '',
-        'With no URL and no --channel: the machine, the database, every channel in FAPIAO_CHANNELS and the running gateway.',
+        'With no URL and no --channel: the machine, the database, every configured channel and the running gateway.',
+        'For a 诺诺 channel: its credentials by a query that changes nothing (the token kept in the gateway\'s database is used), and the drawer\'s login.',
         'Exit codes: 0 every check ok, 1 warnings, 2 failures (or the command could not run).',
         'Every finding code and what triggers it: docs/doctor.md (each finding is printed with its cause and fix).',
       ].join('\n'),
@@ -134,7 +138,7 @@ export function registerDoctorCommand(program: Command): void {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
-      const target = chooseTarget(url, flags, env.channels);
+      const target = chooseTarget(url, flags, url === undefined ? configuredChannels(flags.config) : []);
       const dataDir = flags.dataDir ?? environment.dataDir ?? (flags.db ? dirname(flags.db) : env.dataDir);
       const watchSeconds = flags.watch === undefined ? undefined : positive('--watch', flags.watch);
       const times = flags.times === undefined ? (watchSeconds === undefined ? 1 : Infinity) : positive('--times', flags.times);

@@ -36,6 +36,16 @@ export function configFileInput(path: string | undefined): ConfigInput {
   }
 }
 
+/** The channels a gateway started with this configuration file (or FAPIAO_CONFIG) would have: the file's, else FAPIAO_CHANNELS. */
+export function configuredChannels(configPath: string | undefined): readonly ChannelConfig[] {
+  const file = configFileInput(configPath ?? environment.configFile);
+  try {
+    return file.channels ?? configFromEnv().channels ?? [];
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** The resolved config for serve-like commands: the environment, the config file over it, flags over both. */
 export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
   const port = options.port === undefined ? undefined : Number(options.port);

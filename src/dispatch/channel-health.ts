@@ -165,16 +165,25 @@ export class ChannelHealth {
     }
   }
 
-  /** Parks a channel whose credentials or permissions were refused. */
-  pause(name: string, reason: string): number {
+  /** Parks a channel that needs an operator (credentials, permissions, the drawer's login), for `forMs` or the configured pause. */
+  pause(name: string, reason: string, forMs?: number): number {
     const entry = this.entries.get(name);
-    const until = this.clock.now() + this.options.pauseMs;
+    const until = this.clock.now() + Math.max(forMs ?? 0, this.options.pauseMs);
     if (entry) {
       entry.pausedUntil = until;
       entry.pauseReason = reason;
       this.tell({ kind: 'paused', channel: name, until, cause: reason });
     }
     return until;
+  }
+
+  /** Lifts a pause before it runs out, once what caused it is known to be fixed. */
+  resume(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry) {
+      entry.pausedUntil = null;
+      entry.pauseReason = null;
+    }
   }
 
   snapshot(): ChannelSnapshot[] {

@@ -4,6 +4,8 @@
  * failure. Each independent path (the machine, the database, each channel, the running gateway)
  * has its own chain, so a full disk does not hide a DNS fault.
  */
+import type { TokenShelf } from '../channels/token-shelf.js';
+import { ChannelTokens } from '../store/channel-tokens.js';
 import type { StoreLocation } from '../store/database.js';
 import type { ChannelConfig } from '../runtime/config.js';
 import { overallStatus, type Check, type DoctorReport } from './check.js';
@@ -29,6 +31,8 @@ export interface DoctorOptions {
   readonly gatewayUrl: string;
   readonly concurrency: number;
   readonly onProgress?: CheckProgress;
+  /** Where channels keep access tokens (the gateway's database, when it is open). */
+  readonly tokens?: TokenShelf;
   readonly now?: () => number;
 }
 
@@ -46,7 +50,7 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions): P
   const channelChecks: Check[] = [];
   for (const channel of target.channels) {
     const list = new CheckList(options.onProgress, many ? channel.name : undefined);
-    await probeUpstream(list, channel, options);
+    await probeUpstream(list, channel, { ...options, ...(store && { tokens: new ChannelTokens(store.db, options.now ?? Date.now) }) });
     channelChecks.push(...list.checks);
   }
   const gateway = await gatewayChecks(target.channels, store, database, options);

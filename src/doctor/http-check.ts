@@ -4,7 +4,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import { answerPinned } from '../channels/reference/reference-channel.js';
+import { answerPinned } from '../channels/pinned-address.js';
 import { errorCode, retryAfterMs } from '../channels/transport-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
@@ -75,12 +75,14 @@ function transportFailure(error: unknown, timeoutMs: number): Finding {
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)} s`;
 
-export function httpFinding(answer: HttpObservation, timeoutMs: number): Finding {
+/** `anyAnswer`: the address is not a ping endpoint, and any answer below 500 shows the server is reached. */
+export function httpFinding(answer: HttpObservation, timeoutMs: number, anyAnswer = false): Finding {
   const { status } = answer;
   const firstByte = `first byte after ${Math.round(answer.firstByteMs)} ms`;
   const retryAfter = answer.retryAfterMs === undefined ? 'no Retry-After' : `Retry-After ${seconds(answer.retryAfterMs)}`;
   if (status === 429) return warn('http.rate_limited', `429 Too Many Requests, ${retryAfter}`);
   if (status >= 500) return fail('http.status_5xx', `${status}${status === 503 ? ' Service Unavailable' : ''}, ${retryAfter}`);
+  if (anyAnswer && status >= 400) return ok(`${status} (the server answers; the calls come below), ${firstByte}`);
   if (status === 404) return warn('http.no_ping', `404 for the ping endpoint; ${firstByte}`);
   if (status >= 400) return warn('http.status_4xx', `${status} for the ping endpoint; ${firstByte}`);
   const slowAfter = Math.min(SLOW_FIRST_BYTE_MS, timeoutMs / 2);

@@ -339,6 +339,16 @@ export const KNOWLEDGE = {
       en: 'Renew or fetch new credentials in the provider\'s console and update the configuration; for a tax digital account, redo the identity verification; then restart the gateway or let the pause run out.',
     },
   },
+  'upstream.drawer_logged_out': {
+    cause: {
+      zh: '数电开票员（分机号对应的办税人员）已退出电子税务局登录，或需要重新实名认证（刷脸）：此时开票请求会被拒绝，通道将暂停，发票在队列中等待，不会丢失。',
+      en: 'The 数电 drawer (the tax officer behind the extension number) is logged out of the 电子税务局, or must confirm their identity again (face scan): invoices would be refused, so the channel pauses and they wait in the queue, none lost.',
+    },
+    remedy: {
+      zh: '请开票员在诺诺控制台（或诺诺 App）扫码或短信登录电子税务局并完成实名认证；登录后网关在 30 秒内察觉并自动恢复该通道，无需重启。',
+      en: 'Have the drawer log in to the 电子税务局 in the 诺诺 console (or app) by QR code or SMS and confirm their identity; the gateway notices within 30 s and resumes the channel by itself, no restart needed.',
+    },
+  },
   'upstream.error': {
     cause: {
       zh: '认证通过后，对方对一次无副作用的查询给出了非预期的答复（见详情）。',
@@ -382,12 +392,12 @@ export const KNOWLEDGE = {
   },
   'gateway.channel_paused': {
     cause: {
-      zh: '通道因凭据被拒而暂停：重试无济于事，需要人工处理。',
-      en: 'The channel is paused because its credentials were refused: retrying cannot help, a person must act.',
+      zh: '通道因凭据被拒、或开票员登录失效而暂停：重试无济于事，需要人工处理（暂停原因见详情）。',
+      en: 'The channel is paused because its credentials were refused or its drawer\'s login lapsed: retrying cannot help, a person must act (the reason is in the detail).',
     },
     remedy: {
-      zh: '见 upstream.auth_refused：更新凭据后重启网关或等待暂停结束。',
-      en: 'See upstream.auth_refused: renew the credentials, then restart the gateway or let the pause run out.',
+      zh: '凭据问题见 upstream.auth_refused：更新凭据后重启网关或等待暂停结束；登录失效见 upstream.drawer_logged_out：开票员重新登录后通道自动恢复。',
+      en: 'For credentials see upstream.auth_refused: renew them, then restart the gateway or let the pause run out; for a lapsed login see upstream.drawer_logged_out: the channel resumes by itself once the drawer logs in again.',
     },
   },
   'gateway.backlog_old': {

@@ -1,5 +1,8 @@
-/** The upstream layer: does the platform accept our credentials? One call that changes nothing. */
-import type { Channel } from '../channels/channel.js';
+/**
+ * The upstream layer: does the platform accept our credentials (one call that changes nothing), and
+ * where it says so, is the drawer logged in to the tax bureau before invoices pile up?
+ */
+import type { CallOptions, Channel, DrawerSession } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
@@ -23,5 +26,16 @@ export async function credentialsFinding(channel: Channel, timeoutMs: number): P
       default:
         return fail('upstream.error', `${error.code}: ${error.message}`);
     }
+  }
+}
+
+export async function drawerFinding(drawerSession: (options: CallOptions) => Promise<DrawerSession>, timeoutMs: number): Promise<Finding> {
+  try {
+    const session = await drawerSession({ signal: AbortSignal.timeout(timeoutMs) });
+    if (!session.loggedIn || session.identityConfirmed === false) return fail('upstream.drawer_logged_out', session.detail);
+    return ok(session.detail);
+  } catch (error) {
+    if (isChannelError(error) && error.code === 'drawer_login_required') return fail('upstream.drawer_logged_out', error.message);
+    return warn('upstream.error', `the login state could not be read: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

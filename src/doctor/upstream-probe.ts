@@ -1,5 +1,6 @@
 /** dns → tcp → tls → http → clock → upstream: the walk from this machine to one upstream address. */
-import { ReferenceChannel } from '../channels/reference/reference-channel.js';
+import { MemoryTokenShelf } from '../channels/token-shelf.js';
+import { buildChannel, reachabilityProbe } from '../channels/registry.js';
 import type { ChannelConfig } from '../runtime/config.js';
 import { fail } from './check.js';
 import type { CheckList } from './check-list.js';
@@ -8,10 +9,7 @@ import type { DoctorOptions } from './doctor.js';
 import { clockFinding, getOnce, httpFinding, type HttpObservation } from './http-check.js';
 import { connectTcp, hostPort } from './tcp-check.js';
 import { handshakeFinding, hostnameFinding, ocspFinding, tlsHandshake, trustFinding, validityFinding, type TlsObservation } from './tls-check.js';
-import { credentialsFinding } from './upstream-check.js';
-
-/** The reference protocol's health endpoint (shared/api.md, the simulator). */
-export const PING_PATH = '/api/v1/ping';
+import { credentialsFinding, drawerFinding } from './upstream-check.js';
 
 /** The network layers for one upstream; TLS only for https. */
 export async function probeUpstream(list: CheckList, channel: ChannelConfig, options: DoctorOptions): Promise<void> {
@@ -54,29 +52,35 @@ export async function probeUpstream(list: CheckList, channel: ChannelConfig, opt
     }
   }
 
-  const pingUrl = `${channel.url.replace(/\/+$/, '')}${PING_PATH}`;
+  const probe = reachabilityProbe(channel);
   let answer: HttpObservation | undefined;
-  await list.run('http', `GET ${PING_PATH}${connected ? ` at ${hostPort(connected.address, port)}` : ''}`, async () => {
-    const result = await getOnce(pingUrl, { timeoutMs: budget, ...(options.ca !== undefined && { ca: options.ca }), ...(connected && { pinnedAddress: connected }) });
+  await list.run('http', `GET ${probe.shown}${connected ? ` at ${hostPort(connected.address, port)}` : ''}`, async () => {
+    const result = await getOnce(probe.url, { timeoutMs: budget, ...(options.ca !== undefined && { ca: options.ca }), ...(connected && { pinnedAddress: connected }) });
     if ('error' in result) return result.error;
     answer = result;
-    return httpFinding(result, budget);
+    return httpFinding(result, budget, probe.anyAnswer);
   });
   await list.run('clock', 'skew against the server', () => clockFinding(answer!));
-  await list.run('upstream', 'credentials', async () => {
-    const upstream = new ReferenceChannel({
-      name: channel.name,
-      url: channel.url,
-      connectTimeoutMs: budget,
-      responseTimeoutMs: budget,
-      pollAfterMs: 500,
-      ...(options.ca !== undefined && { ca: options.ca }),
-      ...(connected && { pinnedAddress: connected }),
-    });
-    try {
-      return await credentialsFinding(upstream, budget);
-    } finally {
-      await upstream.close();
-    }
+  // The channel as the gateway builds it, reaching the address checked above; tokens from the
+  // gateway's shelf when the database is at hand (诺诺 allows 50 token calls in 30 days).
+  const upstream = buildChannel(channel, {
+    upstream: { connectTimeoutMs: budget, responseTimeoutMs: budget, pollAfterMs: 500 },
+    observer: () => ({ phase: () => undefined, certificate: () => undefined }),
+    tokens: options.tokens ?? new MemoryTokenShelf(),
+    reach: { ...(options.ca !== undefined && { ca: options.ca }), ...(connected && { pinnedAddress: connected }) },
   });
+  try {
+    let accepted = false;
+    await list.run('upstream', 'credentials', async () => {
+      const finding = await credentialsFinding(upstream, budget);
+      accepted = finding.status === 'ok';
+      return finding;
+    });
+    if (accepted && upstream.drawerSession) {
+      const drawer = upstream.drawerSession.bind(upstream);
+      await list.run('upstream', 'drawer login', () => drawerFinding(drawer, budget));
+    }
+  } finally {
+    await upstream.close();
+  }
 }

@@ -120,6 +120,8 @@ export interface GatewayConfig {
     readonly halfOpenAfterMs: number;
     /** How long a channel rests after its credentials were refused, ms. */
     readonly pauseMs: number;
+    /** How often channels that issue through a drawer's session (诺诺) are asked whether the drawer is logged in, ms; 0 never. */
+    readonly drawerCheckMs: number;
   };
 }
 
@@ -137,7 +139,7 @@ export const DEFAULTS = {
   maxAgeMs: 72 * HOUR,
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
   upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
-  breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000 },
+  breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000, drawerCheckMs: 300_000 },
 } as const;
 
 export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http'>> & {

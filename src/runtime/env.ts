@@ -85,6 +85,7 @@ export function configFromEnv(): ConfigInput {
       failuresToOpen: number('FAPIAO_BREAKER_FAILURES'),
       halfOpenAfterMs: number('FAPIAO_BREAKER_HALF_OPEN_MS'),
       pauseMs: number('FAPIAO_CHANNEL_PAUSE_MS'),
+      drawerCheckMs: number('FAPIAO_DRAWER_CHECK_SECONDS') !== undefined ? number('FAPIAO_DRAWER_CHECK_SECONDS')! * 1000 : undefined,
     }),
   }) as ConfigInput;
 }

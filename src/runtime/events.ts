@@ -59,7 +59,7 @@ export class GatewayEvents {
           else this.log.warn({ channel: change.channel }, 'circuit closed: the channel answers again');
           return;
         case 'paused':
-          this.log.error({ channel: change.channel, until: new Date(change.until).toISOString(), cause: change.cause }, 'channel paused: credentials or permissions refused');
+          this.log.error({ channel: change.channel, until: new Date(change.until).toISOString(), cause: change.cause }, 'channel paused: an operator must act (credentials, permissions or the drawer\'s login)');
           return;
         case 'rate_limited':
           this.metrics?.rateLimited.inc({ channel: change.channel });

@@ -31,6 +31,8 @@ const CODES = {
   timestamp: ['070103', '时间戳已过期或超前'],
   token: ['070301', 'accessToken无效或已过期'],
   appKey: ['070101', 'appKey无效'],
+  loggedOut: ['E9701', '开票员未登录电子税务局，请扫码登录'],
+  identity: ['E9702', '开票员需进行实名认证（刷脸）后才能开票'],
 } as const;
 const TIMESTAMP_WINDOW_S = 300;
 const TOKEN_LIFETIME_S = 86_400;
@@ -75,65 +77,97 @@ export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly l
   const tokens = new Map<string, number>();
   let tokenCalls = 0;
 
-  // The signature covers the body exactly as sent: keep it as text.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  /** The 数电 drawer's session with the tax bureau (PUT /_admin/drawer changes it). */
+  const drawer = { loggedIn: true, identityConfirmed: true };
 
-  app.post('/accessToken', async (request, reply) => {
-    if (!(await gate.before(reply))) return reply;
-    tokenCalls++;
-    const form = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
-    if (form.get('grant_type') !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
-    if (form.get('client_id') !== credentials.appKey || form.get('client_secret') !== credentials.appSecret) {
-      return reply.code(400).send({ error: 'invalid_client', error_description: 'client_id 或 client_secret 错误' });
-    }
-    const token = randomBytes(16).toString('hex');
-    tokens.set(token, Date.now() + TOKEN_LIFETIME_S * 1000);
-    return { access_token: token, expires_in: TOKEN_LIFETIME_S };
+  // 诺诺's routes in their own scope: their bodies are kept as text (the signature covers them
+  // exactly as sent), while /_admin keeps Fastify's JSON parsing.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    registerProtocolRoutes(scope);
   });
 
-  /** The simulator's clock, shifted like its Date header by the clock-skew fault. */
-  const now = () => Date.now() + gate.faults().clockSkewSeconds * 1000;
+  app.get('/_admin/drawer', async () => drawer);
+  app.put('/_admin/drawer', async (request, reply) => {
+    const update = request.body as Record<string, unknown> | null;
+    if (typeof update !== 'object' || update === null || Array.isArray(update)) return reply.code(400).send({ error: 'expected a JSON object' });
+    for (const [key, value] of Object.entries(update)) {
+      if (key !== 'loggedIn' && key !== 'identityConfirmed') return reply.code(400).send({ error: `unknown field ${key}: loggedIn, identityConfirmed` });
+      if (typeof value !== 'boolean') return reply.code(400).send({ error: `${key} must be true or false` });
+      drawer[key] = value;
+    }
+    return drawer;
+  });
 
-  /** The envelope's checks, in 诺诺's order; an answer to send when one fails. */
-  function refusal(request: FastifyRequest, body: string): ReturnType<typeof answer> | undefined {
-    const query = request.query as Record<string, string | undefined>;
-    const { senid = '', nonce = '', timestamp = '', appkey = '' } = query;
-    if (appkey !== credentials.appKey) return answer(...CODES.appKey);
-    const signed = `a=services&l=v1&p=open&k=${appkey}&i=${senid}&n=${nonce}&t=${timestamp}&f=${body}`;
-    const expected = createHmac('sha1', credentials.appSecret).update(signed, 'utf8').digest('base64');
-    const given = request.headers['x-nuonuo-sign'];
-    if (typeof given !== 'string' || !sameText(given, expected)) return answer(...CODES.signature);
-    if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - now() / 1000) > TIMESTAMP_WINDOW_S) return answer(...CODES.timestamp);
-    const token = request.headers.accesstoken;
-    const expiresAt = typeof token === 'string' ? tokens.get(token) : undefined;
-    if (expiresAt === undefined || expiresAt <= Date.now()) return answer(...CODES.token);
-    return undefined;
+  function registerProtocolRoutes(app: FastifyInstance): void {
+    app.post('/accessToken', async (request, reply) => {
+      if (!(await gate.before(reply))) return reply;
+      tokenCalls++;
+      const form = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
+      if (form.get('grant_type') !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
+      if (form.get('client_id') !== credentials.appKey || form.get('client_secret') !== credentials.appSecret) {
+        return reply.code(400).send({ error: 'invalid_client', error_description: 'client_id 或 client_secret 错误' });
+      }
+      const token = randomBytes(16).toString('hex');
+      tokens.set(token, Date.now() + TOKEN_LIFETIME_S * 1000);
+      return { access_token: token, expires_in: TOKEN_LIFETIME_S };
+    });
+
+    /** The simulator's clock, shifted like its Date header by the clock-skew fault. */
+    const now = () => Date.now() + gate.faults().clockSkewSeconds * 1000;
+
+    /** The envelope's checks, in 诺诺's order; an answer to send when one fails. */
+    function refusal(request: FastifyRequest, body: string): ReturnType<typeof answer> | undefined {
+      const query = request.query as Record<string, string | undefined>;
+      const { senid = '', nonce = '', timestamp = '', appkey = '' } = query;
+      if (appkey !== credentials.appKey) return answer(...CODES.appKey);
+      const signed = `a=services&l=v1&p=open&k=${appkey}&i=${senid}&n=${nonce}&t=${timestamp}&f=${body}`;
+      const expected = createHmac('sha1', credentials.appSecret).update(signed, 'utf8').digest('base64');
+      const given = request.headers['x-nuonuo-sign'];
+      if (typeof given !== 'string' || !sameText(given, expected)) return answer(...CODES.signature);
+      if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - now() / 1000) > TIMESTAMP_WINDOW_S) return answer(...CODES.timestamp);
+      const token = request.headers.accesstoken;
+      const expiresAt = typeof token === 'string' ? tokens.get(token) : undefined;
+      if (expiresAt === undefined || expiresAt <= Date.now()) return answer(...CODES.token);
+      return undefined;
+    }
+
+    app.post('/open/v1/services', async (request, reply) => {
+      if (!(await gate.before(reply))) return reply;
+      const body = typeof request.body === 'string' ? request.body : '';
+      const refused = refusal(request, body);
+      if (refused) return refused;
+      let payload: Record<string, unknown>;
+      try {
+        payload = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return answer('E4000', '请求报文不是合法的 JSON');
+      }
+      const method = request.headers.method;
+      if (method === 'nuonuo.OpeMplatform.requestBillingNew') return requestBilling(request, reply, payload.order as Order | undefined);
+      if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') return queryResult(payload);
+      if (method === 'nuonuo.OpeMplatform.reInvoice') return answer('E0000', '开票中（重试中）');
+      if (method === 'nuonuo.OpeMplatform.getCertificationStatus') return certificationStatus(payload);
+      return answer('E9999', `the simulator does not implement ${String(method)}`);
+    });
   }
 
-  app.post('/open/v1/services', async (request, reply) => {
-    if (!(await gate.before(reply))) return reply;
-    const body = typeof request.body === 'string' ? request.body : '';
-    const refused = refusal(request, body);
-    if (refused) return refused;
-    let payload: Record<string, unknown>;
-    try {
-      payload = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      return answer('E4000', '请求报文不是合法的 JSON');
-    }
-    const method = request.headers.method;
-    if (method === 'nuonuo.OpeMplatform.requestBillingNew') return requestBilling(request, reply, payload.order as Order | undefined);
-    if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') return queryResult(payload);
-    if (method === 'nuonuo.OpeMplatform.reInvoice') return answer('E0000', '开票中（重试中）');
-    return answer('E9999', `the simulator does not implement ${String(method)}`);
-  });
+  /** queryType 2: the login (0 logged out, 1 in); 1: the identity check (1 confirmed, 2 pending). */
+  function certificationStatus(payload: Record<string, unknown>) {
+    const queryType = typeof payload.queryType === 'number' ? String(payload.queryType) : payload.queryType;
+    if (queryType === '2') return answer('E0000', '', { certificationStatus: drawer.loggedIn ? '1' : '0' });
+    if (queryType === '1') return answer('E0000', '', { certificationStatus: drawer.identityConfirmed ? '1' : '2' });
+    return answer('E4000', 'queryType 只支持 1（身份认证状态）与 2（登录状态）');
+  }
 
   async function requestBilling(request: FastifyRequest, reply: FastifyReply, order: Order | undefined) {
     if (!order || typeof order.orderNo !== 'string' || typeof order.salerTaxNum !== 'string' || typeof order.buyerName !== 'string') {
       return answer('E4000', 'order.orderNo、salerTaxNum、buyerName 必填');
     }
     if (order.orderNo.length > 20) return answer('E4000', '订单编号长度不能超过20');
+    if (!drawer.loggedIn) return answer(...CODES.loggedOut);
+    if (!drawer.identityConfirmed) return answer(...CODES.identity);
     const details = Array.isArray(order.invoiceDetail) ? (order.invoiceDetail as OrderDetail[]) : [];
     if (details.length === 0) return answer('E9122', '商品详情为空');
     const totals = orderTotals(details);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel, IssueRequest, QueryOutcome } from '../../src/channels/channel.js';
 import { buildChannel } from '../../src/channels/registry.js';
-import type { KeptToken } from '../../src/channels/nuonuo/nuonuo-token.js';
+import { MemoryTokenShelf } from '../../src/channels/token-shelf.js';
 import type { ChannelConfig } from '../../src/runtime/config.js';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
@@ -30,10 +30,7 @@ interface Adapter {
   start(faults: Partial<Faults>): Promise<{ simulator: RunningSimulator; channel: Channel }>;
 }
 
-function tokens() {
-  const kept = new Map<string, KeptToken>();
-  return { read: (name: string) => Promise.resolve(kept.get(name)), write: (name: string, token: KeptToken) => Promise.resolve(void kept.set(name, token)) };
-}
+const tokens = () => new MemoryTokenShelf();
 
 const UPSTREAM = { connectTimeoutMs: 500, responseTimeoutMs: 800, pollAfterMs: 20 };
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NuonuoChannel, type NuonuoChannelConfig } from '../../src/channels/nuonuo/nuonuo-channel.js';
-import type { KeptToken, TokenShelf } from '../../src/channels/nuonuo/nuonuo-token.js';
+import { MemoryTokenShelf, type TokenShelf } from '../../src/channels/token-shelf.js';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
@@ -23,24 +23,13 @@ afterEach(async () => {
 });
 
 /** Tokens kept in memory between channel instances, as the database keeps them between restarts. */
-class MemoryShelf implements TokenShelf {
-  readonly kept = new Map<string, KeptToken>();
-  read(channel: string) {
-    return Promise.resolve(this.kept.get(channel));
-  }
-  write(channel: string, token: KeptToken) {
-    this.kept.set(channel, token);
-    return Promise.resolve();
-  }
-}
-
 async function simulator(faults: Partial<typeof NO_FAULTS> = {}, dataDir = mkdtempSync(join(tmpdir(), 'fapiao-nn-'))): Promise<RunningSimulator> {
   const sim = await startSimulator({ dataDir, port: 0, host: '127.0.0.1', dedup: true, faults: { ...NO_FAULTS, ...faults }, protocol: { kind: 'nuonuo', credentials: CREDENTIALS } });
   running.push(sim);
   return sim;
 }
 
-function channel(sim: RunningSimulator, shelf: TokenShelf = new MemoryShelf(), overrides: Partial<NuonuoChannelConfig> = {}): NuonuoChannel {
+function channel(sim: RunningSimulator, shelf: TokenShelf = new MemoryTokenShelf(), overrides: Partial<NuonuoChannelConfig> = {}): NuonuoChannel {
   const nuonuo = new NuonuoChannel({
     name: 'nuonuo',
     url: `${sim.url}/open/v1/services`,
@@ -106,7 +95,7 @@ describe('the 诺诺 channel', () => {
   it('keeps its token across a restart, and fetches a new one once when 诺诺 refuses it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-nn-'));
     const first = await simulator({}, dataDir);
-    const shelf = new MemoryShelf();
+    const shelf = new MemoryTokenShelf();
     await channel(first, shelf).issue(issueRequest(), call());
     // A gateway restart: a new channel, the same shelf. No token call.
     await channel(first, shelf).issue(issueRequest(), call());
@@ -121,7 +110,7 @@ describe('the 诺诺 channel', () => {
 
   it('classifies refusals: wrong secret, a clock 诺诺 refuses, an outage', async () => {
     const sim = await simulator();
-    await expect(channel(sim, new MemoryShelf(), { appSecret: 'wrong' }).issue(issueRequest(), call())).rejects.toMatchObject({ code: 'auth_failed', disposition: 'operator' });
+    await expect(channel(sim, new MemoryTokenShelf(), { appSecret: 'wrong' }).issue(issueRequest(), call())).rejects.toMatchObject({ code: 'auth_failed', disposition: 'operator' });
     sim.setFaults({ clockSkewSeconds: 600 });
     await expect(channel(sim).issue(issueRequest(), call())).rejects.toMatchObject({ code: 'auth_failed', disposition: 'operator', message: expect.stringContaining('clock') as unknown });
     sim.setFaults({ clockSkewSeconds: 0, errorRate: 1 });
@@ -134,4 +123,39 @@ describe('the 诺诺 channel', () => {
     expect(await channel(sim).checkCredentials(call())).toContain('E9500');
     expect((await channel(sim).ping(call())).ok).toBe(true);
   });
+
+  it('reads the drawer’s login and identity check, and is refused with nothing taken while the login has lapsed', async () => {
+    const sim = await simulator();
+    const nuonuo = channel(sim, new MemoryTokenShelf(), { extensionNumber: '923' });
+    expect(await nuonuo.drawerSession(call())).toEqual({ loggedIn: true, identityConfirmed: true, detail: 'the drawer of extension 923 is logged in, identity confirmed' });
+
+    await drawer(sim, { loggedIn: false });
+    expect(await nuonuo.drawerSession(call())).toMatchObject({ loggedIn: false, identityConfirmed: null, detail: expect.stringContaining('logged out') as unknown });
+    await expect(nuonuo.issue(issueRequest(), call())).rejects.toMatchObject({ code: 'drawer_login_required', disposition: 'operator', details: { upstreamCode: 'E9701' } });
+
+    await drawer(sim, { loggedIn: true, identityConfirmed: false });
+    expect(await nuonuo.drawerSession(call())).toMatchObject({ loggedIn: true, identityConfirmed: false });
+    await expect(nuonuo.issue(issueRequest(), call())).rejects.toMatchObject({ code: 'drawer_login_required', details: { upstreamCode: 'E9702' } });
+    expect(sim.ledger.issued(Date.now() + 1000)).toHaveLength(0);
+
+    await drawer(sim, { identityConfirmed: true });
+    expect((await nuonuo.issue(issueRequest(), call())).kind).toBe('accepted');
+  });
+
+  it('takes its faults and the drawer’s state over /_admin as JSON, and refuses what it cannot read', async () => {
+    const sim = await simulator();
+    const put = (path: string, body: string) => fetch(`${sim.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    expect((await put('/_admin/faults', JSON.stringify({ errorRate: 1 }))).status).toBe(200);
+    await expect(channel(sim).checkCredentials(call())).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    expect((await put('/_admin/faults', JSON.stringify({ errorRate: 0 }))).status).toBe(200);
+    expect((await put('/_admin/drawer', JSON.stringify({ loggedIn: 'no' }))).status).toBe(400);
+    expect((await put('/_admin/drawer', JSON.stringify({ face: true }))).status).toBe(400);
+    expect((await put('/_admin/drawer', '[]')).status).toBe(400);
+    expect(await (await fetch(`${sim.url}/_admin/drawer`)).json()).toEqual({ loggedIn: true, identityConfirmed: true });
+  });
 });
+
+async function drawer(sim: RunningSimulator, state: { loggedIn?: boolean; identityConfirmed?: boolean }): Promise<void> {
+  const response = await fetch(`${sim.url}/_admin/drawer`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state) });
+  expect(response.status).toBe(200);
+}

@@ -19,10 +19,20 @@ describe('诺诺 answers', () => {
     ['E9338', 'submit', 'content_rejected', 'rejected'],
     ['X1234', 'submit', 'upstream_error', 'uncertain'],
     ['X1234', 'query', 'upstream_error', 'retry'],
+    // The drawer's tax-bureau login lapsed: nothing was taken, the channel waits for a person.
+    ['E9701', 'submit', 'drawer_login_required', 'operator'],
+    ['E9702', 'submit', 'drawer_login_required', 'operator'],
+    ['E9701', 'query', 'drawer_login_required', 'operator'],
   ] as const)('%s on a %s: %s, %s', (code, action, expected, disposition) => {
     const error = answerError({ code, describe: '说明' }, action);
     expect(error).toMatchObject({ code: expected, disposition, details: { upstreamCode: code } });
     expect(error.message).toContain(code);
+  });
+
+  it('knows a lapsed drawer login by 诺诺’s words when the code is not one we know', () => {
+    expect(answerError({ code: 'E8123', describe: '当前开票员登录已失效，请重新登录' }, 'submit')).toMatchObject({ code: 'drawer_login_required', disposition: 'operator' });
+    expect(answerError({ code: 'E8124', describe: '请先完成实名认证' }, 'submit')).toMatchObject({ code: 'drawer_login_required', disposition: 'operator' });
+    expect(answerError({ code: 'E8125', describe: '开票员名称不一致' }, 'submit')).toMatchObject({ code: 'upstream_error', disposition: 'uncertain' });
   });
 
   it('reads statuses 20/21 (issuing), 2 (issued), 22 (refused) and 24 (signature failed)', () => {

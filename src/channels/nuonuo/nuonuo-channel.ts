@@ -4,15 +4,18 @@
  * every retry, query and failover names the same order; a duplicate (E9106) is answered by a
  * query, never by a resend.
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { NuonuoChannelConfig as NuonuoSettings } from '../../runtime/config.js';
-import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
+import { answerPinned, type PinnedAddress } from '../pinned-address.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
 import { nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
-import { NuonuoTokens, type TokenShelf } from './nuonuo-token.js';
+import type { TokenShelf } from '../token-shelf.js';
+import { NuonuoTokens } from './nuonuo-token.js';
 
 /** The channel's settings as configured (src/runtime/config.ts), and what the gateway lends it. */
 export interface NuonuoChannelConfig extends Omit<NuonuoSettings, 'protocol' | 'ratePerSecond'> {
@@ -21,6 +24,10 @@ export interface NuonuoChannelConfig extends Omit<NuonuoSettings, 'protocol' | '
   /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
   readonly pollAfterMs: number;
   readonly tokens: TokenShelf;
+  /** Extra CA certificates (PEM) to trust, for `fapiao doctor --ca`. */
+  readonly ca?: string;
+  /** Connect to this address instead of resolving the host; for `fapiao doctor`. */
+  readonly pinnedAddress?: PinnedAddress;
   readonly now?: () => number;
 }
 
@@ -31,7 +38,12 @@ const METHOD = {
   issue: 'nuonuo.OpeMplatform.requestBillingNew',
   query: 'nuonuo.OpeMplatform.queryInvoiceResult',
   reInvoice: 'nuonuo.OpeMplatform.reInvoice',
+  certification: 'nuonuo.OpeMplatform.getCertificationStatus',
 } as const;
+
+/** getCertificationStatus's queryType (field-notes §2.8): 2 the login, 1 the identity check. */
+const LOGIN_STATUS = '2';
+const IDENTITY_STATUS = '1';
 
 export class NuonuoChannel implements Channel {
   readonly name: string;
@@ -45,7 +57,13 @@ export class NuonuoChannel implements Channel {
     this.name = config.name;
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
-    this.agent = new Agent({ connect: { timeout: config.connectTimeoutMs }, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
+    const pinned = config.pinnedAddress;
+    const connect = {
+      timeout: config.connectTimeoutMs,
+      ...(config.ca !== undefined && { ca: [...rootCertificates, config.ca] }),
+      ...(pinned && { lookup: (_host: string, lookup: { all?: boolean | undefined }, callback: (...args: unknown[]) => void) => answerPinned(pinned, lookup, callback) }),
+    };
+    this.agent = new Agent({ connect, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
     this.tokens = new NuonuoTokens({ channel: config.name, tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, shelf: config.tokens, dispatcher: this.agent, now: this.now });
   }
 
@@ -96,6 +114,29 @@ export class NuonuoChannel implements Channel {
   async checkCredentials(options: CallOptions): Promise<string> {
     const outcome = await this.query('', `DOCTOR${String(this.now()).slice(-14)}`, options);
     return outcome.kind === 'not_found' ? '诺诺 answered a query for an unknown order with E9500: signature, token and app accepted' : `a query was answered ${outcome.kind}`;
+  }
+
+  /** getCertificationStatus for the configured extension: the login, then the identity check. */
+  async drawerSession(options: CallOptions): Promise<DrawerSession> {
+    const ask = async (queryType: string): Promise<string | undefined> => {
+      const answer = await this.call(METHOD.certification, { ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }), queryType }, 'query', options);
+      if (answer.code !== 'E0000') throw answerError(answer, 'query');
+      const result = (Array.isArray(answer.result) ? answer.result[0] : answer.result) as { certificationStatus?: string | number } | undefined;
+      const status = result?.certificationStatus;
+      return typeof status === 'string' || typeof status === 'number' ? String(status) : undefined;
+    };
+    const login = await ask(LOGIN_STATUS);
+    if (login === undefined) throw new ChannelError('protocol_error', 'retry', 'getCertificationStatus answered without certificationStatus');
+    const loggedIn = login !== '0';
+    const identity = loggedIn ? await ask(IDENTITY_STATUS) : undefined;
+    const identityConfirmed = identity === undefined ? null : identity === '1';
+    const extension = this.config.extensionNumber ? `extension ${this.config.extensionNumber}` : 'the default extension';
+    const detail = !loggedIn
+      ? `the drawer of ${extension} is logged out of the 电子税务局 (certificationStatus 0)`
+      : identityConfirmed === false
+        ? `the drawer of ${extension} is logged in but must confirm their identity (实名认证 pending)`
+        : `the drawer of ${extension} is logged in${identityConfirmed ? ', identity confirmed' : ''}`;
+    return { loggedIn, identityConfirmed, detail };
   }
 
   close(): Promise<void> {

@@ -48,6 +48,17 @@ export const TOKEN_REJECTED_CODES: ReadonlySet<string> = new Set(['070301', '070
 const SIGNATURE_CODE = '070102';
 const TIMESTAMP_CODE = '070103';
 
+/**
+ * The drawer's session with the tax bureau lapsed (logged out, or 实名认证 due): nothing was taken,
+ * and nothing will be until the drawer logs in again. 诺诺's own codes for it are not in our
+ * sources (field-notes §2.8); these are the simulator's, and the words 诺诺's messages use count too.
+ */
+const DRAWER_CODES: Readonly<Record<string, string>> = {
+  E9701: 'the drawer (开票员) is logged out of the 电子税务局',
+  E9702: 'the drawer (开票员) must confirm their identity (实名认证) at the 电子税务局',
+};
+const DRAWER_WORDS = /未登录|登录已?失效|重新登录|实名认证|实人认证|身份认证|刷脸/;
+
 /** A business code that refuses the invoice's content: a person must fix it. */
 function isContentRefusal(code: string): boolean {
   return code === 'E4000' || /^E91\d\d$/.test(code) || /^E93\d\d$/.test(code);
@@ -59,6 +70,8 @@ export function answerError(answer: NuonuoAnswer, action: 'submit' | 'query'): C
   const words = `${code} ${answer.describe ?? ''}`.trim();
   const credential = CREDENTIAL_CODES[code];
   if (credential) return new ChannelError('auth_failed', 'operator', `${credential} (${words})`, { upstreamCode: code });
+  const drawer = DRAWER_CODES[code] ?? (DRAWER_WORDS.test(answer.describe ?? '') ? 'the drawer (开票员) must log in to the 电子税务局 again' : undefined);
+  if (drawer) return new ChannelError('drawer_login_required', 'operator', `${drawer}: log in by QR code or SMS in the 诺诺 console (${words})`, { upstreamCode: code });
   if (code === SIGNATURE_CODE) return new ChannelError('auth_failed', 'operator', `the signature was refused: check appSecret (${words})`, { upstreamCode: code });
   if (code === TIMESTAMP_CODE) return new ChannelError('auth_failed', 'operator', `the timestamp was refused: check this machine's clock (${words})`, { upstreamCode: code });
   if (TOKEN_REJECTED_CODES.has(code)) return new ChannelError('auth_failed', 'operator', `the access token was refused again after a new one was fetched (${words})`, { upstreamCode: code });

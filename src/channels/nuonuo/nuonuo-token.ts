@@ -8,17 +8,7 @@ import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
 import { transportError } from '../transport-error.js';
 
-export interface KeptToken {
-  readonly token: string;
-  /** Epoch ms; 诺诺's tokens last 24 h unless the app is set to never expire. */
-  readonly expiresAt: number;
-}
-
-/** Where tokens are kept across restarts and shared between processes. */
-export interface TokenShelf {
-  read(channel: string): Promise<KeptToken | undefined>;
-  write(channel: string, token: KeptToken): Promise<void>;
-}
+import type { KeptToken, TokenShelf } from '../token-shelf.js';
 
 export interface NuonuoTokenConfig {
   readonly channel: string;

@@ -9,6 +9,7 @@ import { Agent, buildConnector, request } from 'undici';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
+import { answerPinned, type PinnedAddress } from '../pinned-address.js';
 import { statusError } from './reference-codes.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 
@@ -25,7 +26,7 @@ export interface ReferenceChannelConfig {
   /** Extra CA certificates (PEM) to trust, for upstreams with a private CA. */
   readonly ca?: string;
   /** Connect to this address instead of resolving the host (as curl --resolve); for `fapiao doctor`. */
-  readonly pinnedAddress?: { readonly address: string; readonly family: 4 | 6 };
+  readonly pinnedAddress?: PinnedAddress;
   /** Receives timings by phase and the upstream's certificate expiry, for metrics. */
   readonly observer?: UpstreamObserver;
 }
@@ -179,12 +180,6 @@ export class ReferenceChannel implements Channel {
       throw transportError(error);
     }
   }
-}
-
-/** Answers a lookup with a fixed address, in whichever shape the caller asked for. */
-export function answerPinned(pinned: { address: string; family: 4 | 6 }, options: { all?: boolean | undefined }, callback: (...args: unknown[]) => void): void {
-  if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
-  else callback(null, pinned.address, pinned.family);
 }
 
 function parseRecord(body: string): UpstreamRecord {
