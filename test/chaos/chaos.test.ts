@@ -13,9 +13,9 @@ import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
-import { validRequest } from '../support/invoice-request.js';
 import { freePort } from '../support/ports.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
+import { listInvoices, postUntilAccepted } from './chaos-clients.js';
 
 const ORDERS = 300;
 const CLIENTS = 24;
@@ -75,28 +75,7 @@ describe(`chaos on ${DIALECT}: SIGKILLed gateways, a failing upstream without de
         gateways[index] = await startGatewayProcess(ports[index]!);
       };
       const restarts: Array<Promise<void>> = [];
-      const post = async (orderNo: string) => {
-        const body = JSON.stringify(validRequest({ orderNo }));
-        for (let attempt = 0; attempt < 2000; attempt++) {
-          const url = urls[turn++ % urls.length]!;
-          try {
-            const response = await request(`${url}/v1/invoices`, {
-              method: 'POST',
-              dispatcher: client,
-              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `chaos-${orderNo}` },
-              body,
-            });
-            const answer = (await response.body.json()) as { id?: string; code?: string };
-            if (response.statusCode === 202 && answer.id) return answer.id;
-            if (response.statusCode < 500) throw new Error(`order ${orderNo}: ${response.statusCode} ${JSON.stringify(answer)}`);
-          } catch (error) {
-            if (error instanceof Error && error.message.startsWith(`order ${orderNo}`)) throw error;
-            // The gateway was killed under us or is restarting: retry with the same key.
-          }
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        throw new Error(`order ${orderNo} was never accepted`);
-      };
+      const post = (orderNo: string) => postUntilAccepted(() => urls[turn++ % urls.length]!, key, orderNo, client);
       await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
           while (nextOrder < ORDERS) {
@@ -113,20 +92,7 @@ describe(`chaos on ${DIALECT}: SIGKILLed gateways, a failing upstream without de
 
       // Every invoice reaches a final state.
       const readUrl = () => urls[gateways.findIndex((g) => g !== undefined)]!;
-      const list = async (query: string) => {
-        const rows: Array<{ id: string; orderNo: string; status: string; serialNo: string; number: string | null }> = [];
-        let cursor: string | null = null;
-        do {
-          const response = await request(`${readUrl()}/v1/invoices?limit=100${query}${cursor ? `&cursor=${cursor}` : ''}`, {
-            dispatcher: client,
-            headers: { authorization: `Bearer ${key}` },
-          });
-          const page = (await response.body.json()) as { data: typeof rows; nextCursor: string | null };
-          rows.push(...page.data);
-          cursor = page.nextCursor;
-        } while (cursor);
-        return rows;
-      };
+      const list = (query: string) => listInvoices(readUrl(), key, query, client);
       await eventually(async () => ((await list('&status=pending')).length === 0 ? true : undefined), 90_000, async () => {
         const pending = await list('&status=pending');
         return `${pending.length} still pending, e.g. ${JSON.stringify(pending.slice(0, 3))}`;
