@@ -16,6 +16,7 @@ import { postLoad, type LoadResult } from './load.js';
 import { openLoop, type OpenLoopResult } from './open-loop.js';
 import { doctorBench } from './doctor.js';
 import { renderBench } from './render.js';
+import { describePostgresAccept, postgresAccept, postgresSection } from './postgres.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -250,6 +251,15 @@ async function main(): Promise<void> {
   const protocolRatio = protocolRuns[1]!.invoices / protocolRuns[1]!.seconds / (protocolRuns[0]!.invoices / protocolRuns[0]!.seconds);
   console.log(`  ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}`);
 
+  // PostgreSQL beside pg-boss, when a server is at hand (the machine's, as in .ci/run).
+  const postgresBase = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  console.log(`accept on PostgreSQL: pg-boss send() and the gateway (one and two processes), ${REQUESTS} at concurrency ${CONCURRENCY}`);
+  const postgresRows = await postgresAccept(postgresBase, REQUESTS, CONCURRENCY).catch((error: unknown) => {
+    console.log(`  skipped: ${(error as Error).message}`);
+    return undefined;
+  });
+  for (const line of postgresRows ? describePostgresAccept(postgresRows) : []) console.log(`  ${line}`);
+
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
   const doctorRatio = doctor.doctorMs / doctor.baselineMs;
@@ -329,6 +339,7 @@ ${protocolRuns.map((r) => `| ${r.protocol} | ${r.invoices} | ${r.seconds.toFixed
 **Ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}.** 诺诺's calls are signed (HMAC-SHA1 over the body),
 carry a token, and its status lags (E9500, then 20/21 before 2), so each invoice takes more calls.
 
+${postgresRows ? postgresSection(postgresRows) : '## Accept on PostgreSQL\n\nNot measured in this run: no PostgreSQL server answered.\n'}
 ## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
 
 Each invoice is a submit and a query, so ${RATE_LIMIT} calls a second drain ${RATE_LIMIT / 2} invoices a second at best.

@@ -21,6 +21,7 @@ import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
+import { AuditChainOpener } from './store/audit-log.js';
 import { ChannelTokens } from './store/channel-tokens.js';
 import { openStore, type Store } from './store/database.js';
 import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
@@ -42,6 +43,8 @@ export interface Gateway {
 }
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
+/** Write transactions in flight at once per process on PostgreSQL (of a pool of 10 connections). */
+const POSTGRES_WRITE_LANES = 4;
 
 /** The port (or address) is taken by another process; the operator must choose another. */
 export class AddressInUseError extends Error {
@@ -92,7 +95,11 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const events = new GatewayEvents(log, metrics);
   // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
   const storage = new StorageHealth(() => clock.now());
-  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake(), storage });
+  // PostgreSQL takes several write transactions at once (each on its own audit chain, opened
+  // now so the first writers need not wait for one); SQLite one.
+  const lanes = store.capabilities.multipleWriters ? POSTGRES_WRITE_LANES : 1;
+  if (store.capabilities.multipleWriters) await new AuditChainOpener(store.db, store.capabilities).atLeast(lanes);
+  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake(), storage, lanes });
   const dispatcher = new Dispatcher(
     { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },
     {

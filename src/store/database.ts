@@ -13,6 +13,7 @@ import type { StoreLocation } from '../runtime/config.js';
 import type { Database } from './schema/index.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { AuditChainOpener } from './audit-log.js';
 
 export interface StoreCapabilities {
   readonly dialect: 'sqlite' | 'postgres';
@@ -20,6 +21,11 @@ export interface StoreCapabilities {
   readonly skipLocked: boolean;
   /** Several gateway processes may share this database. */
   readonly multipleWriters: boolean;
+  /**
+   * Asks for one more audit chain, opened in its own short transaction in the background: a writer
+   * found every chain held by another transaction (PostgreSQL; SQLite has one writer and one chain).
+   */
+  readonly openAuditChainSoon?: () => void;
 }
 
 export interface Store {
@@ -146,10 +152,12 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const capabilities: StoreCapabilities = { dialect: 'postgres', skipLocked: true, multipleWriters: true, openAuditChainSoon: () => chains.soon() };
+  const chains = new AuditChainOpener(db, capabilities);
   return {
     db,
     reader: db,
-    capabilities: { dialect: 'postgres', skipLocked: true, multipleWriters: true },
+    capabilities,
     close: () => db.destroy(),
   };
 }

@@ -2,7 +2,9 @@
  * Group commit: runs the writes of many concurrent requests in one transaction, so one fsync
  * serves them all, and answers each only after that commit. With synchronous=FULL a one-row
  * SQLite transaction costs a whole fsync (~3k/s here); a hundred per commit reach HTTP speed
- * (design.md, "Measured facts"). On PostgreSQL it also takes the audit chain's lock once per batch.
+ * (design.md, "Measured facts"). On PostgreSQL several batches are in flight at once (`lanes`),
+ * each in its own transaction on its own connection, each appending to its own audit chain: the
+ * server works on them in parallel instead of waiting for one connection's round trips.
  *
  * If the batch fails (a unique key taken by another process, say), each operation is run again
  * in a transaction of its own, so one request's failure never fails its neighbours. Operations
@@ -37,6 +39,9 @@ function runEffects(effects: ReadonlyArray<() => void>): void {
   }
 }
 
+/** Operations waiting per running lane before another lane starts: small batches cost a round trip each for BEGIN and COMMIT. */
+const LANE_AFTER = 16;
+
 export class OverloadedError extends Error {
   override readonly name = 'OverloadedError';
 }
@@ -50,11 +55,13 @@ export interface GroupCommitOptions {
   readonly onCommit?: () => void;
   /** Told of every commit's outcome, so readiness follows a full disk or a read-only file. */
   readonly storage?: StorageHealth;
+  /** Transactions in flight at once: 1 for SQLite (one writer), several for PostgreSQL. @default 1 */
+  readonly lanes?: number;
 }
 
 export class GroupCommit {
   private queue: Array<Pending<unknown>> = [];
-  private flushing = false;
+  private flushers = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -68,8 +75,9 @@ export class GroupCommit {
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ operation, resolve, reject } as Pending<unknown>);
-      if (!this.flushing) {
-        this.flushing = true;
+      // A new lane only when the ones running have more than a batch waiting for them.
+      if (this.flushers === 0 || (this.flushers < (this.options.lanes ?? 1) && this.queue.length >= LANE_AFTER * this.flushers)) {
+        this.flushers += 1;
         // Let the requests that arrive in this turn of the event loop join the batch.
         setImmediate(() => void this.flushLoop());
       }
@@ -88,7 +96,7 @@ export class GroupCommit {
         await this.runBatch(batch);
       }
     } finally {
-      this.flushing = false;
+      this.flushers -= 1;
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
+import { acceptInOneStatement } from './accept-statement.js';
 import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import { isUniqueViolation } from './db-errors.js';
@@ -110,8 +111,15 @@ export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapa
   }
 }
 
+const acceptedEntry = (row: InvoiceRow) => ({ invoiceId: row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: row.serial_no } });
+
 async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const now = input.row.created_at;
+  if (capabilities.dialect === 'postgres') {
+    // One round trip for the common case; the reads below answer everything else.
+    const plain = { row: input.row, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash, expiresAt: now + input.idempotencyTtlMs, audit: acceptedEntry(input.row) };
+    if (await acceptInOneStatement(tx, capabilities, plain)) return { kind: 'created', invoice: newRecord(input.row) };
+  }
   const existing = await tx
     .selectFrom('idempotency_keys')
     .selectAll()
@@ -148,9 +156,7 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
       expires_at: now + input.idempotencyTtlMs,
     })
     .execute();
-  await appendAudit(tx, capabilities, now, [
-    { invoiceId: input.row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: input.row.serial_no } },
-  ]);
+  await appendAudit(tx, capabilities, now, [acceptedEntry(input.row)]);
   return { kind: 'created', invoice: newRecord(input.row) };
 }
 

@@ -66,14 +66,14 @@ async function snapshot() {
   const db = t.gateway.store.db;
   const count = async (table: 'invoices' | 'idempotency_keys' | 'attempts' | 'audit_log' | 'sellers' | 'api_keys') =>
     Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const head = await db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
+  const heads = await db.selectFrom('audit_chains').select(['chain', 'seq', 'hash']).orderBy('chain').execute();
   const latest = await db.selectFrom('invoices').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst();
   return {
     invoices: await count('invoices'),
     idempotency: await count('idempotency_keys'),
     attempts: await count('attempts'),
     audit: await count('audit_log'),
-    head: head.hash,
+    heads: JSON.stringify(heads),
     latestUpdate: latest?.at ?? null,
   };
 }

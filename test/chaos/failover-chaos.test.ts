@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/store/api-key-store.js';
+import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { openStore } from '../../src/store/database.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
@@ -153,12 +154,17 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
         expect(where?.find((entry) => entry.serialNo === invoice.serialNo)?.number, `${invoice.orderNo} on ${String(invoice.channel)}`).toBe(invoice.number);
       }
       expect(ledgers.backup.length).toBeGreaterThan(0);
+      // The audit trail the three processes wrote through five SIGKILLs: every chain intact.
+      const store = await openStore(db.location);
+      const audit = await verifyAuditChain(store.db);
+      await store.close();
+      expect(audit).toMatchObject({ ok: true });
       // 诺诺 is first again once it is back: work accepted after the outage goes there.
       const backOnNuonuo = invoices.filter((invoice) => afterOutage.includes(invoice.id) && invoice.channel === 'nuonuo').length;
       expect(afterOutage.length).toBeGreaterThan(0);
       expect(backOnNuonuo).toBeGreaterThan(0);
       console.log(
-        `failover chaos: ${ORDERS} invoices, ${kills} SIGKILLs, 诺诺 down ${OUTAGE_SECONDS} s: ${ledgers.nuonuo.length} issued on 诺诺 (${backOnNuonuo} of the ${afterOutage.length} accepted after it was back), ${ledgers.backup.length} on the backup; 0 lost, 0 twice`,
+        `failover chaos: ${ORDERS} invoices, ${kills} SIGKILLs, 诺诺 down ${OUTAGE_SECONDS} s: ${ledgers.nuonuo.length} issued on 诺诺 (${backOnNuonuo} of the ${afterOutage.length} accepted after it was back), ${ledgers.backup.length} on the backup; 0 lost, 0 twice; audit intact (${audit.entries} entries in ${audit.ok ? audit.chains : '?'} chains)`,
       );
 
       await Promise.all(gateways.filter((gateway) => gateway !== undefined).map((gateway) => gateway.kill('SIGTERM')));

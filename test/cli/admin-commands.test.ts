@@ -77,12 +77,12 @@ describe('fapiao audit verify', () => {
     const run = (..._args: string[]) => spawnSync(process.execPath, [BIN, 'audit', 'verify', '--db', file], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
     const intact = run();
     expect(intact.status).toBe(0);
-    expect(intact.stdout).toMatch(/^intact: 100000 entries, head [0-9a-f]{64} \(\d+\.\d+ s\)\n$/);
+    expect(intact.stdout).toMatch(/^intact: 100000 entries in 1 chain, head [0-9a-f]{64} \(\d+\.\d+ s\)\n$/);
     const tamper = await openStore({ kind: 'sqlite', file });
     await tamper.db.updateTable('audit_log').set({ event: 'issued' }).where('seq', '=', 54_321).execute();
     await tamper.close();
     const broken = run();
     expect(broken.status).toBe(1);
-    expect(broken.stdout).toContain('broken at entry 54321 (invoice inv_54320)');
+    expect(broken.stdout).toContain('broken at entry 54321 of chain 1 (invoice inv_54320)');
   }, 60_000);
 });

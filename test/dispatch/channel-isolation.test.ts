@@ -77,7 +77,7 @@ describe(`isolating a channel on ${DIALECT}`, () => {
     const after = await issue(t);
     expect(await final(t, after)).toMatchObject({ status: 'issued', channel: 'first' });
 
-    const audit = await t.gateway.store.db.selectFrom('audit_log').select(['invoice_id', 'event', 'detail']).where('invoice_id', '=', 'channel:first').orderBy('seq').execute();
+    const audit = await t.gateway.store.db.selectFrom('audit_log').select(['invoice_id', 'event', 'detail']).where('invoice_id', '=', 'channel:first').orderBy('at').orderBy('chain').orderBy('seq').execute();
     expect(audit.map((entry) => entry.event)).toEqual(['channel_isolated', 'channel_restored']);
     expect(JSON.parse(audit[0]!.detail!)).toMatchObject({ reason: '诺诺 maintenance window' });
   }, 40_000);

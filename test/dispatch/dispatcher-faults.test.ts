@@ -248,7 +248,7 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     expect(ledgerFor(sim, row.serial_no)).toHaveLength(1);
     const kinds = (await attempts(t, row.id)).map((a) => a.kind);
     expect(kinds).not.toContain('submit');
-    const audit = await t.gateway.store.db.selectFrom('audit_log').select(['event', 'from_state', 'to_state']).where('invoice_id', '=', row.id).orderBy('seq').execute();
+    const audit = await t.gateway.store.db.selectFrom('audit_log').select(['event', 'from_state', 'to_state']).where('invoice_id', '=', row.id).orderBy('at').orderBy('chain').orderBy('seq').execute();
     expect(audit[0]).toMatchObject({ event: 'lease_expired', from_state: 'pending/submitting', to_state: 'pending/uncertain' });
   });
 });

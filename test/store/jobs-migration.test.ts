@@ -1,13 +1,12 @@
 // Upgrading a database whose documents' state lived in five invoice columns (before migration
 // 005): every issued invoice keeps its documents' state, now as a job, on this run's dialect.
 import { closeSync, openSync } from 'node:fs';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openExistingStore, openStore } from '../../src/store/database.js';
 import { findInvoice } from '../../src/store/invoice-store.js';
 import { leaseDueDocuments } from '../../src/store/document-jobs.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
+import { DIALECT, freshDatabase, testMigrator, type TestDatabase } from '../support/database.js';
 import { legacyInvoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
 
 const NOW = 1_790_000_000_000;
@@ -27,7 +26,7 @@ describe(`migration 005 (jobs) on ${DIALECT}`, () => {
   it('moves each invoice’s documents state into a job and drops the columns', async () => {
     if (database.location.kind === 'sqlite') closeSync(openSync(database.location.file, 'w'));
     const old = openExistingStore(database.location, { connectTimeoutMs: 5000 });
-    const migrator = new Migrator({ db: old.db, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
+    const migrator = await testMigrator(old.db);
     expect((await migrator.migrateTo('004-storage-probe')).error).toBeUndefined();
     await registerSellers(old.db);
     const issued = { status: 'issued', stage: null, number: '26332000000000000001', issued_at: NOW };

@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Migrator, sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import type { StoreLocation } from '../../src/store/database.js';
 
 export const DIALECT: 'sqlite' | 'postgres' = process.env.DATABASE_URL ? 'postgres' : 'sqlite';
@@ -50,4 +52,17 @@ export async function freshDatabase(): Promise<TestDatabase> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A migrator for upgrade tests, its bookkeeping in the test's own schema on PostgreSQL (as the
+ * gateway's own migrator does): otherwise Kysely finds another schema's tables of the same name
+ * — a test run killed before it dropped its schema leaves some — and fails.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- databases at any migration
+export async function testMigrator(db: Kysely<any>): Promise<Migrator> {
+  const provider = { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) };
+  if (DIALECT !== 'postgres') return new Migrator({ db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return new Migrator({ db, provider, migrationTableSchema: rows[0]!.schema });
 }

@@ -8,6 +8,7 @@ import * as jobs from './005-jobs.js';
 import * as channelTokens from './006-channel-tokens.js';
 import * as channelIsolations from './007-channel-isolations.js';
 import * as lastSent from './008-last-sent.js';
+import * as auditChains from './009-audit-chains.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '006-channel-tokens': channelTokens,
   '007-channel-isolations': channelIsolations,
   '008-last-sent': lastSent,
+  '009-audit-chains': auditChains,
 };

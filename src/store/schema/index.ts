@@ -140,6 +140,8 @@ export interface AttemptTable {
 }
 
 export interface AuditLogTable {
+  /** The chain this entry belongs to (audit_chains); `seq` counts within it. */
+  chain: number;
   seq: number;
   at: number;
   invoice_id: string;
@@ -151,11 +153,23 @@ export interface AuditLogTable {
   hash: string;
 }
 
-/** One row: the head of the audit chain, locked by each append so the chain has one order. */
+/** One row (id 1): the head of the registry of chains — how many (`seq`) and the last creation link (`hash`). */
 export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+}
+
+/**
+ * One audit chain: its head (`seq`, `hash` of its last entry), locked only by the transaction
+ * appending to it, and its creation `link` in the registry of chains.
+ */
+export interface AuditChainTable {
+  chain: number;
+  seq: number;
+  hash: string;
+  created_at: number;
+  link: string;
 }
 
 export interface Database {
@@ -167,6 +181,7 @@ export interface Database {
   attempts: AttemptTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_chains: AuditChainTable;
   invoice_documents: InvoiceDocumentTable;
   jobs: JobTable;
   channel_tokens: ChannelTokenTable;
