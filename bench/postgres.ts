@@ -2,7 +2,7 @@
 // the same server, then the gateway (workers off) with one process and with two sharing the
 // database, in this run, with PostgreSQL's backends sampled from pg_stat_activity meanwhile (how
 // many wait on a lock). Each run gets a fresh database. Loopback only; bounded by request counts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import { createApiKey } from '../src/store/api-key-store.js';
 import { openStore } from '../src/store/database.js';
 import { saveSeller } from '../src/store/seller-store.js';
 import { postLoad, type LoadResult } from './load.js';
+import { start, stop } from './processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/fapiao');
@@ -116,26 +117,7 @@ async function pgBossSend(url: string, requests: number, concurrency: number): P
 }
 
 function serve(url: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--channel', 'sim=http://127.0.0.1:9'], {
-    env: { ...process.env, DATABASE_URL: url, FAPIAO_CONCURRENCY: '0', FAPIAO_RENDER_THREADS: '0', FAPIAO_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http\S+)/.exec(output);
-      if (match) resolve({ url: match[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`fapiao serve exited ${code}: ${output}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  return start(BIN, ['serve', '--port', '0', '--channel', 'sim=http://127.0.0.1:9'], { DATABASE_URL: url, FAPIAO_CONCURRENCY: '0', FAPIAO_RENDER_THREADS: '0' });
 }
 
 async function prepare(url: string): Promise<string> {

@@ -1,7 +1,6 @@
 // `npm run bench`: the accept path of POST /v1/invoices against bare Fastify doing the same JSON
 // parse (a ratio, both measured in this run), then the drain of the backlog those requests left
 // into the simulator. Writes bench/RESULTS.md.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { saveSeller } from '../src/store/seller-store.js';
 import { computedInvoiceJson } from '../src/domain/invoice-json.js';
 import { previewInvoice } from '../src/domain/preview-invoice.js';
 import { postLoad, type LoadResult } from './load.js';
+import { children, start, stop } from './processes.js';
 import { openLoop, type OpenLoopResult } from './open-loop.js';
 import { doctorBench } from './doctor.js';
 import { renderBench } from './render.js';
@@ -23,29 +23,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/fapiao');
 const SELLER = '91330106MA2B0Y5R34';
-const children: ChildProcess[] = [];
-
-function start(command: string, args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [command, ...args], { env: { ...process.env, FAPIAO_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http\S+)/.exec(output);
-      if (match) resolve({ url: match[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${output}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 const example = JSON.parse(readFileSync(join(ROOT, 'examples/invoice.json'), 'utf8')) as Record<string, unknown>;
 const body = (i: number) => JSON.stringify({ ...example, orderNo: `BENCH-${i}` });
 const fmt = (result: LoadResult) =>

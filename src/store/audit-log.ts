@@ -7,7 +7,7 @@
  * every chain is held. `fapiao audit verify` walks the registry and every chain.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { auditHash, chainGenesis, chainLink } from './audit-links.js';
+import { auditHash, chainGenesis, chainLink, type HashedEntry } from './audit-links.js';
 import type { StoreCapabilities } from './database.js';
 import type { Database } from './schema/index.js';
 
@@ -32,15 +32,8 @@ export interface ChainHead {
 }
 
 /** An entry as stored, linked into its chain. */
-export interface AuditRow {
+export interface AuditRow extends HashedEntry {
   readonly chain: number;
-  readonly seq: number;
-  readonly at: number;
-  readonly invoice_id: string;
-  readonly event: string;
-  readonly from_state: string | null;
-  readonly to_state: string;
-  readonly detail: string | null;
   readonly prev_hash: string;
   readonly hash: string;
 }
