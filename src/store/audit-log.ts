@@ -22,6 +22,8 @@ export interface AuditEntry {
   readonly to: string;
   /** A small JSON-able detail (error code, number, channel); never secrets. */
   readonly detail?: Readonly<Record<string, unknown>>;
+  /** When it happened, if not at the time the append is given (entries of several requests). */
+  readonly at?: number;
 }
 
 /** A chain's head: its number, and the seq and hash of its last entry. */
@@ -116,7 +118,7 @@ export function linkEntries(head: ChainHead, at: number, entries: readonly Audit
   let hash = head.hash;
   const rows = entries.map((entry) => {
     seq += 1;
-    const row = { chain: head.chain, seq, at, invoice_id: entry.invoiceId, event: entry.event, from_state: entry.from, to_state: entry.to, detail: entry.detail ? JSON.stringify(entry.detail) : null };
+    const row = { chain: head.chain, seq, at: entry.at ?? at, invoice_id: entry.invoiceId, event: entry.event, from_state: entry.from, to_state: entry.to, detail: entry.detail ? JSON.stringify(entry.detail) : null };
     const prev_hash = hash;
     hash = auditHash(prev_hash, row);
     return { ...row, prev_hash, hash };

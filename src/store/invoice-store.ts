@@ -5,11 +5,11 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
-import { acceptInOneStatement } from './accept-statement.js';
-import { appendAudit } from './audit-log.js';
+import { acceptPlainMany } from './accept-statement.js';
+import { advanceHeldChain, appendAudit, heldChain, linkEntries } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import { isUniqueViolation } from './db-errors.js';
-import type { GroupCommit } from './group-commit.js';
+import type { Batched, GroupCommit } from './group-commit.js';
 import type { Database, InvoiceRow } from './schema/index.js';
 
 /** What a new invoice is made of; everything else about its row starts the same for every invoice. */
@@ -100,26 +100,51 @@ export type AcceptResult =
 
 /** Accepts one invoice through the group committer; resolves once it is durable. */
 export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
-  try {
-    return await commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
-  } catch (error) {
-    // Another process committed the same key or order number between our read and our insert
-    // (PostgreSQL, several gateways): its row is committed now, so a second run reads it and
-    // answers replayed, key_reused or order_no_taken.
-    if (!isUniqueViolation(error)) throw error;
-    return commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+  const accept = () =>
+    capabilities.dialect === 'postgres' ? commit.submitBatched(ACCEPT_BATCH, { capabilities, input }) : commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+  // Another process committed the same key or order number between our read and our insert
+  // (PostgreSQL, several gateways): its row is committed now, so the next run reads it and answers
+  // replayed, key_reused or order_no_taken. A few runs, since the next one may meet a third writer.
+  for (let run = 1; ; run++) {
+    try {
+      return await accept();
+    } catch (error) {
+      if (!isUniqueViolation(error) || run === UNIQUE_RACE_RUNS) throw error;
+    }
   }
 }
 
-const acceptedEntry = (row: InvoiceRow) => ({ invoiceId: row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: row.serial_no } });
+const UNIQUE_RACE_RUNS = 4;
 
+const acceptedEntry = (row: InvoiceRow) => ({ invoiceId: row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: row.serial_no }, at: row.created_at });
+
+/**
+ * The accepts of one batch on PostgreSQL: the plain ones in one statement, their audit entries in
+ * one more, and each of the others through the general path.
+ */
+const ACCEPT_BATCH: Batched<{ readonly capabilities: StoreCapabilities; readonly input: AcceptInput }, AcceptResult> = {
+  async run(tx, requests) {
+    const capabilities = requests[0]!.capabilities;
+    const plain = requests.map(({ input }) => ({ row: input.row, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash, expiresAt: input.row.created_at + input.idempotencyTtlMs, audit: acceptedEntry(input.row) }));
+    // Usually every request is plain: all of it, audit included, in one statement.
+    const now = plain[0]!.row.created_at;
+    const audit = linkEntries(await heldChain(tx, capabilities, now), now, plain.map((accept) => accept.audit));
+    let created = await acceptPlainMany(tx, plain, audit);
+    if (created.some(Boolean)) advanceHeldChain(tx, audit.head);
+    else {
+      created = await acceptPlainMany(tx, plain);
+      const made = plain.filter((_accept, n) => created[n]);
+      if (made.length > 0) await appendAudit(tx, capabilities, now, made.map((accept) => accept.audit));
+    }
+    const answers: AcceptResult[] = [];
+    for (const [n, { input }] of requests.entries()) answers.push(created[n] ? { kind: 'created', invoice: newRecord(input.row) } : await acceptInTransaction(tx, capabilities, input));
+    return answers;
+  },
+};
+
+/** One accept, reading first: the only path on SQLite, and PostgreSQL's for what is not plain. */
 async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const now = input.row.created_at;
-  if (capabilities.dialect === 'postgres') {
-    // One round trip for the common case; the reads below answer everything else.
-    const plain = { row: input.row, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash, expiresAt: now + input.idempotencyTtlMs, audit: acceptedEntry(input.row) };
-    if (await acceptInOneStatement(tx, capabilities, plain)) return { kind: 'created', invoice: newRecord(input.row) };
-  }
   const existing = await tx
     .selectFrom('idempotency_keys')
     .selectAll()

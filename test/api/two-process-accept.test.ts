@@ -16,14 +16,21 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function post(url: string, key: string, idempotencyKey: string, orderNo: string): Promise<{ status: number; id: string | undefined; invoiceId: string | undefined }> {
-  const response = await request(`${url}/v1/invoices`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-    body: JSON.stringify(validRequest({ orderNo })),
-  });
-  const body = (await response.body.json()) as { id?: string; invoiceId?: string };
-  return { status: response.statusCode, id: body.id, invoiceId: body.invoiceId };
+/** One request as a client sends it: again, with the same key, after a 503's Retry-After (a fresh process sheds a burst). */
+async function post(url: string, key: string, idempotencyKey: string, orderNo: string): Promise<{ status: number; id: string | undefined; invoiceId: string | undefined; code: string | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await request(`${url}/v1/invoices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(validRequest({ orderNo })),
+    });
+    const body = (await response.body.json()) as { id?: string; invoiceId?: string; code?: string };
+    if (response.statusCode === 503 && attempt < 20) {
+      await new Promise((resolve) => setTimeout(resolve, Number(response.headers['retry-after'] ?? 1) * 1000));
+      continue;
+    }
+    return { status: response.statusCode, id: body.id, invoiceId: body.invoiceId, code: body.code };
+  }
 }
 
 describe.skipIf(DIALECT !== 'postgres')('accepting on two gateway processes at once', () => {
@@ -46,7 +53,7 @@ describe.skipIf(DIALECT !== 'postgres')('accepting on two gateway processes at o
       }),
     );
     for (const answers of sameKey) {
-      expect(answers.map((answer) => answer.status).sort()).toEqual(answers.map(() => 202));
+      expect(answers.filter((answer) => answer.status !== 202)).toEqual([]);
       expect(new Set(answers.map((answer) => answer.id)).size).toBe(1);
     }
 
