@@ -4,10 +4,9 @@
 // or 409 order_no_taken naming it.
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
-import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
-import { registerSellers, SELLER } from '../support/fixtures.js';
+import { DIALECT, type TestDatabase } from '../support/database.js';
+import { databaseWithKey } from '../support/fixtures.js';
 import { validRequest } from '../support/invoice-request.js';
 import { startFapiao, type RunningProcess } from '../support/processes.js';
 
@@ -35,12 +34,8 @@ async function post(url: string, key: string, idempotencyKey: string, orderNo: s
 
 describe.skipIf(DIALECT !== 'postgres')('accepting on two gateway processes at once', () => {
   it('makes one invoice per idempotency key and one per order number', async () => {
-    const db = await freshDatabase();
+    const { database: db, key } = await databaseWithKey();
     database = db;
-    const setup = await openStore(db.location);
-    await registerSellers(setup.db);
-    const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
-    await setup.close();
     const env = { ...db.env, FAPIAO_CONCURRENCY: '0', FAPIAO_RENDER_THREADS: '0' };
     const gateways: RunningProcess[] = await Promise.all([0, 1].map(() => startFapiao(['serve', '--port', '0', '--channel', 'sim=http://127.0.0.1:9'], env)));
     const [a, b] = gateways.map((gateway) => gateway.url) as [string, string];

@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/store/api-key-store.js';
-import { openStore } from '../../src/store/database.js';
-import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
-import { registerSellers, SELLER } from '../support/fixtures.js';
+import { DIALECT, type TestDatabase } from '../support/database.js';
+import { databaseWithKey } from '../support/fixtures.js';
 import { freePort } from '../support/ports.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 import { listInvoices, postUntilAccepted } from './chaos-clients.js';
@@ -45,11 +43,9 @@ describe(`chaos on ${DIALECT}: SIGKILLed gateways, a failing upstream without de
   it(
     'issues every accepted invoice exactly once, with the ledger\'s number',
     async () => {
-      database = await freshDatabase();
-      const setup = await openStore(database.location);
-      await registerSellers(setup.db);
-      const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
-      await setup.close();
+      const prepared = await databaseWithKey();
+      database = prepared.database;
+      const key = prepared.key;
 
       const simulator = await startFapiao([
         'simulator', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'fapiao-chaos-sim-')),

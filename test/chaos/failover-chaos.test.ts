@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/store/api-key-store.js';
 import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { openStore } from '../../src/store/database.js';
-import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
-import { registerSellers, SELLER } from '../support/fixtures.js';
+import { DIALECT, type TestDatabase } from '../support/database.js';
+import { databaseWithKey } from '../support/fixtures.js';
 import { freePort } from '../support/ports.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 import { listInvoices, postUntilAccepted } from './chaos-clients.js';
@@ -66,12 +65,8 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
   it(
     'issues every invoice exactly once across both ledgers through kills, faults and a 30 s outage of 诺诺',
     async () => {
-      const db = await freshDatabase();
+      const { database: db, key } = await databaseWithKey();
       database = db;
-      const setup = await openStore(db.location);
-      await registerSellers(setup.db);
-      const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
-      await setup.close();
 
       const dir = mkdtempSync(join(tmpdir(), 'fapiao-failover-chaos-'));
       const nuonuo = await startFapiao(['simulator', '--protocol', 'nuonuo', '--app-key', CREDENTIALS.appKey, '--app-secret', CREDENTIALS.appSecret, '--port', '0', '--data', join(dir, 'nuonuo'), '--processing-ms', '200', ...FAULTS]);

@@ -1,9 +1,12 @@
-// Rows and registrations for store-level tests.
+// Rows and registrations for store-level tests, and a database ready for gateway processes.
 import type { Kysely } from 'kysely';
+import { createApiKey } from '../../src/store/api-key-store.js';
+import { openStore } from '../../src/store/database.js';
 import { newInvoiceId, newSerialNo } from '../../src/store/ids.js';
 import { pendingInvoiceRow } from '../../src/store/invoice-store.js';
 import type { Database, InvoiceRow } from '../../src/store/schema/index.js';
 import { saveSeller } from '../../src/store/seller-store.js';
+import { freshDatabase, type TestDatabase } from './database.js';
 
 export const SELLER = '91330106MA2B0Y5R34';
 export const OTHER_SELLER = '91330100799655058B';
@@ -37,4 +40,14 @@ export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): In
 export function legacyInvoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): Omit<InvoiceRow, 'last_sent_at'> {
   const { last_sent_at: _sent, ...row } = invoiceRow(now, overrides);
   return row;
+}
+
+/** A database of this run's dialect, migrated, with both sellers and an issue+read key for SELLER: for tests that start gateway processes on it. */
+export async function databaseWithKey(): Promise<{ database: TestDatabase; key: string }> {
+  const database = await freshDatabase();
+  const setup = await openStore(database.location);
+  await registerSellers(setup.db);
+  const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
+  await setup.close();
+  return { database, key };
 }
