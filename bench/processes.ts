@@ -1,6 +1,8 @@
 // The bench's child processes: `fapiao` commands (or a bench server) started until they print
-// where they listen, stopped with SIGTERM, and all killed if the bench itself fails.
+// where they listen, stopped with SIGTERM, and all killed if the bench itself fails; and the wait
+// for a gateway's backlog to empty.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'undici';
 
 export const children: ChildProcess[] = [];
 
@@ -23,4 +25,14 @@ export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/** Waits until the gateway at `url` has no pending invoice (its backlog, as GET /v1/channels says). */
+export async function backlogDrained(url: string, key: string): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const answer = await request(`${url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
+    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
+    if (channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0) === 0) return;
+  }
 }

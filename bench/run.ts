@@ -5,14 +5,13 @@ import { cpus } from 'node:os';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { createApiKey } from '../src/store/api-key-store.js';
 import { openStore } from '../src/store/database.js';
 import { saveSeller } from '../src/store/seller-store.js';
 import { computedInvoiceJson } from '../src/domain/invoice-json.js';
 import { previewInvoice } from '../src/domain/preview-invoice.js';
 import { postLoad, type LoadResult } from './load.js';
-import { children, start, stop } from './processes.js';
+import { backlogDrained, children, start, stop } from './processes.js';
 import { openLoop, type OpenLoopResult } from './open-loop.js';
 import { doctorBench } from './doctor.js';
 import { renderBench } from './render.js';
@@ -130,16 +129,6 @@ async function protocolDrain(dataDir: string, protocol: ProtocolDrain['protocol'
   return { protocol, invoices, seconds };
 }
 
-/** Waits until the gateway at `url` has no pending invoice (its backlog, as GET /v1/channels says). */
-async function backlogDrained(url: string, key: string): Promise<void> {
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const answer = await request(`${url}/v1/channels`, { headers: { authorization: `Bearer ${key}` } });
-    const channels = (await answer.body.json()) as { data: Array<{ backlog: number }>; unbound: { backlog: number } };
-    if (channels.unbound.backlog + channels.data.reduce((sum, channel) => sum + channel.backlog, 0) === 0) return;
-  }
-}
-
 /** A new database with the bench seller and a key for it. */
 async function prepareDatabase(file: string): Promise<string> {
   const store = await openStore({ kind: 'sqlite', file });
@@ -231,11 +220,11 @@ async function main(): Promise<void> {
   // PostgreSQL beside pg-boss, when a server is at hand (the machine's, as in .ci/run).
   const postgresBase = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   console.log(`accept on PostgreSQL: pg-boss send() and the gateway (one and two processes), ${REQUESTS} at concurrency ${CONCURRENCY}`);
-  const postgresRows = await postgresAccept(postgresBase, REQUESTS, CONCURRENCY).catch((error: unknown) => {
+  const postgresRuns = await postgresAccept(postgresBase, REQUESTS, CONCURRENCY, dataDir).catch((error: unknown) => {
     console.log(`  skipped: ${(error as Error).message}`);
     return undefined;
   });
-  for (const line of postgresRows ? describePostgresAccept(postgresRows) : []) console.log(`  ${line}`);
+  for (const line of postgresRuns ? describePostgresAccept(postgresRuns) : []) console.log(`  ${line}`);
 
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
@@ -316,7 +305,7 @@ ${protocolRuns.map((r) => `| ${r.protocol} | ${r.invoices} | ${r.seconds.toFixed
 **Ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}.** 诺诺's calls are signed (HMAC-SHA1 over the body),
 carry a token, and its status lags (E9500, then 20/21 before 2), so each invoice takes more calls.
 
-${postgresRows ? postgresSection(postgresRows) : '## Accept on PostgreSQL\n\nNot measured in this run: no PostgreSQL server answered.\n'}
+${postgresRuns ? postgresSection(postgresRuns, drainRate) : '## Accept on PostgreSQL\n\nNot measured in this run: no PostgreSQL server answered.\n'}
 ## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
 
 Each invoice is a submit and a query, so ${RATE_LIMIT} calls a second drain ${RATE_LIMIT / 2} invoices a second at best.

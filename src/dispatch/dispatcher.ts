@@ -22,7 +22,7 @@ import { LeasedWorker } from './leased-worker.js';
 import { totalsDiffering } from './reported-totals.js';
 import { decideFailure, decideOutcome, type AttemptContext } from './decide-settlement.js';
 import { listIsolations } from '../store/channel-isolation.js';
-import { leaseDue, reclaimExpired, settleLease, type Lease, type Settlement } from '../store/invoice-leases.js';
+import { leaseDue, reclaimExpired, submitSettle, type Lease, type Settlement } from '../store/invoice-leases.js';
 
 const ISOLATIONS_READ_EVERY_MS = 1000;
 
@@ -137,7 +137,7 @@ export class Dispatcher {
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
     const settlement = channel ? await this.call(lease, action, channel, context) : this.noChannel(lease, action, channelName ?? null);
     try {
-      const result = await this.deps.commit.submit((tx) => settleLease(tx, this.deps.capabilities, clock.now(), lease, settlement));
+      const result = await submitSettle(this.deps.commit, this.deps.capabilities, clock.now(), lease, settlement);
       if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });
       else if (settlement.attempt) {
         this.deps.events.attemptFinished({

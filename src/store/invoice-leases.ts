@@ -15,12 +15,13 @@
  * lease_expires_at is not null, for the reclaim.
  * @NOTE Measured by `npm run bench` (bench/RESULTS.md): the drain rate of a 11,000-invoice backlog.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import { enqueueJobs } from './job-queue.js';
-import type { Database } from './schema/index.js';
+import type { Batched, GroupCommit } from './group-commit.js';
+import type { AttemptTable, Database } from './schema/index.js';
 
 export interface LeaseOptions {
   /** This process's identity, stored in `lease_owner`. */
@@ -166,35 +167,73 @@ export async function settleLease(
   lease: Lease,
   settlement: Settlement,
 ): Promise<'settled' | 'lost'> {
-  const from: InvoiceState = { status: 'pending', stage: lease.stage };
-  const to = transition(from, settlement.event);
-  const pending = to.status === 'pending';
+  const plan = planSettle(now, lease, settlement);
   const result = await tx
     .updateTable('invoices')
     .set({
-      status: to.status,
-      stage: pending ? to.stage : null,
-      channel: settlement.channel,
-      next_attempt_at: pending ? settlement.nextAttemptAt : now,
+      status: plan.status,
+      stage: plan.stage,
+      channel: plan.channel,
+      next_attempt_at: plan.nextAttemptAt,
       lease_owner: null,
       lease_expires_at: null,
       attempts: settlement.called ? sql<number>`attempts + 1` : sql<number>`attempts`,
       updated_at: now,
-      ...(settlement.number !== undefined && { number: settlement.number, issued_at: settlement.issuedAt ?? now }),
-      ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),
-      ...(settlement.error && { last_error_code: settlement.error.code, last_error_message: settlement.error.message, last_error_at: now }),
+      ...(plan.number && { number: plan.number.number, issued_at: plan.number.issuedAt }),
+      ...(plan.simulated !== undefined && { simulated: plan.simulated }),
+      ...(plan.error && { last_error_code: plan.error.code, last_error_message: plan.error.message, last_error_at: now }),
     })
     .where('id', '=', lease.invoiceId)
     .where('lease_version', '=', lease.leaseVersion)
     .where('lease_owner', '=', lease.workerId)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return 'lost';
-  // Issued: its documents are due (the document renderer makes them off this path).
-  if (to.status === 'issued') await enqueueJobs(tx, 'documents', [lease.invoiceId], now);
-  if (settlement.attempt) {
-    await tx
-      .insertInto('attempts')
-      .values({
+  await writeAfterSettle(tx, capabilities, now, [plan]);
+  return 'settled';
+}
+
+/** What one settle writes, decided from the lease and the settlement before any SQL. */
+interface SettlePlan {
+  readonly lease: Lease;
+  readonly now: number;
+  readonly called: boolean;
+  readonly status: string;
+  readonly stage: string | null;
+  readonly channel: string | null;
+  readonly nextAttemptAt: number;
+  readonly number?: { readonly number: string; readonly issuedAt: number };
+  readonly simulated?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** Issued: its documents are due (the document renderer makes them off this path). */
+  readonly documentsDue: boolean;
+  readonly attempt?: Insertable<AttemptTable>;
+  readonly audit?: AuditEntry;
+}
+
+function planSettle(now: number, lease: Lease, settlement: Settlement): SettlePlan {
+  const from: InvoiceState = { status: 'pending', stage: lease.stage };
+  const to = transition(from, settlement.event);
+  const pending = to.status === 'pending';
+  const fromKey = stateKey(from);
+  const toKey = stateKey(to);
+  const detail: Record<string, unknown> = {};
+  if (settlement.channel) detail.channel = settlement.channel;
+  if (settlement.number) detail.number = settlement.number;
+  if (settlement.error) detail.error = settlement.error.code;
+  return {
+    lease,
+    now,
+    called: settlement.called,
+    status: to.status,
+    stage: pending ? to.stage : null,
+    channel: settlement.channel,
+    nextAttemptAt: pending ? settlement.nextAttemptAt : now,
+    ...(settlement.number !== undefined && { number: { number: settlement.number, issuedAt: settlement.issuedAt ?? now } }),
+    ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),
+    ...(settlement.error && { error: settlement.error }),
+    documentsDue: to.status === 'issued',
+    ...(settlement.attempt && {
+      attempt: {
         invoice_id: lease.invoiceId,
         kind: settlement.attempt.action,
         channel: settlement.attempt.channel,
@@ -204,19 +243,82 @@ export async function settleLease(
         error_message: settlement.error?.message ?? null,
         started_at: settlement.attempt.startedAt,
         duration_ms: settlement.attempt.durationMs,
-      })
-      .execute();
-  }
-  const fromKey = stateKey(from);
-  const toKey = stateKey(to);
-  if (fromKey !== toKey) {
-    const detail: Record<string, unknown> = {};
-    if (settlement.channel) detail.channel = settlement.channel;
-    if (settlement.number) detail.number = settlement.number;
-    if (settlement.error) detail.error = settlement.error.code;
-    await appendAudit(tx, capabilities, now, [{ invoiceId: lease.invoiceId, event: settlement.event, from: fromKey, to: toKey, detail }]);
-  }
-  return 'settled';
+      },
+    }),
+    ...(fromKey !== toKey && { audit: { invoiceId: lease.invoiceId, event: settlement.event, from: fromKey, to: toKey, detail, at: now } }),
+  };
+}
+
+/** The rows that follow settles that landed: documents jobs, attempts, audit entries; a statement each for all of them. */
+async function writeAfterSettle(tx: Transaction<Database>, capabilities: StoreCapabilities, now: number, plans: readonly SettlePlan[]): Promise<void> {
+  await enqueueJobs(tx, 'documents', plans.filter((plan) => plan.documentsDue).map((plan) => plan.lease.invoiceId), now);
+  const attempts = plans.flatMap((plan) => (plan.attempt ? [plan.attempt] : []));
+  if (attempts.length > 0) await tx.insertInto('attempts').values(attempts).execute();
+  await appendAudit(tx, capabilities, now, plans.flatMap((plan) => (plan.audit ? [plan.audit] : [])));
+}
+
+interface SettleRequest {
+  readonly capabilities: StoreCapabilities;
+  readonly now: number;
+  readonly lease: Lease;
+  readonly settlement: Settlement;
+}
+
+/**
+ * The settles of one transaction on PostgreSQL: one UPDATE … FROM (VALUES …) fenced row by row by
+ * id, lease version and owner exactly as a single settle is, then the rows that follow for those
+ * that landed — a handful of statements for the lot instead of four for each.
+ */
+const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
+  async run(tx, requests) {
+    const plans = requests.map((request) => planSettle(request.now, request.lease, request.settlement));
+    const text = (value: string | null) => sql`cast(${value} as text)`;
+    const big = (value: number | null) => sql`cast(${value} as bigint)`;
+    const rows = plans.map(
+      (plan) => sql`(${sql.join([
+        text(plan.lease.invoiceId),
+        sql`cast(${plan.lease.leaseVersion} as integer)`,
+        text(plan.lease.workerId),
+        text(plan.status),
+        text(plan.stage),
+        text(plan.channel),
+        big(plan.nextAttemptAt),
+        sql`cast(${plan.called ? 1 : 0} as integer)`,
+        big(plan.now),
+        sql`cast(${plan.number !== undefined} as boolean)`,
+        text(plan.number?.number ?? null),
+        big(plan.number?.issuedAt ?? null),
+        sql`cast(${plan.simulated !== undefined} as boolean)`,
+        sql`cast(${plan.simulated ?? null} as integer)`,
+        sql`cast(${plan.error !== undefined} as boolean)`,
+        text(plan.error?.code ?? null),
+        text(plan.error?.message ?? null),
+      ])})`,
+    );
+    const { rows: landed } = await sql<{ id: string; version: number }>`
+      update invoices as i set
+        status = v.status, stage = v.stage, channel = v.channel, next_attempt_at = v.next_at,
+        lease_owner = null, lease_expires_at = null, attempts = i.attempts + v.called, updated_at = v.now,
+        "number" = case when v.set_number then v.num else i."number" end,
+        issued_at = case when v.set_number then v.issued else i.issued_at end,
+        simulated = case when v.set_simulated then v.sim else i.simulated end,
+        last_error_code = case when v.set_error then v.error_code else i.last_error_code end,
+        last_error_message = case when v.set_error then v.error_message else i.last_error_message end,
+        last_error_at = case when v.set_error then v.now else i.last_error_at end
+      from (values ${sql.join(rows)}) as v (id, version, owner, status, stage, channel, next_at, called, now, set_number, num, issued, set_simulated, sim, set_error, error_code, error_message)
+      where i.id = v.id and i.lease_version = v.version and i.lease_owner = v.owner
+      returning v.id, v.version`.execute(tx);
+    const held = new Set(landed.map((row) => `${row.id}/${Number(row.version)}`));
+    const settled = plans.map((plan) => held.has(`${plan.lease.invoiceId}/${plan.lease.leaseVersion}`));
+    await writeAfterSettle(tx, requests[0]!.capabilities, requests[0]!.now, plans.filter((_plan, n) => settled[n]));
+    return settled.map((landedHere) => (landedHere ? 'settled' : 'lost'));
+  },
+};
+
+/** A settle through the group committer; on PostgreSQL together with the other settles of its transaction. */
+export function submitSettle(commit: GroupCommit, capabilities: StoreCapabilities, now: number, lease: Lease, settlement: Settlement): Promise<'settled' | 'lost'> {
+  if (capabilities.dialect === 'postgres') return commit.submitBatched(SETTLE_BATCH, { capabilities, now, lease, settlement });
+  return commit.submit((tx) => settleLease(tx, capabilities, now, lease, settlement));
 }
 
 /**

@@ -1,8 +1,9 @@
 // The store on this run's dialect (SQLite, or PostgreSQL when DATABASE_URL is set): accept with
 // idempotency, group commit, leases fenced by version, reclaim, and the audit chain.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leaseDue, reclaimExpired, settleLease, type Settlement } from '../../src/store/invoice-leases.js';
+import { leaseDue, reclaimExpired, settleLease, submitSettle, type Settlement } from '../../src/store/invoice-leases.js';
 import { auditHash } from '../../src/store/audit-log.js';
+import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import { acceptInvoice, type AcceptInput } from '../../src/store/invoice-store.js';
@@ -235,6 +236,38 @@ describe(`store on ${DIALECT}`, () => {
       expect(leases.map((lease) => [lease.stage, lease.channel])).toEqual([['uncertain', 'held']]);
       const queued = await store.db.selectFrom('invoices').select(['stage', 'channel']).where('stage', '=', 'queued').execute();
       expect(queued).toEqual([{ stage: 'queued', channel: null }]);
+    });
+
+    it('settles several leases of one group transaction as a settle each would, fenced row by row', async () => {
+      for (const key of ['k1', 'k2', 'k3', 'k4']) await accept(key);
+      const leases = await leaseDue(store.db, store.capabilities, NOW, options);
+      expect(leases).toHaveLength(4);
+      const attempt = (outcome: string) => ({ action: 'submit' as const, channel: 'sim', outcome, startedAt: NOW, durationMs: 12 });
+      const byId = new Map(leases.map((lease) => [lease.invoiceId, lease]));
+      const [a, b, c, d] = [...byId.keys()].sort().map((id) => byId.get(id)!);
+      const results = await Promise.all([
+        submitSettle(commit, store.capabilities, NOW + 1, a!, { ...issued(), attempt: attempt('issued'), simulated: true }),
+        submitSettle(commit, store.capabilities, NOW + 2, b!, { event: 'accepted', nextAttemptAt: NOW + 500, channel: 'sim', called: true, attempt: attempt('accepted') }),
+        submitSettle(commit, store.capabilities, NOW + 3, c!, { event: 'not_sent', nextAttemptAt: NOW + 900, channel: null, called: true, error: { code: 'connect_failed', message: 'ECONNREFUSED' }, attempt: attempt('retry') }),
+        // A lease that moved on (another version): lands nowhere, writes nothing.
+        submitSettle(commit, store.capabilities, NOW + 4, { ...d!, leaseVersion: d!.leaseVersion + 7 }, issued()),
+      ]);
+      expect(results).toEqual(['settled', 'settled', 'settled', 'lost']);
+      const rows = new Map((await store.db.selectFrom('invoices').selectAll().execute()).map((row) => [row.id, row]));
+      expect(rows.get(a!.invoiceId)).toMatchObject({ status: 'issued', stage: null, number: '26332000000000000001', simulated: 1, attempts: 1, lease_owner: null, last_error_code: null });
+      expect(Number(rows.get(a!.invoiceId)!.issued_at)).toBe(NOW);
+      expect(rows.get(b!.invoiceId)).toMatchObject({ status: 'pending', stage: 'awaiting_result', channel: 'sim', attempts: 1, lease_owner: null, number: null });
+      expect(Number(rows.get(b!.invoiceId)!.next_attempt_at)).toBe(NOW + 500);
+      expect(rows.get(c!.invoiceId)).toMatchObject({ status: 'pending', stage: 'queued', channel: null, attempts: 1, last_error_code: 'connect_failed', last_error_message: 'ECONNREFUSED' });
+      expect(Number(rows.get(c!.invoiceId)!.last_error_at)).toBe(NOW + 3);
+      expect(rows.get(d!.invoiceId)).toMatchObject({ status: 'pending', stage: 'submitting', lease_owner: 'w1', attempts: 0 });
+      const attempts = await store.db.selectFrom('attempts').select(['invoice_id', 'outcome']).orderBy('invoice_id').execute();
+      expect(attempts).toEqual([a, b, c].map((lease, n) => ({ invoice_id: lease!.invoiceId, outcome: ['issued', 'accepted', 'retry'][n] })));
+      const jobs = await store.db.selectFrom('jobs').select('subject_id').execute();
+      expect(jobs).toEqual([{ subject_id: a!.invoiceId }]);
+      const events = await store.db.selectFrom('audit_log').select(['invoice_id', 'event']).where('from_state', 'in', ['pending/submitting']).execute();
+      expect(events.map((entry) => entry.event).sort()).toEqual(['accepted', 'issued', 'not_sent']);
+      expect(await verifyAuditChain(store.db)).toMatchObject({ ok: true });
     });
 
     it('turns an expired submit into uncertain, and the old holder can no longer settle', async () => {
