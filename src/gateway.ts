@@ -21,7 +21,6 @@ import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
-import { AuditChainOpener } from './store/audit-log.js';
 import { ChannelTokens } from './store/channel-tokens.js';
 import { openStore, type Store } from './store/database.js';
 import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
@@ -69,6 +68,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
   // The channels report to `events`, created below once their health exists; they report only
   // after connecting, which happens after start-up.
+  const tokens = new ChannelTokens(store.db, () => clock.now());
   const channels: Channel[] = channelConfigs.map((channel) =>
     buildChannel(channel, {
       upstream: config.upstream,
@@ -76,7 +76,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
         phase: (kind, phase, seconds) => events.upstreamPhase({ channel: name, kind, phase, seconds }),
         certificate: (expiresAt) => events.certificateSeen({ channel: name, expiresAt }),
       }),
-      tokens: new ChannelTokens(store.db, () => clock.now()),
+      tokens,
     }),
   );
   const health = new ChannelHealth(
@@ -98,7 +98,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   // PostgreSQL takes several write transactions at once (each on its own audit chain, opened
   // now so the first writers need not wait for one); SQLite one.
   const lanes = store.capabilities.multipleWriters ? POSTGRES_WRITE_LANES : 1;
-  if (store.capabilities.multipleWriters) await new AuditChainOpener(store.db, store.capabilities).atLeast(lanes);
+  await store.auditChains?.atLeast(lanes);
   const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake(), storage, lanes });
   const dispatcher = new Dispatcher(
     { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },

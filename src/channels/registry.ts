@@ -8,7 +8,7 @@ import type { Channel } from './channel.js';
 import type { PinnedAddress } from './pinned-address.js';
 import { NuonuoChannel } from './nuonuo/nuonuo-channel.js';
 import type { TokenShelf } from './token-shelf.js';
-import { ReferenceChannel, type UpstreamObserver } from './reference/reference-channel.js';
+import { PING_PATH, ReferenceChannel, type UpstreamObserver } from './reference/reference-channel.js';
 
 export interface ChannelBuildDeps {
   readonly upstream: { readonly connectTimeoutMs: number; readonly responseTimeoutMs: number; readonly pollAfterMs: number };
@@ -31,9 +31,6 @@ export interface ReachabilityProbe {
   /** Any answer below 500 (but 429) is as good as a 200. */
   readonly anyAnswer: boolean;
 }
-
-/** The reference protocol's health endpoint (shared/api.md, the simulator). */
-export const PING_PATH = '/api/v1/ping';
 
 export function reachabilityProbe(config: ChannelConfig): ReachabilityProbe {
   if (config.protocol === 'nuonuo') return { url: config.url, shown: new URL(config.url).pathname, anyAnswer: true };

@@ -15,7 +15,7 @@ export interface TokenShelf {
 
 /** A shelf for one process's lifetime: for a one-off run (`fapiao doctor` without its database) and tests. */
 export class MemoryTokenShelf implements TokenShelf {
-  readonly kept = new Map<string, KeptToken>();
+  private readonly kept = new Map<string, KeptToken>();
   async read(channel: string): Promise<KeptToken | undefined> {
     return this.kept.get(channel);
   }

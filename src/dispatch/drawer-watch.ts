@@ -46,11 +46,6 @@ export class DrawerWatch {
     await this.done;
   }
 
-  /** Channels whose drawer was last seen logged out or unconfirmed. */
-  lapsedChannels(): string[] {
-    return [...this.lapsed];
-  }
-
   /** One round: every watched channel asked once. */
   async checkAll(): Promise<void> {
     await Promise.all(this.watched.map((channel) => this.check(channel)));

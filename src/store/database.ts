@@ -38,6 +38,8 @@ export interface Store {
    */
   readonly reader: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
+  /** Where several processes write (PostgreSQL): opens audit chains ahead of the writers. */
+  readonly auditChains?: AuditChainOpener;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
     db,
     reader: db,
     capabilities,
+    auditChains: chains,
     close: () => db.destroy(),
   };
 }

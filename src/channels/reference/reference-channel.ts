@@ -35,6 +35,9 @@ export interface ReferenceChannelConfig {
  * What the channel reports about its connections: `dns` and `connect` (TCP and TLS) per new
  * connection, `first_byte` per call; and the expiry of the certificate each TLS connection saw.
  */
+/** The reference protocol's health endpoint (shared/api.md, the simulator). */
+export const PING_PATH = '/api/v1/ping';
+
 export interface UpstreamObserver {
   phase(kind: 'connection' | 'submit' | 'query' | 'ping', phase: 'dns' | 'connect' | 'first_byte', seconds: number): void;
   certificate(expiresAt: number): void;
@@ -120,7 +123,7 @@ export class ReferenceChannel implements Channel {
   async ping(options: CallOptions): Promise<PingResult> {
     const started = performance.now();
     try {
-      const { status } = await this.call('GET', '/api/v1/ping', options);
+      const { status } = await this.call('GET', PING_PATH, options);
       return status === 200 ? { ok: true, latencyMs: performance.now() - started } : { ok: false, message: `ping answered ${status}` };
     } catch (error) {
       return { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -159,7 +162,7 @@ export class ReferenceChannel implements Channel {
     payload?: unknown,
   ): Promise<{ status: number; body: string; retryAfter: number | undefined; simulated: boolean }> {
     const started = performance.now();
-    const kind = path === '/api/v1/ping' ? 'ping' : method === 'POST' ? 'submit' : 'query';
+    const kind = path === PING_PATH ? 'ping' : method === 'POST' ? 'submit' : 'query';
     try {
       const response = await request(`${this.config.url}${path}`, {
         method,
