@@ -294,6 +294,17 @@ describe(`store on ${DIALECT}`, () => {
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(40);
     });
+
+    it('claims at most the limit in one statement', async () => {
+      for (let i = 0; i < 12; i++) await accept(`k${i}`);
+      const first = await leaseDue(store.db, store.capabilities, NOW, { ...options, limit: 5 });
+      expect(first).toHaveLength(5);
+      const rest = await leaseDue(store.db, store.capabilities, NOW, { ...options, limit: 5 });
+      expect(rest).toHaveLength(5);
+      expect(await leaseDue(store.db, store.capabilities, NOW, { ...options, limit: 5 })).toHaveLength(2);
+      const leased = await store.db.selectFrom('invoices').select('id').where('lease_owner', 'is not', null).execute();
+      expect(leased).toHaveLength(12);
+    });
   });
 
   it('chains every audit entry to the one before', async () => {
