@@ -12,6 +12,7 @@ import { createApiKey } from '../src/store/api-key-store.js';
 import { openStore } from '../src/store/database.js';
 import { saveSeller } from '../src/store/seller-store.js';
 import { postLoad, type LoadResult } from './load.js';
+import { cpuMeter, type CpuSeconds } from './cpu-meter.js';
 import { backlogDrained, start, stop } from './processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -34,6 +35,8 @@ export interface PostgresAccept {
   readonly processes: number;
   readonly result: LoadResult;
   readonly backends?: BackendSample;
+  /** CPU used during the measured run; null where /proc cannot be read. */
+  readonly cpu: CpuSeconds | null;
 }
 
 /** The runs on PostgreSQL: the accepts beside pg-boss, then the drain of what one process accepted. */
@@ -89,7 +92,7 @@ function sampleBackends(url: string, database: string): { stop(): Promise<Backen
 }
 
 /** pg-boss 10 `send()` of the payload, `requests` at `concurrency`, in this process. */
-async function pgBossSend(url: string, requests: number, concurrency: number): Promise<LoadResult> {
+async function pgBossSend(url: string, requests: number, concurrency: number): Promise<{ result: LoadResult; cpu: CpuSeconds | null }> {
   const boss = new PgBoss({ connectionString: url, max: 10, supervise: false, schedule: false });
   boss.on('error', () => undefined);
   await boss.start();
@@ -116,11 +119,13 @@ async function pgBossSend(url: string, requests: number, concurrency: number): P
   };
   await run(1000);
   failures = 0;
+  const meter = cpuMeter([process.pid], true);
   const seconds = await run(requests);
+  const cpu = meter.stop();
   await boss.stop({ graceful: false, wait: true });
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { requests, seconds, perSecond: requests / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures };
+  return { result: { requests, seconds, perSecond: requests / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures }, cpu };
 }
 
 function serve(url: string): Promise<{ url: string; child: ChildProcess }> {
@@ -146,12 +151,14 @@ async function gatewayAccept(base: string, processes: number, requests: number, 
   // Warm each process up (JIT, pool) before measuring, as a running gateway would be.
   await Promise.all(gateways.map((g, n) => postLoad(`${g.url}/v1/invoices`, { requests: 500, concurrency: 16, body: body(9_000_000 + n * 1000), headers: headers(9_000_000 + n * 1000) })));
   const sampler = sampleBackends(url, name);
+  const meter = cpuMeter(gateways.map((g) => g.child.pid!), false);
   const share = Math.floor(requests / processes);
   const started = performance.now();
   const runs = await Promise.all(
     gateways.map((g, n) => postLoad(`${g.url}/v1/invoices`, { requests: share, concurrency: Math.max(1, Math.floor(concurrency / processes)), body: body(n * share), headers: headers(n * share) })),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = meter.stop();
   const backends = await sampler.stop();
   await Promise.all(gateways.map((g) => stop(g.child)));
   const all = share * processes;
@@ -163,7 +170,7 @@ async function gatewayAccept(base: string, processes: number, requests: number, 
     p99Ms: Math.max(...runs.map((r) => r.p99Ms)),
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
   };
-  return { what: `the gateway, ${processes} process${processes > 1 ? 'es' : ''}`, processes, result, backends, url, key };
+  return { what: `the gateway, ${processes} process${processes > 1 ? 'es' : ''}`, processes, result, backends, cpu, url, key };
 }
 
 /**
@@ -191,11 +198,19 @@ export async function postgresAccept(base: string, requests: number, concurrency
   const boss = await pgBossSend(bossUrl, requests, concurrency);
   const one = await gatewayAccept(base, 1, requests, concurrency);
   const two = await gatewayAccept(base, 2, requests, concurrency);
-  return { accepts: [{ what: 'pg-boss 10 send()', processes: 1, result: boss }, one, two], drain: await drain(one.url, one.key, dataDir) };
+  return { accepts: [{ what: 'pg-boss 10 send()', processes: 1, ...boss }, one, two], drain: await drain(one.url, one.key, dataDir) };
+}
+
+/** CPU per request in µs: the subject (gateways, or pg-boss's client), the load generator, PostgreSQL. */
+function cpuPerRequest(row: PostgresAccept): string {
+  if (!row.cpu) return '—';
+  const us = (seconds: number) => ((seconds / row.result.requests) * 1e6).toFixed(0);
+  const used = row.cpu.subject + row.cpu.loadGenerator + row.cpu.postgres;
+  return `${us(row.cpu.subject)} / ${row.cpu.loadGenerator > 0 ? us(row.cpu.loadGenerator) : '—'} / ${us(row.cpu.postgres)} (${((used / (2 * row.result.seconds)) * 100).toFixed(0)} % of two cores)`;
 }
 
 const fmt = (row: PostgresAccept) =>
-  `${row.what}: ${row.result.perSecond.toFixed(0)}/s, p50 ${row.result.p50Ms.toFixed(0)} ms, p99 ${row.result.p99Ms.toFixed(0)} ms (${row.result.failures} failed)` +
+  `${row.what}: ${row.result.perSecond.toFixed(0)}/s, p50 ${row.result.p50Ms.toFixed(0)} ms, p99 ${row.result.p99Ms.toFixed(0)} ms (${row.result.failures} failed); CPU µs per request ${cpuPerRequest(row)}` +
   (row.backends ? `; lock waits ${((row.backends.lockWaits / Math.max(1, row.backends.busy)) * 100).toFixed(1)} % of ${row.backends.busy} busy backend samples (${row.backends.top.map(([k, v]) => `${k} ${v}`).join(', ')})` : '');
 
 export function describePostgresAccept(runs: PostgresRuns): string[] {
@@ -215,17 +230,22 @@ called at the same concurrency from the load generator's process, then the gatew
 (\`FAPIAO_CONCURRENCY=0\`), one process and two sharing the database (half the requests each). Lock
 waits: the share of busy backend samples of \`pg_stat_activity\` (every 20 ms) waiting on a lock.
 
-| what | per second | p50 | p99 | ratio to pg-boss | lock waits (top wait events) |
-|---|---|---|---|---|---|
-${rows.map((r) => `| ${r.what} | ${r.result.perSecond.toFixed(0)} | ${r.result.p50Ms.toFixed(0)} ms | ${r.result.p99Ms.toFixed(0)} ms | ${(r.result.perSecond / boss).toFixed(2)} | ${share(r.backends)} |`).join('\n')}
+| what | per second | p50 | p99 | ratio to pg-boss | CPU µs per request: it / load generator / PostgreSQL | lock waits (top wait events) |
+|---|---|---|---|---|---|---|
+${rows.map((r) => `| ${r.what} | ${r.result.perSecond.toFixed(0)} | ${r.result.p50Ms.toFixed(0)} ms | ${r.result.p99Ms.toFixed(0)} ms | ${(r.result.perSecond / boss).toFixed(2)} | ${cpuPerRequest(r)} | ${share(r.backends)} |`).join('\n')}
 
 Each write transaction appends to an audit chain of its own (docs/audit.md), so processes no
-longer queue on one head row; the plain accepts of a group commit are one statement (their
-invoices, idempotency records, audit entries and the chain's head), and each process keeps up to
-four write transactions in flight. The backends wait mostly in ClientRead: on two cores the
-gateway's own process (HTTP, JSON, validation, tax) is the bound — the same process on SQLite
-reaches the figure of the first table — while the load generator and PostgreSQL share the same
-cores, which is also why a second process adds little here and why runs vary by ±15 %.
+longer queue on one head row; the plain accepts of a group commit are one statement whose rows
+travel as one array per column (invoices, idempotency records, audit entries and the chain's
+head), and each process keeps up to four write transactions in flight. CPU per request, read
+from /proc over the measured run ("it" is the gateway processes, or pg-boss's client, which runs
+in the load generator's process), says where the cores went: the gateway costs PostgreSQL less
+per invoice than pg-boss does per job (a batch is one statement and one commit; pg-boss commits
+each job), but one gateway process is one thread that also parses HTTP, validates, computes tax
+and hashes, so one process stops where that thread is busy all the time. Two processes take that
+limit away, but on two cores they share them with the load generator and PostgreSQL, and each
+runs smaller batches: the cores are full (see the share of two cores), which is why a second
+process does not add here and why runs vary by ±15 %.
 
 **Drain on PostgreSQL:** the ${runs.drain.invoices} invoices the one-process run left, drained into the
 simulator by one gateway process in ${runs.drain.seconds.toFixed(1)} s: **${drainRate.toFixed(0)} invoices/s**, ${(drainRate / sqliteDrainPerSecond).toFixed(2)} of
