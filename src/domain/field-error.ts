@@ -152,6 +152,52 @@ const CATALOG = {
     en: `the invoice total exceeds ${p.max}`,
     zh: `价税合计超过 ${p.max}`,
   }),
+  red_reason_not_allowed: (p: { reason: string; items: 'goods' | 'services' }): Text => ({
+    en: `${p.reason === '服务中止' ? 'service_stopped' : 'sales_return'} does not apply to an invoice of ${p.items} only (tax codes starting ${p.items === 'goods' ? '1 or 2' : '3'})`,
+    zh: `全部为${p.items === 'goods' ? '货物（编码以1、2开头）' : '服务（编码以3开头）'}的发票不能以“${p.reason}”红冲`,
+  }),
+  red_line_unknown: (p: { lines: number }): Text => ({
+    en: `must be the index of a line of the blue invoice, 0 to ${p.lines - 1}`,
+    zh: `应为蓝字发票的行号，0 至 ${p.lines - 1}`,
+  }),
+  red_line_duplicate: (p: { line: number }): Text => ({
+    en: `line ${p.line} is asked for twice; give each blue line once`,
+    zh: `第 ${p.line} 行重复，每个蓝字明细只能出现一次`,
+  }),
+  red_line_empty: (): Text => ({ en: 'give the quantity or the amount to flush', zh: '请填写冲红数量或金额' }),
+  red_value_not_negative: (): Text => ({
+    en: 'red quantities and amounts are negative, e.g. "-1" or "-100.00"',
+    zh: '红字发票的数量和金额为负数，例如 "-1" 或 "-100.00"',
+  }),
+  red_quantity_forbidden: (): Text => ({
+    en: 'no quantity here: 销售折让 (sales_allowance) changes amounts only, and a line without a unit price has no quantity to return',
+    zh: '此处不填数量：销售折让只冲金额，无单价的明细也没有可冲的数量',
+  }),
+  red_quantity_required: (): Text => ({
+    en: 'a sales return (销货退回) gives the quantity returned; the amount follows from the blue unit price',
+    zh: '销货退回须填写退回数量，金额按蓝字单价计算',
+  }),
+  red_discounted_line_partial: (): Text => ({
+    en: 'a line with a discount (and its discount line) can only be flushed with the whole invoice; omit "lines"',
+    zh: '带折扣的明细（及其折扣行）只能随整张发票全额红冲，请不填 lines',
+  }),
+  red_reason_requires_full: (): Text => ({
+    en: 'issued_in_error (开票有误) flushes the whole invoice: omit "lines"',
+    zh: '开票有误须全额红冲，请不填 lines',
+  }),
+  red_flush_partly_flushed: (): Text => ({
+    en: 'the blue invoice was partly red-flushed already; issued_in_error (开票有误) needs it untouched, so flush what is left with another reason',
+    zh: '该蓝字发票已部分红冲，不能再以“开票有误”全额红冲，请以其他原因冲红剩余部分',
+  }),
+  red_flush_nothing_left: (): Text => ({ en: 'the blue invoice is flushed whole already', zh: '该蓝字发票已全额红冲' }),
+  red_exceeds_line: (p: { asked: string; left: string }): Text => ({
+    en: `${p.asked} asked, but only ${p.left} of this line is left to flush (earlier red invoices included)`,
+    zh: `申请冲红 ${p.asked}，该明细剩余可冲红 ${p.left}（已计入此前的红字发票）`,
+  }),
+  red_exceeds_total: (p: { asked: string; left: string }): Text => ({
+    en: `${p.asked} asked in total, but only ${p.left} of the invoice is left to flush`,
+    zh: `申请冲红合计 ${p.asked}，该发票剩余可冲红 ${p.left}`,
+  }),
   total_tax_tolerance: (p: { deviation: string }): Text => ({
     en: `the total tax differs from Σ(amount × rate) by ${p.deviation}, beyond the tax platform's 1.27 limit; split the invoice or merge small lines`,
     zh: `合计税额与 Σ(金额 × 税率) 相差 ${p.deviation}，超过税务平台允许的 1.27，请拆分发票或合并小额明细`,
