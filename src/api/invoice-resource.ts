@@ -3,19 +3,40 @@ import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js
 import type { Static } from 'typebox';
 import type { InvoiceStatus, PendingStage } from '../domain/invoice-state.js';
 import type { InvoiceRecord } from '../store/invoice-store.js';
+import { holdsBlue, type RedFlushSummary } from '../store/red-flush-store.js';
+import { formatFen, parseMoney } from '../domain/money.js';
+import type { RedOf } from '../domain/red-flush.js';
 import type { InvoiceResource as InvoiceResourceSchema } from './schemas/invoice.js';
 
 /** The resource's type is its published schema's: what the code builds is what the document says. */
 export type InvoiceResource = Static<typeof InvoiceResourceSchema>;
 
+/** The blue total less what its red invoices hold (rejected ones hold nothing). */
+function flushableTotal(total: string, reds: readonly RedFlushSummary[]): string {
+  const fen = (text: string) => {
+    const parsed = parseMoney(text, { allowNegative: true });
+    return parsed.ok ? parsed.fen : 0n;
+  };
+  return formatFen(reds.reduce((left, red) => (holdsBlue(red.status) ? left + fen(red.total) : left), fen(total)));
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function invoiceResource(row: InvoiceRecord): InvoiceResource {
+/**
+ * The resource of an invoice row. A blue invoice's `redFlushes` are its red invoices (from
+ * src/store/red-flush-store.ts); without them the resource says nothing of red-flushes.
+ */
+export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlushSummary[]): InvoiceResource {
   // Stored by the gateway itself from a computed invoice and the registered seller (src/invoicing).
-  const computed = JSON.parse(row.computed_json) as ComputedInvoiceJson & { seller: SellerParty };
+  const { red, ...computed } = JSON.parse(row.computed_json) as ComputedInvoiceJson & { seller: SellerParty; red?: RedOf };
   return {
     id: row.id,
     ...computed,
+    kind: red ? 'red' : 'blue',
+    blueInvoiceId: red?.blueInvoiceId ?? null,
+    blueNumber: red?.blueNumber ?? null,
+    redReason: red?.reason ?? null,
+    ...(!red && redFlushes && { redFlushes: redFlushes.map((red) => ({ id: red.id, status: red.status as InvoiceStatus, total: red.total })), redFlushableTotal: row.status === 'issued' ? flushableTotal(row.total, redFlushes) : null }),
     // The store writes these columns only through the domain's state machine.
     status: row.status as InvoiceStatus,
     stage: row.stage as PendingStage | null,

@@ -12,6 +12,7 @@
  *  - Adapters never touch our database.
  */
 import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
+import type { RedFlushReason } from '../domain/red-flush.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;
@@ -21,8 +22,17 @@ export interface IssueRequest {
   readonly serialNo: string;
   readonly sellerTaxId: string;
   readonly orderNo: string;
-  /** The computed invoice with the seller's profile filled in. */
+  /** The computed invoice with the seller's profile filled in (a red one's figures negative). */
   readonly invoice: ComputedInvoiceJson & { readonly seller: Readonly<Record<string, unknown>> };
+  /** Set for a red invoice (红字发票): the blue invoice it flushes, and why. */
+  readonly red?: RedIssue;
+}
+
+/** What an upstream needs to issue a red invoice beside its lines (each line names its blue line). */
+export interface RedIssue {
+  /** The blue invoice's 20-digit number (dylzfphm). */
+  readonly blueNumber: string;
+  readonly reason: RedFlushReason;
 }
 
 export interface ReportedTotals {

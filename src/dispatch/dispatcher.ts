@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Channel, IssueRequest, QueryOutcome, UpstreamOutcome } from '../channels/channel.js';
+import type { RedOf } from '../domain/red-flush.js';
 import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../runtime/clock.js';
@@ -163,10 +164,11 @@ export class Dispatcher {
         this.checkTotals(lease, channel.name, outcome);
         return decideOutcome(context(channel.name), outcome);
       }
-      const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'];
+      const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'] & { red?: RedOf };
+      const red = invoice.red && { blueNumber: invoice.red.blueNumber, reason: invoice.red.reason };
       const outcome = await this.deps.health.execute(
         channel.name,
-        () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice }, { signal }),
+        () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice, ...(red && { red }) }, { signal }),
         signal,
       );
       this.checkTotals(lease, channel.name, outcome);

@@ -13,6 +13,7 @@ import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../store/ids.js';
 import { acceptInvoice, pendingInvoiceRow, retryInvoice, type AcceptResult, type RetryResult } from '../store/invoice-store.js';
+import { requestRedFlush, type RedFlushResult } from '../store/red-flush-store.js';
 import { requestHash } from '../store/request-hash.js';
 import type { Database } from '../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../store/seller-store.js';
@@ -107,6 +108,27 @@ export class Invoicing {
       }),
     });
     return accepted.kind === 'order_no_taken' ? { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId } : accepted;
+  }
+
+  /**
+   * Flushes (part of) an issued blue invoice of the actor's sellers: the red invoice is accepted
+   * and queued like any other once its commit is durable, or nothing is written and the reason said.
+   */
+  redFlush(blueInvoiceId: string, body: unknown, idempotencyKey: string, actor: Actor): Promise<RedFlushResult> {
+    const now = this.deps.clock.now();
+    return requestRedFlush(this.deps.commit, this.deps.capabilities, {
+      blueInvoiceId,
+      sellers: actor.sellers,
+      idempotencyKey,
+      // The same key and body for another blue invoice is another request.
+      requestHash: requestHash({ redFlushOf: blueInvoiceId, body }),
+      body,
+      now,
+      idempotencyTtlMs: this.deps.idempotencyTtlMs,
+      giveUpAt: now + this.deps.maxAgeMs,
+      id: newInvoiceId(now),
+      serialNo: newSerialNo(now),
+    });
   }
 
   /** Puts a failed invoice of the actor's sellers back in the queue, with a fresh give-up deadline. */

@@ -19,6 +19,9 @@ export interface LedgerRecord {
   readonly reason: string | null;
   readonly acceptedAt: number;
   readonly readyAt: number;
+  /** `blue`, or `red` with the number of the blue invoice it flushes. */
+  readonly kind: 'blue' | 'red';
+  readonly blueNumber: string | null;
 }
 
 interface Row {
@@ -32,6 +35,8 @@ interface Row {
   reason: string | null;
   accepted_at: number;
   ready_at: number;
+  kind: 'blue' | 'red';
+  blue_number: string | null;
 }
 
 const toRecord = (row: Row): LedgerRecord => ({
@@ -45,6 +50,8 @@ const toRecord = (row: Row): LedgerRecord => ({
   reason: row.reason,
   acceptedAt: row.accepted_at,
   readyAt: row.ready_at,
+  kind: row.kind,
+  blueNumber: row.blue_number,
 });
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
@@ -73,6 +80,22 @@ export class SimulatorLedger {
       total text not null, outcome text not null, number text not null, reason text,
       accepted_at integer not null, ready_at integer not null, payload text not null)`);
     this.db.exec('create index if not exists records_serial on records (serial_no)');
+    // Ledgers written before red invoices existed gain their columns (every record there is blue).
+    const columns = (this.db.prepare('pragma table_info(records)').all() as Array<{ name: string }>).map((column) => column.name);
+    if (!columns.includes('kind')) this.db.exec(`alter table records add column kind text not null default 'blue'`);
+    if (!columns.includes('blue_number')) this.db.exec('alter table records add column blue_number text');
+    this.db.exec('create index if not exists records_number on records (number)');
+  }
+
+  /** The issued invoice with this number, if any. */
+  findByNumber(number: string): LedgerRecord | undefined {
+    const row = this.db.prepare(`select * from records where number = ? and outcome = 'issued' limit 1`).get(number) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** The red invoices that flushed a blue number (issued ones: rejected ones took nothing). */
+  redsOf(blueNumber: string): LedgerRecord[] {
+    return (this.db.prepare(`select * from records where blue_number = ? and outcome = 'issued' order by id`).all(blueNumber) as Row[]).map(toRecord);
   }
 
   /** The first record for a serial number. */
@@ -97,14 +120,15 @@ export class SimulatorLedger {
     acceptedAt: number;
     readyAt: number;
     payload: string;
+    blueNumber?: string;
   }): LedgerRecord {
     const insert = this.db.transaction(() => {
       const { id } = this.db
         .prepare(
-          `insert into records (serial_no, seller_tax_id, order_no, total, outcome, number, reason, accepted_at, ready_at, payload)
-           values (?, ?, ?, ?, ?, '', ?, ?, ?, ?) returning id`,
+          `insert into records (serial_no, seller_tax_id, order_no, total, outcome, number, reason, accepted_at, ready_at, payload, kind, blue_number)
+           values (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?) returning id`,
         )
-        .get(input.serialNo, input.sellerTaxId, input.orderNo, input.total, input.outcome, input.reason, input.acceptedAt, input.readyAt, input.payload) as { id: number };
+        .get(input.serialNo, input.sellerTaxId, input.orderNo, input.total, input.outcome, input.reason, input.acceptedAt, input.readyAt, input.payload, input.blueNumber ? 'red' : 'blue', input.blueNumber ?? null) as { id: number };
       const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id) : '';
       this.db.prepare('update records set number = ? where id = ?').run(number, id);
       return this.db.prepare('select * from records where id = ?').get(id) as Row;

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
 import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
+import { redRefusal } from './red-check.js';
 import { SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
 
 export interface SimulatorOptions {
@@ -35,6 +36,8 @@ interface SubmitBody {
   sellerTaxId?: unknown;
   orderNo?: unknown;
   total?: unknown;
+  /** Present on a red invoice: the blue invoice's number and the bureau's reason code. */
+  red?: { blueNumber?: unknown; reason?: unknown };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -114,20 +117,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const resetNow = Math.random() < faults.resetRate;
       const resetBeforeWork = Math.random() < 0.5;
       if (resetNow && resetBeforeWork) return reset(request, reply);
+      const given = body.red?.blueNumber;
+      if (body.red !== undefined && typeof given !== 'string') return reply.code(400).send({ error: 'red.blueNumber is a required string on a red invoice' });
+      const blueNumber = typeof given === 'string' ? given : undefined;
       const now = Date.now();
       const existing = options.dedup ? ledger.find(serialNo) : undefined;
-      const rejected = !existing && Math.random() < faults.rejectRate;
+      const refusal = existing ? null : blueNumber !== undefined ? redRefusal(ledger, { sellerTaxId, total, blueNumber }) : Math.random() < faults.rejectRate ? '购买方纳税人识别号不存在（模拟拒绝）' : null;
       if (!existing) {
         ledger.add({
           serialNo,
           sellerTaxId,
           orderNo,
           total,
-          outcome: rejected ? 'rejected' : 'issued',
-          reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
+          outcome: refusal ? 'rejected' : 'issued',
+          reason: refusal,
           acceptedAt: now,
           readyAt: now + faults.processingMs,
           payload: JSON.stringify(request.body),
+          ...(blueNumber !== undefined && { blueNumber }),
         });
       }
       if (resetNow) return reset(request, reply);
@@ -163,9 +170,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       orderNo: record.orderNo,
       total: record.total,
       issuedAt: new Date(record.readyAt).toISOString(),
-      // Red invoices come with red-flush (issue 14); every record here is blue.
-      kind: 'blue',
-      blueNumber: null,
+      kind: record.kind,
+      blueNumber: record.blueNumber,
     })),
   );
 

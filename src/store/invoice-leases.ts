@@ -57,6 +57,8 @@ export interface Lease {
   readonly computedJson: string;
   /** When a claim last bound it for sending; null when never (or before migration 008). */
   readonly lastSentAt: number | null;
+  /** A red invoice is pinned to its channel (the blue invoice's): settles never unbind it. */
+  readonly kind: 'blue' | 'red';
 }
 
 /** Claims due invoices; [] when none are due. Never waits on rows another worker holds. */
@@ -87,7 +89,8 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         lease_expires_at: now + options.leaseMs,
         lease_version: sql<number>`lease_version + 1`,
         stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
-        channel: sql<string>`case when stage = 'queued' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
+        // A red invoice keeps the blue invoice's channel: no other upstream can flush it.
+        channel: sql<string>`case when stage = 'queued' and kind = 'blue' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
         last_sent_at: sql<number>`case when stage = 'queued' then ${now} else last_sent_at end`,
         updated_at: now,
       })
@@ -106,6 +109,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         'give_up_at',
         'computed_json',
         'last_sent_at',
+        'kind',
       ])
       .execute();
     const submits = rows.filter((row) => row.stage === 'submitting');
@@ -128,6 +132,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       giveUpAt: row.give_up_at,
       computedJson: row.computed_json,
       lastSentAt: row.last_sent_at === null ? null : Number(row.last_sent_at),
+      kind: row.kind === 'red' ? 'red' : 'blue',
     }));
   });
 }
@@ -226,7 +231,7 @@ function planSettle(now: number, lease: Lease, settlement: Settlement): SettlePl
     called: settlement.called,
     status: to.status,
     stage: pending ? to.stage : null,
-    channel: settlement.channel,
+    channel: lease.kind === 'red' ? lease.channel : settlement.channel,
     nextAttemptAt: pending ? settlement.nextAttemptAt : now,
     ...(settlement.number !== undefined && { number: { number: settlement.number, issuedAt: settlement.issuedAt ?? now } }),
     ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),

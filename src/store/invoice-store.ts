@@ -60,6 +60,9 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     updated_at: invoice.now,
     simulated: 0,
     last_sent_at: null,
+    kind: 'blue',
+    blue_invoice_id: null,
+    red_reason: null,
   };
 }
 
@@ -183,6 +186,11 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
     .execute();
   await appendAudit(tx, capabilities, now, [acceptedEntry(input.row)]);
   return { kind: 'created', invoice: newRecord(input.row) };
+}
+
+/** One invoice by id, which must exist (read inside the transaction that wrote or locked it). */
+export function findRecordIn(db: Kysely<Database>, id: string): Promise<InvoiceRecord> {
+  return selectRecords(db).where('invoices.id', '=', id).executeTakeFirstOrThrow();
 }
 
 /** One invoice, if it belongs to one of `sellers` (another seller's invoice does not exist for the caller). */

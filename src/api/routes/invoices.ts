@@ -14,6 +14,7 @@ import { Invoicing, type InvoicingDeps } from '../../invoicing/invoicing.js';
 import { OverloadedError } from '../../store/group-commit.js';
 import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
+import { redFlushesOf } from '../../store/red-flush-store.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -26,6 +27,7 @@ import {
   InvoiceResource,
   ListQuery,
   ProblemSchema,
+  RedFlushRequest,
 } from '../schemas/invoice.js';
 
 /** What the use cases need (reader: lookups, GET and list), and the shed counter. */
@@ -55,6 +57,26 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
   const { reader } = options;
   const invoicing = new Invoicing(options);
 
+  /** The Idempotency-Key header, which every write needs. */
+  function idempotencyKeyOf(key: string | string[] | undefined): string {
+    if (key === undefined) throw new ApiProblem('idempotency_key_missing');
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
+    return key;
+  }
+
+  /** Runs a write, refusing at once (503 + Retry-After) when too many writes wait for the database. */
+  async function shedWhenOverloaded<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof OverloadedError) {
+        options.onShed?.();
+        throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
+      }
+      throw error;
+    }
+  }
+
   /** A refused request body as the problem document the API answers with. */
   function invalid(errors: readonly FieldError[]): ApiProblem {
     const document = invalidInvoiceDocument(errors);
@@ -76,19 +98,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      if (key === undefined) throw new ApiProblem('idempotency_key_missing');
-      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new ApiProblem('idempotency_key_invalid');
-      let result;
-      try {
-        result = await invoicing.issue(request.body, key, { sellers: request.apiKey.sellers });
-      } catch (error) {
-        if (error instanceof OverloadedError) {
-          options.onShed?.();
-          throw new ApiProblem('overloaded', error.message, { headers: { 'retry-after': '1' } });
-        }
-        throw error;
-      }
+      const key = idempotencyKeyOf(request.headers['idempotency-key']);
+      const result = await shedWhenOverloaded(() => invoicing.issue(request.body, key, { sellers: request.apiKey.sellers }));
       if (result.kind === 'invalid') throw invalid(result.errors);
       if (result.kind === 'seller_forbidden') throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${result.sellerTaxId}`);
       if (result.kind === 'key_reused') {
@@ -102,6 +113,50 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         );
       }
       if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', `/v1/invoices/${result.invoice.id}`).send(invoiceResource(result.invoice));
+    },
+  );
+
+  app.post(
+    '/invoices/:id/red-flush',
+    {
+      config: { scope: 'issue' },
+      validatorCompiler: domainValidated,
+      schema: {
+        operationId: 'redFlushInvoice',
+        summary: 'Red-flush (红冲) an issued invoice, whole or in part (202 once the red invoice is durably queued)',
+        tags: ['invoices'],
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: RedFlushRequest,
+        response: { 202: InvoiceResource, 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const key = idempotencyKeyOf(request.headers['idempotency-key']);
+      if (!isInvoiceId(id)) throw new ApiProblem('not_found', `no invoice ${id}`);
+      const result = await shedWhenOverloaded(() => invoicing.redFlush(id, request.body, key, { sellers: request.apiKey.sellers }));
+      switch (result.kind) {
+        case 'not_found':
+          throw new ApiProblem('not_found', `no invoice ${id}`);
+        case 'red_of_red':
+          throw new ApiProblem('red_flush_of_red', `invoice ${id} is a red invoice; flush its blue invoice instead`);
+        case 'not_issued':
+          throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${result.status}; only an issued invoice can be red-flushed`);
+        case 'key_reused':
+          throw new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${result.invoiceId} with a different request`);
+        case 'invalid': {
+          const document = invalidInvoiceDocument(result.errors);
+          throw new ApiProblem('red_flush_invalid', document.detail, { errors: document.errors });
+        }
+        case 'exceeds': {
+          const document = invalidInvoiceDocument(result.errors);
+          throw new ApiProblem('red_flush_exceeds_blue', document.detail, { errors: document.errors });
+        }
+        case 'replayed':
+          void reply.header('idempotent-replayed', 'true');
+      }
       return reply.code(202).header('location', `/v1/invoices/${result.invoice.id}`).send(invoiceResource(result.invoice));
     },
   );
@@ -137,7 +192,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
-      return invoiceResource(row);
+      return invoiceResource(row, (await redFlushesOf(reader, [row.id])).get(row.id) ?? []);
     },
   );
 
@@ -162,7 +217,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         ...(to !== undefined && { to }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),
       });
-      return { data: page.rows.map(invoiceResource), nextCursor: page.nextCursor };
+      const reds = await redFlushesOf(reader, page.rows.filter((row) => row.kind === 'blue').map((row) => row.id));
+      return { data: page.rows.map((row) => invoiceResource(row, reds.get(row.id) ?? [])), nextCursor: page.nextCursor };
     },
   );
 

@@ -8,6 +8,7 @@ import { INVOICE_ID_FORM, TAX_CODE_FORM, TAX_ID_FORM } from '../../domain/field-
 import { INVOICE_LIMITS as LIMITS } from '../../domain/invoice-limits.js';
 import { INVOICE_STATUSES, PENDING_STAGES } from '../../domain/invoice-state.js';
 import { TAX_RATES } from '../../domain/tax-rate.js';
+import { RED_FLUSH_REASONS } from '../../domain/red-flush.js';
 
 /** One of a list of strings (anyOf of consts in the document), typed as that list's union. */
 function OneOf<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
@@ -66,6 +67,7 @@ const ComputedLine = Type.Object({
   tax: Money('税额'),
   amountIncludingTax: Money('含税金额'),
   unitPriceExcludingTax: Type.Optional(Type.String()),
+  blueLine: Type.Optional(Type.Integer({ description: 'on a red invoice: the index of the blue line it flushes (蓝字明细序号, 0-based)' })),
 });
 
 const Totals = Type.Object({
@@ -106,8 +108,40 @@ export const InvoiceResource = Type.Object(
       Type.Null(),
     ]),
     simulated: Type.Boolean({ description: 'issued through the built-in simulator: not a real invoice' }),
+    kind: OneOf(['blue', 'red'], { description: 'red: a red invoice (红字发票), its figures negative' }),
+    blueInvoiceId: Type.Union([Type.String({ description: 'a red invoice: the blue invoice it flushes' }), Type.Null()]),
+    blueNumber: Type.Union([Type.String({ description: "a red invoice: the blue invoice's number" }), Type.Null()]),
+    redReason: Type.Union([OneOf(RED_FLUSH_REASONS, { description: 'a red invoice: why (冲红原因)' }), Type.Null()]),
+    redFlushes: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), status: OneOf(INVOICE_STATUSES), total: Money('the red invoice\'s 价税合计 (negative)') }), {
+        description: 'a blue invoice: its red invoices, oldest first',
+      }),
+    ),
+    redFlushableTotal: Type.Optional(
+      Type.Union([Money('a blue invoice: what may still be red-flushed (价税合计); rejected red invoices give theirs back'), Type.Null()]),
+    ),
   },
   { $id: 'InvoiceResource' },
+);
+
+export const RedFlushRequest = Type.Object(
+  {
+    reason: OneOf(RED_FLUSH_REASONS, { description: 'sales_return 销货退回 · issued_in_error 开票有误 · service_stopped 服务中止 · sales_allowance 销售折让' }),
+    lines: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            line: Type.Integer({ minimum: 0, description: 'the index of the blue line (0-based)' }),
+            quantity: Type.Optional(Type.String({ description: 'negative, e.g. "-1"' })),
+            amount: Type.Optional(Type.String({ description: 'negative, in the blue invoice\'s price convention, e.g. "-100.00"' })),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, description: 'omit for a whole red-flush of what is left' },
+      ),
+    ),
+  },
+  { additionalProperties: false, $id: 'RedFlushRequest' },
 );
 
 export const InvoiceList = Type.Object({ data: Type.Array(InvoiceResource), nextCursor: Type.Union([Type.String(), Type.Null()]) });

@@ -68,6 +68,9 @@ export class NuonuoChannel implements Channel {
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
+    // 诺诺 flushes through a 红字确认单 and fastInvoiceRed, which this adapter does not speak yet:
+    // refused here, before anything is sent, so the red invoice stops with a reason a person reads.
+    if (invoice.red) return { kind: 'rejected', upstreamCode: 'red_not_supported', message: '此版本尚不支持经诺诺开具红字发票（红字确认单 / fastInvoiceRed），请在诺诺平台红冲 / red invoices through 诺诺 are not supported by this version; flush it in 诺诺' };
     const order = nuonuoOrder(invoice, { clerk: this.config.clerk ?? '开票员', now: this.now(), ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) });
     const answer = await this.call(METHOD.issue, { order }, 'submit', options);
     if (answer.code === 'E0000') return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
+import { RED_FLUSH_REASON_CODES } from '../../domain/red-flush.js';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
 import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
@@ -105,6 +106,8 @@ export class ReferenceChannel implements Channel {
       orderNo: invoice.orderNo,
       total: invoice.invoice.totals.total,
       invoice: invoice.invoice,
+      // A red invoice names its blue one by number, and the reason by the bureau's code (01–04).
+      ...(invoice.red && { kind: 'red', red: { blueNumber: invoice.red.blueNumber, reason: RED_FLUSH_REASON_CODES[invoice.red.reason].bureau } }),
     });
     if (status !== 200 && status !== 202) throw statusError(status, body, retryAfter);
     const outcome = this.outcome(parseRecord(body), simulated);

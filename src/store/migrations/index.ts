@@ -9,6 +9,7 @@ import * as channelTokens from './006-channel-tokens.js';
 import * as channelIsolations from './007-channel-isolations.js';
 import * as lastSent from './008-last-sent.js';
 import * as auditChains from './009-audit-chains.js';
+import * as redFlush from './010-red-flush.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '007-channel-isolations': channelIsolations,
   '008-last-sent': lastSent,
   '009-audit-chains': auditChains,
+  '010-red-flush': redFlush,
 };

@@ -69,6 +69,12 @@ export interface InvoiceTable {
   simulated: Generated<number>;
   /** When a claim last bound it for sending (before the request left); null before (migration 008). */
   last_sent_at: number | null;
+  /** `blue`, or `red` for a red invoice (红字发票, migration 010). */
+  kind: string;
+  /** A red invoice's blue invoice; null for a blue one. */
+  blue_invoice_id: string | null;
+  /** A red invoice's reason (sales_return, issued_in_error, service_stopped, sales_allowance). */
+  red_reason: string | null;
 }
 
 /** Background work that is not an invoice's own state (migration 005); leased by src/store/job-queue.ts. */

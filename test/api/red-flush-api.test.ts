@@ -1,0 +1,162 @@
+// Red-flush end to end, on SQLite and PostgreSQL: a blue invoice issued through the simulator is
+// flushed in part, the red invoice goes through the dispatcher to the blue invoice's channel and
+// lands in the simulator's ledger naming the blue number; concurrent requests on one blue invoice
+// never flush more than it has; every refusal writes nothing.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_FAULTS } from '../../src/simulator/faults.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { verifyAuditChain } from '../../src/store/audit-verify.js';
+import { DIALECT } from '../support/database.js';
+import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { validLine, validRequest } from '../support/invoice-request.js';
+import { eventually } from '../support/processes.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fapiao-red-'));
+let simulator: RunningSimulator;
+let t: TestGateway;
+let orders = 0;
+
+/** domain.md §5.4: oats, 2 × 100.00 at 9 %, prices excluding tax; and a service line. */
+const GOODS = validRequest({
+  priceIncludesTax: false,
+  lines: [
+    validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', spec: undefined, unit: '袋', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' }),
+    validLine({ quantity: undefined, unitPrice: undefined, amount: '50.00', taxRate: '0.06' }),
+  ],
+});
+
+beforeAll(async () => {
+  simulator = await startSimulator({ dataDir: join(work, 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
+  t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }] });
+});
+
+afterAll(async () => {
+  await t.close();
+  await simulator.close();
+});
+
+const url = (path: string) => `${t.gateway.url}${path}`;
+const get = async (id: string) => (await http(url(`/v1/invoices/${id}`), { key: t.key })).body;
+const flush = (id: string, json: unknown, idempotencyKey = `red-${++orders}`) => http(url(`/v1/invoices/${id}/red-flush`), { key: t.key, idempotencyKey, json });
+
+async function issued(id: string) {
+  return eventually(
+    async () => {
+      const invoice = await get(id);
+      return invoice.status === 'issued' || invoice.status === 'rejected' ? invoice : undefined;
+    },
+    15_000,
+    async () => JSON.stringify(await get(id)),
+  );
+}
+
+async function issueBlue(request = GOODS): Promise<Record<string, unknown>> {
+  const n = ++orders;
+  const answer = await http(url('/v1/invoices'), { key: t.key, idempotencyKey: `blue-${n}`, json: { ...request, orderNo: `RED-BLUE-${n}` } });
+  expect(answer.status).toBe(202);
+  return issued(String(answer.body.id));
+}
+
+async function invoiceCount(): Promise<number> {
+  const row = await t.gateway.store.db.selectFrom('invoices').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe(`red-flush on ${DIALECT}`, () => {
+  it('flushes part of an issued invoice through the blue invoice channel, linked both ways', async () => {
+    const blue = await issueBlue();
+    expect(blue).toMatchObject({ status: 'issued', kind: 'blue', redFlushes: [], redFlushableTotal: '271.00' });
+    const answer = await flush(String(blue.id), { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ kind: 'red', blueInvoiceId: blue.id, blueNumber: blue.number, redReason: 'sales_return', status: 'pending', channel: 'sim' });
+    expect(answer.body.totals).toEqual({ amount: '-100.00', tax: '-9.00', total: '-109.00', totalInWords: '（负数）壹佰零玖圆整' });
+    expect((answer.body.lines as Array<Record<string, unknown>>)[0]).toMatchObject({ quantity: '-1', unitPrice: '100.00', amount: '-100.00', blueLine: 0 });
+
+    const red = await issued(String(answer.body.id));
+    expect(red).toMatchObject({ status: 'issued', kind: 'red', channel: 'sim' });
+    expect(red.number).not.toBe(blue.number);
+    const ledger = simulator.ledger.issued(Date.now()).find((record) => record.number === red.number);
+    expect(ledger).toMatchObject({ kind: 'red', blueNumber: blue.number, total: '-109.00' });
+    expect(await get(String(blue.id))).toMatchObject({ redFlushes: [{ id: red.id, status: 'issued', total: '-109.00' }], redFlushableTotal: '162.00' });
+
+    // The same key and body again: the same red invoice; another body under it: refused.
+    const again = await flush(String(blue.id), { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }, `replay-${String(blue.id)}`);
+    const replay = await flush(String(blue.id), { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }, `replay-${String(blue.id)}`);
+    expect([replay.status, replay.body.id, replay.headers['idempotent-replayed']]).toEqual([202, again.body.id, 'true']);
+    const reused = await flush(String(blue.id), { reason: 'sales_allowance', lines: [{ line: 1, amount: '-1.00' }] }, `replay-${String(blue.id)}`);
+    expect([reused.status, reused.body.code]).toEqual([409, 'idempotency_key_reused']);
+  });
+
+  it('lets one of many concurrent requests on one blue invoice take what is left, and refuses the rest', async () => {
+    const blue = await issueBlue();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => flush(String(blue.id), { reason: 'sales_return', lines: [{ line: 0, quantity: '-2' }] })));
+    expect(answers.filter((answer) => answer.status === 202)).toHaveLength(1);
+    const refused = answers.filter((answer) => answer.status !== 202);
+    expect(refused.map((answer) => [answer.status, answer.body.code])).toEqual(Array.from({ length: 7 }, () => [409, 'red_flush_exceeds_blue']));
+    expect((refused[0]!.body.errors as Array<{ code: string }>)[0]!.code).toBe('red_exceeds_line');
+    // Partial flushes racing on the rest of the invoice: 50.00 + 4 × 3.00 (tax 6 %) never more than 53.00.
+    const rest = await Promise.all(Array.from({ length: 6 }, (_, i) => flush(String(blue.id), { reason: 'sales_allowance', lines: [{ line: 1, amount: i === 0 ? '-41.00' : '-3.00' }] })));
+    const taken = rest.filter((answer) => answer.status === 202).map((answer) => Number((answer.body.totals as { amount: string }).amount));
+    expect(taken.reduce((sum, amount) => sum + amount, 0)).toBeGreaterThanOrEqual(-50);
+    const current = await get(String(blue.id));
+    const held = (current.redFlushes as Array<{ total: string }>).reduce((sum, red) => sum + Math.round(Number(red.total) * 100), 0);
+    expect(held).toBeGreaterThanOrEqual(-27100);
+    expect(Number(current.redFlushableTotal)).toBeCloseTo(271 + held / 100, 2);
+  });
+
+  it('refuses what it must and writes nothing', async () => {
+    const blue = await issueBlue();
+    const before = await invoiceCount();
+    const cases: Array<[unknown, number, string]> = [
+      [{ reason: 'issued_in_error', lines: [{ line: 0, quantity: '-1' }] }, 422, 'red_flush_invalid'],
+      [{ reason: 'sales_return', lines: [{ line: 0, quantity: '1' }] }, 422, 'red_flush_invalid'],
+      [{ reason: 'sales_allowance', lines: [{ line: 9, amount: '-1.00' }] }, 422, 'red_flush_invalid'],
+      [{ reason: 'sales_return', lines: [{ line: 0, quantity: '-3' }] }, 409, 'red_flush_exceeds_blue'],
+      [{ reason: 'void' }, 422, 'red_flush_invalid'],
+      [[], 422, 'red_flush_invalid'],
+    ];
+    for (const [json, status, code] of cases) {
+      const answer = await flush(String(blue.id), json);
+      expect([answer.status, answer.body.code], JSON.stringify(json)).toEqual([status, code]);
+    }
+    const malformed = await http(url(`/v1/invoices/${String(blue.id)}/red-flush`), { key: t.key, idempotencyKey: 'bad-json', raw: '{"reason":' });
+    expect(malformed.status).toBe(400);
+    const noKey = await http(url(`/v1/invoices/${String(blue.id)}/red-flush`), { key: t.key, json: { reason: 'sales_allowance' } });
+    expect([noKey.status, noKey.body.code]).toEqual([400, 'idempotency_key_missing']);
+    const readOnly = await http(url(`/v1/invoices/${String(blue.id)}/red-flush`), { key: t.readOnlyKey, idempotencyKey: 'ro', json: { reason: 'sales_allowance' } });
+    expect(readOnly.status).toBe(403);
+    const otherSeller = await http(url(`/v1/invoices/${String(blue.id)}/red-flush`), { key: t.otherKey, idempotencyKey: 'other', json: { reason: 'sales_allowance' } });
+    expect([otherSeller.status, otherSeller.body.code]).toEqual([404, 'not_found']);
+    expect((await flush('inv_nonexistent', { reason: 'sales_allowance' })).status).toBe(404);
+    expect(await invoiceCount()).toBe(before);
+
+    // A whole red-flush; then the red invoice itself, and the blue once nothing is left, are refused.
+    const whole = await flush(String(blue.id), { reason: 'issued_in_error' });
+    expect(whole.status).toBe(202);
+    expect(whole.body.totals).toMatchObject({ total: '-271.00' });
+    expect((await flush(String(whole.body.id), { reason: 'issued_in_error' })).body.code).toBe('red_flush_of_red');
+    const nothing = await flush(String(blue.id), { reason: 'sales_allowance' });
+    expect([nothing.status, (nothing.body.errors as Array<{ code: string }>)[0]!.code]).toEqual([409, 'red_flush_nothing_left']);
+  });
+
+  it('refuses an invoice that is not issued', async () => {
+    simulator.setFaults({ processingMs: 60_000 });
+    try {
+      const answer = await http(url('/v1/invoices'), { key: t.key, idempotencyKey: `pending-${++orders}`, json: { ...GOODS, orderNo: `RED-PENDING-${orders}` } });
+      const refused = await flush(String(answer.body.id), { reason: 'issued_in_error' });
+      expect([refused.status, refused.body.code]).toEqual([409, 'invoice_not_issued']);
+    } finally {
+      simulator.setFaults({ processingMs: 0 });
+    }
+  });
+
+  it('keeps the audit trail intact, with the red-flush on the blue invoice', async () => {
+    const verdict = await verifyAuditChain(t.gateway.store.db);
+    expect(verdict).toMatchObject({ ok: true });
+    const entries = await t.gateway.store.db.selectFrom('audit_log').select('event').where('event', '=', 'red_flush_requested').execute();
+    expect(entries.length).toBeGreaterThan(0);
+  });
+});
