@@ -115,7 +115,9 @@ function header(doc: Doc, issued: IssuedInvoice, page: number, pageCount: number
   text(doc, issued.number, 458, 26, 120, { size: 9 });
   text(doc, '开票日期：', 410, 42, 48, { size: 9, color: INK });
   text(doc, dateLabel(issued.issuedAt), 458, 42, 120, { size: 9 });
-  if (issued.simulated) text(doc, '【模拟 SIMULATED · 非真实发票】', 150, 56, WIDTH - 300, { size: 9, align: 'center', color: '#d00000' });
+  // A red invoice says so under the title, with the blue invoice it flushes (also in 备注).
+  if (invoice.red) text(doc, `红字发票\u3000被红冲蓝字发票号码：${invoice.red.blueNumber}`, 150, 54, WIDTH - 300, { size: 8.5, align: 'center', color: '#d00000' });
+  if (issued.simulated) text(doc, '【模拟 SIMULATED · 非真实发票】', 150, invoice.red ? 64 : 56, WIDTH - 300, { size: invoice.red ? 8.5 : 9, align: 'center', color: '#d00000' });
   if (pageCount > 1) text(doc, `共${pageCount}页 第${page}页`, WIDTH - MARGIN - 100, 60, 100, { size: 8, align: 'right', color: INK });
 
   // Buyer and seller: name and tax ID only, as on the 数电 face.

@@ -4,7 +4,8 @@
  * domain.md §7.1) where it has one; the namespace is ours, since this is the gateway's own record.
  */
 import { beijingTime } from '../domain/beijing-time.js';
-import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
+import type { ComputedInvoiceJson, ComputedLineJson, SellerParty } from '../domain/invoice-json.js';
+import { RED_FLUSH_REASON_CODES, type RedOf } from '../domain/red-flush.js';
 import { TAX_RATES } from '../domain/tax-rate.js';
 
 export const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
@@ -20,7 +21,13 @@ export interface IssuedInvoice {
   readonly channel: string;
   /** Issued through the simulator: marked so nobody mistakes it for a real invoice. */
   readonly simulated: boolean;
-  readonly invoice: Omit<ComputedInvoiceJson, 'seller'> & { readonly seller: SellerParty };
+  readonly invoice: Omit<ComputedInvoiceJson, 'seller' | 'lines'> & {
+    readonly seller: SellerParty;
+    /** A red invoice's lines each name the blue line they flush. */
+    readonly lines: ReadonlyArray<ComputedLineJson & { readonly blueLine?: number }>;
+    /** Set on a red invoice (红字发票): the blue invoice it flushes, and why. */
+    readonly red?: RedOf;
+  };
 }
 
 
@@ -61,7 +68,7 @@ export function invoiceXml(issued: IssuedInvoice): string {
   const items = invoice.lines
     .map(
       (line, index) =>
-        `${i2}<Item LineNo="${index + 1}" Nature="${line.nature}">\n` +
+        `${i2}<Item LineNo="${index + 1}" Nature="${line.nature}"${line.blueLine === undefined ? '' : ` BlueLineNo="${line.blueLine + 1}"`}>\n` +
         element('ItemName', line.name, i3) +
         element('TaxClassificationCode', line.taxCode, i3) +
         element('SpecMod', line.spec, i3) +
@@ -90,6 +97,10 @@ export function invoiceXml(issued: IssuedInvoice): string {
     element('Channel', issued.channel, i2) +
     element('Simulated', String(issued.simulated), i2) +
     '  </Header>\n' +
+    // A red invoice names the blue one (被红冲蓝字数电发票号码) and the reason by the bureau's code.
+    (invoice.red
+      ? '  <RedEInvoice>\n' + element('OriginalInvoiceCode', invoice.red.blueNumber, i2) + element('RedReason', RED_FLUSH_REASON_CODES[invoice.red.reason].bureau, i2) + '  </RedEInvoice>\n'
+      : '') +
     partyElements('Seller', invoice.seller) +
     partyElements('Buyer', invoice.buyer) +
     `  <IssuItemInformation PriceIncludesTax="${String(invoice.priceIncludesTax)}">\n` +

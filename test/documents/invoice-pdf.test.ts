@@ -10,7 +10,7 @@ import { paginate, renderInvoicePdf } from '../../src/documents/invoice-pdf.js';
 import { signPdf, verifyPdf } from '../../src/documents/pdf-signature.js';
 import { loadOrCreateSigningKey } from '../../src/documents/signing-key.js';
 import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
-import { issued } from '../support/issued-invoice.js';
+import { issued, redIssued } from '../support/issued-invoice.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-pdf-'));
 // The checks that need poppler or qpdf run wherever they are installed; .ci/run installs both.
@@ -39,6 +39,20 @@ const CASES: Array<[string, JsonRecord, string]> = [
 ];
 
 describe('invoice PDF', () => {
+  it.runIf(hasPoppler)('shows a red invoice as red: （负数） in the capitals, the blue number, negative figures', async () => {
+    const red = redIssued(validRequest(), { reason: 'sales_allowance', lines: [{ line: 0, amount: '-106.00' }] });
+    const bytes = await renderInvoicePdf(red);
+    const file = join(work, 'red.pdf');
+    writeFileSync(file, bytes);
+    const text = spawnSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('（负数）壹佰零陆圆整');
+    expect(text).toContain('红字发票');
+    expect(text.replace(/\s+/g, '')).toContain('被红冲蓝字发票号码：26332000000000000042');
+    expect(text).toContain('-100.00');
+    expect(text).toContain('-6.00');
+    if (hasQpdf) expect(spawnSync('qpdf', ['--check', file], { encoding: 'utf8' }).status).toBe(0);
+  });
+
   it.each(CASES)('%s: the buyer, the number and the capitals are real text; the file is sound', async (_name, request, words) => {
     const { file, text, bytes } = await render(request);
     expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');

@@ -9,7 +9,7 @@ import { invoiceXml } from '../../src/documents/invoice-xml.js';
 import { signInvoiceXml, verifyInvoiceXml } from '../../src/documents/invoice-signature.js';
 import { loadOrCreateSigningKey, loadPublicKey, publicKeyPath, type SigningAlgorithm } from '../../src/documents/signing-key.js';
 import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
-import { issued } from '../support/issued-invoice.js';
+import { issued, redIssued } from '../support/issued-invoice.js';
 
 const XSD = join(import.meta.dirname, '../../docs/invoice.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
@@ -41,6 +41,22 @@ describe('invoice XML', () => {
       const run = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
       expect(run.stderr).toContain('validates');
       expect(run.status).toBe(0);
+    }
+  });
+
+  it('carries a red invoice: the blue number, the reason code, negative quantities, and the XSD covers it', () => {
+    const red = redIssued(validRequest({ priceIncludesTax: false, lines: [validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' })] }), { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] });
+    const xml = invoiceXml(red);
+    expect(xml).toContain('<RedEInvoice>\n    <OriginalInvoiceCode>26332000000000000042</OriginalInvoiceCode>\n    <RedReason>02</RedReason>\n  </RedEInvoice>');
+    expect(xml).toContain('BlueLineNo="1"');
+    expect(xml).toContain('<Quantity>-1</Quantity>');
+    expect(xml).toContain('<TotalTax-includedAmount>-109.00</TotalTax-includedAmount>');
+    expect(xml).toContain('<TotalTax-includedAmountInChinese>（负数）壹佰零玖圆整</TotalTax-includedAmountInChinese>');
+    if (hasXmllint) {
+      const file = join(work, 'red.xml');
+      writeFileSync(file, signInvoiceXml(xml, loadOrCreateSigningKey(join(work, 'gw'))));
+      const run = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
+      expect(run.stderr).toContain('validates');
     }
   });
 

@@ -2,6 +2,7 @@
 import type { IssuedInvoice } from '../../src/documents/invoice-xml.js';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
+import { redFlush } from '../../src/domain/red-flush.js';
 import type { JsonRecord } from './invoice-request.js';
 
 export function issued(request: JsonRecord, number = '26332000000000000042'): IssuedInvoice {
@@ -22,3 +23,11 @@ export function issued(request: JsonRecord, number = '26332000000000000042'): Is
   };
 }
 
+
+/** A red invoice flushing `issued(request)` by `flush` (a red-flush request body), as issued. */
+export function redIssued(request: JsonRecord, flush: unknown, number = '26332000000000000043'): IssuedInvoice {
+  const blue = issued(request);
+  const outcome = redFlush(flush, { id: blue.id, number: blue.number, invoice: { ...blue.invoice, lines: [...blue.invoice.lines] }, flushed: [] });
+  if (outcome.kind !== 'ok') throw new Error(JSON.stringify(outcome.errors));
+  return { ...blue, id: 'inv_01M80HNY4CZ79NMAH9JVY2KHAN', serialNo: '01M80HNY4CJJKLFU571D', number, invoice: { ...outcome.red, seller: blue.invoice.seller } };
+}

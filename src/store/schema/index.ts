@@ -69,8 +69,8 @@ export interface InvoiceTable {
   simulated: Generated<number>;
   /** When a claim last bound it for sending (before the request left); null before (migration 008). */
   last_sent_at: number | null;
-  /** `blue`, or `red` for a red invoice (红字发票, migration 010). */
-  kind: string;
+  /** `blue`, or `red` for a red invoice (红字发票, migration 010; older rows are blue). */
+  kind: Generated<string>;
   /** A red invoice's blue invoice; null for a blue one. */
   blue_invoice_id: string | null;
   /** A red invoice's reason (sales_return, issued_in_error, service_stopped, sales_allowance). */

@@ -1,12 +1,14 @@
-// Red-flush races in the store, on this run's dialect: two stores on one database (as two gateway
-// processes are), each with its own group committer, flush one blue invoice at once. Whatever the
-// interleaving, the red invoices never add up past the blue one.
+// Red-flush in the store, on this run's dialect: two stores on one database (as two gateway
+// processes are), each with its own group committer, flush one blue invoice at once, and whatever
+// the interleaving the red invoices never add up past the blue one; a red invoice stays on the
+// blue invoice's channel through claims and settles.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../../src/store/ids.js';
+import { leaseDue, settleLease } from '../../src/store/invoice-leases.js';
 import { requestRedFlush, type RedFlushResult } from '../../src/store/red-flush-store.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
 import { invoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
@@ -69,5 +71,28 @@ describe(`red-flush races on ${DIALECT}`, () => {
     expect(total).toBeLessThanOrEqual(11300);
     // At least two fit (3 + 3 or 4 + 3 …), and what is left is less than any ask.
     expect(quantity).toBeGreaterThan(7);
+  });
+
+  it('keeps a red invoice on the channel of its blue invoice, whatever the claim and the settle say', async () => {
+    const blueId = await issuedBlue();
+    const store = stores[0]!;
+    const commit = new GroupCommit(store.db, { maxBatch: 16, maxQueued: 100 });
+    const result = await flush(store, commit, blueId, 1, { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] });
+    expect(result.kind).toBe('created');
+    const options = { workerId: 'w', limit: 10, leaseMs: 60_000, usableChannels: ['first', 'sim'], newWorkChannel: 'first' };
+    const [lease] = await leaseDue(store.db, store.capabilities, NOW + 10, options);
+    expect(lease).toMatchObject({ kind: 'red', channel: 'sim', stage: 'submitting' });
+    // Provably not sent: a blue invoice would be unbound for any channel; a red one stays.
+    const settled = await store.db.transaction().execute((tx) =>
+      settleLease(tx, store.capabilities, NOW + 20, lease!, { event: 'not_sent', nextAttemptAt: NOW + 20, channel: null, called: true, error: { code: 'connect_failed', message: 'refused' } }),
+    );
+    expect(settled).toBe('settled');
+    const row = await store.db.selectFrom('invoices').select(['channel', 'stage']).where('id', '=', lease!.invoiceId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ channel: 'sim', stage: 'queued' });
+    const [again] = await leaseDue(store.db, store.capabilities, NOW + 30, options);
+    expect(again).toMatchObject({ invoiceId: lease!.invoiceId, channel: 'sim' });
+    // A channel that cannot be used now holds it back rather than sending it elsewhere.
+    await store.db.updateTable('invoices').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', lease!.invoiceId).execute();
+    expect(await leaseDue(store.db, store.capabilities, NOW + 40, { ...options, usableChannels: ['first'] })).toEqual([]);
   });
 });
