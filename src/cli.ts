@@ -13,6 +13,7 @@ import { registerChannelCommands } from './cli/channels-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
+import { registerReconcileCommand } from './cli/reconcile-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
 import { registerSellerCommands } from './cli/sellers-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerChannelCommands(program);
   registerDoctorCommand(program);
+  registerReconcileCommand(program);
   return program;
 }
 

@@ -77,6 +77,19 @@ export interface DrawerSession {
   readonly detail: string;
 }
 
+/** One invoice in an upstream's list of a day (for reconciliation). */
+export interface UpstreamRecord {
+  readonly serialNo: string;
+  readonly number: string;
+  readonly issuedAt: number;
+  readonly sellerTaxId: string;
+  /** 价税合计 as the upstream reports it, two-decimal text (negative for a red invoice). */
+  readonly total: string;
+  readonly kind: 'blue' | 'red';
+  /** The upstream says it is a simulator (its invoices are not real). */
+  readonly simulated: boolean;
+}
+
 export type PingResult = { readonly ok: true; readonly latencyMs: number } | { readonly ok: false; readonly message: string };
 
 export interface Channel {
@@ -106,6 +119,11 @@ export interface Channel {
    * @throws {ChannelError} as any query
    */
   drawerSession?(options: CallOptions): Promise<DrawerSession>;
+  /**
+   * The invoices the upstream issued on one day (Beijing time, YYYY-MM-DD), for reconciliation.
+   * Optional: a platform without such a list cannot be reconciled. @throws {ChannelError}
+   */
+  listIssued?(day: string, options: CallOptions): Promise<UpstreamRecord[]>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -44,6 +44,8 @@ export const INVOICE_EVENTS = [
   'gave_up',
   /** A person asked for a failed invoice to be tried again. */
   'retry_requested',
+  /** Reconciliation found it issued upstream (by its serial number) although no answer ever said so. */
+  'adopted',
 ] as const;
 export type InvoiceEvent = (typeof INVOICE_EVENTS)[number];
 
@@ -60,6 +62,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
   'pending/queued': {
     lease_for_submit: 'pending/submitting',
     gave_up: 'failed',
+    adopted: 'issued',
   },
   'pending/submitting': {
     issued: 'issued',
@@ -70,6 +73,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     outcome_unknown: 'pending/uncertain',
     lease_expired: 'pending/uncertain',
     gave_up: 'failed',
+    adopted: 'issued',
   },
   'pending/uncertain': {
     lease_for_query: 'pending/uncertain',
@@ -80,6 +84,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     query_failed: 'pending/uncertain',
     channel_paused: 'pending/uncertain',
     lease_expired: 'pending/uncertain',
+    adopted: 'issued',
   },
   'pending/awaiting_result': {
     lease_for_query: 'pending/awaiting_result',
@@ -92,11 +97,13 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     // The upstream once said it had the invoice and now knows nothing of it: we cannot tell
     // whether it will appear, so it is resolved by querying again, never by sending.
     not_found_upstream: 'pending/uncertain',
+    adopted: 'issued',
   },
   issued: {},
   rejected: {},
   failed: {
     retry_requested: 'pending/queued',
+    adopted: 'issued',
   },
 };
 

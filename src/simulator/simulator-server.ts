@@ -158,7 +158,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const date = (request.query as { date?: string }).date;
       if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return reply.code(400).send({ error: 'date=YYYY-MM-DD is required' });
       const now = Date.now();
-      return { invoices: ledger.issuedOn(date, now).map((record) => recordJson(record, now)) };
+      // What a platform's day list says of each invoice: enough to match it with the caller's own.
+      return {
+        invoices: ledger.issuedOn(date, now).map((record) => ({
+          ...recordJson(record, now),
+          sellerTaxId: record.sellerTaxId,
+          orderNo: record.orderNo,
+          total: record.total,
+          kind: record.kind,
+          blueNumber: record.blueNumber,
+        })),
+      };
     });
   }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
 import { RED_FLUSH_REASON_CODES } from '../../domain/red-flush.js';
-import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
 import { answerPinned, type PinnedAddress } from '../pinned-address.js';
@@ -44,7 +44,7 @@ export interface UpstreamObserver {
   certificate(expiresAt: number): void;
 }
 
-interface UpstreamRecord {
+interface ReferenceRecord {
   serialNo?: string;
   status?: string;
   number?: string | null;
@@ -115,6 +115,24 @@ export class ReferenceChannel implements Channel {
     return outcome;
   }
 
+  async listIssued(day: string, options: CallOptions): Promise<UpstreamRecord[]> {
+    const { status, body, retryAfter, simulated } = await this.call('GET', `/api/v1/invoices?date=${encodeURIComponent(day)}`, options);
+    if (status !== 200) throw statusError(status, body, retryAfter);
+    let list: unknown;
+    try {
+      list = (JSON.parse(body) as { invoices?: unknown }).invoices;
+    } catch {
+      throw new ChannelError('protocol_error', 'retry', 'the day list is not JSON');
+    }
+    if (!Array.isArray(list)) throw new ChannelError('protocol_error', 'retry', 'the day list has no invoices array');
+    return list.flatMap((item: unknown) => {
+      const record = item as Record<string, unknown>;
+      const { serialNo, number, issuedAt, sellerTaxId, total, kind } = record;
+      if (record.status !== 'issued' || typeof serialNo !== 'string' || typeof number !== 'string' || typeof issuedAt !== 'string' || typeof sellerTaxId !== 'string' || typeof total !== 'string') return [];
+      return [{ serialNo, number, issuedAt: Date.parse(issuedAt), sellerTaxId, total, kind: kind === 'red' ? 'red' : 'blue', simulated } as const];
+    });
+  }
+
   async query(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome> {
     const { status, body, retryAfter, simulated } = await this.call('GET', `/api/v1/invoices/${encodeURIComponent(serialNo)}`, options);
     // The reference upstream keeps every record it ever accepted, so its 404 is the truth.
@@ -144,7 +162,7 @@ export class ReferenceChannel implements Channel {
     return this.agent.close();
   }
 
-  private outcome(record: UpstreamRecord, simulated: boolean): QueryOutcome {
+  private outcome(record: ReferenceRecord, simulated: boolean): QueryOutcome {
     switch (record.status) {
       case 'issued':
         if (!record.number || !record.issuedAt) throw new ChannelError('protocol_error', 'uncertain', 'issued without a number');
@@ -188,9 +206,9 @@ export class ReferenceChannel implements Channel {
   }
 }
 
-function parseRecord(body: string): UpstreamRecord {
+function parseRecord(body: string): ReferenceRecord {
   try {
-    return JSON.parse(body) as UpstreamRecord;
+    return JSON.parse(body) as ReferenceRecord;
   } catch {
     throw new ChannelError('protocol_error', 'uncertain', `the upstream answered something that is not JSON: ${body.slice(0, 100)}`);
   }
