@@ -10,6 +10,7 @@ import type { Channel } from './channels/channel.js';
 import { buildChannel } from './channels/registry.js';
 import { ChannelHealth } from './dispatch/channel-health.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { DailyReconciliation } from './dispatch/daily-reconciliation.js';
 import { DrawerWatch } from './dispatch/drawer-watch.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { callTimeoutMs, type GatewayConfig } from './runtime/config.js';
@@ -38,6 +39,8 @@ export interface Gateway {
   readonly channels: readonly Channel[];
   /** This gateway's document signing key (created in `dataDir/keys` at first start). */
   readonly signingKey: SigningKey;
+  /** The daily reconciliation (FAPIAO_RECONCILE_AT); undefined when off or workers are off. */
+  readonly reconciliation: DailyReconciliation | undefined;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,21 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       )
     : undefined;
   renderer?.start();
+  const reconciliation =
+    config.reconcileAt && config.dispatcher.concurrency > 0
+      ? new DailyReconciliation({
+          db: store.db,
+          capabilities: store.capabilities,
+          channels,
+          clock,
+          events,
+          log,
+          at: config.reconcileAt,
+          pollIntervalMs: 60_000,
+          backoff: { baseMs: 60_000, capMs: 3_600_000 },
+        })
+      : undefined;
+  reconciliation?.start();
   running = true;
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
@@ -177,6 +195,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     simulator,
     channels,
     signingKey,
+    reconciliation,
     async close() {
       clearInterval(purge);
       running = false;
@@ -184,6 +203,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       await dispatcher.stop();
       await drawers.stop();
       await renderer?.stop();
+      await reconciliation?.stop();
       await pool?.close();
       await Promise.all(channels.map((channel) => channel.close()));
       await simulator?.close();

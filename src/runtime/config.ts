@@ -99,6 +99,8 @@ export interface GatewayConfig {
   readonly idempotencyTtlMs: number;
   /** Age after which an invoice that provably never reached an upstream is given up (failed), ms. @default 72 h */
   readonly maxAgeMs: number;
+  /** When each day (Beijing time) the day before is reconciled with every channel; null: never. @default 02:30 */
+  readonly reconcileAt: { readonly hour: number; readonly minute: number } | null;
   readonly dispatcher: {
     readonly concurrency: number;
     /** @default 90000 — must be at least twice callTimeoutMs */
@@ -137,6 +139,7 @@ export const DEFAULTS = {
   http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9 },
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
+  reconcileAt: { hour: 2, minute: 30 },
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
   upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000, drawerCheckMs: 300_000 },
@@ -170,6 +173,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     http: { ...DEFAULTS.http, ...input.http },
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,
     maxAgeMs: input.maxAgeMs ?? DEFAULTS.maxAgeMs,
+    reconcileAt: input.reconcileAt === undefined ? DEFAULTS.reconcileAt : input.reconcileAt,
     dispatcher: { ...DEFAULTS.dispatcher, ...input.dispatcher },
     upstream: { ...DEFAULTS.upstream, ...input.upstream },
     breaker: { ...DEFAULTS.breaker, ...input.breaker },

@@ -33,6 +33,16 @@ function port(): number | undefined {
   return parsed;
 }
 
+/** FAPIAO_RECONCILE_AT: HH:MM Beijing time, or `off`. */
+function reconcileAt(): { hour: number; minute: number } | null | undefined {
+  const value = process.env.FAPIAO_RECONCILE_AT;
+  if (value === undefined || value === '') return undefined;
+  if (value === 'off') return null;
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
+  if (!match) throw new Error(`FAPIAO_RECONCILE_AT must be HH:MM (Beijing time) or off, not ${JSON.stringify(value)}`);
+  return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
 function channelList(text: string) {
   try {
     return parseChannelList(text);
@@ -54,6 +64,7 @@ export function configFromEnv(): ConfigInput {
     port: port(),
     logLevel: logLevel(),
     renderThreads: number('FAPIAO_RENDER_THREADS'),
+    reconcileAt: reconcileAt(),
     signingAlgorithm: signingAlgorithm(),
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
     maxAgeMs: number('FAPIAO_MAX_AGE_HOURS') !== undefined ? number('FAPIAO_MAX_AGE_HOURS')! * 3_600_000 : undefined,

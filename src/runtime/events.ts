@@ -6,6 +6,17 @@
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
+/** What the events module needs of a reconciliation report (src/invoicing/reconciliation.ts). */
+export interface ReconciledDay {
+  readonly date: string;
+  readonly channel: string;
+  readonly matched: number;
+  readonly adopted: ReadonlyArray<object>;
+  readonly missingUpstream: ReadonlyArray<object>;
+  readonly amountMismatch: ReadonlyArray<object>;
+  readonly unknownUpstream: ReadonlyArray<object>;
+}
+
 /** What happened to a channel, for the log and the metrics (through the events module). */
 export type ChannelChange =
   | { readonly kind: 'circuit'; readonly channel: string; readonly state: 'open' | 'half_open' | 'closed'; readonly cause: string | null }
@@ -38,6 +49,34 @@ export class GatewayEvents {
     this.safely(() => {
       this.metrics?.amountMismatches.inc({ channel: event.channel });
       this.log.warn({ channel: event.channel, serialNo: event.serialNo, differences: event.differences }, 'the upstream reports totals that differ from ours');
+    });
+  }
+
+  /** A channel's day was reconciled: how many invoices fell in each class, and what needs a person. */
+  reconciled(report: ReconciledDay): void {
+    this.safely(() => {
+      const classes = {
+        matched: report.matched,
+        adopted: report.adopted.length,
+        missing_upstream: report.missingUpstream.length,
+        mismatched: report.amountMismatch.length,
+        unknown_upstream: report.unknownUpstream.length,
+      };
+      for (const [name, count] of Object.entries(classes)) this.metrics?.reconciliationDifferences.set({ channel: report.channel, class: name }, count);
+      this.metrics?.reconciliationRuns.inc({ channel: report.channel, outcome: 'ok' });
+      const fields = { channel: report.channel, day: report.date, ...classes };
+      for (const item of report.adopted) this.log.warn({ channel: report.channel, ...item }, 'adopted by reconciliation: issued upstream though no answer said so');
+      if (classes.missing_upstream + classes.mismatched + classes.unknown_upstream > 0) {
+        this.log.error({ ...fields, missingUpstream: report.missingUpstream, amountMismatch: report.amountMismatch, unknownUpstream: report.unknownUpstream }, 'reconciliation found differences a person must look at');
+      } else this.log.info(fields, 'reconciled');
+    });
+  }
+
+  /** A channel's day could not be reconciled (the upstream did not answer its list); it is tried again. */
+  reconciliationFailed(event: { channel: string; day: string; error: string }): void {
+    this.safely(() => {
+      this.metrics?.reconciliationRuns.inc({ channel: event.channel, outcome: 'failed' });
+      this.log.warn(event, 'reconciliation could not run; it is tried again');
     });
   }
 

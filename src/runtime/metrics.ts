@@ -36,6 +36,8 @@ export interface Metrics {
   readonly leasesLost: Counter;
   readonly amountMismatches: Counter<'channel'>;
   readonly documentRenders: Counter<'outcome'>;
+  readonly reconciliationDifferences: Gauge<'channel' | 'class'>;
+  readonly reconciliationRuns: Counter<'channel' | 'outcome'>;
   readonly certificateExpiry: Gauge<'channel'>;
 }
 
@@ -92,6 +94,18 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
       registers: [registry],
     }),
     documentRenders: new Counter({ name: 'fapiao_document_renders_total', help: 'Document renderings, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] }),
+    reconciliationDifferences: new Gauge({
+      name: 'fapiao_reconciliation_invoices',
+      help: "Invoices of each channel's last reconciled day, by class (matched, adopted, missing_upstream, mismatched, unknown_upstream)",
+      labelNames: ['channel', 'class'],
+      registers: [registry],
+    }),
+    reconciliationRuns: new Counter({
+      name: 'fapiao_reconciliation_runs_total',
+      help: 'Reconciliation runs of a channel and day, by outcome (ok, failed: the upstream could not be asked)',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
     certificateExpiry: new Gauge({
       name: 'fapiao_channel_certificate_expiry_timestamp_seconds',
       help: "When the TLS certificate each channel's upstream last presented expires (Unix time)",

@@ -9,7 +9,8 @@ import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kyse
 import type { StoreCapabilities } from './database.js';
 import type { Database } from './schema/index.js';
 
-export type JobQueue = 'documents';
+/** documents: render an issued invoice's PDF and XML; reconcile: one channel's day (subject `CHANNEL@YYYY-MM-DD`). */
+export type JobQueue = 'documents' | 'reconcile';
 
 /** A claim on one job: which one, the version that fences its settle, and how often it failed before. */
 export interface JobLease {
