@@ -6,7 +6,7 @@
  * entry's content (changed after it was written), and a head row that disagrees with the last
  * entry (entries removed from the end). Reads in pages, so 100,000 entries take about half a second.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { auditHash, chainGenesis, chainLink, GENESIS, headsDigest } from './audit-links.js';
 import type { Database } from './schema/index.js';
 
@@ -22,7 +22,24 @@ export type AuditVerdict =
 
 const PAGE = 5000;
 
-export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerdict> {
+/**
+ * Verifies the trail as of one moment: a snapshot (PostgreSQL: a repeatable-read transaction;
+ * SQLite: a read transaction on a connection held for the walk), so writers committing meanwhile —
+ * a running gateway — never show a head ahead of the entries read before it as a break.
+ */
+export async function verifyAuditChain(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<AuditVerdict> {
+  if (dialect === 'postgres') return db.transaction().setIsolationLevel('repeatable read').execute((tx) => verifyAt(tx));
+  return db.connection().execute(async (connection) => {
+    await sql`begin`.execute(connection);
+    try {
+      return await verifyAt(connection);
+    } finally {
+      await sql`commit`.execute(connection);
+    }
+  });
+}
+
+async function verifyAt(db: Kysely<Database>): Promise<AuditVerdict> {
   const chains = await db.selectFrom('audit_chains').selectAll().orderBy('chain').execute();
   const registryBroken = (chain: number | null, problem: string): AuditVerdict => ({ ok: false, entries: 0, chain, seq: 0, invoiceId: null, problem });
   let link = GENESIS;
