@@ -63,6 +63,7 @@ export class DailyReconciliation {
   }
 
   start(): void {
+    this.deps.events.reconciliationScheduled(this.deps.channels.filter((channel) => channel.listIssued !== undefined).map((channel) => channel.name));
     this.worker.start();
     this.schedule();
   }

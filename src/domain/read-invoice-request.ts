@@ -142,21 +142,9 @@ function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | 
     reader.report(fieldError('/lines', 'field_required'));
     return undefined;
   }
-  if (!Array.isArray(value)) {
-    reader.report(fieldError('/lines', 'type_invalid', { expected: 'array', example: '' }));
-    return undefined;
-  }
-  if (value.length === 0) {
-    reader.report(fieldError('/lines', 'lines_empty'));
-    return undefined;
-  }
-  // Past the limit the request is refused as a whole; reading thousands of lines would bury
-  // the one problem that matters under line-by-line noise.
-  if (value.length > LIMITS.maxLines) {
-    reader.report(fieldError('/lines', 'lines_too_many', { max: LIMITS.maxLines, actual: value.length }));
-    return undefined;
-  }
-  const lines = value.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type));
+  const items = reader.lines(value, LIMITS.maxLines);
+  if (!items) return undefined;
+  const lines = items.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type));
   checkDiscountLines(lines, (item) => reader.report(item));
   return lines.every((line) => line !== undefined) ? lines : undefined;
 }

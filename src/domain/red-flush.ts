@@ -138,21 +138,11 @@ interface AskedLine {
 }
 
 function readLines(reader: RequestReader, value: unknown, blueLines: number): AskedLine[] | undefined {
-  if (!Array.isArray(value)) {
-    reader.report(fieldError('/lines', 'type_invalid', { expected: 'array', example: '' }));
-    return undefined;
-  }
-  if (value.length === 0) {
-    reader.report(fieldError('/lines', 'lines_empty'));
-    return undefined;
-  }
-  if (value.length > blueLines) {
-    reader.report(fieldError('/lines', 'lines_too_many', { max: blueLines, actual: value.length }));
-    return undefined;
-  }
+  const items = reader.lines(value, blueLines);
+  if (!items) return undefined;
   const seen = new Set<number>();
   const asked: AskedLine[] = [];
-  value.forEach((item: unknown, n) => {
+  items.forEach((item: unknown, n) => {
     const path = pointer('/lines', n);
     const object = reader.object(item, path, true);
     if (!object) return;

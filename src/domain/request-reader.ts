@@ -50,6 +50,27 @@ export class RequestReader {
     return value as JsonObject;
   }
 
+  /**
+   * The invoice's lines (or a red-flush's): an array of 1 to `max` items, or undefined and one
+   * problem. Past `max` the request is refused as a whole: reading thousands of lines would bury
+   * the one problem that matters under line-by-line noise.
+   */
+  lines(value: unknown, max: number): unknown[] | undefined {
+    if (!Array.isArray(value)) {
+      this.report(fieldError('/lines', 'type_invalid', { expected: 'array', example: '' }));
+      return undefined;
+    }
+    if (value.length === 0) {
+      this.report(fieldError('/lines', 'lines_empty'));
+      return undefined;
+    }
+    if (value.length > max) {
+      this.report(fieldError('/lines', 'lines_too_many', { max, actual: value.length }));
+      return undefined;
+    }
+    return value as unknown[];
+  }
+
   /** Reports every key of `object` that is not in `allowed`. */
   onlyKnownFields(object: JsonObject, path: string, allowed: readonly string[], hint?: Text): void {
     for (const key of Object.keys(object)) {

@@ -72,6 +72,16 @@ export class GatewayEvents {
     });
   }
 
+  /** The channels reconciled daily: their series start at zero, so alerts and dashboards work from the first scrape. */
+  reconciliationScheduled(channels: readonly string[]): void {
+    this.safely(() => {
+      for (const channel of channels) {
+        for (const name of ['matched', 'adopted', 'missing_upstream', 'mismatched', 'unknown_upstream']) this.metrics?.reconciliationDifferences.set({ channel, class: name }, 0);
+        for (const outcome of ['ok', 'failed']) this.metrics?.reconciliationRuns.inc({ channel, outcome }, 0);
+      }
+    });
+  }
+
   /** A channel's day could not be reconciled (the upstream did not answer its list); it is tried again. */
   reconciliationFailed(event: { channel: string; day: string; error: string }): void {
     this.safely(() => {

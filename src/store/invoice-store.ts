@@ -95,11 +95,37 @@ export interface AcceptInput {
   readonly idempotencyTtlMs: number;
 }
 
-export type AcceptResult =
+/** What an idempotent write answers: made now, made before under the same key and body, or the key taken by another body. */
+export type IdempotentAnswer =
   | { readonly kind: 'created'; readonly invoice: InvoiceRecord }
   | { readonly kind: 'replayed'; readonly invoice: InvoiceRecord }
-  | { readonly kind: 'key_reused'; readonly invoiceId: string }
-  | { readonly kind: 'order_no_taken'; readonly invoiceId: string; readonly status: string };
+  | { readonly kind: 'key_reused'; readonly invoiceId: string };
+
+export type AcceptResult = IdempotentAnswer | { readonly kind: 'order_no_taken'; readonly invoiceId: string; readonly status: string };
+
+/** What a seller's idempotency key says before a write: answer at once, or free (`expired`: an old record to replace). */
+export type KeyState = Exclude<IdempotentAnswer, { kind: 'created' }> | { readonly kind: 'free'; readonly expired: boolean };
+
+/** Reads the key in the write's transaction: a live record answers (replayed or key_reused); none, or an expired one, leaves it free. */
+export async function readIdempotencyKey(tx: Transaction<Database>, sellerTaxId: string, key: string, requestHash: string, now: number): Promise<KeyState> {
+  const existing = await tx.selectFrom('idempotency_keys').selectAll().where('seller_tax_id', '=', sellerTaxId).where('key', '=', key).executeTakeFirst();
+  if (!existing) return { kind: 'free', expired: false };
+  if (existing.expires_at <= now) return { kind: 'free', expired: true };
+  if (existing.request_hash !== requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
+  return { kind: 'replayed', invoice: await findRecordIn(tx, existing.invoice_id) };
+}
+
+/** Records the key for the invoice just written, replacing an expired record of it. */
+export async function recordIdempotencyKey(
+  tx: Transaction<Database>,
+  record: { readonly sellerTaxId: string; readonly key: string; readonly requestHash: string; readonly invoiceId: string; readonly now: number; readonly ttlMs: number; readonly replacesExpired: boolean },
+): Promise<void> {
+  if (record.replacesExpired) await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', record.sellerTaxId).where('key', '=', record.key).execute();
+  await tx
+    .insertInto('idempotency_keys')
+    .values({ seller_tax_id: record.sellerTaxId, key: record.key, request_hash: record.requestHash, invoice_id: record.invoiceId, created_at: record.now, expires_at: record.now + record.ttlMs })
+    .execute();
+}
 
 /** Accepts one invoice through the group committer; resolves once it is durable. */
 export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
@@ -148,17 +174,8 @@ const ACCEPT_BATCH: Batched<{ readonly capabilities: StoreCapabilities; readonly
 /** One accept, reading first: the only path on SQLite, and PostgreSQL's for what is not plain. */
 async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const now = input.row.created_at;
-  const existing = await tx
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('seller_tax_id', '=', input.sellerTaxId)
-    .where('key', '=', input.idempotencyKey)
-    .executeTakeFirst();
-  if (existing && existing.expires_at > now) {
-    if (existing.request_hash !== input.requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
-    const invoice = await selectRecords(tx).where('invoices.id', '=', existing.invoice_id).executeTakeFirstOrThrow();
-    return { kind: 'replayed', invoice };
-  }
+  const key = await readIdempotencyKey(tx, input.sellerTaxId, input.idempotencyKey, input.requestHash, now);
+  if (key.kind !== 'free') return key;
   // An order number is issued at most once per seller, whatever the idempotency key: an ERP that
   // makes a new key on every retry must not get a second invoice (and 诺诺 refuses it, E9106).
   const sameOrder = await tx
@@ -169,21 +186,16 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
     .where('status', '<>', 'rejected')
     .executeTakeFirst();
   if (sameOrder) return { kind: 'order_no_taken', invoiceId: sameOrder.id, status: sameOrder.status };
-  if (existing) {
-    await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', input.sellerTaxId).where('key', '=', input.idempotencyKey).execute();
-  }
   await tx.insertInto('invoices').values(input.row).execute();
-  await tx
-    .insertInto('idempotency_keys')
-    .values({
-      seller_tax_id: input.sellerTaxId,
-      key: input.idempotencyKey,
-      request_hash: input.requestHash,
-      invoice_id: input.row.id,
-      created_at: now,
-      expires_at: now + input.idempotencyTtlMs,
-    })
-    .execute();
+  await recordIdempotencyKey(tx, {
+    sellerTaxId: input.sellerTaxId,
+    key: input.idempotencyKey,
+    requestHash: input.requestHash,
+    invoiceId: input.row.id,
+    now,
+    ttlMs: input.idempotencyTtlMs,
+    replacesExpired: key.expired,
+  });
   await appendAudit(tx, capabilities, now, [acceptedEntry(input.row)]);
   return { kind: 'created', invoice: newRecord(input.row) };
 }

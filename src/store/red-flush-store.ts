@@ -12,7 +12,7 @@ import type { FieldError } from '../domain/field-error.js';
 import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import type { GroupCommit } from './group-commit.js';
-import { findRecordIn, pendingInvoiceRow, type InvoiceRecord } from './invoice-store.js';
+import { findRecordIn, pendingInvoiceRow, readIdempotencyKey, recordIdempotencyKey, type IdempotentAnswer } from './invoice-store.js';
 import type { Database } from './schema/index.js';
 
 export interface RedFlushInput {
@@ -31,9 +31,7 @@ export interface RedFlushInput {
 }
 
 export type RedFlushResult =
-  | { readonly kind: 'created'; readonly invoice: InvoiceRecord }
-  | { readonly kind: 'replayed'; readonly invoice: InvoiceRecord }
-  | { readonly kind: 'key_reused'; readonly invoiceId: string }
+  | IdempotentAnswer
   | { readonly kind: 'not_found' }
   | { readonly kind: 'not_issued'; readonly status: string }
   | { readonly kind: 'red_of_red' }
@@ -56,16 +54,8 @@ async function redFlushInTransaction(tx: Transaction<Database>, capabilities: St
   const blue = input.sellers.length === 0 ? undefined : await blueQuery.executeTakeFirst();
   if (!blue) return { kind: 'not_found' };
 
-  const existing = await tx
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('seller_tax_id', '=', blue.seller_tax_id)
-    .where('key', '=', input.idempotencyKey)
-    .executeTakeFirst();
-  if (existing && existing.expires_at > input.now) {
-    if (existing.request_hash !== input.requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
-    return { kind: 'replayed', invoice: await findRecordIn(tx, existing.invoice_id) };
-  }
+  const key = await readIdempotencyKey(tx, blue.seller_tax_id, input.idempotencyKey, input.requestHash, input.now);
+  if (key.kind !== 'free') return key;
   if (blue.kind === 'red') return { kind: 'red_of_red' };
   if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', status: blue.status };
 
@@ -97,21 +87,16 @@ async function redFlushInTransaction(tx: Transaction<Database>, capabilities: St
     red_reason: outcome.red.red.reason,
     channel: blue.channel,
   };
-  if (existing) {
-    await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', blue.seller_tax_id).where('key', '=', input.idempotencyKey).execute();
-  }
   await tx.insertInto('invoices').values(row).execute();
-  await tx
-    .insertInto('idempotency_keys')
-    .values({
-      seller_tax_id: blue.seller_tax_id,
-      key: input.idempotencyKey,
-      request_hash: input.requestHash,
-      invoice_id: row.id,
-      created_at: input.now,
-      expires_at: input.now + input.idempotencyTtlMs,
-    })
-    .execute();
+  await recordIdempotencyKey(tx, {
+    sellerTaxId: blue.seller_tax_id,
+    key: input.idempotencyKey,
+    requestHash: input.requestHash,
+    invoiceId: row.id,
+    now: input.now,
+    ttlMs: input.idempotencyTtlMs,
+    replacesExpired: key.expired,
+  });
   await appendAudit(tx, capabilities, input.now, [
     { invoiceId: row.id, event: 'accepted', from: null, to: 'pending/queued', detail: { serialNo: row.serial_no, redOf: blue.id, reason: row.red_reason } },
     { invoiceId: blue.id, event: 'red_flush_requested', from: 'issued', to: 'issued', detail: { redInvoiceId: row.id, total: row.total } },
