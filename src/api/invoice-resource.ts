@@ -36,6 +36,7 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     blueInvoiceId: red?.blueInvoiceId ?? null,
     blueNumber: red?.blueNumber ?? null,
     redReason: red?.reason ?? null,
+    confirmation: row.confirmation_status === null ? null : { status: row.confirmation_status, billNo: row.confirmation_bill_no },
     ...(!red && redFlushes && { redFlushes: redFlushes.map((red) => ({ id: red.id, status: red.status as InvoiceStatus, total: red.total })), redFlushableTotal: row.status === 'issued' ? flushableTotal(row.total, redFlushes) : null }),
     // The store writes these columns only through the domain's state machine.
     status: row.status as InvoiceStatus,

@@ -54,11 +54,24 @@ export type UpstreamOutcome =
       readonly simulated: boolean;
       /** The totals as the upstream reports them (two-decimal text), when it does: src/dispatch compares them with ours. */
       readonly reportedTotals?: ReportedTotals;
+      /** A red invoice's 红字确认单, when one was involved (04: confirmed). */
+      readonly confirmation?: ConfirmationForm;
     }
   /** Accepted and still being issued; ask again after `pollAfterMs`. */
   | { readonly kind: 'accepted'; readonly pollAfterMs: number }
+  /**
+   * A red invoice's 红字确认单 (`billNo`) waits for the counterparty (state 02 or 03); ask again
+   * after `pollAfterMs`. A refused or lapsed form is `rejected`, its state in the code.
+   */
+  | { readonly kind: 'awaiting_confirmation'; readonly billNo: string; readonly status: string; readonly pollAfterMs: number }
   /** Refused for a business reason; a person must fix the invoice. */
-  | { readonly kind: 'rejected'; readonly upstreamCode: string; readonly message: string };
+  | { readonly kind: 'rejected'; readonly upstreamCode: string; readonly message: string; readonly confirmation?: ConfirmationForm };
+
+/** A 红字确认单 as the upstream reports it: its number and state (02/03 waiting, 04 confirmed, 05–10 void). */
+export interface ConfirmationForm {
+  readonly billNo: string;
+  readonly status: string;
+}
 
 export type QueryOutcome =
   | UpstreamOutcome

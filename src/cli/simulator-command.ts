@@ -9,6 +9,7 @@ interface SimulatorFlags {
   host: string;
   data: string;
   dedup: boolean;
+  confirmation: string;
   latencyMs: string;
   jitterMs: string;
   errorRate: string;
@@ -65,6 +66,7 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this key (PEM)')
     .option('--clock-skew <seconds>', 'shift the Date header (and, speaking 诺诺, the clock its timestamp check reads)', '0')
+    .option('--confirmation <mode>', 'required: a red invoice of a special invoice waits for the counterparty (POST /_admin/confirmations/{billNo}); none', 'none')
     .option('--protocol <name>', 'reference, or nuonuo (诺诺 open platform: /accessToken and /open/v1/services)', 'reference')
     .option('--app-key <key>', '诺诺 mode: the appKey it accepts')
     .option('--app-secret <secret>', '诺诺 mode: the appSecret it signs with')
@@ -93,7 +95,8 @@ export function registerSimulatorCommand(program: Command): void {
       const tls = flags.tlsCert && flags.tlsKey ? { tls: { cert: pemFile('--tls-cert', flags.tlsCert), key: pemFile('--tls-key', flags.tlsKey) } } : {};
       let simulator;
       try {
-        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, protocol, ...tls });
+        if (flags.confirmation !== 'none' && flags.confirmation !== 'required') throw new UsageError(`--confirmation ${flags.confirmation}: none or required`);
+        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, protocol, confirmation: flags.confirmation, ...tls });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${flags.host} is already in use by another program; choose another with --port N`);

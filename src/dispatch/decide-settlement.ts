@@ -44,11 +44,13 @@ export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome 
   const base = { called: true, channel: context.channel, attempt: attemptRow(context, outcome.kind) } as const;
   switch (outcome.kind) {
     case 'issued':
-      return { ...base, event: 'issued', nextAttemptAt: context.now, number: outcome.number, issuedAt: outcome.issuedAt, simulated: outcome.simulated };
+      return { ...base, event: 'issued', nextAttemptAt: context.now, number: outcome.number, issuedAt: outcome.issuedAt, simulated: outcome.simulated, ...(outcome.confirmation && { confirmation: outcome.confirmation }) };
     case 'accepted':
       return { ...base, event: 'accepted', nextAttemptAt: context.now + outcome.pollAfterMs };
+    case 'awaiting_confirmation':
+      return { ...base, event: 'confirmation_pending', nextAttemptAt: context.now + outcome.pollAfterMs, confirmation: { billNo: outcome.billNo, status: outcome.status } };
     case 'rejected':
-      return { ...base, event: 'rejected', nextAttemptAt: context.now, error: { code: `upstream_${outcome.upstreamCode}`, message: outcome.message } };
+      return { ...base, event: 'rejected', nextAttemptAt: context.now, error: { code: `upstream_${outcome.upstreamCode}`, message: outcome.message }, ...(outcome.confirmation && { confirmation: outcome.confirmation }) };
     case 'not_found':
       if (!notFoundIsProof(context, outcome.authoritative)) {
         return queryFailed(context, base.attempt, { code: 'not_found_unconfirmed', message: 'the upstream has no record yet, and cannot say for sure' });

@@ -8,8 +8,11 @@
 export const INVOICE_STATUSES = ['pending', 'issued', 'rejected', 'failed'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-export const PENDING_STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result'] as const;
-/** Where a pending invoice is: waiting its turn, being sent, outcome unknown, or issuing upstream. */
+export const PENDING_STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation'] as const;
+/**
+ * Where a pending invoice is: waiting its turn, being sent, outcome unknown, issuing upstream, or
+ * (a red invoice) its 红字确认单 waiting for the counterparty.
+ */
 export type PendingStage = (typeof PENDING_STAGES)[number];
 
 export type InvoiceState =
@@ -28,6 +31,8 @@ export const INVOICE_EVENTS = [
   'rejected',
   /** The upstream took it and is still working on it. */
   'accepted',
+  /** A red invoice's 红字确认单 was filed upstream and waits for the counterparty to confirm it. */
+  'confirmation_pending',
   /** The request provably never reached the upstream (DNS, refused connection, TLS, 503 before work). */
   'not_sent',
   /** The request may have reached the upstream, but no answer came (timeout, reset). */
@@ -68,6 +73,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     issued: 'issued',
     rejected: 'rejected',
     accepted: 'pending/awaiting_result',
+    confirmation_pending: 'pending/awaiting_confirmation',
     not_sent: 'pending/queued',
     channel_paused: 'pending/queued',
     outcome_unknown: 'pending/uncertain',
@@ -80,6 +86,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     issued: 'issued',
     rejected: 'rejected',
     accepted: 'pending/awaiting_result',
+    confirmation_pending: 'pending/awaiting_confirmation',
     not_found_upstream: 'pending/queued',
     query_failed: 'pending/uncertain',
     channel_paused: 'pending/uncertain',
@@ -91,12 +98,26 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     issued: 'issued',
     rejected: 'rejected',
     accepted: 'pending/awaiting_result',
+    confirmation_pending: 'pending/awaiting_confirmation',
     query_failed: 'pending/awaiting_result',
     channel_paused: 'pending/awaiting_result',
     lease_expired: 'pending/awaiting_result',
     // The upstream once said it had the invoice and now knows nothing of it: we cannot tell
     // whether it will appear, so it is resolved by querying again, never by sending.
     not_found_upstream: 'pending/uncertain',
+    adopted: 'issued',
+  },
+  // Only the upstream ends the wait: the counterparty confirmed (issued), refused, or let the form
+  // lapse after 72 hours (rejected, with the form's state as the reason).
+  'pending/awaiting_confirmation': {
+    lease_for_query: 'pending/awaiting_confirmation',
+    confirmation_pending: 'pending/awaiting_confirmation',
+    issued: 'issued',
+    rejected: 'rejected',
+    accepted: 'pending/awaiting_result',
+    query_failed: 'pending/awaiting_confirmation',
+    channel_paused: 'pending/awaiting_confirmation',
+    lease_expired: 'pending/awaiting_confirmation',
     adopted: 'issued',
   },
   issued: {},

@@ -22,7 +22,13 @@ export interface LedgerRecord {
   /** `blue`, or `red` with the number of the blue invoice it flushes. */
   readonly kind: 'blue' | 'red';
   readonly blueNumber: string | null;
+  /** A red invoice's 红字确认单 and its state: 02 waiting for the counterparty, 04 confirmed, 05 refused. */
+  readonly billNo: string | null;
+  readonly confirmation: string | null;
 }
+
+/** How long a 红字确认单 waits for the counterparty before it lapses (state 07). */
+export const CONFIRMATION_WINDOW_MS = 72 * 3_600_000;
 
 interface Row {
   id: number;
@@ -37,6 +43,8 @@ interface Row {
   ready_at: number;
   kind: 'blue' | 'red';
   blue_number: string | null;
+  bill_no: string | null;
+  confirmation: string | null;
 }
 
 const toRecord = (row: Row): LedgerRecord => ({
@@ -52,7 +60,12 @@ const toRecord = (row: Row): LedgerRecord => ({
   readyAt: row.ready_at,
   kind: row.kind,
   blueNumber: row.blue_number,
+  billNo: row.bill_no,
+  confirmation: row.confirmation,
 });
+
+// Issued and visible: no confirmation involved, or the counterparty confirmed it.
+const VISIBLE = `outcome = 'issued' and (confirmation is null or confirmation = '04')`;
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 
@@ -84,18 +97,33 @@ export class SimulatorLedger {
     const columns = (this.db.prepare('pragma table_info(records)').all() as Array<{ name: string }>).map((column) => column.name);
     if (!columns.includes('kind')) this.db.exec(`alter table records add column kind text not null default 'blue'`);
     if (!columns.includes('blue_number')) this.db.exec('alter table records add column blue_number text');
+    if (!columns.includes('bill_no')) this.db.exec('alter table records add column bill_no text');
+    if (!columns.includes('confirmation')) this.db.exec('alter table records add column confirmation text');
     this.db.exec('create index if not exists records_number on records (number)');
   }
 
   /** The issued invoice with this number, if any. */
   findByNumber(number: string): LedgerRecord | undefined {
-    const row = this.db.prepare(`select * from records where number = ? and outcome = 'issued' limit 1`).get(number) as Row | undefined;
+    const row = this.db.prepare(`select * from records where number = ? and ${VISIBLE} limit 1`).get(number) as Row | undefined;
     return row && toRecord(row);
   }
 
-  /** The red invoices that flushed a blue number (issued ones: rejected ones took nothing). */
+  /** The red invoices that hold part of a blue number: issued, or waiting for their confirmation (refused ones hold nothing). */
   redsOf(blueNumber: string): LedgerRecord[] {
     return (this.db.prepare(`select * from records where blue_number = ? and outcome = 'issued' order by id`).all(blueNumber) as Row[]).map(toRecord);
+  }
+
+  /** The red invoice of a 红字确认单. */
+  findByBill(billNo: string): LedgerRecord | undefined {
+    const row = this.db.prepare('select * from records where bill_no = ? limit 1').get(billNo) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** The counterparty's answer to a waiting 红字确认单: confirmed (04, issued now) or refused (05). */
+  answerConfirmation(billNo: string, agree: boolean, now: number): LedgerRecord | undefined {
+    if (agree) this.db.prepare(`update records set confirmation = '04', ready_at = ? where bill_no = ? and confirmation = '02'`).run(now, billNo);
+    else this.db.prepare(`update records set confirmation = '05', outcome = 'rejected', reason = '购方否认，红字确认单已作废' where bill_no = ? and confirmation = '02'`).run(billNo);
+    return this.findByBill(billNo);
   }
 
   /** The first record for a serial number. */
@@ -121,6 +149,8 @@ export class SimulatorLedger {
     readyAt: number;
     payload: string;
     blueNumber?: string;
+    /** A red invoice that waits for the counterparty's confirmation (state 02) under a new form. */
+    needsConfirmation?: boolean;
   }): LedgerRecord {
     const insert = this.db.transaction(() => {
       const { id } = this.db
@@ -131,6 +161,8 @@ export class SimulatorLedger {
         .get(input.serialNo, input.sellerTaxId, input.orderNo, input.total, input.outcome, input.reason, input.acceptedAt, input.readyAt, input.payload, input.blueNumber ? 'red' : 'blue', input.blueNumber ?? null) as { id: number };
       const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id) : '';
       this.db.prepare('update records set number = ? where id = ?').run(number, id);
+      // 确认单编号: 20 digits, the day and the record.
+      if (input.needsConfirmation) this.db.prepare(`update records set bill_no = ?, confirmation = '02' where id = ?`).run(`${new Date(input.acceptedAt).toISOString().slice(0, 10).replaceAll('-', '')}${String(id).padStart(12, '0')}`, id);
       return this.db.prepare('select * from records where id = ?').get(id) as Row;
     });
     return toRecord(insert());
@@ -138,7 +170,7 @@ export class SimulatorLedger {
 
   /** Every invoice issued by `now` (rejected ones and those still processing are left out). */
   issued(now: number): LedgerRecord[] {
-    const rows = this.db.prepare(`select * from records where outcome = 'issued' and ready_at <= ? order by id`).all(now) as Row[];
+    const rows = this.db.prepare(`select * from records where ${VISIBLE} and ready_at <= ? order by id`).all(now) as Row[];
     return rows.map(toRecord);
   }
 
@@ -147,7 +179,7 @@ export class SimulatorLedger {
     const start = Date.parse(`${day}T00:00:00+08:00`);
     const end = start + 86_400_000;
     const rows = this.db
-      .prepare(`select * from records where outcome = 'issued' and ready_at >= ? and ready_at < ? and ready_at <= ? order by id`)
+      .prepare(`select * from records where ${VISIBLE} and ready_at >= ? and ready_at < ? and ready_at <= ? order by id`)
       .all(start, end, now) as Row[];
     return rows.map(toRecord);
   }

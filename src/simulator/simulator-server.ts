@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
 import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
 import { redRefusal } from './red-check.js';
-import { SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
+import { CONFIRMATION_WINDOW_MS, SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
 
 export interface SimulatorOptions {
   readonly dataDir: string;
@@ -18,6 +18,8 @@ export interface SimulatorOptions {
   readonly dedup: boolean;
   readonly faults: Faults;
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** required: every red invoice of a special (专票) blue one waits for the counterparty's 红字确认单 confirmation. @default none */
+  readonly confirmation?: 'none' | 'required';
   /** Which protocol it speaks: the reference one (docs/api.md) or 诺诺's, with the app's credentials. @default reference */
   readonly protocol?: { readonly kind: 'reference' } | { readonly kind: 'nuonuo'; readonly credentials: NuonuoCredentials };
 }
@@ -38,19 +40,24 @@ interface SubmitBody {
   total?: unknown;
   /** Present on a red invoice: the blue invoice's number and the bureau's reason code. */
   red?: { blueNumber?: unknown; reason?: unknown };
+  invoice?: { type?: unknown };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function recordJson(record: LedgerRecord, now: number) {
+  // A waiting 红字确认单 lapses after 72 hours unanswered (state 07), and the red invoice with it.
+  const lapsed = record.confirmation === '02' && now - record.acceptedAt > CONFIRMATION_WINDOW_MS;
+  const confirmationStatus = lapsed ? '07' : record.confirmation;
   const ready = record.readyAt <= now;
-  const status = !ready ? 'processing' : record.outcome;
+  const status = lapsed ? 'rejected' : confirmationStatus === '02' ? 'awaiting_confirmation' : !ready ? 'processing' : record.outcome;
   return {
     serialNo: record.serialNo,
     status,
     number: status === 'issued' ? record.number : null,
     issuedAt: status === 'issued' ? new Date(record.readyAt).toISOString() : null,
-    reason: status === 'rejected' ? record.reason : null,
+    reason: lapsed ? '红字确认单超过72小时未确认，已作废' : status === 'rejected' ? record.reason : null,
+    ...(record.billNo && { billNo: record.billNo, confirmationStatus }),
   };
 }
 
@@ -135,6 +142,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
           readyAt: now + faults.processingMs,
           payload: JSON.stringify(request.body),
           ...(blueNumber !== undefined && { blueNumber }),
+          // A 专票's buyer may have deducted its input tax: the buyer must confirm the form.
+          ...(blueNumber !== undefined && options.confirmation === 'required' && body.invoice?.type === 'special' && { needsConfirmation: true }),
         });
       }
       if (resetNow) return reset(request, reply);
@@ -184,6 +193,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       blueNumber: record.blueNumber,
     })),
   );
+
+  // The counterparty's answer to a 红字确认单: { "agree": true } confirms it (the red invoice is
+  // issued), false refuses it (state 05: the red invoice is refused).
+  app.post('/_admin/confirmations/:billNo', async (request, reply) => {
+    const { billNo } = request.params as { billNo: string };
+    const agree = (request.body as { agree?: unknown } | null)?.agree;
+    if (typeof agree !== 'boolean') return reply.code(400).send({ error: 'the body is { "agree": true } or { "agree": false }' });
+    const record = ledger.findByBill(billNo);
+    if (!record) return reply.code(404).send({ error: `no confirmation form ${billNo}` });
+    if (record.confirmation !== '02') return reply.code(409).send({ error: `form ${billNo} is not waiting (state ${record.confirmation ?? '—'})` });
+    const answered = ledger.answerConfirmation(billNo, agree, Date.now())!;
+    return { billNo, confirmationStatus: answered.confirmation, serialNo: answered.serialNo };
+  });
 
   app.get('/_admin/faults', async () => faults);
 

@@ -150,6 +150,8 @@ export interface Settlement {
   /** Whether an upstream call was made (counts as an attempt). */
   readonly called: boolean;
   readonly error?: { readonly code: string; readonly message: string };
+  /** A red invoice's 红字确认单 as the upstream reported it. */
+  readonly confirmation?: { readonly billNo: string; readonly status: string };
   /** The attempt row, when a call was made. */
   readonly attempt?: {
     readonly action: 'submit' | 'query';
@@ -187,6 +189,7 @@ export async function settleLease(
       ...(plan.number && { number: plan.number.number, issued_at: plan.number.issuedAt }),
       ...(plan.simulated !== undefined && { simulated: plan.simulated }),
       ...(plan.error && { last_error_code: plan.error.code, last_error_message: plan.error.message, last_error_at: now }),
+      ...(plan.confirmation && { confirmation_bill_no: plan.confirmation.billNo, confirmation_status: plan.confirmation.status }),
     })
     .where('id', '=', lease.invoiceId)
     .where('lease_version', '=', lease.leaseVersion)
@@ -209,6 +212,7 @@ interface SettlePlan {
   readonly number?: { readonly number: string; readonly issuedAt: number };
   readonly simulated?: number;
   readonly error?: { readonly code: string; readonly message: string };
+  readonly confirmation?: { readonly billNo: string; readonly status: string };
   /** Issued: its documents are due (the document renderer makes them off this path). */
   readonly documentsDue: boolean;
   readonly attempt?: Insertable<AttemptTable>;
@@ -225,6 +229,7 @@ function planSettle(now: number, lease: Lease, settlement: Settlement): SettlePl
   if (settlement.channel) detail.channel = settlement.channel;
   if (settlement.number) detail.number = settlement.number;
   if (settlement.error) detail.error = settlement.error.code;
+  if (settlement.confirmation) detail.confirmation = settlement.confirmation;
   return {
     lease,
     now,
@@ -236,6 +241,7 @@ function planSettle(now: number, lease: Lease, settlement: Settlement): SettlePl
     ...(settlement.number !== undefined && { number: { number: settlement.number, issuedAt: settlement.issuedAt ?? now } }),
     ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),
     ...(settlement.error && { error: settlement.error }),
+    ...(settlement.confirmation && { confirmation: settlement.confirmation }),
     documentsDue: to.status === 'issued',
     ...(settlement.attempt && {
       attempt: {
@@ -298,6 +304,9 @@ const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
         sql`cast(${plan.error !== undefined} as boolean)`,
         text(plan.error?.code ?? null),
         text(plan.error?.message ?? null),
+        sql`cast(${plan.confirmation !== undefined} as boolean)`,
+        text(plan.confirmation?.billNo ?? null),
+        text(plan.confirmation?.status ?? null),
       ])})`,
     );
     const { rows: landed } = await sql<{ id: string; version: number }>`
@@ -309,8 +318,10 @@ const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
         simulated = case when v.set_simulated then v.sim else i.simulated end,
         last_error_code = case when v.set_error then v.error_code else i.last_error_code end,
         last_error_message = case when v.set_error then v.error_message else i.last_error_message end,
-        last_error_at = case when v.set_error then v.now else i.last_error_at end
-      from (values ${sql.join(rows)}) as v (id, version, owner, status, stage, channel, next_at, called, now, set_number, num, issued, set_simulated, sim, set_error, error_code, error_message)
+        last_error_at = case when v.set_error then v.now else i.last_error_at end,
+        confirmation_bill_no = case when v.set_confirmation then v.bill_no else i.confirmation_bill_no end,
+        confirmation_status = case when v.set_confirmation then v.bill_status else i.confirmation_status end
+      from (values ${sql.join(rows)}) as v (id, version, owner, status, stage, channel, next_at, called, now, set_number, num, issued, set_simulated, sim, set_error, error_code, error_message, set_confirmation, bill_no, bill_status)
       where i.id = v.id and i.lease_version = v.version and i.lease_owner = v.owner
       returning v.id, v.version`.execute(tx);
     const held = new Set(landed.map((row) => `${row.id}/${Number(row.version)}`));

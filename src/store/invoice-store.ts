@@ -63,6 +63,8 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     kind: 'blue',
     blue_invoice_id: null,
     red_reason: null,
+    confirmation_bill_no: null,
+    confirmation_status: null,
   };
 }
 

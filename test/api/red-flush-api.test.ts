@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/simul
 import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { DIALECT } from '../support/database.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { validLine, validRequest } from '../support/invoice-request.js';
+import { validLine, validRequest, validSpecialRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-red-'));
@@ -158,5 +158,55 @@ describe(`red-flush on ${DIALECT}`, () => {
     expect(verdict).toMatchObject({ ok: true });
     const entries = await t.gateway.store.db.selectFrom('audit_log').select('event').where('event', '=', 'red_flush_requested').execute();
     expect(entries.length).toBeGreaterThan(0);
+  });
+});
+
+describe(`a 红字确认单 on ${DIALECT}`, () => {
+  let confirming: RunningSimulator;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    confirming = await startSimulator({ dataDir: join(work, 'sim-confirm'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS, confirmation: 'required' });
+    g = await startTestGateway({ channels: [{ name: 'sim', url: confirming.url }] });
+  });
+
+  afterAll(async () => {
+    await g.close();
+    await confirming.close();
+  });
+
+  const read = async (id: string) => (await http(`${g.gateway.url}/v1/invoices/${id}`, { key: g.key })).body;
+  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
+    eventually(async () => {
+      const invoice = await read(id);
+      return done(invoice) ? invoice : undefined;
+    }, 15_000, async () => JSON.stringify(await read(id)));
+  const answer = (billNo: string, agree: boolean) => http(`${confirming.url}/_admin/confirmations/${billNo}`, { json: { agree } });
+
+  it('waits for the counterparty on a special invoice, issues once confirmed, and ends refused when refused', async () => {
+    const issued = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: 'special-1', json: { ...validSpecialRequest(), orderNo: 'SPECIAL-1' } });
+    const blue = await settled(String(issued.body.id), (invoice) => invoice.status === 'issued');
+    const flushed = await http(`${g.gateway.url}/v1/invoices/${String(blue.id)}/red-flush`, { key: g.key, idempotencyKey: 'special-red-1', json: { reason: 'sales_allowance', lines: [{ line: 0, amount: '-100.00' }] } });
+    expect(flushed.status).toBe(202);
+    const waiting = await settled(String(flushed.body.id), (invoice) => invoice.stage === 'awaiting_confirmation');
+    expect(waiting).toMatchObject({ status: 'pending', stage: 'awaiting_confirmation', confirmation: { status: '02' } });
+    const billNo = String((waiting.confirmation as { billNo: string }).billNo);
+    // Nothing issued while the form waits; the amount is held meanwhile.
+    expect(confirming.ledger.issued(Date.now()).some((record) => record.kind === 'red')).toBe(false);
+    expect((await read(String(blue.id))).redFlushableTotal).toBe('960.00');
+
+    expect((await answer(billNo, true)).status).toBe(200);
+    const red = await settled(String(flushed.body.id), (invoice) => invoice.status === 'issued');
+    expect(red).toMatchObject({ kind: 'red', confirmation: { status: '04', billNo } });
+    expect(confirming.ledger.issued(Date.now()).find((record) => record.number === red.number)).toMatchObject({ kind: 'red', blueNumber: blue.number, total: '-100.00' });
+    expect((await answer(billNo, false)).status).toBe(409);
+
+    const second = await http(`${g.gateway.url}/v1/invoices/${String(blue.id)}/red-flush`, { key: g.key, idempotencyKey: 'special-red-2', json: { reason: 'sales_allowance', lines: [{ line: 0, amount: '-60.00' }] } });
+    const secondWaiting = await settled(String(second.body.id), (invoice) => invoice.stage === 'awaiting_confirmation');
+    expect((await answer(String((secondWaiting.confirmation as { billNo: string }).billNo), false)).status).toBe(200);
+    const refused = await settled(String(second.body.id), (invoice) => invoice.status === 'rejected');
+    expect(refused).toMatchObject({ confirmation: { status: '05' }, lastError: { code: 'upstream_confirmation_05' } });
+    // A refused form gives its amount back.
+    expect((await read(String(blue.id))).redFlushableTotal).toBe('960.00');
   });
 });

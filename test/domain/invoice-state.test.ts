@@ -76,8 +76,8 @@ describe('invoice state machine', () => {
 
   it('only ever leaves uncertain for a state reached by an answer from the upstream', () => {
     const exits = Object.entries(TRANSITIONS['pending/uncertain']).filter(([, to]) => to !== 'pending/uncertain');
-    // adopted is the upstream's answer too: its list of the day shows the serial number issued.
-    expect(exits.map(([event]) => event).sort()).toEqual(['accepted', 'adopted', 'issued', 'not_found_upstream', 'rejected']);
+    // adopted and confirmation_pending are the upstream's answers too (its day list; its 红字确认单).
+    expect(exits.map(([event]) => event).sort()).toEqual(['accepted', 'adopted', 'confirmation_pending', 'issued', 'not_found_upstream', 'rejected']);
   });
 
   it('can reach issued from queued, and every state is reachable', () => {

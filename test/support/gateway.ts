@@ -61,7 +61,8 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
     breaker: { ...FAST.breaker, ...input.breaker },
     http: { ...FAST.http, ...input.http },
   });
-  const gateway = await startGateway(config, { log: pino({ level: 'silent' }) });
+  // TEST_LOG=info shows the gateway's log when a test needs it.
+  const gateway = await startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   return {
     gateway,
     database,

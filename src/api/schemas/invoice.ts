@@ -112,6 +112,18 @@ export const InvoiceResource = Type.Object(
     blueInvoiceId: Type.Union([Type.String({ description: 'a red invoice: the blue invoice it flushes' }), Type.Null()]),
     blueNumber: Type.Union([Type.String({ description: "a red invoice: the blue invoice's number" }), Type.Null()]),
     redReason: Type.Union([OneOf(RED_FLUSH_REASONS, { description: 'a red invoice: why (冲红原因)' }), Type.Null()]),
+    confirmation: Type.Union(
+      [
+        Type.Object(
+          {
+            status: Type.String({ description: '红字确认单 state: 02/03 waiting for the counterparty, 04 confirmed; a void form (05–10) ends the red invoice rejected' }),
+            billNo: Type.Union([Type.String({ description: '红字确认单编号' }), Type.Null()]),
+          },
+          { description: "a red invoice's confirmation form, while one is involved" },
+        ),
+        Type.Null(),
+      ],
+    ),
     redFlushes: Type.Optional(
       Type.Array(Type.Object({ id: Type.String(), status: OneOf(INVOICE_STATUSES), total: Money('the red invoice\'s 价税合计 (negative)') }), {
         description: 'a blue invoice: its red invoices, oldest first',

@@ -50,6 +50,9 @@ interface ReferenceRecord {
   number?: string | null;
   issuedAt?: string | null;
   reason?: string | null;
+  /** A red invoice's 红字确认单 and its state (02/03 waiting, 04 confirmed, 05–10 void). */
+  billNo?: string | null;
+  confirmationStatus?: string | null;
 }
 
 export class ReferenceChannel implements Channel {
@@ -163,14 +166,19 @@ export class ReferenceChannel implements Channel {
   }
 
   private outcome(record: ReferenceRecord, simulated: boolean): QueryOutcome {
+    const confirmation = record.billNo && record.confirmationStatus ? { billNo: record.billNo, status: record.confirmationStatus } : undefined;
     switch (record.status) {
       case 'issued':
         if (!record.number || !record.issuedAt) throw new ChannelError('protocol_error', 'uncertain', 'issued without a number');
-        return { kind: 'issued', number: record.number, issuedAt: Date.parse(record.issuedAt), simulated };
+        return { kind: 'issued', number: record.number, issuedAt: Date.parse(record.issuedAt), simulated, ...(confirmation && { confirmation }) };
       case 'processing':
         return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+      case 'awaiting_confirmation':
+        if (!record.billNo) throw new ChannelError('protocol_error', 'uncertain', 'awaiting confirmation without a form number');
+        return { kind: 'awaiting_confirmation', billNo: record.billNo, status: record.confirmationStatus ?? '02', pollAfterMs: this.config.pollAfterMs };
       case 'rejected':
-        return { kind: 'rejected', upstreamCode: 'rejected', message: record.reason ?? 'rejected by the upstream' };
+        // A void 红字确认单 names its state: confirmation_05 (the buyer refused) … confirmation_07 (lapsed).
+        return { kind: 'rejected', upstreamCode: confirmation ? `confirmation_${confirmation.status}` : 'rejected', message: record.reason ?? 'rejected by the upstream', ...(confirmation && { confirmation }) };
       default:
         throw new ChannelError('protocol_error', 'uncertain', `unknown status ${JSON.stringify(record.status)}`);
     }

@@ -75,6 +75,9 @@ export interface InvoiceTable {
   blue_invoice_id: string | null;
   /** A red invoice's reason (sales_return, issued_in_error, service_stopped, sales_allowance). */
   red_reason: string | null;
+  /** The 红字确认单 the upstream filed for a red invoice, and its state (02 waiting …), once it said. */
+  confirmation_bill_no: Generated<string | null>;
+  confirmation_status: Generated<string | null>;
 }
 
 /** Background work that is not an invoice's own state (migration 005); leased by src/store/job-queue.ts. */
