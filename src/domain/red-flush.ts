@@ -214,38 +214,12 @@ function partialLine(reason: RedFlushReason, asked: AskedLine, left: Remaining, 
   return { quantity: asked.quantity, amount: asked.amount ?? rescaleHalfUp(multiplyDecimals(asked.quantity, left.unitPrice!), 2).units };
 }
 
-/** The red line for `amount` (negative) of a blue line: tax by the line rule, the last of a line takes exactly the tax left. */
-function redLine(left: Remaining, priceIncludesTax: boolean, quantity: Decimal | undefined, amount: Fen, withPrice: boolean): RedLineJson {
-  const rate = parseTaxRate(left.blue.taxRate);
-  if (!rate) throw new Error(`stored tax rate ${left.blue.taxRate} is unknown`);
-  const whole = -amount === left.amount;
-  let split = lineTax(amount, rate, priceIncludesTax);
-  // Rounding must never take more tax than the blue line has left.
-  if (whole || -split.tax > left.tax) {
-    const tax = -left.tax;
-    split = priceIncludesTax ? { amountExcludingTax: amount - tax, tax, amountIncludingTax: amount } : { amountExcludingTax: amount, tax, amountIncludingTax: amount + tax };
-  }
+/**
+ * A red line of a blue line: its text, the negative `quantity` at the blue unit price (none for
+ * an amount-only line), and `amount` with `tax` split in the invoice's price convention.
+ */
+function redLineJson(left: Remaining, quantity: Decimal | undefined, amount: Fen, tax: Fen, priceIncludesTax: boolean): RedLineJson {
   const { quantity: _q, unitPrice: _p, unitPriceExcludingTax: _e, ...text } = left.blue;
-  return {
-    ...text,
-    ...(withPrice && quantity !== undefined && { quantity: formatDecimal(quantity) }),
-    ...(withPrice && quantity !== undefined && left.blue.unitPrice !== undefined && { unitPrice: left.blue.unitPrice }),
-    ...(withPrice && quantity !== undefined && left.blue.unitPriceExcludingTax !== undefined && { unitPriceExcludingTax: left.blue.unitPriceExcludingTax }),
-    amount: formatFen(amount),
-    amountExcludingTax: formatFen(split.amountExcludingTax),
-    tax: formatFen(split.tax),
-    amountIncludingTax: formatFen(split.amountIncludingTax),
-    blueLine: left.index,
-  };
-}
-
-/** The same line flushed whole: every figure of what is left, negated (a discount line turns positive). */
-function wholeLine(left: Remaining, priceIncludesTax: boolean, withPrice: boolean): RedLineJson {
-  const sign = money(left.blue.amount) < 0n ? -1n : 1n;
-  const amount = -left.amount * sign;
-  const tax = -left.tax * sign;
-  const { quantity: _q, unitPrice: _p, unitPriceExcludingTax: _e, ...text } = left.blue;
-  const quantity = withPrice && left.quantity !== undefined ? negate(left.quantity) : undefined;
   return {
     ...text,
     ...(quantity !== undefined && { quantity: formatDecimal(quantity) }),
@@ -257,6 +231,23 @@ function wholeLine(left: Remaining, priceIncludesTax: boolean, withPrice: boolea
     amountIncludingTax: formatFen(priceIncludesTax ? amount : amount + tax),
     blueLine: left.index,
   };
+}
+
+/** The red line for `amount` (negative) of a blue line: tax by the line rule, the last of a line takes exactly the tax left. */
+function redLine(left: Remaining, priceIncludesTax: boolean, quantity: Decimal | undefined, amount: Fen, withPrice: boolean): RedLineJson {
+  const rate = parseTaxRate(left.blue.taxRate);
+  if (!rate) throw new Error(`stored tax rate ${left.blue.taxRate} is unknown`);
+  const byRule = lineTax(amount, rate, priceIncludesTax).tax;
+  // Rounding must never take more tax than the blue line has left.
+  const tax = -amount === left.amount || -byRule > left.tax ? -left.tax : byRule;
+  return redLineJson(left, withPrice ? quantity : undefined, amount, tax, priceIncludesTax);
+}
+
+/** The same line flushed whole: every figure of what is left, negated (a discount line turns positive). */
+function wholeLine(left: Remaining, priceIncludesTax: boolean, withPrice: boolean): RedLineJson {
+  const sign = money(left.blue.amount) < 0n ? -1n : 1n;
+  const quantity = withPrice && left.quantity !== undefined ? negate(left.quantity) : undefined;
+  return redLineJson(left, quantity, -left.amount * sign, -left.tax * sign, priceIncludesTax);
 }
 
 /** The red invoice a request asks for, by the rules; `body` is untrusted JSON. */

@@ -66,19 +66,20 @@ async function redFlushInTransaction(tx: Transaction<Database>, capabilities: St
   const outcome = redFlush(input.body, { id: blue.id, number: blue.number, invoice: blueInvoice, flushed });
   if (outcome.kind !== 'ok') return outcome;
 
+  // The seller's order numbers are the client's; a red invoice's is derived, unique per blue.
+  const orderNo = `R${reds.length + 1}-${blue.serial_no}`;
   const row = {
     ...pendingInvoiceRow({
       id: input.id,
       serialNo: input.serialNo,
       sellerTaxId: blue.seller_tax_id,
-      // The seller's order numbers are the client's; a red invoice's is derived, unique per blue.
-      orderNo: `R${reds.length + 1}-${blue.serial_no}`,
+      orderNo,
       buyerTaxId: blue.buyer_tax_id,
       buyerName: blue.buyer_name,
       type: blue.type,
       total: outcome.red.totals.total,
       requestJson: JSON.stringify(input.body),
-      computedJson: JSON.stringify({ ...outcome.red, orderNo: `R${reds.length + 1}-${blue.serial_no}` }),
+      computedJson: JSON.stringify({ ...outcome.red, orderNo }),
       now: input.now,
       giveUpAt: input.giveUpAt,
     }),

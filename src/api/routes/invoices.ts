@@ -192,6 +192,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+      // Only a blue invoice has red invoices to list: a red one costs no second query.
+      if (row.kind !== 'blue') return invoiceResource(row);
       return invoiceResource(row, (await redFlushesOf(reader, [row.id])).get(row.id) ?? []);
     },
   );
