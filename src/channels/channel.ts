@@ -18,6 +18,11 @@ export interface CallOptions {
   readonly signal: AbortSignal;
 }
 
+export interface QueryOptions extends CallOptions {
+  /** The serial is a red invoice's: an upstream that files red invoices under a 红字确认单 asks there too. */
+  readonly red?: boolean;
+}
+
 export interface IssueRequest {
   readonly serialNo: string;
   readonly sellerTaxId: string;
@@ -33,6 +38,8 @@ export interface RedIssue {
   /** The blue invoice's 20-digit number (dylzfphm). */
   readonly blueNumber: string;
   readonly reason: RedFlushReason;
+  /** It flushes the whole blue invoice (no earlier red invoice): some upstreams then take no lines. */
+  readonly whole: boolean;
 }
 
 export interface ReportedTotals {
@@ -117,7 +124,7 @@ export interface Channel {
   /** Sends one invoice for issue. @throws {ChannelError} always classified */
   issue(request: IssueRequest, options: CallOptions): Promise<UpstreamOutcome>;
   /** Asks what became of `serialNo`; called before any resend of an uncertain attempt. @throws {ChannelError} */
-  query(sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome>;
+  query(sellerTaxId: string, serialNo: string, options: QueryOptions): Promise<QueryOutcome>;
   /** Cheap reachability check; never throws. */
   ping(options: CallOptions): Promise<PingResult>;
   /**

@@ -160,12 +160,12 @@ export class Dispatcher {
     const signal = AbortSignal.timeout(this.options.callTimeoutMs);
     try {
       if (action === 'query') {
-        const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal }), signal);
+        const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal, red: lease.kind === 'red' }), signal);
         this.checkTotals(lease, channel.name, outcome);
         return decideOutcome(context(channel.name), outcome);
       }
       const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'] & { red?: RedOf };
-      const red = invoice.red && { blueNumber: invoice.red.blueNumber, reason: invoice.red.reason };
+      const red = invoice.red && { blueNumber: invoice.red.blueNumber, reason: invoice.red.reason, whole: invoice.red.whole === true };
       const outcome = await this.deps.health.execute(
         channel.name,
         () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice, ...(red && { red }) }, { signal }),

@@ -47,6 +47,8 @@ export interface RedOf {
   readonly blueInvoiceId: string;
   readonly blueNumber: string;
   readonly reason: RedFlushReason;
+  /** The whole blue invoice, nothing flushed before: 诺诺 wants no lines for such a form. Absent on red invoices stored before it existed. */
+  readonly whole?: boolean;
 }
 
 export type RedInvoiceJson = Omit<ComputedInvoiceJson, 'lines'> & { lines: RedLineJson[]; red: RedOf };
@@ -314,7 +316,7 @@ export function redFlush(body: unknown, blue: BlueInvoice): RedFlushOutcome {
       lines,
       remarks: `被红冲蓝字数电发票号码：${blue.number}`,
       totals: { amount: formatFen(sum('amountExcludingTax')), tax: formatFen(sum('tax')), total: formatFen(total), totalInWords: amountInWords(total) },
-      red: { blueInvoiceId: blue.id, blueNumber: blue.number, reason },
+      red: { blueInvoiceId: blue.id, blueNumber: blue.number, reason, whole: flushedTotal === 0n && -total === blueTotal },
     },
   };
 }

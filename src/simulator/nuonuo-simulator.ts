@@ -10,6 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatFen, parseMoney, sumFen, type Fen } from '../domain/money.js';
 import type { Faults } from './faults.js';
+import { nuonuoAnswer as answer, nuonuoRedDesk } from './nuonuo-red-desk.js';
 import type { LedgerRecord, SimulatorLedger } from './simulator-ledger.js';
 
 export interface NuonuoCredentials {
@@ -49,8 +50,6 @@ interface Order {
   invoiceDetail?: unknown;
 }
 
-const answer = (code: string, describe: string, result?: unknown) => ({ code, describe, ...(result !== undefined && { result }) });
-
 function fen(value: unknown): Fen | undefined {
   if (typeof value !== 'string') return undefined;
   const parsed = parseMoney(value, { allowNegative: true });
@@ -72,8 +71,12 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly ledger: SimulatorLedger; readonly gate: SimulatorGate; readonly credentials: NuonuoCredentials }): { tokenCalls(): number } {
+export function registerNuonuoRoutes(
+  app: FastifyInstance,
+  options: { readonly ledger: SimulatorLedger; readonly gate: SimulatorGate; readonly credentials: NuonuoCredentials; readonly confirmation: 'none' | 'required' },
+): { tokenCalls(): number } {
   const { ledger, gate, credentials } = options;
+  const redDesk = nuonuoRedDesk({ ledger, faults: () => gate.faults(), confirmation: options.confirmation });
   const tokens = new Map<string, number>();
   let tokenCalls = 0;
 
@@ -149,6 +152,14 @@ export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly l
       if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') return queryResult(payload);
       if (method === 'nuonuo.OpeMplatform.reInvoice') return answer('E0000', '开票中（重试中）');
       if (method === 'nuonuo.OpeMplatform.getCertificationStatus') return certificationStatus(payload);
+      const red = typeof method === 'string' ? redDesk.handle(method, payload) : undefined;
+      if (red) {
+        // The work is done; its answer may still be lost on the way back, as for an issue.
+        const faults = gate.faults();
+        if (red.code === 'E0000' && Math.random() < faults.resetRate) return gate.reset(request, reply);
+        if (red.code === 'E0000' && Math.random() < faults.dropResponseRate) return reply.hijack();
+        return red;
+      }
       return answer('E9999', `the simulator does not implement ${String(method)}`);
     });
   }
@@ -208,6 +219,7 @@ export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly l
     if (orderNos.length === 0) return answer('E9611', '发票流水号或订单号不能全为空');
     const at = Date.now();
     const items = orderNos.flatMap((orderNo) => {
+      redDesk.issueDue(orderNo, at);
       const record = ledger.find(orderNo);
       return record ? [itemOf(record, at)] : [];
     });
@@ -224,7 +236,8 @@ export function registerNuonuoRoutes(app: FastifyInstance, options: { readonly l
     const span = record.readyAt - record.acceptedAt;
     if (at < record.acceptedAt + Math.min(200, span / 10)) return undefined;
     const order = JSON.parse(ledger.payloadOf(record.id)) as Order;
-    const totals = orderTotals(order.invoiceDetail as OrderDetail[]);
+    // A red invoice was made from its 红字确认单, which carries lines only for a partial flush.
+    const totals = Array.isArray(order.invoiceDetail) ? orderTotals(order.invoiceDetail as OrderDetail[]) : undefined;
     const base = {
       orderNo: record.orderNo,
       serialNo: String(record.id).padStart(20, '0'),

@@ -27,6 +27,72 @@ export interface LedgerRecord {
   readonly confirmation: string | null;
 }
 
+/** A 红字确认单 filed through 诺诺's saveInvoiceRedConfirm. */
+export interface RedForm {
+  readonly billId: string;
+  readonly billNo: string;
+  readonly billUuid: string;
+  readonly sellerTaxId: string;
+  readonly blueNumber: string;
+  /** The blue invoice's kind in 诺诺's words (pc 普票, bs 专票). */
+  readonly blueLine: string;
+  /** 诺诺's redReason (1–4). */
+  readonly reason: string;
+  /** 价税合计 of the red invoice, negative two-decimal text. */
+  readonly total: string;
+  readonly orderNo: string | null;
+  /** As decided or answered: 01, 02, 04, 05 or 16 (15 until `readyAt`, 07 once 02 lapses: see formStatus). */
+  readonly status: string;
+  readonly message: string | null;
+  readonly createdAt: number;
+  readonly readyAt: number;
+  readonly answeredAt: number | null;
+  readonly payload: string;
+}
+
+interface FormRow {
+  bill_id: string;
+  bill_no: string;
+  bill_uuid: string;
+  seller_tax_id: string;
+  blue_number: string;
+  blue_line: string;
+  reason: string;
+  total: string;
+  order_no: string | null;
+  status: string;
+  message: string | null;
+  created_at: number;
+  ready_at: number;
+  answered_at: number | null;
+  payload: string;
+}
+
+const toForm = (row: FormRow): RedForm => ({
+  billId: row.bill_id,
+  billNo: row.bill_no,
+  billUuid: row.bill_uuid,
+  sellerTaxId: row.seller_tax_id,
+  blueNumber: row.blue_number,
+  blueLine: row.blue_line,
+  reason: row.reason,
+  total: row.total,
+  orderNo: row.order_no,
+  status: row.status,
+  message: row.message,
+  createdAt: row.created_at,
+  readyAt: row.ready_at,
+  answeredAt: row.answered_at,
+  payload: row.payload,
+});
+
+/** A form's state at `now`: 15 (申请中) until the bureau has looked at it, 07 once a wait for the counterparty lapses. */
+export function formStatus(form: RedForm, now: number): string {
+  if (now < form.readyAt) return '15';
+  if (form.status === '02' && now - form.createdAt > CONFIRMATION_WINDOW_MS) return '07';
+  return form.status;
+}
+
 /** How long a 红字确认单 waits for the counterparty before it lapses (state 07). */
 export const CONFIRMATION_WINDOW_MS = 72 * 3_600_000;
 
@@ -65,7 +131,7 @@ const toRecord = (row: Row): LedgerRecord => ({
 });
 
 // Issued and visible: no confirmation involved, or the counterparty confirmed it.
-const VISIBLE = `outcome = 'issued' and (confirmation is null or confirmation = '04')`;
+const VISIBLE = `outcome = 'issued' and (confirmation is null or confirmation in ('01', '04'))`;
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 
@@ -100,6 +166,50 @@ export class SimulatorLedger {
     if (!columns.includes('bill_no')) this.db.exec('alter table records add column bill_no text');
     if (!columns.includes('confirmation')) this.db.exec('alter table records add column confirmation text');
     this.db.exec('create index if not exists records_number on records (number)');
+    // 诺诺's 红字确认单, filed before the red invoice exists (the reference protocol keeps its forms on the record).
+    this.db.exec(`create table if not exists red_forms (
+      bill_id text primary key, bill_no text not null unique, bill_uuid text not null, seller_tax_id text not null,
+      blue_number text not null, blue_line text not null, reason text not null, total text not null,
+      order_no text, status text not null, message text, created_at integer not null, ready_at integer not null,
+      answered_at integer, payload text not null)`);
+    this.db.exec('create index if not exists red_forms_blue on red_forms (blue_number)');
+  }
+
+  /** Files a 红字确认单: `status` is what it becomes once the bureau has looked at it (01, 02 or 16). */
+  addForm(input: Omit<RedForm, 'billNo' | 'billUuid' | 'answeredAt'>): RedForm {
+    const sequence = (this.db.prepare('select count(*) as n from red_forms').get() as { n: number }).n + 1;
+    const billNo = `${new Date(input.createdAt).toISOString().slice(0, 10).replaceAll('-', '')}${String(sequence).padStart(12, '0')}`;
+    this.db
+      .prepare(
+        `insert into red_forms (bill_id, bill_no, bill_uuid, seller_tax_id, blue_number, blue_line, reason, total, order_no, status, message, created_at, ready_at, payload)
+         values (?, ?, lower(hex(randomblob(16))), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(input.billId, billNo, input.sellerTaxId, input.blueNumber, input.blueLine, input.reason, input.total, input.orderNo, input.status, input.message, input.createdAt, input.readyAt, input.payload);
+    return this.findForm({ billId: input.billId })!;
+  }
+
+  /** A 红字确认单 by any of its three names. */
+  findForm(by: { billId?: string; billNo?: string; billUuid?: string }): RedForm | undefined {
+    const [column, value] = by.billUuid ? ['bill_uuid', by.billUuid] : by.billNo ? ['bill_no', by.billNo] : ['bill_id', by.billId ?? ''];
+    const row = this.db.prepare(`select * from red_forms where ${column} = ?`).get(value) as FormRow | undefined;
+    return row && toForm(row);
+  }
+
+  /** The forms of one blue invoice. */
+  formsOf(blueNumber: string): RedForm[] {
+    return (this.db.prepare('select * from red_forms where blue_number = ? order by created_at').all(blueNumber) as FormRow[]).map(toForm);
+  }
+
+  /** The form whose red invoice is to carry this order number. */
+  formOfOrder(orderNo: string): RedForm | undefined {
+    const row = this.db.prepare('select * from red_forms where order_no = ?').get(orderNo) as FormRow | undefined;
+    return row && toForm(row);
+  }
+
+  /** The counterparty's answer to a form waiting for it (02): 04 confirmed, 05 refused. */
+  answerForm(billNo: string, agree: boolean, now: number): RedForm | undefined {
+    this.db.prepare(`update red_forms set status = ?, answered_at = ?, message = ? where bill_no = ? and status = '02'`).run(agree ? '04' : '05', now, agree ? null : '购方否认，红字确认单已作废', billNo);
+    return this.findForm({ billNo });
   }
 
   /** The issued invoice with this number, if any. */
@@ -151,6 +261,8 @@ export class SimulatorLedger {
     blueNumber?: string;
     /** A red invoice that waits for the counterparty's confirmation (state 02) under a new form. */
     needsConfirmation?: boolean;
+    /** A red invoice issued under a form filed before (诺诺): its number and state. */
+    form?: { readonly billNo: string; readonly status: string };
   }): LedgerRecord {
     const insert = this.db.transaction(() => {
       const { id } = this.db
@@ -162,6 +274,7 @@ export class SimulatorLedger {
       const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id) : '';
       this.db.prepare('update records set number = ? where id = ?').run(number, id);
       // 确认单编号: 20 digits, the day and the record.
+      if (input.form) this.db.prepare('update records set bill_no = ?, confirmation = ? where id = ?').run(input.form.billNo, input.form.status, id);
       if (input.needsConfirmation) this.db.prepare(`update records set bill_no = ?, confirmation = '02' where id = ?`).run(`${new Date(input.acceptedAt).toISOString().slice(0, 10).replaceAll('-', '')}${String(id).padStart(12, '0')}`, id);
       return this.db.prepare('select * from records where id = ?').get(id) as Row;
     });
@@ -177,7 +290,11 @@ export class SimulatorLedger {
   /** Invoices issued on one Beijing-time day (YYYY-MM-DD), for reconciliation. */
   issuedOn(day: string, now: number): LedgerRecord[] {
     const start = Date.parse(`${day}T00:00:00+08:00`);
-    const end = start + 86_400_000;
+    return this.issuedBetween(start, start + 86_400_000, now);
+  }
+
+  /** Invoices issued in [start, end) and by `now`. */
+  issuedBetween(start: number, end: number, now: number): LedgerRecord[] {
     const rows = this.db
       .prepare(`select * from records where ${VISIBLE} and ready_at >= ? and ready_at < ? and ready_at <= ? order by id`)
       .all(start, end, now) as Row[];

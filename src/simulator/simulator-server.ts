@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
 import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
 import { redRefusal } from './red-check.js';
-import { CONFIRMATION_WINDOW_MS, SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
+import { CONFIRMATION_WINDOW_MS, formStatus, SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
 
 export interface SimulatorOptions {
   readonly dataDir: string;
@@ -107,7 +107,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   }
 
   const protocol = options.protocol ?? { kind: 'reference' };
-  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials }) : undefined;
+  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none' }) : undefined;
   if (protocol.kind === 'reference') {
     app.get('/api/v1/ping', async (_request, reply) => {
       if (!(await before(reply))) return reply;
@@ -200,6 +200,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const { billNo } = request.params as { billNo: string };
     const agree = (request.body as { agree?: unknown } | null)?.agree;
     if (typeof agree !== 'boolean') return reply.code(400).send({ error: 'the body is { "agree": true } or { "agree": false }' });
+    const form = ledger.findForm({ billNo });
+    if (form) {
+      // A form filed through 诺诺 (saveInvoiceRedConfirm); its red invoice is issued once it is 04.
+      const status = formStatus(form, Date.now());
+      if (status !== '02') return reply.code(409).send({ error: `form ${billNo} is not waiting (state ${status})` });
+      const answered = ledger.answerForm(billNo, agree, Date.now())!;
+      return { billNo, confirmationStatus: answered.status, billId: answered.billId };
+    }
     const record = ledger.findByBill(billNo);
     if (!record) return reply.code(404).send({ error: `no confirmation form ${billNo}` });
     if (record.confirmation !== '02') return reply.code(409).send({ error: `form ${billNo} is not waiting (state ${record.confirmation ?? '—'})` });

@@ -210,3 +210,59 @@ describe(`a 红字确认单 on ${DIALECT}`, () => {
     expect((await read(String(blue.id))).redFlushableTotal).toBe('960.00');
   });
 });
+
+describe(`red-flush through 诺诺 on ${DIALECT}`, () => {
+  const CREDENTIALS = { appKey: 'SIMAPPKEY', appSecret: 'sim-app-secret' };
+  let nuonuo: RunningSimulator;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    // Answers lost on the way back, now and then, for the form as for the blue invoice.
+    nuonuo = await startSimulator({ dataDir: join(work, 'sim-nuonuo'), port: 0, host: '127.0.0.1', dedup: true, faults: { ...NO_FAULTS, resetRate: 0.3, processingMs: 50 }, protocol: { kind: 'nuonuo', credentials: CREDENTIALS }, confirmation: 'required' });
+    g = await startTestGateway({ channels: [{ name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS, settleWindowMs: 300 }] });
+  });
+
+  afterAll(async () => {
+    await g.close();
+    await nuonuo.close();
+  });
+
+  const read = async (id: string) => (await http(`${g.gateway.url}/v1/invoices/${id}`, { key: g.key })).body;
+  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
+    eventually(async () => {
+      const invoice = await read(id);
+      return done(invoice) ? invoice : undefined;
+    }, 20_000, async () => JSON.stringify(await read(id)));
+  const issue = async (request: unknown, key: string) => {
+    const answer = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: key, json: { ...(request as object), orderNo: key } });
+    expect(answer.status).toBe(202);
+    return settled(String(answer.body.id), (invoice) => invoice.status === 'issued');
+  };
+  const redFlushOf = async (blueId: unknown, key: string, json: unknown) => {
+    const answer = await http(`${g.gateway.url}/v1/invoices/${String(blueId)}/red-flush`, { key: g.key, idempotencyKey: key, json });
+    expect(answer.status).toBe(202);
+    return String(answer.body.id);
+  };
+
+  it('files a 红字确认单 and issues the red invoice once, linked both ways, through lost answers', async () => {
+    const blue = await issue(GOODS, 'NN-BLUE-1');
+    const partial = await settled(await redFlushOf(blue.id, 'nn-red-1', { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }), (invoice) => invoice.status === 'issued');
+    expect(partial).toMatchObject({ kind: 'red', channel: 'nuonuo', blueNumber: blue.number, confirmation: { status: '01' }, totals: { total: '-109.00' } });
+    const allowance = await settled(await redFlushOf(blue.id, 'nn-red-2', { reason: 'sales_allowance', lines: [{ line: 1, amount: '-50.00' }] }), (invoice) => invoice.status === 'issued');
+    expect(await read(String(blue.id))).toMatchObject({ redFlushes: [{ id: partial.id, status: 'issued' }, { id: allowance.id, status: 'issued' }], redFlushableTotal: '109.00' });
+    // One form and one red invoice each, however many answers were lost.
+    const reds = nuonuo.ledger.issued(Date.now() + 1000).filter((record) => record.kind === 'red');
+    expect(reds.map((record) => [record.number, record.total]).sort()).toEqual([[partial.number, '-109.00'], [allowance.number, '-53.00']].sort());
+    expect(nuonuo.ledger.formsOf(String(blue.number))).toHaveLength(2);
+  });
+
+  it('waits for the counterparty on a special invoice’s form, and issues once it is confirmed', async () => {
+    const blue = await issue(validSpecialRequest(), 'NN-SPECIAL-1');
+    const id = await redFlushOf(blue.id, 'nn-special-red-1', { reason: 'sales_allowance', lines: [{ line: 0, amount: '-100.00' }] });
+    const waiting = await settled(id, (invoice) => invoice.stage === 'awaiting_confirmation');
+    expect(waiting).toMatchObject({ status: 'pending', confirmation: { status: '02' } });
+    const billNo = (waiting.confirmation as { billNo: string }).billNo;
+    expect((await http(`${nuonuo.url}/_admin/confirmations/${billNo}`, { json: { agree: true } })).status).toBe(200);
+    expect(await settled(id, (invoice) => invoice.status === 'issued')).toMatchObject({ kind: 'red', confirmation: { status: '04', billNo } });
+  });
+});

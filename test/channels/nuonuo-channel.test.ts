@@ -9,10 +9,11 @@ import { NuonuoChannel, type NuonuoChannelConfig } from '../../src/channels/nuon
 import { MemoryTokenShelf, type TokenShelf } from '../../src/channels/token-shelf.js';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
+import { redFlush } from '../../src/domain/red-flush.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { eventually } from '../support/processes.js';
-import { validRequest } from '../support/invoice-request.js';
+import { validLine, validRequest } from '../support/invoice-request.js';
 
 const CREDENTIALS = { appKey: 'SIMAPPKEY', appSecret: 'sim-app-secret' };
 const SELLER = '91330106MA2B0Y5R34';
@@ -46,8 +47,8 @@ function channel(sim: RunningSimulator, shelf: TokenShelf = new MemoryTokenShelf
 }
 
 let serial = 0;
-function issueRequest() {
-  const preview = previewInvoice(validRequest());
+function issueRequest(body = validRequest()) {
+  const preview = previewInvoice(body);
   if (!preview.ok) throw new Error('invalid fixture');
   const serialNo = `01KB${String(Date.now()).slice(-8)}${String(++serial).padStart(8, '0')}`;
   return { serialNo, sellerTaxId: SELLER, orderNo: 'SO-1', invoice: { ...computedInvoiceJson(preview.invoice), seller: { taxId: SELLER, name: '演示科技（杭州）有限公司' } } };
@@ -152,6 +153,122 @@ describe('the 诺诺 channel', () => {
     expect((await put('/_admin/drawer', JSON.stringify({ face: true }))).status).toBe(400);
     expect((await put('/_admin/drawer', '[]')).status).toBe(400);
     expect(await (await fetch(`${sim.url}/_admin/drawer`)).json()).toEqual({ loggedIn: true, identityConfirmed: true });
+  });
+});
+
+describe('red invoices and the day list through 诺诺', () => {
+  /** A blue invoice issued through the channel, and a red request flushing `body` of it under a new serial. */
+  async function issuedBlue(nuonuo: NuonuoChannel) {
+    // Goods and a service (domain.md §5.4's oats): every reason applies.
+    const blue = issueRequest(
+      validRequest({
+        priceIncludesTax: false,
+        lines: [
+          validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', spec: undefined, unit: '袋', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' }),
+          validLine({ quantity: undefined, unitPrice: undefined, amount: '50.00', taxRate: '0.06' }),
+        ],
+      }),
+    );
+    await nuonuo.issue(blue, call());
+    const outcome = await settle(nuonuo, blue.serialNo, false);
+    if (outcome.kind !== 'issued') throw new Error(`blue ended ${outcome.kind}`);
+    const red = (body: unknown) => {
+      const flushed = redFlush(body, { id: 'blue', number: outcome.number, invoice: blue.invoice, flushed: [] });
+      if (flushed.kind !== 'ok') throw new Error(JSON.stringify(flushed));
+      const { red: of, ...invoice } = flushed.red;
+      return { ...issueRequest(), invoice: { ...invoice, seller: blue.invoice.seller }, red: { blueNumber: of.blueNumber, reason: of.reason, whole: of.whole === true } };
+    };
+    return { blue, number: outcome.number, red };
+  }
+
+  async function settle(nuonuo: NuonuoChannel, serialNo: string, red: boolean) {
+    return eventually(async () => {
+      const outcome = await nuonuo.query(SELLER, serialNo, { ...call(), red });
+      return outcome.kind === 'issued' || outcome.kind === 'rejected' || outcome.kind === 'awaiting_confirmation' ? outcome : undefined;
+    }, 5000, () => `${serialNo} never settled`);
+  }
+
+  it('files a 红字确认单 under our serial: partial with 明细 by blue line, whole without, each issued by 诺诺 under our order', async () => {
+    const sim = await simulator({ processingMs: 100 });
+    const nuonuo = channel(sim);
+    const { number, red } = await issuedBlue(nuonuo);
+    const partial = red({ reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] });
+    expect(await nuonuo.issue(partial, call())).toEqual({ kind: 'accepted', pollAfterMs: 20 });
+    const form = sim.ledger.findForm({ billId: partial.serialNo })!;
+    expect(form).toMatchObject({ blueNumber: number, reason: '1', orderNo: partial.serialNo, total: partial.invoice.totals.total });
+    expect((JSON.parse(form.payload) as { detail: Array<Record<string, string>> }).detail).toEqual([expect.objectContaining({ blueDetailIndex: '1', num: '-1' })]);
+    const issued = await settle(nuonuo, partial.serialNo, true);
+    expect(issued).toMatchObject({ kind: 'issued', confirmation: { billNo: form.billNo, status: '01' } });
+    expect(sim.ledger.find(partial.serialNo)).toMatchObject({ kind: 'red', blueNumber: number, total: partial.invoice.totals.total, billNo: form.billNo });
+
+    // What is left, flushed as an allowance on the other line; a form for more than is left is refused by the bureau (16).
+    const rest = red({ reason: 'sales_allowance', lines: [{ line: 1, amount: '-10.00' }] });
+    await nuonuo.issue(rest, call());
+    expect(await settle(nuonuo, rest.serialNo, true)).toMatchObject({ kind: 'issued' });
+    const tooMuch = red({ reason: 'issued_in_error' });
+    expect(tooMuch.red.whole).toBe(true);
+    await nuonuo.issue(tooMuch, call());
+    expect('detail' in (JSON.parse(sim.ledger.findForm({ billId: tooMuch.serialNo })!.payload) as object)).toBe(false);
+    expect(await settle(nuonuo, tooMuch.serialNo, true)).toMatchObject({ kind: 'rejected', upstreamCode: 'confirmation_16', message: expect.stringContaining('超过') as unknown });
+    expect(sim.ledger.find(tooMuch.serialNo)).toBeUndefined();
+  });
+
+  it('answers a form filed twice (its answer lost) by reading it back, and never files or issues twice', async () => {
+    const sim = await simulator({ processingMs: 50 });
+    const nuonuo = channel(sim);
+    const { red } = await issuedBlue(nuonuo);
+    const whole = red({ reason: 'issued_in_error' });
+    await nuonuo.issue(whole, call());
+    const again = await nuonuo.issue(whole, call());
+    expect(['accepted', 'issued']).toContain(again.kind);
+    expect(await settle(nuonuo, whole.serialNo, true)).toMatchObject({ kind: 'issued', confirmation: { status: '01' } });
+    expect(sim.ledger.issued(Date.now() + 1000).filter((record) => record.kind === 'red')).toHaveLength(1);
+    // A red serial 诺诺 never saw: no form, which proves nothing by itself.
+    expect(await nuonuo.query(SELLER, issueRequest().serialNo, { ...call(), red: true })).toEqual({ kind: 'not_found', authoritative: false });
+  });
+
+  it('waits on a special invoice’s form (02) for the counterparty, then issues (04) or ends refused (05)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-nn-'));
+    const sim = await startSimulator({ dataDir, port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS, protocol: { kind: 'nuonuo', credentials: CREDENTIALS }, confirmation: 'required' });
+    running.push(sim);
+    const nuonuo = channel(sim);
+    const { red } = await issuedBlue(nuonuo);
+    const special = (body: unknown) => {
+      const request = red(body);
+      return { ...request, invoice: { ...request.invoice, type: 'special' as const } };
+    };
+    const agreed = special({ reason: 'sales_allowance', lines: [{ line: 0, amount: '-10.00' }] });
+    await nuonuo.issue(agreed, call());
+    const waiting = await settle(nuonuo, agreed.serialNo, true);
+    expect(waiting).toMatchObject({ kind: 'awaiting_confirmation', status: '02' });
+    const billNo = (waiting as { billNo: string }).billNo;
+    const answer = (agree: boolean, bill = billNo) => fetch(`${sim.url}/_admin/confirmations/${bill}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agree }) });
+    expect((await answer(true)).status).toBe(200);
+    expect(await settle(nuonuo, agreed.serialNo, true)).toMatchObject({ kind: 'issued', confirmation: { billNo, status: '04' } });
+    expect((await answer(false)).status).toBe(409);
+
+    const refused = special({ reason: 'sales_allowance', lines: [{ line: 0, amount: '-20.00' }] });
+    await nuonuo.issue(refused, call());
+    const second = (await settle(nuonuo, refused.serialNo, true)) as { billNo: string };
+    expect((await answer(false, second.billNo)).status).toBe(200);
+    expect(await settle(nuonuo, refused.serialNo, true)).toMatchObject({ kind: 'rejected', upstreamCode: 'confirmation_05', confirmation: { status: '05' } });
+    expect(sim.ledger.find(refused.serialNo)).toBeUndefined();
+  });
+
+  it('lists a day’s issued invoices, blue and red, with our serials and totals', async () => {
+    const sim = await simulator({ processingMs: 20 });
+    const nuonuo = channel(sim);
+    const { blue, number, red } = await issuedBlue(nuonuo);
+    const flush = red({ reason: 'issued_in_error' });
+    await nuonuo.issue(flush, call());
+    const redIssued = await settle(nuonuo, flush.serialNo, true);
+    const day = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const listed = await nuonuo.listIssued(day, call());
+    expect(listed).toEqual([
+      { serialNo: blue.serialNo, number, issuedAt: expect.any(Number) as unknown, sellerTaxId: SELLER, total: blue.invoice.totals.total, kind: 'blue', simulated: false },
+      { serialNo: flush.serialNo, number: (redIssued as { number: string }).number, issuedAt: expect.any(Number) as unknown, sellerTaxId: SELLER, total: flush.invoice.totals.total, kind: 'red', simulated: false },
+    ]);
+    expect(await nuonuo.listIssued('2001-01-01', call())).toEqual([]);
   });
 });
 

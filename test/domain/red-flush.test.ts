@@ -42,7 +42,7 @@ describe('red-flush rules', () => {
       expect.objectContaining({ name: '*谷物*燕麦', quantity: '-1', unitPrice: '100.00', amount: '-100.00', tax: '-9.00', amountIncludingTax: '-109.00', blueLine: 0 }),
     ]);
     expect(red.totals).toEqual({ amount: '-100.00', tax: '-9.00', total: '-109.00', totalInWords: '（负数）壹佰零玖圆整' });
-    expect(red.red).toEqual({ blueInvoiceId: 'inv_blue', blueNumber: NUMBER, reason: 'sales_return' });
+    expect(red.red).toEqual({ blueInvoiceId: 'inv_blue', blueNumber: NUMBER, reason: 'sales_return', whole: false });
     expect(red.remarks).toBe(`被红冲蓝字数电发票号码：${NUMBER}`);
   });
 
@@ -55,11 +55,15 @@ describe('red-flush rules', () => {
     expect(red.totals.total).toBe(`-${mixed.totals.total}`);
     expect(red.totals.tax).toBe(`-${mixed.totals.tax}`);
     expect(red.totals.totalInWords).toMatch(/^（负数）/);
+    // Whole: some upstreams (诺诺) then take a form without lines.
+    expect(red.red.whole).toBe(true);
   });
 
   it('adds up two partial red-flushes and refuses the third past the blue line', () => {
     const first = ok(flush(goods, { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }));
     const second = ok(flush(goods, { reason: 'sales_return', lines: [{ line: 0, quantity: '-1', amount: '-100.00' }] }, [first]));
+    // The rest of a partly flushed invoice is never "whole", even when it empties it.
+    expect([first.red.whole, second.red.whole]).toEqual([false, false]);
     expect(second.totals.total).toBe('-109.00');
     expect(problems(flush(goods, { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }, [first, second]))).toEqual(['exceeds /lines/0/amount red_exceeds_line']);
     expect(problems(flush(goods, { reason: 'sales_allowance' }, [first, second]))).toEqual(['exceeds  red_flush_nothing_left']);

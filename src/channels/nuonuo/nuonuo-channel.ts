@@ -7,12 +7,13 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { NuonuoChannelConfig as NuonuoSettings } from '../../runtime/config.js';
-import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome } from '../channel.js';
+import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { answerPinned, type PinnedAddress } from '../pinned-address.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
-import { nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
+import { beijingDateTime, nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
+import { confirmationOf, formOutcome, listRecord, redConfirmForm, type NuonuoListItem, type NuonuoRedForm } from './nuonuo-red.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
 import type { TokenShelf } from '../token-shelf.js';
 import { NuonuoTokens } from './nuonuo-token.js';
@@ -39,7 +40,16 @@ const METHOD = {
   query: 'nuonuo.OpeMplatform.queryInvoiceResult',
   reInvoice: 'nuonuo.OpeMplatform.reInvoice',
   certification: 'nuonuo.OpeMplatform.getCertificationStatus',
+  redConfirm: 'nuonuo.OpeMplatform.saveInvoiceRedConfirm',
+  redConfirmQuery: 'nuonuo.OpeMplatform.queryInvoiceRedConfirm',
+  redConfirmRefresh: 'nuonuo.OpeMplatform.refreshInvoiceRedConfirm',
+  fastRed: 'nuonuo.OpeMplatform.fastInvoiceRed',
+  list: 'nuonuo.OpeMplatform.queryInvoiceList',
 } as const;
+
+/** queryInvoiceList's page: the size its doc allows is not in our sources; 50 is what its other lists take. */
+const LIST_PAGE = 50;
+const DAY_MS = 86_400_000;
 
 /** getCertificationStatus's queryType (field-notes §2.8): 2 the login, 1 the identity check. */
 const LOGIN_STATUS = '2';
@@ -68,9 +78,7 @@ export class NuonuoChannel implements Channel {
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
-    // 诺诺 flushes through a 红字确认单 and fastInvoiceRed, which this adapter does not speak yet:
-    // refused here, before anything is sent, so the red invoice stops with a reason a person reads.
-    if (invoice.red) return { kind: 'rejected', upstreamCode: 'red_not_supported', message: '此版本尚不支持经诺诺开具红字发票（红字确认单 / fastInvoiceRed），请在诺诺平台红冲 / red invoices through 诺诺 are not supported by this version; flush it in 诺诺' };
+    if (invoice.red) return this.issueRed(invoice, options);
     const order = nuonuoOrder(invoice, { clerk: this.config.clerk ?? '开票员', now: this.now(), ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) });
     const answer = await this.call(METHOD.issue, { order }, 'submit', options);
     if (answer.code === 'E0000') return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
@@ -83,7 +91,84 @@ export class NuonuoChannel implements Channel {
     throw answerError(answer, 'submit');
   }
 
-  async query(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<QueryOutcome> {
+  /**
+   * A red invoice is filed as a 红字确认单 under our serial (billId and orderNo); 诺诺 issues it by
+   * itself once the form allows. The form is then followed by query() like any invoice.
+   */
+  private async issueRed(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
+    const form = redConfirmForm(invoice, { ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) });
+    const answer = await this.call(METHOD.redConfirm, form, 'submit', options);
+    if (answer.code === 'E0000') return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+    // A billId filed before (an earlier attempt got through) is refused: read the form back instead.
+    if (answer.code === 'E9106' || /已存在|重复/.test(answer.describe ?? '')) {
+      const known = await this.queryRed(invoice.serialNo, options);
+      if (known.kind === 'not_found') throw new ChannelError('protocol_error', 'uncertain', `${answer.code ?? ''} (form already filed) but no form ${invoice.serialNo} is found`);
+      return known;
+    }
+    throw answerError(answer, 'submit');
+  }
+
+  async query(sellerTaxId: string, serialNo: string, options: QueryOptions): Promise<QueryOutcome> {
+    return options.red ? this.queryRed(serialNo, options) : this.queryInvoice(serialNo, options);
+  }
+
+  /** A red invoice: its form first (the invoice exists only once the form allows it), then the invoice. */
+  private async queryRed(serialNo: string, options: CallOptions): Promise<QueryOutcome> {
+    let form = await this.readForm(serialNo, options);
+    if (!form) return { kind: 'not_found', authoritative: false };
+    let outcome = formOutcome(form, this.config.pollAfterMs);
+    if (outcome.kind === 'awaiting_confirmation' && form.billUuid) {
+      // 诺诺 holds a copy of the bureau's form: pull the bureau's state before believing "waiting".
+      const refreshed = await this.call(METHOD.redConfirmRefresh, { identity: '0', billUuid: form.billUuid, ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) }, 'query', options);
+      if (refreshed.code !== 'E0000') throw answerError(refreshed, 'query');
+      form = (await this.readForm(serialNo, options)) ?? form;
+      outcome = formOutcome(form, this.config.pollAfterMs);
+    }
+    if (outcome.kind !== 'issuable') return outcome;
+    const confirmation = confirmationOf(form);
+    const invoice = await this.queryInvoice(serialNo, options);
+    if (invoice.kind === 'not_found') {
+      // The form allows the red invoice and 诺诺 has not shown it yet: fastInvoiceRed fetches the
+      // one the bureau issued by itself (or issues it); the next query finds it under our order.
+      const fetched = await this.call(METHOD.fastRed, { orderNo: nuonuoOrderNo(serialNo), billNo: form.billNo, billUuid: form.billUuid, elecInvoiceNumber: form.blueInvoiceNumber, invoiceLine: form.blueInvoiceLine, taxNum: form.sellerTaxNo }, 'submit', options);
+      if (fetched.code !== 'E0000' && fetched.code !== 'E9106') throw answerError(fetched, 'query');
+      return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
+    }
+    return (invoice.kind === 'issued' || invoice.kind === 'rejected') && confirmation ? { ...invoice, confirmation } : invoice;
+  }
+
+  /** queryInvoiceRedConfirm by our billId; undefined when 诺诺 has no such form. */
+  private async readForm(serialNo: string, options: CallOptions): Promise<NuonuoRedForm | undefined> {
+    const answer = await this.call(METHOD.redConfirmQuery, { identity: '0', billId: nuonuoOrderNo(serialNo), pageNo: '1', pageSize: '10' }, 'query', options);
+    if (answer.code === 'E9500') return undefined;
+    if (answer.code !== 'E0000') throw answerError(answer, 'query');
+    const result = answer.result as { list?: unknown } | unknown[] | undefined;
+    const list = Array.isArray(result) ? result : Array.isArray(result?.list) ? result.list : [];
+    return (list as NuonuoRedForm[]).find((form) => form.billId === undefined || form.billId === serialNo);
+  }
+
+  /**
+   * queryInvoiceList for one Beijing day, page by page (诺诺 lists at most ten days at once).
+   * The list's `requestType` is left out: its values are not in our sources.
+   */
+  async listIssued(day: string, options: CallOptions): Promise<UpstreamRecord[]> {
+    const start = Date.parse(`${day}T00:00:00+08:00`);
+    if (!Number.isFinite(start)) throw new RangeError(`day ${day} is not YYYY-MM-DD`);
+    const records: UpstreamRecord[] = [];
+    for (let pageNo = 1; ; pageNo++) {
+      const answer = await this.call(METHOD.list, { startTime: beijingDateTime(start), endTime: beijingDateTime(start + DAY_MS - 1000), pageNo: String(pageNo), pageSize: String(LIST_PAGE) }, 'query', options);
+      if (answer.code !== 'E0000') throw answerError(answer, 'query');
+      const result = answer.result as { invoices?: unknown; totalCount?: unknown } | undefined;
+      const page = Array.isArray(result?.invoices) ? (result.invoices as NuonuoListItem[]) : [];
+      for (const item of page) {
+        const record = listRecord(item);
+        if (record) records.push(record);
+      }
+      if (page.length < LIST_PAGE || pageNo * LIST_PAGE >= Number(result?.totalCount ?? 0)) return records;
+    }
+  }
+
+  private async queryInvoice(serialNo: string, options: CallOptions): Promise<QueryOutcome> {
     const orderNo = nuonuoOrderNo(serialNo);
     const answer = await this.call(METHOD.query, { orderNos: [orderNo], isOfferInvoiceDetail: '0' }, 'query', options);
     // E9500 发票不存在: also said for a while after acceptance, so it proves nothing by itself.
