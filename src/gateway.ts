@@ -29,6 +29,13 @@ import { GroupCommit } from './store/group-commit.js';
 import { scrapeReadings } from './store/scrape-readings.js';
 import { StorageHealth } from './store/storage-health.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
+import { eventData } from './api/event-data.js';
+import { SmtpMailer } from './channels/smtp-mailer.js';
+import { WebhookPoster } from './channels/webhook-post.js';
+import { ChannelReports } from './dispatch/channel-reports.js';
+import { EmailSender } from './dispatch/email-sender.js';
+import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
+import { SecretBox } from './runtime/secret-box.js';
 
 export interface Gateway {
   readonly url: string;
@@ -91,11 +98,41 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       pauseMs: config.breaker.pauseMs,
       ratePerSecond: Object.fromEntries(channelConfigs.map((channel) => [channel.name, channel.ratePerSecond ?? config.upstream.ratePerSecond])),
       // Reported once `events` exists below; no call (so no change) happens before start-up ends.
-      onChange: (change) => events.channelChanged(change),
+      onChange: (change) => {
+        events.channelChanged(change);
+        channelReports.changed(change);
+      },
     },
   );
   const metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => health.snapshot(), clock });
   const events = new GatewayEvents(log, metrics);
+  const secrets = SecretBox.open({ key: config.deliveries.secretsKey, dataDir: config.dataDir });
+  const deliveries = config.deliveries;
+  const workersOn = config.dispatcher.concurrency > 0;
+  const webhooks = workersOn
+    ? new WebhookDeliverer(
+        {
+          db: store.db,
+          capabilities: store.capabilities,
+          poster: new WebhookPoster({ timeoutMs: deliveries.webhookTimeoutMs, allowPrivate: deliveries.allowPrivate }),
+          secrets,
+          eventData,
+          clock,
+          log,
+          events,
+        },
+        { concurrency: deliveries.concurrency, pollIntervalMs: 1000, retryScheduleMs: deliveries.retryScheduleMs, disableAfterMs: deliveries.disableAfterMs, leaseMs: 2 * deliveries.webhookTimeoutMs + 10_000 },
+      )
+    : undefined;
+  const channelReports = new ChannelReports({ db: store.db, capabilities: store.capabilities, now: () => clock.now(), log, reported: () => webhooks?.wake() });
+  const mailer = deliveries.smtpUrl ? new SmtpMailer({ url: deliveries.smtpUrl, from: deliveries.mailFrom, timeoutMs: 30_000 }) : undefined;
+  const emails =
+    mailer && workersOn
+      ? new EmailSender(
+          { db: store.db, capabilities: store.capabilities, mailer, clock, log, events },
+          { concurrency: 4, pollIntervalMs: 1000, retryScheduleMs: deliveries.retryScheduleMs, leaseMs: 120_000 },
+        )
+      : undefined;
   // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
   const storage = new StorageHealth(() => clock.now());
   // PostgreSQL takes several write transactions at once (each on its own audit chain, opened
@@ -131,6 +168,10 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     onIsolationChanged: () => dispatcher.isolationsChanged(),
     events,
     metrics,
+    emailEnabled: mailer !== undefined,
+    secrets,
+    webhookAllowPrivate: deliveries.allowPrivate,
+    onDeliveriesDue: () => webhooks?.wake(),
   });
   try {
     // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed
@@ -154,7 +195,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
   const renderer = pool
     ? new DocumentRenderer(
-        { db: store.db, capabilities: store.capabilities, commit, pool, clock, log, events },
+        { db: store.db, capabilities: store.capabilities, commit, pool, clock, log, events, emailBuyers: mailer !== undefined },
         {
           batch: 4 * config.renderThreads,
           leaseMs: 60_000,
@@ -179,6 +220,8 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
         })
       : undefined;
   reconciliation?.start();
+  webhooks?.start();
+  emails?.start();
   running = true;
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
@@ -204,6 +247,10 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       await drawers.stop();
       await renderer?.stop();
       await reconciliation?.stop();
+      await webhooks?.stop();
+      await emails?.stop();
+      await channelReports.settled();
+      mailer?.close();
       await pool?.close();
       await Promise.all(channels.map((channel) => channel.close()));
       await simulator?.close();

@@ -28,6 +28,8 @@ import { answerClientError } from './client-errors.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { invoiceRoutes } from './routes/invoices.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { SecretBox } from '../runtime/secret-box.js';
 
 export interface AppDeps {
   readonly db: Kysely<Database>;
@@ -49,6 +51,12 @@ export interface AppDeps {
   readonly onIsolationChanged: () => void;
   readonly events: GatewayEvents;
   readonly metrics: Metrics;
+  /** Invoices are emailed to buyers (FAPIAO_SMTP_URL). */
+  readonly emailEnabled: boolean;
+  readonly secrets: SecretBox;
+  readonly webhookAllowPrivate: boolean;
+  /** Webhook deliveries may be due now (redelivered, an endpoint enabled). */
+  readonly onDeliveriesDue: () => void;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -147,7 +155,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     idempotencyTtlMs: deps.idempotencyTtlMs,
     maxAgeMs: deps.maxAgeMs,
     onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
+    emailEnabled: deps.emailEnabled,
   });
+  await app.register(webhookRoutes, { prefix: '/v1', db: deps.db, secrets: deps.secrets, clock: deps.clock, allowPrivate: deps.webhookAllowPrivate, onDeliveriesDue: deps.onDeliveriesDue });
   await app.register(channelRoutes, {
     prefix: '/v1',
     db: deps.reader,

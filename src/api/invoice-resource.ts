@@ -4,6 +4,7 @@ import type { Static } from 'typebox';
 import type { InvoiceStatus, PendingStage } from '../domain/invoice-state.js';
 import type { InvoiceRecord } from '../store/invoice-store.js';
 import { holdsBlue, type RedFlushSummary } from '../store/red-flush-store.js';
+import type { EmailDelivery } from '../store/email-deliveries.js';
 import { formatFen, parseMoney } from '../domain/money.js';
 import type { RedOf } from '../domain/red-flush.js';
 import type { InvoiceResource as InvoiceResourceSchema } from './schemas/invoice.js';
@@ -26,7 +27,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * The resource of an invoice row. A blue invoice's `redFlushes` are its red invoices (from
  * src/store/red-flush-store.ts); without them the resource says nothing of red-flushes.
  */
-export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlushSummary[]): InvoiceResource {
+export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlushSummary[], deliveries?: readonly EmailDelivery[]): InvoiceResource {
   // Stored by the gateway itself from a computed invoice and the registered seller (src/invoicing).
   const { red, ...computed } = JSON.parse(row.computed_json) as ComputedInvoiceJson & { seller: SellerParty; red?: RedOf };
   return {
@@ -55,5 +56,8 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     documents:
       row.documents_status === null ? null : { status: row.documents_status === 'done' ? 'rendered' : 'pending', attempts: row.documents_attempts ?? 0, error: row.documents_error },
     simulated: row.simulated === 1,
+    ...(deliveries && {
+      deliveries: deliveries.map((delivery) => ({ channel: 'email' as const, to: delivery.to, status: delivery.status, at: iso(delivery.sentAt ?? delivery.createdAt)!, attempts: delivery.attempts, error: delivery.lastError })),
+    }),
   };
 }

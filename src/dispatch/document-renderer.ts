@@ -41,6 +41,8 @@ export class DocumentRenderer {
       readonly clock: Clock;
       readonly log: Logger;
       readonly events: GatewayEvents;
+      /** Mail each rendered invoice to its buyer's email, when it has one (SMTP is configured). */
+      readonly emailBuyers: boolean;
     },
     private readonly options: DocumentRendererOptions,
   ) {
@@ -78,7 +80,8 @@ export class DocumentRenderer {
         invoice: JSON.parse(lease.computedJson) as ComputedInvoiceJson & { seller: SellerParty },
       };
       const { pdf, xml } = await pool.render(issued);
-      const outcome = await commit.submit((tx) => storeRenderedDocuments(tx, lease, { pdf, xml, now: clock.now() }));
+      const buyerEmail = this.deps.emailBuyers ? issued.invoice.buyer.email : undefined;
+      const outcome = await commit.submit((tx) => storeRenderedDocuments(tx, lease, { pdf, xml, now: clock.now(), capabilities: this.deps.capabilities, ...(buyerEmail && { emailTo: buyerEmail }) }));
       if (outcome === 'lost') log.warn({ invoiceId: lease.invoiceId }, 'document claim lost before storing; the process that holds it now stores them');
       else this.deps.events.documentsRendered({ invoiceId: lease.invoiceId, ok: true });
     } catch (error) {

@@ -164,6 +164,18 @@ const CATALOG = {
     en: `line ${p.line} is asked for twice; give each blue line once`,
     zh: `第 ${p.line} 行重复，每个蓝字明细只能出现一次`,
   }),
+  webhook_url_invalid: (): Text => ({
+    en: 'must be an absolute http:// or https:// URL without credentials, at most 2000 characters',
+    zh: '应为完整的 http:// 或 https:// 地址，不含用户名密码，最长 2000 字符',
+  }),
+  webhook_url_private: (): Text => ({
+    en: 'a loopback, private or link-local address: webhooks go to public addresses only (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows it)',
+    zh: '回环、内网或链路本地地址：webhook 只发往公网地址（FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 可放开）',
+  }),
+  webhook_events_empty: (): Text => ({
+    en: 'name at least one event type, or ["*"] for all',
+    zh: '请至少填写一种事件类型，或用 ["*"] 订阅全部',
+  }),
   red_line_empty: (): Text => ({ en: 'give the quantity or the amount to flush', zh: '请填写冲红数量或金额' }),
   red_value_not_negative: (): Text => ({
     en: 'red quantities and amounts are negative, e.g. "-1" or "-100.00"',

@@ -117,6 +117,25 @@ export interface GatewayConfig {
     /** Calls per second each channel allows, unless the channel says otherwise; 0: learn from 429s. @default 0 */
     readonly ratePerSecond: number;
   };
+  /** Webhooks (docs/api.md "Webhooks") and email to buyers: how they are sent and retried. */
+  readonly deliveries: {
+    /** Waits between tries after a failed one, ms; when they run out the event or email is failed. @default 5s,5m,30m,2h,5h,10h,10h */
+    readonly retryScheduleMs: readonly number[];
+    /** A receiver must answer within this, ms. @default 15000 */
+    readonly webhookTimeoutMs: number;
+    /** Deliver to loopback, private and link-local addresses (development, tests). @default false */
+    readonly allowPrivate: boolean;
+    /** An endpoint failing this long without one success is disabled, ms. @default 5 days */
+    readonly disableAfterMs: number;
+    /** Deliveries in flight at once in this process. @default 16 */
+    readonly concurrency: number;
+    /** smtp://user:pass@host:port or smtps://…; null: invoices are not emailed. */
+    readonly smtpUrl: string | null;
+    /** The From of invoice emails. @default 发票网关 <fapiao@localhost> */
+    readonly mailFrom: string;
+    /** The key that seals webhook secrets at rest (32 bytes, base64); null: a key file in the data directory. */
+    readonly secretsKey: string | null;
+  };
   readonly breaker: {
     readonly failuresToOpen: number;
     readonly halfOpenAfterMs: number;
@@ -143,9 +162,21 @@ export const DEFAULTS = {
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
   upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000, drawerCheckMs: 300_000 },
+  deliveries: {
+    // Svix's schedule after the first try (field-notes §4): about 28 hours in all.
+    retryScheduleMs: [5000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR],
+    webhookTimeoutMs: 15_000,
+    allowPrivate: false,
+    disableAfterMs: 5 * 24 * HOUR,
+    concurrency: 16,
+    smtpUrl: null,
+    mailFrom: '发票网关 <fapiao@localhost>',
+    secretsKey: null,
+  },
 } as const;
 
-export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http'>> & {
+export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http' | 'deliveries'>> & {
+  readonly deliveries?: Partial<GatewayConfig['deliveries']>;
   readonly http?: Partial<GatewayConfig['http']>;
   readonly databaseUrl?: string;
   /** The SQLite file, exactly as given (--db). @default <dataDir>/fapiao.db */
@@ -177,7 +208,10 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     dispatcher: { ...DEFAULTS.dispatcher, ...input.dispatcher },
     upstream: { ...DEFAULTS.upstream, ...input.upstream },
     breaker: { ...DEFAULTS.breaker, ...input.breaker },
+    deliveries: { ...DEFAULTS.deliveries, ...input.deliveries },
   };
+  if (config.deliveries.retryScheduleMs.length === 0) throw new Error('the retry schedule needs at least one delay');
+  if (config.deliveries.smtpUrl !== null && !/^smtps?:\/\/[^/]/.test(config.deliveries.smtpUrl)) throw new Error(`FAPIAO_SMTP_URL must be smtp://user:pass@host:port or smtps://…, not ${JSON.stringify(config.deliveries.smtpUrl.replace(/:[^:@/]*@/, ':***@'))}`);
   const callTimeoutMs = config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs;
   // A worker's call must end long before its lease does: otherwise another worker could take the
   // invoice over, query, find nothing yet, and send it again while the first call is still open.

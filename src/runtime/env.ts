@@ -1,4 +1,5 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
+import { parseRetrySchedule } from '../domain/webhook-events.js';
 import { checkDatabaseUrl, SIGNING_ALGORITHMS, type SigningAlgorithm, parseChannelList, type ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
@@ -31,6 +32,17 @@ function port(): number | undefined {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new Error(`FAPIAO_PORT must be a port number 0–65535, not ${JSON.stringify(value)}`);
   return parsed;
+}
+
+/** FAPIAO_WEBHOOK_RETRY_SCHEDULE: `5s,5m,30m,2h` (plain numbers are ms). */
+function retrySchedule(): number[] | undefined {
+  const value = process.env.FAPIAO_WEBHOOK_RETRY_SCHEDULE;
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseRetrySchedule(value);
+  } catch (error) {
+    throw new Error(`FAPIAO_WEBHOOK_RETRY_SCHEDULE: ${(error as Error).message}`);
+  }
 }
 
 /** FAPIAO_RECONCILE_AT: HH:MM Beijing time, or `off`. */
@@ -91,6 +103,15 @@ export function configFromEnv(): ConfigInput {
       responseTimeoutMs: number('FAPIAO_RESPONSE_TIMEOUT_MS'),
       pollAfterMs: number('FAPIAO_POLL_AFTER_MS'),
       ratePerSecond: number('FAPIAO_UPSTREAM_RATE_LIMIT'),
+    }),
+    deliveries: defined({
+      retryScheduleMs: retrySchedule(),
+      allowPrivate: process.env.FAPIAO_WEBHOOK_ALLOW_PRIVATE ? process.env.FAPIAO_WEBHOOK_ALLOW_PRIVATE === '1' : undefined,
+      webhookTimeoutMs: number('FAPIAO_WEBHOOK_TIMEOUT_MS'),
+      disableAfterMs: number('FAPIAO_WEBHOOK_DISABLE_AFTER_HOURS') !== undefined ? number('FAPIAO_WEBHOOK_DISABLE_AFTER_HOURS')! * 3_600_000 : undefined,
+      smtpUrl: process.env.FAPIAO_SMTP_URL || undefined,
+      mailFrom: process.env.FAPIAO_MAIL_FROM || undefined,
+      secretsKey: process.env.FAPIAO_SECRETS_KEY || undefined,
     }),
     breaker: defined({
       failuresToOpen: number('FAPIAO_BREAKER_FAILURES'),

@@ -130,6 +130,31 @@ export class GatewayEvents {
     });
   }
 
+  /** One webhook try to one endpoint, and what came of it. */
+  webhookTried(event: { subscriptionId: string; eventId: string; type: string; outcome: 'delivered' | 'retry' | 'failed'; status: number | null; error: string | null; ms: number }): void {
+    this.safely(() => {
+      this.metrics?.webhookTries.inc({ outcome: event.outcome });
+      const fields = { subscriptionId: event.subscriptionId, eventId: event.eventId, type: event.type, status: event.status, ms: Math.round(event.ms), ...(event.error && { error: event.error }) };
+      if (event.outcome === 'delivered') this.log.debug(fields, 'webhook delivered');
+      else if (event.outcome === 'retry') this.log.warn(fields, 'webhook not delivered; will try again');
+      else this.log.error(fields, 'webhook given up: its retry schedule ran out (POST /v1/webhooks/{id}/events/{eventId}/redeliver sends it again)');
+    });
+  }
+
+  /** An endpoint was disabled: it answered 410 Gone, or failed for days. */
+  webhookEndpointDisabled(event: { subscriptionId: string; url: string; reason: string }): void {
+    this.safely(() => this.log.error(event, 'webhook endpoint disabled; its events wait until POST /v1/webhooks/{id}/enable'));
+  }
+
+  /** One try to email an invoice to its buyer. */
+  emailTried(event: { invoiceId: string; deliveryId: string; outcome: 'sent' | 'retry' | 'failed'; error?: string }): void {
+    this.safely(() => {
+      this.metrics?.emailTries.inc({ outcome: event.outcome });
+      if (event.outcome === 'sent') this.log.info({ invoiceId: event.invoiceId, deliveryId: event.deliveryId }, 'invoice emailed to the buyer');
+      else this.log.warn({ invoiceId: event.invoiceId, deliveryId: event.deliveryId, outcome: event.outcome, error: event.error }, event.outcome === 'retry' ? 'emailing the invoice failed; will try again' : 'emailing the invoice given up');
+    });
+  }
+
   /** A phase of talking to an upstream took this long (dns, connect, first_byte). */
   upstreamPhase(event: { channel: string; kind: string; phase: string; seconds: number }): void {
     this.safely(() => this.metrics?.upstreamDuration.observe({ channel: event.channel, kind: event.kind, phase: event.phase }, event.seconds));

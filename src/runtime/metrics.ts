@@ -14,6 +14,8 @@ export interface ScrapeSources {
   /** created_at of the oldest pending invoice, ms; null when none. */
   oldestPendingCreatedAt(): Promise<number | null>;
   databaseUp(): Promise<boolean>;
+  /** Webhook endpoints by status, and deliveries waiting or given up. */
+  webhookReadings?(): Promise<{ enabled: number; disabled: number; pending: number; failed: number }>;
 }
 
 /** Each channel's state as the dispatcher sees it (ChannelHealth.snapshot()). */
@@ -39,6 +41,8 @@ export interface Metrics {
   readonly reconciliationDifferences: Gauge<'channel' | 'class'>;
   readonly reconciliationRuns: Counter<'channel' | 'outcome'>;
   readonly certificateExpiry: Gauge<'channel'>;
+  readonly webhookTries: Counter<'outcome'>;
+  readonly emailTries: Counter<'outcome'>;
 }
 
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -112,10 +116,52 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
       labelNames: ['channel'],
       registers: [registry],
     }),
+    webhookTries: new Counter({
+      name: 'fapiao_webhook_deliveries_total',
+      help: 'Webhook delivery tries, by outcome: delivered, retry (tried again later), failed (the schedule ran out)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    emailTries: new Counter({
+      name: 'fapiao_email_deliveries_total',
+      help: 'Invoice emails to buyers, by outcome: sent, retry (tried again later), failed (the schedule ran out)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 
   // Known label values start at zero, so rates and alerts work from the first scrape.
   for (const outcome of ['ok', 'failed']) metrics.documentRenders.inc({ outcome }, 0);
+  for (const outcome of ['delivered', 'retry', 'failed']) metrics.webhookTries.inc({ outcome }, 0);
+  for (const outcome of ['sent', 'retry', 'failed']) metrics.emailTries.inc({ outcome }, 0);
+
+  const webhooks = deps.database.webhookReadings?.bind(deps.database);
+  if (webhooks) {
+    new Gauge({
+      name: 'fapiao_webhook_endpoints',
+      help: 'Webhook endpoints by status (disabled: 410 Gone, or failing for days; POST /v1/webhooks/{id}/enable)',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        const readings = await webhooks().catch(() => undefined);
+        if (!readings) return;
+        this.set({ status: 'enabled' }, readings.enabled);
+        this.set({ status: 'disabled' }, readings.disabled);
+      },
+    });
+    new Gauge({
+      name: 'fapiao_webhook_deliveries',
+      help: 'Webhook deliveries waiting to be delivered (pending) or given up (failed)',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        const readings = await webhooks().catch(() => undefined);
+        if (!readings) return;
+        this.set({ status: 'pending' }, readings.pending);
+        this.set({ status: 'failed' }, readings.failed);
+      },
+    });
+  }
 
   new Gauge({
     name: 'fapiao_invoices',

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { StoreCapabilities } from './database.js';
 import { completeJob, leaseDueJobs, recordJobFailure, type JobLease } from './job-queue.js';
+import { addEmailDeliveries } from './email-deliveries.js';
 import type { Database } from './schema/index.js';
+import { recordDocumentsReady } from './webhook-outbox.js';
 
 /** A claim on one invoice's documents: what rendering needs, and the job lease that fences its settle. */
 export interface DocumentLease {
@@ -57,13 +59,19 @@ export async function leaseDueDocuments(
   });
 }
 
-/** Stores both documents and marks the job done, if the claim still holds; 'lost' writes nothing. */
+/**
+ * Stores both documents and marks the job done, if the claim still holds; 'lost' writes nothing.
+ * In the same transaction: `invoice.documents_ready` for subscribers, and the email to the buyer
+ * (`emailTo`) when there is one to send.
+ */
 export async function storeRenderedDocuments(
   tx: Transaction<Database>,
   lease: DocumentLease,
-  documents: { readonly pdf: Uint8Array; readonly xml: Uint8Array; readonly now: number },
+  documents: { readonly pdf: Uint8Array; readonly xml: Uint8Array; readonly now: number; readonly capabilities: StoreCapabilities; readonly emailTo?: string },
 ): Promise<'stored' | 'lost'> {
   if ((await completeJob(tx, lease.job, documents.now)) === 'lost') return 'lost';
+  await recordDocumentsReady(tx, documents.capabilities, documents.now, [lease.invoiceId]);
+  if (documents.emailTo) await addEmailDeliveries(tx, [{ invoiceId: lease.invoiceId, to: documents.emailTo, requestedBy: null }], documents.now);
   await tx.deleteFrom('invoice_documents').where('invoice_id', '=', lease.invoiceId).execute();
   const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   await tx

@@ -52,3 +52,23 @@ export function newApiKey(): { id: string; key: string } {
   const secret = randomBytes(24).toString('base64url');
   return { id, key: `fk_${id.slice(4)}_${secret}` };
 }
+
+/** A webhook event id (`evt_`, sortable by creation): the `webhook-id` a receiver de-duplicates on. */
+export function newEventId(nowMs: number): string {
+  return `evt_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
+}
+
+/** A webhook delivery (one event to one subscription). */
+export function newWebhookDeliveryId(nowMs: number): string {
+  return `whd_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
+}
+
+/** A webhook subscription. */
+export function newSubscriptionId(nowMs: number): string {
+  return `wh_${timePrefix(nowMs)}${randomChars(12, CROCKFORD)}`;
+}
+
+/** An email delivery of an invoice. */
+export function newEmailDeliveryId(nowMs: number): string {
+  return `eml_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
+}

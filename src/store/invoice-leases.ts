@@ -18,6 +18,8 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition, type InvoiceEvent, type InvoiceState, type PendingStage } from '../domain/invoice-state.js';
 import { appendAudit, type AuditEntry } from './audit-log.js';
+import { invoiceEventOf } from '../domain/webhook-events.js';
+import { recordInvoiceEvents } from './webhook-outbox.js';
 import type { StoreCapabilities } from './database.js';
 import { enqueueJobs } from './job-queue.js';
 import type { Batched, GroupCommit } from './group-commit.js';
@@ -266,6 +268,11 @@ async function writeAfterSettle(tx: Transaction<Database>, capabilities: StoreCa
   const attempts = plans.flatMap((plan) => (plan.attempt ? [plan.attempt] : []));
   if (attempts.length > 0) await tx.insertInto('attempts').values(attempts).execute();
   await appendAudit(tx, capabilities, now, plans.flatMap((plan) => (plan.audit ? [plan.audit] : [])));
+  const changes = plans.flatMap((plan) => {
+    const type = plan.audit ? invoiceEventOf(plan.audit.to) : undefined;
+    return type ? [{ invoiceId: plan.lease.invoiceId, type }] : [];
+  });
+  await recordInvoiceEvents(tx, capabilities, now, changes);
 }
 
 interface SettleRequest {

@@ -207,6 +207,15 @@ export function findRecordIn(db: Kysely<Database>, id: string): Promise<InvoiceR
   return selectRecords(db).where('invoices.id', '=', id).executeTakeFirstOrThrow();
 }
 
+/** Invoices by id, as they are in this transaction. */
+export async function findRecordsIn(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, InvoiceRecord>> {
+  const found = new Map<string, InvoiceRecord>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const row of await selectRecords(db).where('invoices.id', 'in', ids.slice(i, i + 500)).execute()) found.set(row.id, row);
+  }
+  return found;
+}
+
 /** One invoice, if it belongs to one of `sellers` (another seller's invoice does not exist for the caller). */
 export async function findInvoice(db: Kysely<Database>, id: string, sellers: readonly string[]): Promise<InvoiceRecord | undefined> {
   if (sellers.length === 0) return undefined;

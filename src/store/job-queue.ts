@@ -5,12 +5,16 @@
  * while the claim still holds — a settle whose version no longer matches lost its claim to another
  * worker after the lease ran out, and writes nothing.
  */
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { StoreCapabilities } from './database.js';
 import type { Database } from './schema/index.js';
 
-/** documents: render an issued invoice's PDF and XML; reconcile: one channel's day (subject `CHANNEL@YYYY-MM-DD`). */
-export type JobQueue = 'documents' | 'reconcile';
+/**
+ * documents: render an issued invoice's PDF and XML; reconcile: one channel's day (subject
+ * `CHANNEL@YYYY-MM-DD`); webhook: one event to one subscription (subject: the delivery id);
+ * email: one invoice mailed to one address (subject: the delivery id).
+ */
+export type JobQueue = 'documents' | 'reconcile' | 'webhook' | 'email';
 
 /** A claim on one job: which one, the version that fences its settle, and how often it failed before. */
 export interface JobLease {
@@ -36,7 +40,12 @@ export async function leaseDueJobs(
   capabilities: StoreCapabilities,
   queue: JobQueue,
   now: number,
-  options: { readonly limit: number; readonly leaseMs: number },
+  options: {
+    readonly limit: number;
+    readonly leaseMs: number;
+    /** A queue's own condition for a due job to be taken now (webhooks: no earlier event of its subject still pending). */
+    readonly ready?: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>;
+  },
 ): Promise<JobLease[]> {
   if (options.limit <= 0) return [];
   return db.transaction().execute(async (tx) => {
@@ -49,6 +58,7 @@ export async function leaseDueJobs(
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_at')
       .limit(options.limit);
+    if (options.ready) due = due.where(options.ready);
     if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((row) => row.subject_id);
     if (ids.length === 0) return [];
@@ -90,4 +100,25 @@ export async function recordJobFailure(
     .where((eb) => stillHeld(eb, lease))
     .executeTakeFirst();
   return held.numUpdatedRows === 0n ? 'lost' : 'recorded';
+}
+
+/** Marks a job given up (its retries ran out), if the claim still holds. */
+export async function giveUpJob(tx: Transaction<Database>, lease: JobLease, failure: { readonly message: string; readonly now: number }): Promise<'failed' | 'lost'> {
+  const held = await tx
+    .updateTable('jobs')
+    .set({ status: 'failed', attempts: lease.attempts + 1, last_error: failure.message, lease_until: null, updated_at: failure.now })
+    .where((eb) => stillHeld(eb, lease))
+    .executeTakeFirst();
+  return held.numUpdatedRows === 0n ? 'lost' : 'failed';
+}
+
+/** Makes a job due again from its first try, whatever it was (a redelivery asked for by a person). */
+export async function requeueJob(tx: Transaction<Database>, queue: JobQueue, subjectId: string, now: number): Promise<void> {
+  await tx
+    .insertInto('jobs')
+    .values({ queue, subject_id: subjectId, status: 'pending', attempts: 0, next_at: now, lease_until: null, last_error: null, created_at: now, updated_at: now })
+    .onConflict((conflict) =>
+      conflict.columns(['queue', 'subject_id']).doUpdateSet({ status: 'pending', attempts: 0, next_at: now, lease_until: null, last_error: null, lease_version: sql<number>`jobs.lease_version + 1`, updated_at: now }),
+    )
+    .execute();
 }

@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { stateKey, transition, type PendingStage } from '../domain/invoice-state.js';
 import type { OurInvoice } from '../domain/reconcile.js';
 import { appendAudit } from './audit-log.js';
+import { recordInvoiceEvents } from './webhook-outbox.js';
 import type { StoreCapabilities } from './database.js';
 import { enqueueJobs } from './job-queue.js';
 import type { Database } from './schema/index.js';
@@ -85,6 +86,7 @@ export async function adoptInvoice(db: Kysely<Database>, capabilities: StoreCapa
     await appendAudit(tx, capabilities, adoption.now, [
       { invoiceId: adoption.invoiceId, event: 'adopted', from: stateKey(from), to: stateKey(to), detail: { number: adoption.number, channel: adoption.channel, by: 'reconciliation' } },
     ]);
+    await recordInvoiceEvents(tx, capabilities, adoption.now, [{ invoiceId: adoption.invoiceId, type: 'invoice.issued' }]);
     return 'adopted';
   });
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { backlogTotal, pendingBacklog } from './backlog.js';
 import type { ScrapeSources } from '../runtime/metrics.js';
 import type { Database } from './schema/index.js';
+import { webhookReadings } from './webhook-deliveries.js';
 
 export function scrapeReadings(db: Kysely<Database>): ScrapeSources {
   return {
@@ -19,6 +20,9 @@ export function scrapeReadings(db: Kysely<Database>): ScrapeSources {
     },
     async oldestPendingCreatedAt() {
       return backlogTotal(await pendingBacklog(db)).oldestCreatedAt;
+    },
+    webhookReadings() {
+      return webhookReadings(db);
     },
     databaseUp() {
       return sql`select 1`.execute(db).then(

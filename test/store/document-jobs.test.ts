@@ -45,18 +45,18 @@ describe(`document jobs on ${DIALECT}`, () => {
     expect(second?.invoiceId).toBe(first!.invoiceId);
     expect(second!.job.leaseVersion).toBeGreaterThan(first!.job.leaseVersion);
 
-    const late = await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, first!, { pdf: bytes('%PDF-late'), xml: bytes('<late/>'), now: NOW + 1600 }));
+    const late = await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, first!, { pdf: bytes('%PDF-late'), xml: bytes('<late/>'), now: NOW + 1600, capabilities: store.capabilities }));
     expect(late).toBe('lost');
     expect(await recordRenderFailure(store.db, first!, { message: 'late', nextAt: NOW + 9999, now: NOW + 1600 })).toBe('lost');
     expect(await findDocument(store.db, ID, 'pdf')).toBeUndefined();
 
-    const held = await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, second!, { pdf: bytes('%PDF-new'), xml: bytes('<new/>'), now: NOW + 1700 }));
+    const held = await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, second!, { pdf: bytes('%PDF-new'), xml: bytes('<new/>'), now: NOW + 1700, capabilities: store.capabilities }));
     expect(held).toBe('stored');
     const pdf = await findDocument(store.db, ID, 'pdf');
     expect(Buffer.from(pdf!.content).toString()).toBe('%PDF-new');
     expect(await job()).toMatchObject({ status: 'done', last_error: null, attempts: 0, lease_until: null });
     // Done is done: the same claim cannot settle twice, and nothing is due any more.
-    expect(await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, second!, { pdf: bytes('%PDF-again'), xml: bytes('<again/>'), now: NOW + 1800 }))).toBe('lost');
+    expect(await store.db.transaction().execute((tx) => storeRenderedDocuments(tx, second!, { pdf: bytes('%PDF-again'), xml: bytes('<again/>'), now: NOW + 1800, capabilities: store.capabilities }))).toBe('lost');
     expect(await leaseDueDocuments(store.db, store.capabilities, NOW + 99_999, { limit: 10, leaseMs: 1000 })).toEqual([]);
   });
 

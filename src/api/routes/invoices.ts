@@ -15,11 +15,16 @@ import { OverloadedError } from '../../store/group-commit.js';
 import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
 import { redFlushesOf } from '../../store/red-flush-store.js';
+import { emailDeliveriesOf, resendEmail } from '../../store/email-deliveries.js';
+import { EMAIL_FORM } from '../../domain/field-forms.js';
+import { fieldError } from '../../domain/field-error.js';
+import { INVOICE_LIMITS } from '../../domain/invoice-limits.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
 import {
   ComputedInvoice,
+  DeliverRequest,
   IdempotencyHeaders,
   IdParams,
   InvoiceList,
@@ -34,6 +39,8 @@ import {
 export interface InvoiceRoutesOptions extends InvoicingDeps {
   /** Counts an accept refused because too many writes wait for the database. */
   readonly onShed?: () => void;
+  /** Invoices are emailed to buyers (FAPIAO_SMTP_URL is set). */
+  readonly emailEnabled: boolean;
 }
 
 // 1–128 printable ASCII characters, as Stripe's keys are in practice.
@@ -192,9 +199,10 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
       // Another seller's invoice does not exist for this key: 404, never 403.
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
-      // Only a blue invoice has red invoices to list: a red one costs no second query.
-      if (row.kind !== 'blue') return invoiceResource(row);
-      return invoiceResource(row, (await redFlushesOf(reader, [row.id])).get(row.id) ?? []);
+      const deliveries = (await emailDeliveriesOf(reader, [row.id])).get(row.id) ?? [];
+      // Only a blue invoice has red invoices to list: a red one costs no query for them.
+      if (row.kind !== 'blue') return invoiceResource(row, undefined, deliveries);
+      return invoiceResource(row, (await redFlushesOf(reader, [row.id])).get(row.id) ?? [], deliveries);
     },
   );
 
@@ -263,6 +271,37 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       },
     );
   }
+
+  app.post(
+    '/invoices/:id/deliver',
+    {
+      config: { scope: 'issue' },
+      schema: {
+        operationId: 'deliverInvoice',
+        summary: "Email an issued invoice (PDF and XML attached) to its buyer again, or to another address",
+        tags: ['invoices'],
+        params: IdParams,
+        body: Type.Union([DeliverRequest, Type.Null()]),
+        response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const row = isInvoiceId(id) ? await findInvoice(options.db, id, request.apiKey.sellers) : undefined;
+      if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+      if (!options.emailEnabled) throw new ApiProblem('email_not_configured', 'set FAPIAO_SMTP_URL (smtp://user:pass@host:port) and restart');
+      if (row.status !== 'issued') throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
+      const given = request.body?.email;
+      const to = given ?? (JSON.parse(row.computed_json) as { buyer: { email?: string } }).buyer.email;
+      if (to === undefined) throw new ApiProblem('delivery_address_missing', `invoice ${id} names no buyer email`);
+      if (given !== undefined && (!EMAIL_FORM.test(given) || given.length > INVOICE_LIMITS.emailLength)) {
+        throw new ApiProblem('delivery_invalid', undefined, { errors: [fieldError('/email', 'email_format')] });
+      }
+      await resendEmail(options.db, { invoiceId: id, to, requestedBy: request.apiKey.id, now: options.clock.now() });
+      const deliveries = (await emailDeliveriesOf(options.db, [id])).get(id) ?? [];
+      return reply.code(202).send(invoiceResource(row, undefined, deliveries));
+    },
+  );
 
   app.post(
     '/invoices/:id/retry',

@@ -132,6 +132,19 @@ export const InvoiceResource = Type.Object(
     redFlushableTotal: Type.Optional(
       Type.Union([Money('a blue invoice: what may still be red-flushed (价税合计); rejected red invoices give theirs back'), Type.Null()]),
     ),
+    deliveries: Type.Optional(
+      Type.Array(
+        Type.Object({
+          channel: Type.Literal('email'),
+          to: Type.String(),
+          status: OneOf(['pending', 'sent', 'failed'] as const, { description: 'pending: being sent or waiting for the next try; sent: the SMTP server took it; failed: the retry schedule ran out' }),
+          at: Type.String({ format: 'date-time', description: 'when it was sent, or else queued' }),
+          attempts: Type.Integer(),
+          error: Type.Union([Type.String(), Type.Null()]),
+        }),
+        { description: 'the invoice emailed to the buyer: each address, its state (GET of one invoice)' },
+      ),
+    ),
   },
   { $id: 'InvoiceResource' },
 );
@@ -190,3 +203,8 @@ export const ProblemSchema = Type.Object(
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({ minLength: 1, maxLength: 128, description: 'Your unique key for this invoice; retries send the same key' }),
 });
+
+export const DeliverRequest = Type.Object(
+  { email: Type.Optional(Type.String({ maxLength: 254, description: "another address; the buyer's email by default" })) },
+  { additionalProperties: false },
+);

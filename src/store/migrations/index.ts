@@ -10,6 +10,7 @@ import * as channelIsolations from './007-channel-isolations.js';
 import * as lastSent from './008-last-sent.js';
 import * as auditChains from './009-audit-chains.js';
 import * as redFlush from './010-red-flush.js';
+import * as deliveries from './011-deliveries.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -22,4 +23,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '008-last-sent': lastSent,
   '009-audit-chains': auditChains,
   '010-red-flush': redFlush,
+  '011-deliveries': deliveries,
 };

@@ -181,6 +181,77 @@ export interface AuditChainTable {
   link: string;
 }
 
+export interface WebhookSubscriptionTable {
+  id: string;
+  url: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  /** JSON array of seller tax ids. */
+  sellers: string;
+  secret_sealed: string;
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  failing_since: number | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookEventTable {
+  id: string;
+  type: string;
+  /** An invoice id, or `channel:NAME`. */
+  subject: string;
+  sequence: number;
+  seller_tax_id: string | null;
+  snapshot: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  subject: string;
+  sequence: number;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface ChannelReportTable {
+  channel: string;
+  state: 'down' | 'up';
+  at: number;
+}
+
+export interface EmailDeliveryTable {
+  id: string;
+  invoice_id: string;
+  to_address: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  sent_at: number | null;
+  message_id: string | null;
+  requested_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   sellers: SellerTable;
   api_keys: ApiKeyTable;
@@ -195,6 +266,12 @@ export interface Database {
   jobs: JobTable;
   channel_tokens: ChannelTokenTable;
   channel_isolations: ChannelIsolationTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
+  channel_reports: ChannelReportTable;
+  email_deliveries: EmailDeliveryTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
