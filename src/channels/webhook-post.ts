@@ -99,14 +99,21 @@ export class WebhookPoster {
   }
 }
 
-/** The first few KB of an answer, for the delivery log; the rest is not read (a huge body costs nothing). */
+/**
+ * The first few KB of an answer, for the delivery log; the rest is not read (a huge body costs
+ * nothing). The status is the answer: a body cut short by the time limit is kept as far as it came.
+ */
 async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= ANSWER_READ_BYTES) break;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= ANSWER_READ_BYTES) break;
+    }
+  } catch {
+    // The time limit ran out mid-body: what came is enough for the log.
   }
   body.destroy();
   return Buffer.concat(chunks).subarray(0, ANSWER_READ_BYTES).toString('utf8');

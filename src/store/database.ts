@@ -92,7 +92,10 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   }
   const store = location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, options.poolSize ?? 10);
   try {
-    await migrate(store.db);
+    const applied = await migrate(store.db);
+    // Migrations write through the WAL, which keeps its size until it is truncated: give the space
+    // back now (on a small disk it would hold hundreds of kB the first writes may need).
+    if (applied > 0 && location.kind === 'sqlite') await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
   } catch (error) {
     await store.close();
     throw error;
@@ -182,10 +185,11 @@ async function migrator(db: Kysely<Database>): Promise<Migrator> {
   return new Migrator({ db, provider });
 }
 
-/** Brings the schema up to date; Kysely's migrator locks so that two processes cannot race. */
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error } = await (await migrator(db)).migrateToLatest();
+/** Brings the schema up to date; Kysely's migrator locks so that two processes cannot race. How many migrations ran. */
+export async function migrate(db: Kysely<Database>): Promise<number> {
+  const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return results?.filter((result) => result.status === 'Success').length ?? 0;
 }
 
 /** One round trip to the database (`select 1`); throws when it does not answer. */

@@ -9,6 +9,7 @@ import type { StoreCapabilities } from './database.js';
 import { newSubscriptionId } from './ids.js';
 import { completeJob, giveUpJob, leaseDueJobs, recordJobFailure, requeueJob, type JobLease } from './job-queue.js';
 import type { Database, WebhookDeliveryTable, WebhookSubscriptionTable } from './schema/index.js';
+import { PARKED_MS } from './webhook-outbox.js';
 
 export interface Subscription {
   readonly id: string;
@@ -32,8 +33,6 @@ const toSubscription = (row: WebhookSubscriptionTable): Subscription => ({
   createdAt: row.created_at,
 });
 
-// A disabled endpoint's deliveries are parked this far ahead, so claims never scan them; enabling brings them back.
-const PARKED_MS = 100 * 365 * 86_400_000;
 
 export async function createSubscription(
   db: Kysely<Database>,

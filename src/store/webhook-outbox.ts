@@ -2,7 +2,7 @@
  * The outbox of webhook events: written in the transaction of the change it reports (so a crash
  * loses none and reports nothing that did not happen), each event numbered within its subject (an
  * invoice, or a channel) and fanned out at once to a delivery per subscription that hears it, each
- * delivery a `webhook` job. Nothing is written while no subscription is enabled.
+ * delivery a `webhook` job. Nothing is written while there is no subscription.
  */
 import { sql, type Transaction } from 'kysely';
 import { subscribedTo, type WebhookEventType } from '../domain/webhook-events.js';
@@ -31,15 +31,20 @@ interface NewEvent {
   readonly snapshot: InvoiceSnapshot | ChannelSnapshot;
 }
 
+/** A disabled endpoint's deliveries wait this far ahead, so claims never scan them; enabling brings them back. */
+export const PARKED_MS = 100 * 365 * 86_400_000;
+
 interface Listener {
   readonly id: string;
+  readonly enabled: boolean;
   readonly events: readonly string[];
   readonly sellers: readonly string[];
 }
 
 async function listeners(tx: Transaction<Database>): Promise<Listener[]> {
-  const rows = await tx.selectFrom('webhook_subscriptions').select(['id', 'events', 'sellers']).where('status', '=', 'enabled').execute();
-  return rows.map((row) => ({ id: row.id, events: JSON.parse(row.events) as string[], sellers: JSON.parse(row.sellers) as string[] }));
+  // A disabled endpoint keeps hearing: its events wait for it to be enabled again.
+  const rows = await tx.selectFrom('webhook_subscriptions').select(['id', 'events', 'sellers', 'status']).execute();
+  return rows.map((row) => ({ id: row.id, enabled: row.status === 'enabled', events: JSON.parse(row.events) as string[], sellers: JSON.parse(row.sellers) as string[] }));
 }
 
 /** Whether a subscription hears an event: its type, and for an invoice its seller. */
@@ -82,7 +87,9 @@ async function writeEvents(tx: Transaction<Database>, capabilities: StoreCapabil
     })),
   );
   for (let i = 0; i < deliveries.length; i += 500) await tx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + 500)).execute();
-  await enqueueJobs(tx, 'webhook', deliveries.map((delivery) => delivery.id), now);
+  const disabled = new Set(subscribers.filter((listener) => !listener.enabled).map((listener) => listener.id));
+  await enqueueJobs(tx, 'webhook', deliveries.filter((delivery) => !disabled.has(delivery.subscription_id)).map((delivery) => delivery.id), now);
+  await enqueueJobs(tx, 'webhook', deliveries.filter((delivery) => disabled.has(delivery.subscription_id)).map((delivery) => delivery.id), now + PARKED_MS);
 }
 
 /**

@@ -19,7 +19,7 @@ import { validRequest } from '../support/invoice-request.js';
 
 const mountPoint = join(mkdtempSync(join(tmpdir(), 'fapiao-full-')), 'disk');
 mkdirSync(mountPoint);
-const canMount = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=700', 'tmpfs', mountPoint]).status === 0;
+const canMount = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=700', 'tmpfs', mountPoint]).status === 0;
 let gateway: Gateway | undefined;
 
 afterAll(async () => {

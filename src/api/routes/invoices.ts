@@ -16,9 +16,7 @@ import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
 import { redFlushesOf } from '../../store/red-flush-store.js';
 import { emailDeliveriesOf, resendEmail } from '../../store/email-deliveries.js';
-import { EMAIL_FORM } from '../../domain/field-forms.js';
-import { fieldError } from '../../domain/field-error.js';
-import { INVOICE_LIMITS } from '../../domain/invoice-limits.js';
+import { readDeliveryRequest } from '../../domain/delivery-request.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -276,9 +274,10 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
     '/invoices/:id/deliver',
     {
       config: { scope: 'issue' },
+      validatorCompiler: domainValidated,
       schema: {
         operationId: 'deliverInvoice',
-        summary: "Email an issued invoice (PDF and XML attached) to its buyer again, or to another address",
+        summary: 'Email an issued invoice (PDF and XML attached) to its buyer again, or to another address',
         tags: ['invoices'],
         params: IdParams,
         body: Type.Union([DeliverRequest, Type.Null()]),
@@ -289,14 +288,12 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       const { id } = request.params;
       const row = isInvoiceId(id) ? await findInvoice(options.db, id, request.apiKey.sellers) : undefined;
       if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+      const asked = readDeliveryRequest(request.body);
+      if (asked.kind === 'invalid') throw new ApiProblem('delivery_invalid', undefined, { errors: asked.errors });
       if (!options.emailEnabled) throw new ApiProblem('email_not_configured', 'set FAPIAO_SMTP_URL (smtp://user:pass@host:port) and restart');
       if (row.status !== 'issued') throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
-      const given = request.body?.email;
-      const to = given ?? (JSON.parse(row.computed_json) as { buyer: { email?: string } }).buyer.email;
+      const to = asked.email ?? (JSON.parse(row.computed_json) as { buyer: { email?: string } }).buyer.email;
       if (to === undefined) throw new ApiProblem('delivery_address_missing', `invoice ${id} names no buyer email`);
-      if (given !== undefined && (!EMAIL_FORM.test(given) || given.length > INVOICE_LIMITS.emailLength)) {
-        throw new ApiProblem('delivery_invalid', undefined, { errors: [fieldError('/email', 'email_format')] });
-      }
       await resendEmail(options.db, { invoiceId: id, to, requestedBy: request.apiKey.id, now: options.clock.now() });
       const deliveries = (await emailDeliveriesOf(options.db, [id])).get(id) ?? [];
       return reply.code(202).send(invoiceResource(row, undefined, deliveries));

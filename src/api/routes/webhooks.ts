@@ -107,7 +107,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       const read = readSubscriptionRequest(request.body, { allowPrivate: options.allowPrivate });
       if (read.kind === 'invalid') throw new ApiProblem('webhook_invalid', undefined, { errors: read.errors });
       const keySellers = request.apiKey.sellers;
-      const sellers = read.request.sellers ?? keySellers;
+      const sellers = [...(read.request.sellers ?? keySellers)].sort();
       const foreign = sellers.filter((seller) => !keySellers.includes(seller));
       if (foreign.length > 0) throw new ApiProblem('seller_forbidden', `this key does not act for ${foreign.join(', ')}`);
       const secret = newWebhookSecret();
