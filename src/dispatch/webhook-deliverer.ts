@@ -108,7 +108,7 @@ export class WebhookDeliverer {
       : result.gone
         ? 'the endpoint answered 410 Gone'
         : failingFor >= this.options.disableAfterMs
-          ? `no delivery succeeded for ${Math.round(failingFor / 3_600_000)} hours`
+          ? `no delivery succeeded since ${new Date(lease.failingSince!).toISOString()} (${failingFor >= 3_600_000 ? `${Math.round(failingFor / 3_600_000)} h` : `${Math.round(failingFor / 1000)} s`})`
           : undefined;
     const outcome: WebhookTry = {
       at: now,

@@ -101,7 +101,7 @@ describe(`webhook deliveries through the API on ${DIALECT}`, () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/in`;
     simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-wh-api-')), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
-    t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }], deliveries: { allowPrivate: true, retryScheduleMs: [100, 100, 100, 100, 100] } });
+    t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }], deliveries: { allowPrivate: true, retryScheduleMs: Array.from({ length: 20 }, () => 100), disableAfterMs: 600 } });
   });
   afterAll(async () => {
     await t.close();
@@ -149,5 +149,36 @@ describe(`webhook deliveries through the API on ${DIALECT}`, () => {
     expect(entry.attempts.map((attempt) => attempt.status)).toEqual([410, 204, 204]);
     // Another seller's admin sees none of it.
     expect((await http(`${t.gateway.url}/v1/webhooks/${id}`, { key: t.otherKey })).status).toBe(403);
+  });
+
+  it('disables an endpoint that keeps failing, and tells subscribers when a channel goes down and comes back', async () => {
+    // A receiver that always answers 500: disabled once it has failed for disableAfterMs.
+    const failing = createServer((_request, response) => response.writeHead(500).end('down for maintenance'));
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const failingUrl = `http://127.0.0.1:${(failing.address() as { port: number }).port}/in`;
+    try {
+      const broken = await http(`${t.gateway.url}/v1/webhooks`, { key: t.adminKey, json: { url: failingUrl, events: ['channel.down', 'channel.up'] } });
+      const channels = await http(`${t.gateway.url}/v1/webhooks`, { key: t.adminKey, json: { url: receiverUrl, events: ['channel.down', 'channel.up'] } });
+      secret = String(channels.body.secret);
+      const seen = arrivals.length;
+      // The upstream goes down: invoices fail to reach it, its circuit opens.
+      simulator.setFaults({ errorRate: 1 });
+      const issue = (orderNo: string) => http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: orderNo, json: validRequest({ orderNo }) });
+      await Promise.all(Array.from({ length: 6 }, (_, n) => issue(`HOOK-DOWN-${n}`)));
+      const down = await eventually(async () => arrivals.slice(seen).find((arrival) => arrival.body.type === 'channel.down'), 15_000, () => 'channel.down never came');
+      expect(down).toMatchObject({ signed: true, body: { data: { channel: { name: 'sim', state: 'down' }, sequence: expect.any(Number) as unknown } } });
+      simulator.setFaults({ errorRate: 0 });
+      const up = await eventually(async () => arrivals.slice(seen).find((arrival) => arrival.body.type === 'channel.up'), 15_000, () => 'channel.up never came');
+      expect((up.body.data as { sequence: number }).sequence).toBe((down.body.data as { sequence: number }).sequence + 1);
+
+      const disabled = await eventually(async () => {
+        const subscription = (await http(`${t.gateway.url}/v1/webhooks/${String(broken.body.id)}`, { key: t.adminKey })).body;
+        return subscription.status === 'disabled' ? subscription : undefined;
+      }, 15_000, () => 'the failing endpoint was never disabled');
+      expect(String(disabled.disabledReason)).toMatch(/^no delivery succeeded since /);
+    } finally {
+      failing.closeAllConnections();
+      await new Promise((resolve) => failing.close(resolve));
+    }
   });
 });
