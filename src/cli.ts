@@ -13,6 +13,7 @@ import { registerChannelCommands } from './cli/channels-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
+import { registerUserCommands } from './cli/users-command.js';
 import { registerReconcileCommand } from './cli/reconcile-command.js';
 import { previewBytes, readInput } from './cli/preview-command.js';
 import { registerSellerCommands } from './cli/sellers-command.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerSimulatorCommand(program);
   registerSellerCommands(program);
   registerKeyCommands(program);
+  registerUserCommands(program);
   registerDemoCommand(program);
   registerVerifyCommand(program);
   registerAuditCommand(program);

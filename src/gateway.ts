@@ -36,6 +36,7 @@ import { ChannelReports } from './dispatch/channel-reports.js';
 import { EmailSender } from './dispatch/email-sender.js';
 import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
 import { SecretBox } from './runtime/secret-box.js';
+import { runChannelDoctor } from './doctor/doctor.js';
 
 export interface Gateway {
   readonly url: string;
@@ -172,6 +173,15 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     secrets,
     webhookAllowPrivate: deliveries.allowPrivate,
     onDeliveriesDue: () => webhooks?.wake(),
+    doctor: (name) =>
+      runChannelDoctor(channelConfigs.find((channel) => channel.name === name)!, {
+        timeoutMs: 5000,
+        dataDir: config.dataDir,
+        store: config.store,
+        gatewayUrl: `http://127.0.0.1:${config.port}`,
+        concurrency: config.dispatcher.concurrency,
+        tokens,
+      }),
   });
   try {
     // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed

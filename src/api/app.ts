@@ -29,6 +29,10 @@ import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { consoleSessionRoutes } from './routes/console-session.js';
+import { consolePlugin } from './console-plugin.js';
+import fastifyCookie from '@fastify/cookie';
+import type { DoctorReport } from '../doctor/check.js';
 import type { SecretBox } from '../runtime/secret-box.js';
 
 export interface AppDeps {
@@ -57,6 +61,8 @@ export interface AppDeps {
   readonly webhookAllowPrivate: boolean;
   /** Webhook deliveries may be due now (redelivered, an endpoint enabled). */
   readonly onDeliveriesDue: () => void;
+  /** The doctor's layers against one configured channel. */
+  readonly doctor: (channel: string) => Promise<DoctorReport>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -144,7 +150,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
 
+  await app.register(fastifyCookie);
   await app.register(auth, { db: deps.reader, clock: deps.clock });
+  await app.register(consoleSessionRoutes, { prefix: '/console/api', db: deps.db, capabilities: deps.capabilities, clock: deps.clock });
+  await app.register(consolePlugin);
   await app.register(invoiceRoutes, {
     prefix: '/v1',
     db: deps.db,
@@ -166,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     health: deps.health,
     clock: deps.clock,
     onIsolationChanged: deps.onIsolationChanged,
+    doctor: deps.doctor,
   });
   await app.register(healthRoutes, { db: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
   return app;

@@ -8,6 +8,9 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkApiKey, createApiKey } from '../store/api-key-store.js';
+import { addUser, findUser, resetPassword } from '../store/console-users.js';
+import { hashPassword } from '../runtime/password-hash.js';
+import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/database.js';
 import { saveSeller } from '../store/seller-store.js';
 import { addListenOptions, serveConfig, startServing, stopOnSignal, type ServeOptions } from './serve-command.js';
@@ -40,6 +43,26 @@ async function demoKey(dbFile: string | undefined, dataDir: string): Promise<str
   return withStore(dbFile, keep, 'create');
 }
 
+/**
+ * The demo console user (admin of the demo seller) and its password, kept beside the demo key so
+ * every `npm start` prints the same; made at the first start.
+ */
+async function demoConsoleUser(dbFile: string | undefined, dataDir: string): Promise<{ username: string; password: string }> {
+  const file = join(dataDir, 'demo-console-password.txt');
+  const username = 'demo';
+  return withStore(dbFile, async (store) => {
+    if (existsSync(file) && (await findUser(store.db, username))) return { username, password: readFileSync(file, 'utf8').trim() };
+    const password = randomBytes(9).toString('base64url');
+    const passwordHash = await hashPassword(password);
+    if ((await addUser(store.db, store.capabilities, { username, role: 'admin', sellers: [DEMO_SELLER.taxId], passwordHash, by: 'demo', now: Date.now() })) === 'exists') {
+      await resetPassword(store.db, store.capabilities, { username, passwordHash, by: 'demo', now: Date.now() });
+    }
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return { username, password };
+  });
+}
+
 async function issueExample(url: string, key: string): Promise<string> {
   const { request } = await import('undici');
   const example = JSON.parse(readFileSync(new URL('../../examples/invoice.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -61,6 +84,7 @@ export function registerDemoCommand(program: Command): void {
     async (options: ServeOptions) => {
       const config = serveConfig({ ...options, withSimulator: true });
       const key = await demoKey(options.db, config.dataDir);
+      const user = await demoConsoleUser(options.db, config.dataDir);
       const gateway = await startServing({ ...config, logLevel: environment.logLevelGiven ? config.logLevel : 'warn' });
       stopOnSignal(gateway);
       process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
@@ -72,6 +96,7 @@ export function registerDemoCommand(program: Command): void {
           'Fapiao Gateway is running (embedded SQLite, built-in simulator as the channel "simulator").',
           `  API:       ${gateway.url}/v1`,
           `  API docs:  ${gateway.url}/docs`,
+          `  console:   ${gateway.url}/console   (用户名 ${user.username} / 密码 ${user.password})`,
           `  demo seller: ${DEMO_SELLER.taxId} ${DEMO_SELLER.name}`,
           `  demo API key: ${key}`,
           '',

@@ -29,6 +29,8 @@ export interface ChannelSnapshot {
   readonly pauseReason: string | null;
   readonly lastSuccessAt: number | null;
   readonly lastFailureAt: number | null;
+  /** The first failure since the last success: when the channel began failing; null while it answers. */
+  readonly failingSince: number | null;
   /** The upstream's own words (for operators only: they may quote another seller's data). */
   readonly lastError: string | null;
   readonly lastErrorCode: ChannelErrorCode | null;
@@ -50,6 +52,7 @@ interface Entry {
   pauseReason: string | null;
   lastSuccessAt: number | null;
   lastFailureAt: number | null;
+  failingSince: number | null;
   lastError: string | null;
   lastErrorCode: ChannelErrorCode | null;
   recent: boolean[];
@@ -79,7 +82,7 @@ export class ChannelHealth {
         halfOpenAfter: options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(options.failuresToOpen),
       });
-      const entry: Entry = { breaker, rate: new ChannelRate(options.ratePerSecond?.[name] ?? 0), openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, lastError: null, lastErrorCode: null, recent: [] };
+      const entry: Entry = { breaker, rate: new ChannelRate(options.ratePerSecond?.[name] ?? 0), openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null, lastErrorCode: null, recent: [] };
       breaker.onBreak(() => {
         entry.openedAt = this.clock.now();
         this.tell({ kind: 'circuit', channel: name, state: 'open', cause: entry.lastError });
@@ -142,6 +145,7 @@ export class ChannelHealth {
     try {
       const result = await entry.breaker.execute(call);
       entry.lastSuccessAt = this.clock.now();
+      entry.failingSince = null;
       entry.rate.succeeded(entry.lastSuccessAt);
       this.remember(entry, true);
       return result;
@@ -155,6 +159,7 @@ export class ChannelHealth {
       }
       if (countsAsFailure(error)) {
         entry.lastFailureAt = this.clock.now();
+        entry.failingSince ??= entry.lastFailureAt;
         entry.lastError = (error as Error).message;
         entry.lastErrorCode = (error as ChannelError).code;
         this.remember(entry, false);
@@ -172,6 +177,7 @@ export class ChannelHealth {
     if (entry) {
       entry.pausedUntil = until;
       entry.pauseReason = reason;
+      entry.failingSince ??= this.clock.now();
       this.tell({ kind: 'paused', channel: name, until, cause: reason });
     }
     return until;
@@ -200,6 +206,7 @@ export class ChannelHealth {
         pauseReason: paused ? entry.pauseReason : null,
         lastSuccessAt: entry.lastSuccessAt,
         lastFailureAt: entry.lastFailureAt,
+        failingSince: entry.failingSince,
         lastError: entry.lastError,
         lastErrorCode: entry.lastErrorCode,
         errorRate: entry.recent.length === 0 ? 0 : failures / entry.recent.length,

@@ -60,6 +60,13 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions): P
   return report(target.label, [...local, ...dbChecks, ...channelChecks, ...gateway, ...fromDatabase]);
 }
 
+/** Just one configured channel's layers (dns … upstream), as the running gateway asks for its console. */
+export async function runChannelDoctor(channel: ChannelConfig, options: DoctorOptions): Promise<DoctorReport> {
+  const list = new CheckList(options.onProgress);
+  await probeUpstream(list, channel, options);
+  return report(channel.name, list.checks);
+}
+
 function report(target: string, checks: readonly Check[]): DoctorReport {
   return { target, status: overallStatus(checks), checks };
 }

@@ -1,7 +1,10 @@
 /**
- * Bearer API keys: every /v1 route declares the scope it needs in its config (`config.scope`), and
- * this plugin checks the key before the handler runs. A key acts for its own sellers only;
- * handlers read `request.apiKey.sellers` and never look wider (design.md invariant 6).
+ * Bearer API keys, or a console user's session cookie: every /v1 route declares the scope it needs
+ * in its config (`config.scope`), and this plugin checks the key (or the session) before the
+ * handler runs. A key acts for its own sellers only; a console user for theirs, within their role
+ * (admin: admin; clerk: issue and read; viewer: read); handlers read `request.apiKey.sellers` and
+ * never look wider (design.md invariant 6). A write by session must carry the session's CSRF token
+ * in `X-CSRF-Token`: a cookie is sent by the browser whoever asks, the token only by our pages.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -9,6 +12,9 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../runtime/clock.js';
 import { TtlCache } from '../../runtime/ttl-cache.js';
 import { checkApiKey, type ApiKeyInfo, type ApiKeyScope } from '../../store/api-key-store.js';
+import { findSession, type ConsoleRole } from '../../store/console-users.js';
+import { timingSafeEqual } from 'node:crypto';
+import type {} from '@fastify/cookie';
 import type { Database } from '../../store/schema/index.js';
 import { ApiProblem } from '../problem.js';
 
@@ -33,13 +39,41 @@ export interface AuthOptions {
  */
 export const KEY_CACHE_MS = 1000;
 
+/** The console session cookie's name. */
+export const SESSION_COOKIE = 'fapiao_session';
+
+export const ROLE_SCOPES: Readonly<Record<ConsoleRole, readonly ApiKeyScope[]>> = { admin: ['admin'], clerk: ['issue', 'read'], viewer: ['read'] };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   const verified = new TtlCache<ApiKeyInfo>(options.clock, KEY_CACHE_MS, 10_000);
   app.decorateRequest('apiKey', null as unknown as ApiKeyInfo);
+
+  /** A console user's session as if it were a key: their sellers, the scopes of their role. */
+  async function sessionKey(request: FastifyRequest, token: string): Promise<ApiKeyInfo> {
+    const session = await findSession(options.db, token, options.clock.now());
+    if (!session) throw new ApiProblem('session_invalid');
+    if (!SAFE_METHODS.has(request.method)) {
+      const given = request.headers['x-csrf-token'];
+      if (typeof given !== 'string' || !sameText(given, session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
+    }
+    return { id: `user:${session.user.username}`, sellers: session.user.sellers, scopes: ROLE_SCOPES[session.user.role], createdAt: session.user.createdAt, expiresAt: session.expiresAt, revokedAt: null };
+  }
+
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const scope = request.routeOptions.config.scope;
     if (!scope) return;
     const header = request.headers.authorization;
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (!header && cookie) {
+      const key = await sessionKey(request, cookie);
+      if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new ApiProblem('scope_missing', `this needs the "${scope}" permission, which your role does not have`);
+      request.apiKey = key;
+      return;
+    }
     if (!header) throw new ApiProblem('api_key_missing');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new ApiProblem('api_key_missing', 'the Authorization header must read: Bearer <key>');

@@ -12,6 +12,8 @@ import { pendingBacklog } from '../../store/backlog.js';
 import { isolateChannel, listIsolations, restoreChannel, type Isolation } from '../../store/channel-isolation.js';
 import type { StoreCapabilities } from '../../store/database.js';
 import { ApiProblem } from '../problem.js';
+import { knowledgeOfChannelError } from '../../doctor/channel-error-knowledge.js';
+import type { DoctorReport } from '../../doctor/check.js';
 import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 import type { Database } from '../../store/schema/index.js';
@@ -26,6 +28,8 @@ export interface ChannelRoutesOptions {
   readonly clock: Clock;
   /** Told when this process isolated or restored a channel, so its workers act on it at once. */
   readonly onIsolationChanged: () => void;
+  /** Runs the doctor's layers (dns, tcp, tls, http, upstream) against one configured channel. */
+  readonly doctor: (channel: string) => Promise<DoctorReport>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -40,6 +44,8 @@ const ChannelParams = Type.Object({ name: Type.String({ maxLength: 32 }) });
 const IsolateBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
 const IsolationAnswer = Type.Object({ name: Type.String(), isolated: Type.Boolean(), changed: Type.Boolean({ description: 'false when it already was as asked' }) });
 
+const Text = Type.Object({ zh: Type.String(), en: Type.String() });
+
 const ChannelList = Type.Object({
   data: Type.Array(
     Type.Object({
@@ -49,11 +55,14 @@ const ChannelList = Type.Object({
       pauseReason: Type.Union([Type.String({ description: "the upstream's own words for admin keys; a fixed sentence otherwise" }), Type.Null()]),
       lastSuccessAt: Type.Union([Type.String(), Type.Null()]),
       lastFailureAt: Type.Union([Type.String(), Type.Null()]),
+      failingSince: Type.Union([Type.String({ description: 'the first failure since the last success: since when the channel has been failing' }), Type.Null()]),
       lastError: Type.Union([
         Type.Object({
           code: Type.String({ description: 'a channel error code (docs/errors.md)' }),
           message: Type.String({ description: "the upstream's own words for admin keys; a fixed sentence for the code otherwise" }),
           at: Type.String(),
+          cause: Type.Union([Text, Type.Null()], { description: "the likely cause, from the doctor's knowledge base" }),
+          remedy: Type.Union([Text, Type.Null()], { description: "what to do about it, from the doctor's knowledge base" }),
         }),
         Type.Null(),
       ]),
@@ -98,10 +107,17 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
           pauseReason: channel.pauseReason === null || admin ? channel.pauseReason : CHANNEL_ERROR_TEXT.auth_failed,
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
+          failingSince: iso(channel.failingSince),
           lastError:
             lastErrorCode === null || channel.lastFailureAt === null
               ? null
-              : { code: lastErrorCode, message: admin ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode], at: iso(channel.lastFailureAt)! },
+              : {
+                  code: lastErrorCode,
+                  message: admin ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode],
+                  at: iso(channel.lastFailureAt)!,
+                  cause: knowledgeOfChannelError(lastErrorCode)?.cause ?? null,
+                  remedy: knowledgeOfChannelError(lastErrorCode)?.remedy ?? null,
+                },
           backlog: countFor(channel.name),
           isolated: isolations.has(channel.name),
           isolation: isolationJson(isolations.get(channel.name), admin),
@@ -156,6 +172,33 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       const result = await restoreChannel(options.writer, options.capabilities, { channel: name, by: request.apiKey.id, at: options.clock.now() });
       options.onIsolationChanged();
       return { name, isolated: false, changed: result === 'restored' };
+    },
+  );
+
+  app.post(
+    '/channels/:name/doctor',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'diagnoseChannel',
+        summary: "Run the doctor's layered checks (DNS, TCP, TLS, HTTP, the upstream's credentials) against one channel",
+        tags: ['channels'],
+        params: ChannelParams,
+        response: {
+          200: Type.Object({
+            target: Type.String(),
+            status: Type.String(),
+            checks: Type.Array(Type.Object({ layer: Type.String(), name: Type.String(), status: Type.String(), detail: Type.String() }, { additionalProperties: true })),
+          }),
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const report = await options.doctor(configured(request.params.name));
+      return { target: report.target, status: report.status, checks: report.checks.map((check) => ({ ...check })) };
     },
   );
 };

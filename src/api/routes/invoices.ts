@@ -17,6 +17,7 @@ import { findDocument } from '../../store/document-jobs.js';
 import { redFlushesOf } from '../../store/red-flush-store.js';
 import { emailDeliveriesOf, resendEmail } from '../../store/email-deliveries.js';
 import { readDeliveryRequest } from '../../domain/delivery-request.js';
+import { invoiceTimeline } from '../../store/invoice-timeline.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -269,6 +270,47 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       },
     );
   }
+
+  app.get(
+    '/invoices/:id/timeline',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'getInvoiceTimeline',
+        summary: "An invoice's history: each upstream attempt (outcome, timing, error) and each audit entry, oldest first",
+        tags: ['invoices'],
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                at: Type.String({ format: 'date-time' }),
+                kind: Type.Union([Type.Literal('attempt'), Type.Literal('audit')]),
+                what: Type.String({ description: 'attempt: submit or query; audit: the event' }),
+                channel: Type.Union([Type.String(), Type.Null()]),
+                outcome: Type.Union([Type.String(), Type.Null()]),
+                durationMs: Type.Union([Type.Integer(), Type.Null()]),
+                errorCode: Type.Union([Type.String(), Type.Null()]),
+                errorMessage: Type.Union([Type.String(), Type.Null()]),
+                from: Type.Union([Type.String(), Type.Null()]),
+                to: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          }),
+          401: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const row = isInvoiceId(id) ? await findInvoice(reader, id, request.apiKey.sellers) : undefined;
+      if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
+      const admin = request.apiKey.scopes.includes('admin');
+      // The upstream's own words are for operators; others see the code.
+      return { data: (await invoiceTimeline(reader, id)).map((entry) => ({ ...entry, at: new Date(entry.at).toISOString(), errorMessage: admin ? entry.errorMessage : null })) };
+    },
+  );
 
   app.post(
     '/invoices/:id/deliver',

@@ -11,6 +11,7 @@ import * as lastSent from './008-last-sent.js';
 import * as auditChains from './009-audit-chains.js';
 import * as redFlush from './010-red-flush.js';
 import * as deliveries from './011-deliveries.js';
+import * as consoleUsers from './012-console-users.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -24,4 +25,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '009-audit-chains': auditChains,
   '010-red-flush': redFlush,
   '011-deliveries': deliveries,
+  '012-console-users': consoleUsers,
 };

@@ -252,6 +252,28 @@ export interface EmailDeliveryTable {
   updated_at: number;
 }
 
+export interface ConsoleUserTable {
+  username: string;
+  role: 'admin' | 'clerk' | 'viewer';
+  /** JSON array of seller tax ids. */
+  sellers: string;
+  password_hash: string;
+  disabled: number;
+  failed_logins: number;
+  locked_until: number | null;
+  last_login_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConsoleSessionTable {
+  token_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   sellers: SellerTable;
   api_keys: ApiKeyTable;
@@ -272,6 +294,8 @@ export interface Database {
   webhook_attempts: WebhookAttemptTable;
   channel_reports: ChannelReportTable;
   email_deliveries: EmailDeliveryTable;
+  console_users: ConsoleUserTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;

@@ -1,0 +1,94 @@
+/**
+ * `fapiao users add|list|disable|reset-password`: the people who use the web console, each with a
+ * role (admin, clerk, viewer) and the sellers they act for. Passwords are read from stdin (never an
+ * argument: arguments show in `ps` and shell history) and stored as scrypt hashes.
+ */
+import type { Command } from 'commander';
+import { hashPassword } from '../runtime/password-hash.js';
+import { addUser, CONSOLE_ROLES, disableUser, listUsers, resetPassword, USERNAME_FORM, type ConsoleRole } from '../store/console-users.js';
+import { withStore } from './store-option.js';
+import { UsageError } from './usage-error.js';
+
+const MIN_PASSWORD = 10;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The password from stdin: its first line, or everything when it has none. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password (then Enter; it is not shown): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if ([...password].length < MIN_PASSWORD) throw new UsageError(`the password (read from stdin) must have at least ${MIN_PASSWORD} characters`);
+  return password;
+}
+
+function username(text: string): string {
+  const name = text.trim().toLowerCase();
+  if (!USERNAME_FORM.test(name)) throw new UsageError(`--username ${text}: 2–32 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  return name;
+}
+
+export function registerUserCommands(program: Command): void {
+  const users = program.command('users').description('people who use the web console (/console)');
+  users
+    .command('add')
+    .description('add a console user; the password is read from stdin')
+    .requiredOption('--username <name>', 'the login name')
+    .requiredOption('--role <role>', `${CONSOLE_ROLES.join(', ')} (管理员, 开票员, 查看者)`)
+    .option('--seller <taxId>', 'a seller the user acts for (repeatable)', collect, [])
+    .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
+    .action(async (options: { username: string; role: string; seller: string[]; db?: string }) => {
+      const name = username(options.username);
+      if (!(CONSOLE_ROLES as readonly string[]).includes(options.role)) throw new UsageError(`--role ${options.role}: ${CONSOLE_ROLES.join(', ')}`);
+      if (options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
+      const passwordHash = await hashPassword(await readPassword());
+      const added = await withStore(options.db, async (store) => {
+        try {
+          return await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      });
+      if (added === 'exists') throw new UsageError(`user ${name} exists; change the password with fapiao users reset-password ${name}`);
+      process.stdout.write(`added ${name} (${options.role}) for ${options.seller.join(', ')}\n`);
+    });
+  users
+    .command('list')
+    .description('list console users')
+    .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
+    .action(async (options: { db?: string }) => {
+      const rows = await withStore(options.db, (store) => listUsers(store.db));
+      const now = Date.now();
+      for (const user of rows) {
+        const state = user.disabled ? 'disabled' : user.lockedUntil !== null && user.lockedUntil > now ? `locked until ${new Date(user.lockedUntil).toISOString()}` : 'active';
+        process.stdout.write(`${user.username}  ${user.role}  ${state}  ${user.sellers.join(',')}  last login ${user.lastLoginAt ? new Date(user.lastLoginAt).toISOString() : 'never'}\n`);
+      }
+    });
+  users
+    .command('disable')
+    .description('disable a user and end their sessions')
+    .argument('<name>')
+    .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
+    .action(async (name: string, options: { db?: string }) => {
+      const outcome = await withStore(options.db, (store) => disableUser(store.db, store.capabilities, { username: username(name), by: 'cli', now: Date.now() }));
+      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
+      process.stdout.write(`disabled ${name}; their sessions ended\n`);
+    });
+  users
+    .command('reset-password')
+    .description('set a new password (read from stdin); unlocks and enables the user, ends their sessions')
+    .argument('<name>')
+    .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
+    .action(async (name: string, options: { db?: string }) => {
+      const passwordHash = await hashPassword(await readPassword());
+      const outcome = await withStore(options.db, (store) => resetPassword(store.db, store.capabilities, { username: username(name), passwordHash, by: 'cli', now: Date.now() }));
+      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
+      process.stdout.write(`new password set for ${name}\n`);
+    });
+}

@@ -1,0 +1,150 @@
+// The console's words in Chinese (the default) and English; the choice is kept in the browser.
+import { signal } from '@preact/signals';
+
+export type Language = 'zh' | 'en';
+
+const WORDS = {
+  brand: ['发票网关', 'Fapiao Gateway'],
+  username: ['用户名', 'Username'],
+  password: ['密码', 'Password'],
+  signIn: ['登录', 'Sign in'],
+  signOut: ['退出', 'Sign out'],
+  signInTitle: ['登录发票网关控制台', 'Sign in to the Fapiao Gateway console'],
+  invoices: ['发票', 'Invoices'],
+  issue: ['开票', 'Issue'],
+  channels: ['通道', 'Channels'],
+  switchLanguage: ['English', '中文'],
+  orderNo: ['订单号', 'Order number'],
+  buyer: ['购买方', 'Buyer'],
+  buyerName: ['购买方名称', 'Buyer name'],
+  buyerTaxId: ['购买方税号', 'Buyer tax ID'],
+  buyerEmail: ['购买方邮箱', 'Buyer email'],
+  seller: ['销售方', 'Seller'],
+  total: ['价税合计', 'Total'],
+  amount: ['金额', 'Amount'],
+  tax: ['税额', 'Tax'],
+  status: ['状态', 'Status'],
+  stage: ['阶段', 'Stage'],
+  number: ['发票号码', 'Invoice number'],
+  createdAt: ['创建时间', 'Created'],
+  issuedAt: ['开票日期', 'Issued'],
+  from: ['起始日期', 'From'],
+  to: ['截止日期', 'To'],
+  any: ['全部', 'Any'],
+  search: ['查询', 'Search'],
+  next: ['下一页', 'Next page'],
+  previous: ['上一页', 'Previous page'],
+  exportCsv: ['导出 CSV', 'Export CSV'],
+  exportExcel: ['导出 Excel', 'Export Excel'],
+  exporting: ['正在导出', 'Exporting'],
+  retrySelected: ['重试所选', 'Retry selected'],
+  retrying: ['正在重试', 'Retrying'],
+  retry: ['重试', 'Retry'],
+  noInvoices: ['没有符合条件的发票', 'No invoices match'],
+  pending: ['处理中', 'Pending'],
+  issued: ['已开具', 'Issued'],
+  rejected: ['被拒绝', 'Rejected'],
+  failed: ['失败', 'Failed'],
+  queued: ['排队中', 'Queued'],
+  submitting: ['提交中', 'Submitting'],
+  uncertain: ['结果待确认', 'Outcome being confirmed'],
+  awaiting_result: ['上游开具中', 'Upstream issuing'],
+  awaiting_confirmation: ['等待对方确认红字确认单', 'Waiting for the buyer to confirm'],
+  downloadPdf: ['下载 PDF', 'Download PDF'],
+  downloadXml: ['下载 XML', 'Download XML'],
+  redFlush: ['红冲', 'Red-flush'],
+  resend: ['重新发送邮件', 'Email again'],
+  send: ['发送', 'Send'],
+  timeline: ['处理记录', 'Timeline'],
+  lastError: ['最近错误', 'Last error'],
+  reason: ['冲红原因', 'Reason'],
+  sales_return: ['销货退回', 'Sales return'],
+  issued_in_error: ['开票有误', 'Issued in error'],
+  service_stopped: ['服务中止', 'Service stopped'],
+  sales_allowance: ['销售折让', 'Sales allowance'],
+  redWhole: ['全额红冲（不填明细）', 'Whole invoice (no lines)'],
+  line: ['行', 'Line'],
+  quantity: ['数量', 'Quantity'],
+  unitPrice: ['单价', 'Unit price'],
+  unit: ['单位', 'Unit'],
+  spec: ['规格型号', 'Spec'],
+  taxRate: ['税率', 'Tax rate'],
+  taxCode: ['税收分类编码', 'Tax code'],
+  itemName: ['项目名称', 'Item'],
+  items: ['项目明细', 'Items'],
+  addLine: ['添加一行', 'Add a line'],
+  remove: ['删除', 'Remove'],
+  type: ['发票类型', 'Invoice type'],
+  normal: ['普通发票', 'Normal invoice'],
+  special: ['增值税专用发票', 'Special VAT invoice'],
+  priceIncludesTax: ['单价含税', 'Prices include tax'],
+  remarks: ['备注', 'Remarks'],
+  submitIssue: ['开具发票', 'Issue invoice'],
+  preview: ['预览', 'Preview'],
+  inWords: ['价税合计（大写）', 'Total in words'],
+  fixErrors: ['请修正标出的问题', 'Please fix the marked problems'],
+  circuit: ['熔断', 'Circuit'],
+  healthy: ['正常', 'Healthy'],
+  down: ['连接异常', 'Down'],
+  paused: ['已暂停', 'Paused'],
+  isolated: ['已隔离', 'Isolated'],
+  recovering: ['恢复探测中', 'Probing'],
+  errorRate: ['失败率', 'Error rate'],
+  lastSuccess: ['最近成功', 'Last success'],
+  backlog: ['排队发票', 'Waiting invoices'],
+  cause: ['原因', 'Cause'],
+  remedy: ['处理办法', 'What to do'],
+  runDoctor: ['运行诊断', 'Run the doctor'],
+  running: ['诊断中…', 'Running…'],
+  isolate: ['隔离', 'Isolate'],
+  restore: ['恢复', 'Restore'],
+  layer: ['层', 'Layer'],
+  check: ['检查项', 'Check'],
+  detail: ['详情', 'Detail'],
+  loading: ['加载中…', 'Loading…'],
+  none: ['无', 'None'],
+  deliveries: ['邮件发送', 'Emails'],
+  sent: ['已发送', 'Sent'],
+  signedInAs: ['当前用户', 'Signed in as'],
+  admin: ['管理员', 'Admin'],
+  clerk: ['开票员', 'Clerk'],
+  viewer: ['查看者', 'Viewer'],
+  notFound: ['未找到', 'Not found'],
+  back: ['返回列表', 'Back to the list'],
+  kindRed: ['红字发票', 'Red invoice'],
+  redOf: ['被红冲蓝字发票', 'Flushes blue invoice'],
+  redFlushable: ['可冲红余额', 'Left to flush'],
+  confirm: ['确定', 'Confirm'],
+  cancel: ['取消', 'Cancel'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type Word = keyof typeof WORDS;
+
+const saved = typeof localStorage === 'undefined' ? null : localStorage.getItem('fapiao.language');
+export const language = signal<Language>(saved === 'en' ? 'en' : 'zh');
+
+export function setLanguage(next: Language): void {
+  language.value = next;
+  localStorage.setItem('fapiao.language', next);
+  document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
+}
+
+export function t(word: Word): string {
+  return WORDS[word][language.value === 'zh' ? 0 : 1];
+}
+
+/** A problem's or field error's words in the chosen language (the API gives both). */
+export function say(text: { message?: string; messageZh?: string; title?: string; detail?: string }): string {
+  if (language.value === 'zh') return text.messageZh ?? text.title ?? text.message ?? '';
+  return text.message ?? text.detail ?? text.title ?? '';
+}
+
+export function isWord(text: string): text is Word {
+  return text in WORDS;
+}
+
+/** A problem document's title ("English / 中文") in the chosen language. */
+export function problemWords(problem: { title: string }): string {
+  const [en, zh] = problem.title.split(' / ');
+  return (language.value === 'zh' ? zh : en) ?? problem.title;
+}

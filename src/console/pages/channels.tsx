@@ -1,0 +1,139 @@
+// Each channel: its state (circuit, pause, isolation), error rate, last success, the last error
+// with its likely cause and remedy from the doctor's knowledge base, and for admins the doctor's
+// layered checks on demand, and isolate / restore.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, can, type Problem } from '../api';
+import { dateTime, percent } from '../format';
+import { language, problemWords, t } from '../i18n';
+import { isDown } from '../parts/banner';
+import type { Channel, ChannelList } from '../types';
+
+interface DoctorReport {
+  status: string;
+  checks: Array<{ layer: string; name: string; status: string; detail: string; remedy?: { zh: string; en: string } | null }>;
+}
+
+function stateOf(channel: Channel): string {
+  if (channel.isolated) return t('isolated');
+  if (channel.pausedUntil) return t('paused');
+  if (channel.circuit === 'open') return t('down');
+  if (channel.circuit === 'half_open') return t('recovering');
+  return t('healthy');
+}
+
+export function Channels() {
+  const [list, setList] = useState<ChannelList | null>(null);
+  const [reports, setReports] = useState<Record<string, DoctorReport | 'running'>>({});
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const read = () => api.get<ChannelList>('/v1/channels').then(setList);
+  useEffect(() => {
+    void read();
+    const timer = setInterval(() => void read().catch(() => undefined), 3000);
+    return () => clearInterval(timer);
+  }, []);
+  const doctor = async (name: string) => {
+    setReports({ ...reports, [name]: 'running' });
+    try {
+      const report = await api.post<DoctorReport>(`/v1/channels/${name}/doctor`);
+      setReports((current) => ({ ...current, [name]: report }));
+    } catch (failure) {
+      if (failure instanceof ApiError) setProblem(failure.problem);
+    }
+  };
+  const isolation = async (name: string, action: 'isolate' | 'restore') => {
+    try {
+      await api.post(`/v1/channels/${name}/${action}`);
+      await read();
+    } catch (failure) {
+      if (failure instanceof ApiError) setProblem(failure.problem);
+    }
+  };
+  const words = (text: { zh: string; en: string } | null | undefined) => (text ? text[language.value] : null);
+  return (
+    <main>
+      <h1>{t('channels')}</h1>
+      {problem && (
+        <p class="error" role="alert">
+          {problemWords(problem)}
+        </p>
+      )}
+      {!list && <p>{t('loading')}</p>}
+      <div class="channels">
+        {list?.data.map((channel) => {
+          const report = reports[channel.name];
+          return (
+            <article key={channel.name} class={`card channel ${isDown(channel) ? 'channel-down' : ''}`} aria-label={channel.name}>
+              <h2>
+                {channel.name} <span class={`badge ${isDown(channel) || channel.isolated ? 'badge-failed' : 'badge-issued'}`}>{stateOf(channel)}</span>
+              </h2>
+              <dl>
+                <dt>{t('errorRate')}</dt>
+                <dd>{percent(channel.errorRate)}</dd>
+                <dt>{t('lastSuccess')}</dt>
+                <dd>{dateTime(channel.lastSuccessAt)}</dd>
+                <dt>{t('backlog')}</dt>
+                <dd>{channel.backlog}</dd>
+              </dl>
+              {channel.lastError && (
+                <div class="last-error">
+                  <p>
+                    {t('lastError')} ({dateTime(channel.lastError.at)}): <code>{channel.lastError.code}</code> {channel.lastError.message}
+                  </p>
+                  {channel.lastError.cause && (
+                    <p>
+                      <strong>{t('cause')}：</strong>
+                      {words(channel.lastError.cause)}
+                    </p>
+                  )}
+                  {channel.lastError.remedy && (
+                    <p>
+                      <strong>{t('remedy')}：</strong>
+                      {words(channel.lastError.remedy)}
+                    </p>
+                  )}
+                </div>
+              )}
+              {can('admin') && (
+                <div class="toolbar">
+                  <button type="button" onClick={() => void doctor(channel.name)} disabled={report === 'running'}>
+                    {report === 'running' ? t('running') : t('runDoctor')}
+                  </button>
+                  <button type="button" class="secondary" onClick={() => void isolation(channel.name, channel.isolated ? 'restore' : 'isolate')}>
+                    {channel.isolated ? t('restore') : t('isolate')}
+                  </button>
+                </div>
+              )}
+              {report && report !== 'running' && (
+                <div class="table-wrap">
+                  <table class="doctor">
+                    <thead>
+                      <tr>
+                        <th scope="col">{t('layer')}</th>
+                        <th scope="col">{t('check')}</th>
+                        <th scope="col">{t('status')}</th>
+                        <th scope="col">{t('detail')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {report.checks.map((check, index) => (
+                        <tr key={index} class={`check-${check.status}`}>
+                          <td>{check.layer}</td>
+                          <td>{check.name}</td>
+                          <td>{check.status}</td>
+                          <td>
+                            {check.detail}
+                            {check.remedy && <div class="remedy">{words(check.remedy)}</div>}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </article>
+          );
+        })}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,47 @@
+// The banner on every page while a channel is down: which channel, since when, how many invoices
+// wait (none lost). It polls the channels and goes away by itself once they answer again.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+import { hourMinute } from '../format';
+import { language } from '../i18n';
+import type { Channel, ChannelList } from '../types';
+
+const POLL_MS = 3000;
+
+export const isDown = (channel: Channel) => channel.circuit !== 'closed' || channel.pausedUntil !== null;
+
+export function Banner() {
+  const [list, setList] = useState<ChannelList | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const read = () =>
+      api
+        .get<ChannelList>('/v1/channels')
+        .then((answer) => !stopped && setList(answer))
+        .catch(() => undefined);
+    void read();
+    const timer = setInterval(() => void read(), POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, []);
+  if (!list) return null;
+  const down = list.data.filter(isDown);
+  if (down.length === 0) return null;
+  const waiting = list.data.reduce((sum, channel) => sum + channel.backlog, 0) + list.unbound.backlog;
+  return (
+    <div class="banner" role="alert" data-testid="outage-banner">
+      {down.map((channel) => {
+        const since = channel.failingSince ?? channel.lastFailureAt;
+        return (
+          <p key={channel.name}>
+            {language.value === 'zh'
+              ? `${channel.name}通道连接异常${since ? `，自 ${hourMinute(since)} 起` : ''}；${waiting} 张发票排队中，无一丢失`
+              : `Channel ${channel.name} cannot be reached${since ? ` since ${hourMinute(since)}` : ''}; ${waiting} invoice${waiting === 1 ? '' : 's'} waiting, none lost`}
+          </p>
+        );
+      })}
+    </div>
+  );
+}

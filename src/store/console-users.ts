@@ -1,0 +1,150 @@
+/**
+ * Console users and their sessions. A user acts for the sellers bound to them within their role,
+ * as an API key does; every login, failed login, lock and change of a user is an entry of the audit
+ * chain (subject `user:NAME`), written in the transaction of the change.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { appendAudit } from './audit-log.js';
+import type { StoreCapabilities } from './database.js';
+import type { ConsoleUserTable, Database } from './schema/index.js';
+
+export const CONSOLE_ROLES = ['admin', 'clerk', 'viewer'] as const;
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+export const USERNAME_FORM = /^[a-z0-9][a-z0-9._-]{1,31}$/;
+
+/** Failed logins in a row that lock a user, and for how long. */
+export const LOCK_AFTER_FAILURES = 5;
+export const LOCK_MS = 15 * 60_000;
+/** A session lasts this long from login, however active. */
+export const SESSION_MS = 12 * 3_600_000;
+
+export interface ConsoleUser {
+  readonly username: string;
+  readonly role: ConsoleRole;
+  readonly sellers: readonly string[];
+  readonly disabled: boolean;
+  readonly lockedUntil: number | null;
+  readonly lastLoginAt: number | null;
+  readonly createdAt: number;
+}
+
+const toUser = (row: ConsoleUserTable): ConsoleUser => ({
+  username: row.username,
+  role: row.role,
+  sellers: JSON.parse(row.sellers) as string[],
+  disabled: row.disabled === 1,
+  lockedUntil: row.locked_until,
+  lastLoginAt: row.last_login_at,
+  createdAt: row.created_at,
+});
+
+const subject = (username: string) => `user:${username}`;
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function addUser(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  input: { readonly username: string; readonly role: ConsoleRole; readonly sellers: readonly string[]; readonly passwordHash: string; readonly by: string; readonly now: number },
+): Promise<'added' | 'exists'> {
+  return db.transaction().execute(async (tx) => {
+    const taken = await tx.selectFrom('console_users').select('username').where('username', '=', input.username).executeTakeFirst();
+    if (taken) return 'exists';
+    const known = input.sellers.length === 0 ? [] : await tx.selectFrom('sellers').select('tax_id').where('tax_id', 'in', [...input.sellers]).execute();
+    const missing = input.sellers.filter((taxId) => !known.some((row) => row.tax_id === taxId));
+    if (missing.length > 0) throw new Error(`not registered: ${missing.join(', ')} (add with: fapiao sellers add)`);
+    await tx
+      .insertInto('console_users')
+      .values({ username: input.username, role: input.role, sellers: JSON.stringify([...input.sellers].sort()), password_hash: input.passwordHash, disabled: 0, failed_logins: 0, locked_until: null, last_login_at: null, created_at: input.now, updated_at: input.now })
+      .execute();
+    await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'user_added', from: null, to: input.role, detail: { sellers: [...input.sellers].sort(), by: input.by } }]);
+    return 'added';
+  });
+}
+
+export async function findUser(db: Kysely<Database>, username: string): Promise<(ConsoleUser & { readonly passwordHash: string; readonly failedLogins: number }) | undefined> {
+  const row = await db.selectFrom('console_users').selectAll().where('username', '=', username).executeTakeFirst();
+  return row && { ...toUser(row), passwordHash: row.password_hash, failedLogins: row.failed_logins };
+}
+
+export async function listUsers(db: Kysely<Database>): Promise<ConsoleUser[]> {
+  return (await db.selectFrom('console_users').selectAll().orderBy('username').execute()).map(toUser);
+}
+
+/** Disables a user and ends their sessions at once. */
+export async function disableUser(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly by: string; readonly now: number }): Promise<'disabled' | 'unknown'> {
+  return db.transaction().execute(async (tx) => {
+    const changed = await tx.updateTable('console_users').set({ disabled: 1, updated_at: input.now }).where('username', '=', input.username).executeTakeFirst();
+    if (changed.numUpdatedRows === 0n) return 'unknown';
+    await tx.deleteFrom('console_sessions').where('username', '=', input.username).execute();
+    await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'user_disabled', from: 'enabled', to: 'disabled', detail: { by: input.by } }]);
+    return 'disabled';
+  });
+}
+
+/** A new password: the lock and the failure count go, every session ends. */
+export async function resetPassword(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly passwordHash: string; readonly by: string; readonly now: number }): Promise<'reset' | 'unknown'> {
+  return db.transaction().execute(async (tx) => {
+    const changed = await tx
+      .updateTable('console_users')
+      .set({ password_hash: input.passwordHash, disabled: 0, failed_logins: 0, locked_until: null, updated_at: input.now })
+      .where('username', '=', input.username)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows === 0n) return 'unknown';
+    await tx.deleteFrom('console_sessions').where('username', '=', input.username).execute();
+    await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'password_reset', from: null, to: 'enabled', detail: { by: input.by } }]);
+    return 'reset';
+  });
+}
+
+/** A wrong password: counted, and the user locked for LOCK_MS at LOCK_AFTER_FAILURES in a row. */
+export async function recordLoginFailure(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly from: string; readonly now: number }): Promise<'counted' | 'locked'> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx.selectFrom('console_users').select(['failed_logins']).where('username', '=', input.username).executeTakeFirst();
+    const failures = (row?.failed_logins ?? 0) + 1;
+    const lock = failures >= LOCK_AFTER_FAILURES;
+    if (row) await tx.updateTable('console_users').set({ failed_logins: lock ? 0 : failures, ...(lock && { locked_until: input.now + LOCK_MS }), updated_at: input.now }).where('username', '=', input.username).execute();
+    await appendAudit(tx, capabilities, input.now, [
+      { invoiceId: subject(input.username.slice(0, 32)), event: lock ? 'user_locked' : 'login_failed', from: null, to: lock ? 'locked' : 'signed_out', detail: { from: input.from, failures } },
+    ]);
+    return lock ? 'locked' : 'counted';
+  });
+}
+
+/** A login that succeeded: a new session (its token and CSRF token returned once), audited. */
+export async function openSession(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly from: string; readonly now: number }): Promise<{ token: string; csrfToken: string; expiresAt: number }> {
+  const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(24).toString('base64url');
+  const expiresAt = input.now + SESSION_MS;
+  await db.transaction().execute(async (tx) => {
+    await tx.updateTable('console_users').set({ failed_logins: 0, locked_until: null, last_login_at: input.now, updated_at: input.now }).where('username', '=', input.username).execute();
+    // Sessions that ended are swept at each login: the table holds live ones only.
+    await tx.deleteFrom('console_sessions').where('expires_at', '<', input.now).execute();
+    await tx.insertInto('console_sessions').values({ token_hash: tokenHash(token), username: input.username, csrf_token: csrfToken, created_at: input.now, expires_at: expiresAt }).execute();
+    await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'login', from: 'signed_out', to: 'signed_in', detail: { from: input.from } }]);
+  });
+  return { token, csrfToken, expiresAt };
+}
+
+export interface SessionInfo {
+  readonly user: ConsoleUser;
+  readonly csrfToken: string;
+  readonly expiresAt: number;
+}
+
+/** The live session of a cookie's token, with its user (disabled users have none). */
+export async function findSession(db: Kysely<Database>, token: string, now: number): Promise<SessionInfo | undefined> {
+  const row = await db
+    .selectFrom('console_sessions')
+    .innerJoin('console_users', 'console_users.username', 'console_sessions.username')
+    .selectAll('console_users')
+    .select(['console_sessions.csrf_token', 'console_sessions.expires_at'])
+    .where('console_sessions.token_hash', '=', tokenHash(token))
+    .executeTakeFirst();
+  if (!row || row.expires_at <= now || row.disabled === 1) return undefined;
+  return { user: toUser(row), csrfToken: row.csrf_token, expiresAt: row.expires_at };
+}
+
+export async function closeSession(db: Kysely<Database>, token: string): Promise<void> {
+  await db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash(token)).execute();
+}
