@@ -54,7 +54,14 @@ describe('GET /v1/channels across tenants', () => {
     expect(other.text).not.toContain('张三');
     const otherView = (other.body.data as ChannelView[])[0]!;
     // The same error, read a moment later: the dispatcher may have met it again since (a newer `at`).
-    expect(otherView.lastError).toEqual({ code: 'upstream_error', message: 'the upstream answered with an unexpected error', at: expect.any(String) as string });
+    expect(otherView.lastError).toEqual({
+      code: 'upstream_error',
+      message: 'the upstream answered with an unexpected error',
+      at: expect.any(String) as string,
+      // The doctor's knowledge of the code is generic: no tenant's data in it.
+      cause: { zh: expect.stringContaining('非预期') as string, en: expect.stringContaining('unexpected answer') as string },
+      remedy: { zh: expect.any(String) as string, en: expect.any(String) as string },
+    });
     expect(Date.parse(otherView.lastError!.at)).toBeGreaterThanOrEqual(Date.parse(seen.lastError!.at));
     expect(otherView.backlog).toBe(0);
 
