@@ -3,7 +3,7 @@
  * transaction), read, list with a cursor, and re-queue a failed one. The dispatcher's own queries
  * live in src/store/invoice-leases.ts.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
 import { acceptPlainMany } from './accept-statement.js';
 import { advanceHeldChain, appendAudit, heldChain, linkEntries } from './audit-log.js';
@@ -228,6 +228,12 @@ export interface InvoiceFilter {
   readonly sellerTaxId?: string;
   readonly buyerTaxId?: string;
   readonly orderNo?: string;
+  /** The 20-digit invoice number. */
+  readonly number?: string;
+  /** 价税合计, two-decimal text. */
+  readonly total?: string;
+  /** A part of the buyer's name. */
+  readonly buyerName?: string;
   /** Created at or after, ms. */
   readonly from?: number;
   /** Created before, ms. */
@@ -245,6 +251,13 @@ export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter):
   if (filter.status) query = query.where('invoices.status', '=', filter.status);
   if (filter.buyerTaxId) query = query.where('invoices.buyer_tax_id', '=', filter.buyerTaxId);
   if (filter.orderNo) query = query.where('invoices.order_no', '=', filter.orderNo);
+  if (filter.number) query = query.where('invoices.number', '=', filter.number);
+  if (filter.total) query = query.where('invoices.total', '=', filter.total);
+  if (filter.buyerName) {
+    // A part of the name; the pattern's own wildcards are taken literally.
+    const pattern = `%${filter.buyerName.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`invoices.buyer_name like ${pattern} escape '\\'`);
+  }
   if (filter.from !== undefined) query = query.where('invoices.created_at', '>=', filter.from);
   if (filter.to !== undefined) query = query.where('invoices.created_at', '<', filter.to);
   if (filter.cursor) query = query.where('invoices.id', '<', filter.cursor);

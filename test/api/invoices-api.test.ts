@@ -228,7 +228,7 @@ describe(`API on ${DIALECT}`, () => {
       const errors = answer.body.errors as Array<{ path: string; code: string; message: string; messageZh: string }>;
       expect(errors).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ path: '/querystring/colour', code: 'query_parameter_unknown', message: 'unknown query parameter "colour"; the parameters are status, sellerTaxId, buyerTaxId, orderNo, from, to, limit, cursor' }),
+          expect.objectContaining({ path: '/querystring/colour', code: 'query_parameter_unknown', message: 'unknown query parameter "colour"; the parameters are status, sellerTaxId, buyerTaxId, orderNo, number, buyerName, total, from, to, limit, cursor' }),
           expect.objectContaining({ path: '/querystring/status', code: 'query_parameter_invalid', message: 'query parameter status must be one of pending, issued, rejected, failed' }),
           expect.objectContaining({ path: '/querystring/limit', code: 'query_parameter_invalid', message: 'query parameter limit must be a whole number from 1 to 100, in digits (default 20)' }),
         ]),
@@ -259,6 +259,20 @@ describe(`API on ${DIALECT}`, () => {
       expect(third.body.nextCursor).toBeNull();
       const future = await api(`/v1/invoices?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { key: t.key });
       expect(future.body.data).toEqual([]);
+    });
+
+    it('finds invoices by a part of the buyer name, the total and the invoice number, wildcards taken literally', async () => {
+      const stamp = Date.now();
+      const named = await issue(request({ orderNo: `FIND-${stamp}`, buyer: { name: `寻找_测试%公司${stamp}`, taxId: '91330100716105852F' } }));
+      await issue(request({ orderNo: `FIND-${stamp}-other`, buyer: { name: `寻找X测试Y公司${stamp}`, taxId: '91330100716105852F' } }));
+      const ids = async (query: string) => ((await api(`/v1/invoices?${query}`, { key: t.key })).body.data as Array<{ id: string }>).map((invoice) => invoice.id);
+      expect(await ids(`buyerName=${encodeURIComponent(`_测试%公司${stamp}`)}`)).toEqual([named.body.id]);
+      expect(await ids(`buyerName=${encodeURIComponent(`寻找`)}&orderNo=FIND-${stamp}`)).toEqual([named.body.id]);
+      expect(await ids(`total=1060&orderNo=FIND-${stamp}`)).toEqual([named.body.id]);
+      expect(await ids(`total=1061.00&orderNo=FIND-${stamp}`)).toEqual([]);
+      const issuedOne = String((await issued(String(named.body.id))).number);
+      expect(await ids(`number=${issuedOne}`)).toEqual([named.body.id]);
+      for (const bad of ['number=123', 'total=1e3', 'total=1.001', 'buyerName=']) expect((await api(`/v1/invoices?${bad}`, { key: t.key })).body.code, bad).toBe('query_invalid');
     });
 
     it('shows channel health and backlog', async () => {

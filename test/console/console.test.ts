@@ -172,6 +172,7 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Invoices', exact: true }).waitFor();
     await page.getByLabel('Order number').fill('HAND-0001');
+    await page.getByLabel('Total', { exact: true }).fill('1060.00');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.locator('table.invoices tbody tr').count()).toBe(1);
     await shoot(page, 'console-phone');

@@ -17,6 +17,7 @@ import { findDocument } from '../../store/document-jobs.js';
 import { redFlushesOf } from '../../store/red-flush-store.js';
 import { emailDeliveriesOf, resendEmail } from '../../store/email-deliveries.js';
 import { readDeliveryRequest } from '../../domain/delivery-request.js';
+import { formatFen, parseMoney } from '../../domain/money.js';
 import { invoiceTimeline } from '../../store/invoice-timeline.js';
 import { Type } from 'typebox';
 import { invoiceResource } from '../invoice-resource.js';
@@ -53,6 +54,12 @@ const domainValidated = () => () => true;
  */
 function isInvoiceId(id: string): boolean {
   return INVOICE_ID_FORM.test(id);
+}
+
+function parseMoneyOrThrow(text: string): bigint {
+  const parsed = parseMoney(text, { allowNegative: true });
+  if (!parsed.ok) throw new ApiProblem('query_invalid', `total ${text} is not an amount like 1060.00`);
+  return parsed.fen;
 }
 
 function isoParam(value: string | undefined): number | undefined {
@@ -222,6 +229,10 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         ...(query.sellerTaxId !== undefined && { sellerTaxId: query.sellerTaxId }),
         ...(query.buyerTaxId !== undefined && { buyerTaxId: query.buyerTaxId }),
         ...(query.orderNo !== undefined && { orderNo: query.orderNo }),
+        ...(query.number !== undefined && { number: query.number }),
+        ...(query.buyerName !== undefined && { buyerName: query.buyerName }),
+        // Stored as two-decimal text: "1060" and "1060.0" name the same total.
+        ...(query.total !== undefined && { total: formatFen(parseMoneyOrThrow(query.total)) }),
         ...(from !== undefined && { from }),
         ...(to !== undefined && { to }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),

@@ -177,6 +177,9 @@ export const ListQuery = Type.Object(
     sellerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
     buyerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
     orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'an order number: 1–64 characters, no control characters' })),
+    number: Type.Optional(Type.String({ pattern: '^[0-9]{20}$', description: 'the 20-digit invoice number' })),
+    buyerName: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: "a part of the buyer's name" })),
+    total: Type.Optional(Type.String({ pattern: '^-?[0-9]{1,16}(\\.[0-9]{1,2})?$', description: '价税合计, e.g. 1060.00 (a red invoice: negative)' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created at or after' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 date-time, e.g. 2026-11-25T00:00:00+08:00: created before' })),
     // Digits only: a coercing validator would read "1e2" or "0x10" as a number.

@@ -17,7 +17,7 @@ interface Page {
 
 const STATUSES = ['pending', 'issued', 'rejected', 'failed'] as const;
 const REFRESH_MS = 2000;
-const FILTERS = ['orderNo', 'buyerTaxId', 'status', 'from', 'to'] as const;
+const FILTERS = ['orderNo', 'buyerName', 'buyerTaxId', 'number', 'total', 'status', 'from', 'to'] as const;
 
 function listPath(filters: URLSearchParams, cursor?: string, limit = 20): string {
   const params = new URLSearchParams();
@@ -129,8 +129,20 @@ export function Invoices() {
           <input name="orderNo" value={form.orderNo} onInput={(event) => setForm({ ...form, orderNo: event.currentTarget.value })} />
         </label>
         <label>
+          {t('buyerName')}
+          <input name="buyerName" value={form.buyerName} onInput={(event) => setForm({ ...form, buyerName: event.currentTarget.value })} />
+        </label>
+        <label>
           {t('buyerTaxId')}
           <input name="buyerTaxId" value={form.buyerTaxId} onInput={(event) => setForm({ ...form, buyerTaxId: event.currentTarget.value })} />
+        </label>
+        <label>
+          {t('number')}
+          <input name="number" inputMode="numeric" value={form.number} onInput={(event) => setForm({ ...form, number: event.currentTarget.value.trim() })} />
+        </label>
+        <label>
+          {t('total')}
+          <input name="total" inputMode="decimal" value={form.total} onInput={(event) => setForm({ ...form, total: event.currentTarget.value.trim() })} />
         </label>
         <label>
           {t('status')}
