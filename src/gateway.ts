@@ -85,7 +85,10 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       upstream: config.upstream,
       observer: (name) => ({
         phase: (kind, phase, seconds) => events.upstreamPhase({ channel: name, kind, phase, seconds }),
-        certificate: (expiresAt) => events.certificateSeen({ channel: name, expiresAt }),
+        certificate: (expiresAt) => {
+          events.certificateSeen({ channel: name, expiresAt });
+          health.certificateSeen(name, expiresAt);
+        },
       }),
       tokens,
     }),

@@ -90,6 +90,8 @@ const WORDS = {
   isolated: ['已隔离', 'Isolated'],
   recovering: ['恢复探测中', 'Probing'],
   errorRate: ['失败率', 'Error rate'],
+  latency: ['响应时间', 'Latency'],
+  certificate: ['证书到期', 'Certificate expires'],
   lastSuccess: ['最近成功', 'Last success'],
   backlog: ['排队发票', 'Waiting invoices'],
   cause: ['原因', 'Cause'],

@@ -59,6 +59,8 @@ export interface Channel {
   errorRate: number;
   backlog: number;
   isolated: boolean;
+  latencyMs: { p50: number; p95: number } | null;
+  certificateExpiresAt: string | null;
 }
 
 export interface ChannelList {

@@ -42,6 +42,17 @@ export interface ChannelSnapshot {
   readonly rateLimitedUntil: number | null;
   /** Isolated by an operator: no new work; what it holds is still resolved there by query. */
   readonly isolated: boolean;
+  /** How long its last answered calls took (up to 100), ms; null before any. */
+  readonly latencyMs: { readonly p50: number; readonly p95: number } | null;
+  /** When the TLS certificate its upstream last presented expires, ms; null over plain HTTP or before any call. */
+  readonly certificateExpiresAt: number | null;
+}
+
+function percentiles(durations: readonly number[]): { p50: number; p95: number } | null {
+  if (durations.length === 0) return null;
+  const sorted = [...durations].sort((a, b) => a - b);
+  const at = (share: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!);
+  return { p50: at(0.5), p95: at(0.95) };
 }
 
 interface Entry {
@@ -56,6 +67,9 @@ interface Entry {
   lastError: string | null;
   lastErrorCode: ChannelErrorCode | null;
   recent: boolean[];
+  /** How long the last answered calls took, ms (at most 100). */
+  durations: number[];
+  certificateExpiresAt: number | null;
 }
 
 /**
@@ -82,7 +96,7 @@ export class ChannelHealth {
         halfOpenAfter: options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(options.failuresToOpen),
       });
-      const entry: Entry = { breaker, rate: new ChannelRate(options.ratePerSecond?.[name] ?? 0), openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null, lastErrorCode: null, recent: [] };
+      const entry: Entry = { breaker, rate: new ChannelRate(options.ratePerSecond?.[name] ?? 0), openedAt: null, pausedUntil: null, pauseReason: null, lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null, lastErrorCode: null, recent: [], durations: [], certificateExpiresAt: null };
       breaker.onBreak(() => {
         entry.openedAt = this.clock.now();
         this.tell({ kind: 'circuit', channel: name, state: 'open', cause: entry.lastError });
@@ -142,8 +156,11 @@ export class ChannelHealth {
     if (!entry) throw new ChannelError('circuit_open', 'retry', `no channel named ${name}`);
     await this.waitForRoom(name, entry, signal);
     entry.rate.take(this.clock.now());
+    const started = performance.now();
     try {
       const result = await entry.breaker.execute(call);
+      entry.durations.push(performance.now() - started);
+      if (entry.durations.length > 100) entry.durations.shift();
       entry.lastSuccessAt = this.clock.now();
       entry.failingSince = null;
       entry.rate.succeeded(entry.lastSuccessAt);
@@ -213,8 +230,16 @@ export class ChannelHealth {
         ratePerSecond: entry.rate.ratePerSecond === Infinity ? null : Math.round(entry.rate.ratePerSecond * 10) / 10,
         rateLimitedUntil: entry.rate.heldUntil > now ? entry.rate.heldUntil : null,
         isolated: this.isolated.has(name),
+        latencyMs: percentiles(entry.durations),
+        certificateExpiresAt: entry.certificateExpiresAt,
       };
     });
+  }
+
+  /** The TLS certificate the channel's upstream presented expires then (ms). */
+  certificateSeen(name: string, expiresAt: number): void {
+    const entry = this.entries.get(name);
+    if (entry) entry.certificateExpiresAt = expiresAt;
   }
 
   /** Waits for room at the channel's rate, at most MAX_RATE_WAIT_MS: the call needs its own time budget. */

@@ -225,6 +225,7 @@ export async function findInvoice(db: Kysely<Database>, id: string, sellers: rea
 export interface InvoiceFilter {
   readonly sellers: readonly string[];
   readonly status?: string;
+  readonly stage?: string;
   readonly sellerTaxId?: string;
   readonly buyerTaxId?: string;
   readonly orderNo?: string;
@@ -249,6 +250,7 @@ export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter):
   if (sellers.length === 0) return { rows: [], nextCursor: null };
   let query = selectRecords(db).where('invoices.seller_tax_id', 'in', [...sellers]);
   if (filter.status) query = query.where('invoices.status', '=', filter.status);
+  if (filter.stage) query = query.where('invoices.stage', '=', filter.stage);
   if (filter.buyerTaxId) query = query.where('invoices.buyer_tax_id', '=', filter.buyerTaxId);
   if (filter.orderNo) query = query.where('invoices.order_no', '=', filter.orderNo);
   if (filter.number) query = query.where('invoices.number', '=', filter.number);

@@ -228,7 +228,7 @@ describe(`API on ${DIALECT}`, () => {
       const errors = answer.body.errors as Array<{ path: string; code: string; message: string; messageZh: string }>;
       expect(errors).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ path: '/querystring/colour', code: 'query_parameter_unknown', message: 'unknown query parameter "colour"; the parameters are status, sellerTaxId, buyerTaxId, orderNo, number, buyerName, total, from, to, limit, cursor' }),
+          expect.objectContaining({ path: '/querystring/colour', code: 'query_parameter_unknown', message: 'unknown query parameter "colour"; the parameters are status, stage, sellerTaxId, buyerTaxId, orderNo, number, buyerName, total, from, to, limit, cursor' }),
           expect.objectContaining({ path: '/querystring/status', code: 'query_parameter_invalid', message: 'query parameter status must be one of pending, issued, rejected, failed' }),
           expect.objectContaining({ path: '/querystring/limit', code: 'query_parameter_invalid', message: 'query parameter limit must be a whole number from 1 to 100, in digits (default 20)' }),
         ]),
@@ -272,7 +272,8 @@ describe(`API on ${DIALECT}`, () => {
       expect(await ids(`total=1061.00&orderNo=FIND-${stamp}`)).toEqual([]);
       const issuedOne = String((await issued(String(named.body.id))).number);
       expect(await ids(`number=${issuedOne}`)).toEqual([named.body.id]);
-      for (const bad of ['number=123', 'total=1e3', 'total=1.001', 'buyerName=']) expect((await api(`/v1/invoices?${bad}`, { key: t.key })).body.code, bad).toBe('query_invalid');
+      expect(await ids(`stage=queued&orderNo=FIND-${stamp}`)).toEqual([]);
+      for (const bad of ['stage=sleeping', 'number=123', 'total=1e3', 'total=1.001', 'buyerName=']) expect((await api(`/v1/invoices?${bad}`, { key: t.key })).body.code, bad).toBe('query_invalid');
     });
 
     it('shows channel health and backlog', async () => {

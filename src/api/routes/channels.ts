@@ -71,6 +71,8 @@ const ChannelList = Type.Object({
       rateLimitedUntil: Type.Union([Type.String({ description: "the channel waits out the upstream's Retry-After until then" }), Type.Null()]),
       backlog: Type.Integer({ description: "pending invoices bound to this channel: the key's own sellers', or all for an admin key" }),
       isolated: Type.Boolean({ description: 'isolated by an operator: no new work; what it holds is still resolved there by query' }),
+      latencyMs: Type.Union([Type.Object({ p50: Type.Integer(), p95: Type.Integer() }, { description: 'how long its last answered calls (up to 100) took' }), Type.Null()]),
+      certificateExpiresAt: Type.Union([Type.String({ description: "when the TLS certificate its upstream last presented expires" }), Type.Null()]),
       isolation: Type.Union([Type.Object({ reason: Type.String(), by: Type.String({ description: 'the API key id or the operator that isolated it' }), at: Type.String() }), Type.Null()]),
     }),
   ),
@@ -108,6 +110,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
           failingSince: iso(channel.failingSince),
+          certificateExpiresAt: iso(channel.certificateExpiresAt),
           lastError:
             lastErrorCode === null || channel.lastFailureAt === null
               ? null

@@ -226,6 +226,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         sellers: request.apiKey.sellers,
         limit: query.limit === undefined ? 20 : Number(query.limit),
         ...(query.status !== undefined && { status: query.status }),
+        ...(query.stage !== undefined && { stage: query.stage }),
         ...(query.sellerTaxId !== undefined && { sellerTaxId: query.sellerTaxId }),
         ...(query.buyerTaxId !== undefined && { buyerTaxId: query.buyerTaxId }),
         ...(query.orderNo !== undefined && { orderNo: query.orderNo }),

@@ -174,6 +174,7 @@ export const InvoiceList = Type.Object({ data: Type.Array(InvoiceResource), next
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(OneOf(INVOICE_STATUSES)),
+    stage: Type.Optional(OneOf(PENDING_STAGES, { description: 'a stage of pending invoices' })),
     sellerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
     buyerTaxId: Type.Optional(Type.String({ pattern: TAX_ID_FORM.source })),
     orderNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'an order number: 1–64 characters, no control characters' })),

@@ -13,6 +13,9 @@ interface DoctorReport {
   checks: Array<{ layer: string; name: string; status: string; detail: string; remedy?: { zh: string; en: string } | null }>;
 }
 
+/** A certificate that expires within 30 days (or has) is shown as a warning. */
+const certificateSoon = (iso: string | null) => iso !== null && Date.parse(iso) - Date.now() < 30 * 86_400_000;
+
 function stateOf(channel: Channel): string {
   if (channel.isolated) return t('isolated');
   if (channel.pausedUntil) return t('paused');
@@ -71,6 +74,10 @@ export function Channels() {
                 <dd>{percent(channel.errorRate)}</dd>
                 <dt>{t('lastSuccess')}</dt>
                 <dd>{dateTime(channel.lastSuccessAt)}</dd>
+                <dt>{t('latency')}</dt>
+                <dd>{channel.latencyMs ? `p50 ${channel.latencyMs.p50} ms · p95 ${channel.latencyMs.p95} ms` : '—'}</dd>
+                <dt>{t('certificate')}</dt>
+                <dd class={certificateSoon(channel.certificateExpiresAt) ? 'warn' : undefined}>{channel.certificateExpiresAt ? dateTime(channel.certificateExpiresAt) : '—'}</dd>
                 <dt>{t('backlog')}</dt>
                 <dd>{channel.backlog}</dd>
               </dl>

@@ -17,7 +17,8 @@ interface Page {
 
 const STATUSES = ['pending', 'issued', 'rejected', 'failed'] as const;
 const REFRESH_MS = 2000;
-const FILTERS = ['orderNo', 'buyerName', 'buyerTaxId', 'number', 'total', 'status', 'from', 'to'] as const;
+const FILTERS = ['orderNo', 'buyerName', 'buyerTaxId', 'number', 'total', 'status', 'stage', 'from', 'to'] as const;
+const STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation'] as const;
 
 function listPath(filters: URLSearchParams, cursor?: string, limit = 20): string {
   const params = new URLSearchParams();
@@ -151,6 +152,17 @@ export function Invoices() {
             {STATUSES.map((status) => (
               <option key={status} value={status}>
                 {t(status)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('stage')}
+          <select name="stage" value={form.stage} onChange={(event) => setForm({ ...form, stage: event.currentTarget.value, ...(event.currentTarget.value && { status: 'pending' }) })}>
+            <option value="">{t('any')}</option>
+            {STAGES.map((stage) => (
+              <option key={stage} value={stage}>
+                {t(stage)}
               </option>
             ))}
           </select>
