@@ -33,7 +33,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const schema = `t_${Math.random().toString(36).slice(2, 12)}`;
+  // Named after the run (test/support/postgres-schemas.ts drops the run's schemas at its end).
+  const schema = `t_${process.env.FAPIAO_TEST_RUN ?? 'adhoc'}_${Math.random().toString(36).slice(2, 12)}`;
   const admin = new pg.Client(base);
   await admin.connect();
   await admin.query(`create schema ${schema}`);
@@ -45,10 +46,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
     env: { DATABASE_URL: url.toString() },
     dataDir,
     async drop() {
-      const client = new pg.Client(base);
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      // The schema stays until the run ends: dropping it now could fail another file's migration.
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
