@@ -31,6 +31,13 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+/** Whether a URL's host names a private address by itself: an address in those ranges, or localhost. A name that resolves to one is caught when connecting. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  return isIP(host) !== 0 && isPrivateAddress(host);
+}
+
 class RefusedAddress extends Error {}
 
 /** dns.lookup that refuses private addresses unless allowed, for undici's `connect.lookup`. */
@@ -71,7 +78,7 @@ export class WebhookPoster {
       return { kind: 'refused_address', message: `${url} is not a URL` };
     }
     const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) !== 0 && !this.options.allowPrivate && isPrivateAddress(literal)) {
+    if (isIP(literal) !== 0 && !this.options.allowPrivate && isPrivateHost(literal)) {
       return { kind: 'refused_address', message: `${literal} is a loopback, private or link-local address (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows it)` };
     }
     try {

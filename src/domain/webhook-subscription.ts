@@ -16,9 +16,13 @@ export interface SubscriptionRequest {
 
 const URL_MAX = 2000;
 const FIELDS = ['url', 'events', 'sellers'];
-const PRIVATE_LITERAL = /^(127\.|10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\d|3[01])\.|0\.|\[?::1\]?$|\[?f[cd][0-9a-f]{2}:|\[?fe[89ab][0-9a-f]:|localhost$)/i;
 
-function readUrl(reader: RequestReader, text: string | undefined, allowPrivate: boolean): string | undefined {
+/** `isPrivateHost`: refuses a URL whose host is a private address by itself; absent, any host is allowed. */
+export interface SubscriptionRules {
+  readonly isPrivateHost?: (hostname: string) => boolean;
+}
+
+function readUrl(reader: RequestReader, text: string | undefined, rules: SubscriptionRules): string | undefined {
   if (text === undefined) return undefined;
   let url: URL;
   try {
@@ -31,19 +35,19 @@ function readUrl(reader: RequestReader, text: string | undefined, allowPrivate: 
     reader.report(fieldError('/url', 'webhook_url_invalid'));
     return undefined;
   }
-  if (!allowPrivate && PRIVATE_LITERAL.test(url.hostname)) {
+  if (rules.isPrivateHost?.(url.hostname)) {
     reader.report(fieldError('/url', 'webhook_url_private'));
     return undefined;
   }
   return url.toString();
 }
 
-export function readSubscriptionRequest(body: unknown, options: { readonly allowPrivate: boolean }): { kind: 'ok'; request: SubscriptionRequest } | { kind: 'invalid'; errors: readonly FieldError[] } {
+export function readSubscriptionRequest(body: unknown, rules: SubscriptionRules): { kind: 'ok'; request: SubscriptionRequest } | { kind: 'invalid'; errors: readonly FieldError[] } {
   const reader = new RequestReader();
   const object = reader.object(body, '', true);
   if (!object) return { kind: 'invalid', errors: reader.errors };
   reader.onlyKnownFields(object, '', FIELDS);
-  const url = readUrl(reader, reader.string(object, 'url', '', { required: true, max: URL_MAX }), options.allowPrivate);
+  const url = readUrl(reader, reader.string(object, 'url', '', { required: true, max: URL_MAX }), rules);
   const events = readList(reader, object.events, '/events', true);
   if (events) {
     if (events.length === 0) reader.report(fieldError('/events', 'webhook_events_empty'));

@@ -137,13 +137,16 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
 
   const webhooks = deps.database.webhookReadings?.bind(deps.database);
   if (webhooks) {
+    // Both gauges are collected at once in a scrape: they share one query.
+    let reading: ReturnType<typeof webhooks> | undefined;
+    const readOnce = () => (reading ??= webhooks().finally(() => (reading = undefined)));
     new Gauge({
       name: 'fapiao_webhook_endpoints',
       help: 'Webhook endpoints by status (disabled: 410 Gone, or failing for days; POST /v1/webhooks/{id}/enable)',
       labelNames: ['status'],
       registers: [registry],
       async collect() {
-        const readings = await webhooks().catch(() => undefined);
+        const readings = await readOnce().catch(() => undefined);
         if (!readings) return;
         this.set({ status: 'enabled' }, readings.enabled);
         this.set({ status: 'disabled' }, readings.disabled);
@@ -155,7 +158,7 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
       labelNames: ['status'],
       registers: [registry],
       async collect() {
-        const readings = await webhooks().catch(() => undefined);
+        const readings = await readOnce().catch(() => undefined);
         if (!readings) return;
         this.set({ status: 'pending' }, readings.pending);
         this.set({ status: 'failed' }, readings.failed);

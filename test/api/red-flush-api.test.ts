@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/simul
 import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { DIALECT } from '../support/database.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { validLine, validRequest, validSpecialRequest } from '../support/invoice-request.js';
+import { goodsAndServiceRequest, validSpecialRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-red-'));
@@ -19,14 +19,7 @@ let simulator: RunningSimulator;
 let t: TestGateway;
 let orders = 0;
 
-/** domain.md §5.4: oats, 2 × 100.00 at 9 %, prices excluding tax; and a service line. */
-const GOODS = validRequest({
-  priceIncludesTax: false,
-  lines: [
-    validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', spec: undefined, unit: '袋', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' }),
-    validLine({ quantity: undefined, unitPrice: undefined, amount: '50.00', taxRate: '0.06' }),
-  ],
-});
+const GOODS = goodsAndServiceRequest();
 
 beforeAll(async () => {
   simulator = await startSimulator({ dataDir: join(work, 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });

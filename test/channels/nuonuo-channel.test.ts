@@ -13,7 +13,7 @@ import { redFlush } from '../../src/domain/red-flush.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { eventually } from '../support/processes.js';
-import { validLine, validRequest } from '../support/invoice-request.js';
+import { goodsAndServiceRequest, validRequest } from '../support/invoice-request.js';
 
 const CREDENTIALS = { appKey: 'SIMAPPKEY', appSecret: 'sim-app-secret' };
 const SELLER = '91330106MA2B0Y5R34';
@@ -160,15 +160,8 @@ describe('red invoices and the day list through 诺诺', () => {
   /** A blue invoice issued through the channel, and a red request flushing `body` of it under a new serial. */
   async function issuedBlue(nuonuo: NuonuoChannel) {
     // Goods and a service (domain.md §5.4's oats): every reason applies.
-    const blue = issueRequest(
-      validRequest({
-        priceIncludesTax: false,
-        lines: [
-          validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', spec: undefined, unit: '袋', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' }),
-          validLine({ quantity: undefined, unitPrice: undefined, amount: '50.00', taxRate: '0.06' }),
-        ],
-      }),
-    );
+    const blue = issueRequest(goodsAndServiceRequest());
+
     await nuonuo.issue(blue, call());
     const outcome = await settle(nuonuo, blue.serialNo, false);
     if (outcome.kind !== 'issued') throw new Error(`blue ended ${outcome.kind}`);

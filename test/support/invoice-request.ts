@@ -29,6 +29,18 @@ export function validRequest(overrides: JsonRecord = {}): JsonRecord {
   };
 }
 
+/** domain.md §5.4: oats, 2 × 100.00 at 9 %, and a service line of 50.00 at 6 %, prices excluding tax: every red-flush reason applies. */
+export function goodsAndServiceRequest(overrides: JsonRecord = {}): JsonRecord {
+  return validRequest({
+    priceIncludesTax: false,
+    lines: [
+      validLine({ name: '*谷物*燕麦', taxCode: '1010101020000000000', spec: undefined, unit: '袋', quantity: '2', unitPrice: '100.00', amount: '200.00', taxRate: '0.09' }),
+      validLine({ quantity: undefined, unitPrice: undefined, amount: '50.00', taxRate: '0.06' }),
+    ],
+    ...overrides,
+  });
+}
+
 /** A special VAT invoice request with every buyer field it needs. */
 export function validSpecialRequest(overrides: JsonRecord = {}): JsonRecord {
   return validRequest({

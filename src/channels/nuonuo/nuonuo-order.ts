@@ -31,7 +31,7 @@ export type NuonuoOrder = Readonly<Record<string, string | readonly NuonuoDetail
 
 const NATURE = { normal: '0', discount: '1', discounted: '2' } as const;
 // 数电 优惠政策标识 for the zero-tax kinds (domain.md §3.1): 03 免税, 04 不征税.
-const POLICY_FLAG: Readonly<Record<string, string>> = { free: '03', none: '04' };
+export const POLICY_FLAG: Readonly<Record<string, string>> = { free: '03', none: '04' };
 
 /**
  * The 诺诺 order number of an invoice: its serial number, which is already 20 upper-case letters and
@@ -48,7 +48,7 @@ export function beijingDateTime(ms: number): string {
 }
 
 /** 诺诺 adds the *简称* from goodsCode itself: it gets the item's own name. */
-function goodsName(name: string): string {
+export function goodsName(name: string): string {
   return name.replace(/^\*[^*]+\*/, '');
 }
 

@@ -7,7 +7,7 @@ import { formatFen, parseMoney } from '../../domain/money.js';
 import { RED_FLUSH_REASON_CODES, type RedLineJson } from '../../domain/red-flush.js';
 import type { ConfirmationForm, IssueRequest, QueryOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
-import { nuonuoOrderNo } from './nuonuo-order.js';
+import { goodsName, nuonuoOrderNo, POLICY_FLAG } from './nuonuo-order.js';
 
 /** One form of queryInvoiceRedConfirm's `list` (the fields we read). */
 export interface NuonuoRedForm {
@@ -35,14 +35,12 @@ export interface NuonuoListItem {
   readonly orderAmount?: string | number;
 }
 
-const ZERO_KINDS: Readonly<Record<string, string>> = { free: '03', none: '04' };
-
 /** 明细 of a partial flush: the blue line's number (1-based, 诺诺's order) and the red figures excluding tax. */
 function formDetail(line: RedLineJson) {
-  const zeroKind = ZERO_KINDS[line.taxRate];
+  const zeroKind = POLICY_FLAG[line.taxRate];
   return {
     blueDetailIndex: String(line.blueLine + 1),
-    goodsName: line.name.replace(/^\*[^*]+\*/, ''),
+    goodsName: goodsName(line.name),
     goodsCode: line.taxCode,
     ...(line.unit !== undefined && { unit: line.unit }),
     ...(line.spec !== undefined && { specType: line.spec }),
