@@ -3,10 +3,12 @@
 // computation as you type, watched until issued, its PDF downloaded, red-flushed from its page;
 // an outage of the channel raises the banner on every page and recovery clears it; a viewer cannot
 // issue, a clerk of one seller cannot see another's invoices, a write without the CSRF token is
-// refused, and repeated wrong passwords lock the user. CONSOLE_SCREENSHOTS=DIR saves the main pages.
+// refused, and repeated wrong passwords lock the user. Every page passes axe-core's WCAG 2.1 AA
+// rules and works by keyboard. CONSOLE_SCREENSHOTS=DIR saves the main pages.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/runtime/password-hash.js';
@@ -45,8 +47,8 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-async function signedIn(username: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+async function signedIn(username: string, viewport = { width: 1280, height: 900 }, options: { bypassCSP?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
   const page = await context.newPage();
   await page.goto(`${t.gateway.url}/console`);
   await page.getByLabel('用户名').fill(username);
@@ -54,6 +56,18 @@ async function signedIn(username: string, viewport = { width: 1280, height: 900 
   await page.getByRole('button', { name: '登录' }).click();
   await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
   return page;
+}
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it stands: what each violation is and where. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const result = await (globalThis as unknown as { axe: typeof axe }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    // A check that checked nothing would pass anything: the rules that passed are counted too.
+    return { passed: result.passes.length, violations: result.violations.map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`) };
+  });
+  expect(violations.passed).toBeGreaterThan(5);
+  return violations.violations;
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -120,7 +134,7 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
   });
 
   it('shows a banner on every page while the channel is down, and clears it on recovery', async () => {
-    const page = await signedIn('boss');
+    const page = await signedIn('boss', undefined, { bypassCSP: true });
     const banner = page.getByTestId('outage-banner');
     expect(await banner.count()).toBe(0);
     simulator.setFaults({ errorRate: 1 });
@@ -130,6 +144,8 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
     await expect.poll(() => banner.count()).toBe(1);
     await expect.poll(() => page.locator('.last-error').textContent()).toContain('处理办法');
     await shoot(page, 'console-outage');
+    // The banner and the last error's cause and remedy are as readable as the rest.
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: '运行诊断' }).click();
     await expect.poll(() => page.locator('table.doctor tbody tr').count(), { timeout: 15_000 }).toBeGreaterThan(2);
     simulator.setFaults({ errorRate: 0 });
@@ -178,6 +194,73 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
     await shoot(page, 'console-phone');
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
+    await page.context().close();
+  });
+
+  it('meets WCAG 2.1 AA as axe-core checks it, on every page, in both languages', async () => {
+    // The console's CSP forbids the injected checker; this context alone sets it aside.
+    const login = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await login.goto(`${t.gateway.url}/console`);
+    await login.getByLabel('用户名').fill('nobody');
+    await login.getByLabel('密码').fill('wrong');
+    await login.getByRole('button', { name: '登录' }).click();
+    await login.getByRole('alert').waitFor();
+    expect(await accessibilityViolations(login)).toEqual([]);
+    await login.context().close();
+
+    const page = await signedIn('clerk-a', undefined, { bypassCSP: true });
+    const issued = await http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: 'a11y-1', json: validRequest({ orderNo: 'A11Y-1' }) });
+    const pages: Array<[string, () => Promise<void>]> = [
+      ['invoices', () => page.locator('table.invoices tbody tr').first().waitFor()],
+      [`invoices/${String(issued.body.id)}`, () => page.locator('.sheet').waitFor()],
+      ['issue', () => page.getByRole('button', { name: /^(开具发票|Issue invoice)$/ }).waitFor()],
+      ['channels', () => page.locator('table.channels, .channel').first().waitFor()],
+    ];
+    for (const language of ['中文', 'English']) {
+      for (const [path, ready] of pages) {
+        await page.goto(`${t.gateway.url}/console/${path}`);
+        await ready();
+        expect({ page: path, language, violations: await accessibilityViolations(page) }).toEqual({ page: path, language, violations: [] });
+      }
+      if (language === '中文') await page.getByRole('button', { name: 'English' }).click();
+    }
+    // The red-flush form, open over the invoice.
+    await page.goto(`${t.gateway.url}/console/invoices/${String(issued.body.id)}`);
+    await page.getByRole('button', { name: 'Red-flush' }).click();
+    await page.getByLabel('Reason').waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('works by keyboard alone: signs in, goes to the issue form, with the focus always visible', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${t.gateway.url}/console`);
+    await page.getByLabel('用户名').waitFor();
+    const focused = () =>
+      page.evaluate(() => {
+        const element = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null; getAttribute(name: string): string | null } | null } }).document.activeElement;
+        const style = element && (globalThis as unknown as { getComputedStyle(element: unknown): { outlineStyle: string; outlineWidth: string } }).getComputedStyle(element);
+        return { tag: element?.tagName.toLowerCase(), name: element?.getAttribute('name') ?? element?.getAttribute('id') ?? element?.textContent?.trim(), outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '' };
+      });
+    /** Tabs forward until the focus is on what `wanted` describes, failing after `limit` presses. */
+    const tabTo = async (wanted: (focus: Awaited<ReturnType<typeof focused>>) => boolean, limit = 30) => {
+      for (let n = 0; n < limit; n++) {
+        await page.keyboard.press('Tab');
+        const focus = await focused();
+        if (focus.tag !== 'body') expect(focus.outline, `focus on ${String(focus.tag)} ${String(focus.name)} is visible`).toMatch(/^solid [1-9]/);
+        if (wanted(focus)) return;
+      }
+      throw new Error(`never reached by Tab: last ${JSON.stringify(await focused())}`);
+    };
+    await tabTo((focus) => focus.tag === 'input' && /user/.test(String(focus.name)));
+    await page.keyboard.type('clerk-a');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
+    await tabTo((focus) => focus.tag === 'a' && focus.name === '开票');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: '开具发票' }).waitFor();
     await page.context().close();
   });
 
