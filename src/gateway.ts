@@ -29,6 +29,7 @@ import { GroupCommit } from './store/group-commit.js';
 import { scrapeReadings } from './store/scrape-readings.js';
 import { StorageHealth } from './store/storage-health.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
+import { sweepSignInThrottles } from './store/sign-in-throttle.js';
 import { eventData } from './api/event-data.js';
 import { SmtpMailer } from './channels/smtp-mailer.js';
 import { WebhookPoster } from './channels/webhook-post.js';
@@ -165,6 +166,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     http: config.http,
+    signIn: config.signIn,
     storage,
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxAgeMs: config.maxAgeMs,
@@ -238,6 +240,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   running = true;
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
+    sweepSignInThrottles(store.db, { rules: config.signIn.rules, now: clock.now() }).catch((error: unknown) => log.warn({ err: error }, 'sign-in throttle sweep failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

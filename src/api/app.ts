@@ -31,6 +31,7 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { consoleSessionRoutes } from './routes/console-session.js';
 import { consolePlugin } from './console-plugin.js';
+import { PasswordCheckGate } from '../runtime/password-check-gate.js';
 import fastifyCookie from '@fastify/cookie';
 import type { DoctorReport } from '../doctor/check.js';
 import type { SecretBox } from '../runtime/secret-box.js';
@@ -46,6 +47,7 @@ export interface AppDeps {
   readonly log: Logger;
   readonly bodyLimitBytes: number;
   readonly http: GatewayConfig['http'];
+  readonly signIn: GatewayConfig['signIn'];
   /** Whether the database takes writes; see StorageHealth. */
   readonly storage: StorageHealth;
   readonly idempotencyTtlMs: number;
@@ -63,6 +65,13 @@ export interface AppDeps {
   readonly onDeliveriesDue: () => void;
   /** The doctor's layers against one configured channel. */
   readonly doctor: (channel: string) => Promise<DoctorReport>;
+}
+
+/** Fastify's form of FAPIAO_TRUST_PROXY; a hop count trusts that many proxies nearest to us. */
+function trustedProxies(setting: GatewayConfig['http']['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (setting === false) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return [...setting];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -83,6 +92,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Node checks the two timeouts above on this interval (30 s by default): check each second.
       connectionsCheckingInterval: 1000,
     },
+    // The client's address (sign-in throttles, logs) from X-Forwarded-For only through proxies we trust.
+    trustProxy: trustedProxies(deps.http.trustProxy),
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -152,7 +163,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(auth, { db: deps.reader, clock: deps.clock });
-  await app.register(consoleSessionRoutes, { prefix: '/console/api', db: deps.db, capabilities: deps.capabilities, clock: deps.clock });
+  await app.register(consoleSessionRoutes, {
+    prefix: '/console/api',
+    signIn: {
+      db: deps.db,
+      capabilities: deps.capabilities,
+      clock: deps.clock,
+      gate: new PasswordCheckGate({ total: deps.signIn.checksInFlight, perName: deps.signIn.checksPerName }),
+      rules: deps.signIn.rules,
+      onAttempt: (outcome) => deps.events.signInAttempted({ outcome }),
+    },
+  });
   await app.register(consolePlugin);
   await app.register(invoiceRoutes, {
     prefix: '/v1',

@@ -38,7 +38,10 @@ export const consolePlugin: FastifyPluginAsync = async (app) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
     },
   });
-  const page = async (_request: unknown, reply: FastifyReply) => reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).type('text/html; charset=utf-8').sendFile('index.html', BUILT);
+  // The page names this release's scripts: a browser must ask again each time, or an upgrade's
+  // fixed script never reaches it (sendFile would otherwise apply the assets' year-long caching).
+  const page = async (_request: unknown, reply: FastifyReply) =>
+    reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).type('text/html; charset=utf-8').sendFile('index.html', BUILT, { cacheControl: false });
   app.get('/console', { schema: { hide: true } }, page);
   // Every other path under /console is a page of the console (it routes in the browser).
   app.get('/console/*', { schema: { hide: true } }, page);

@@ -64,9 +64,8 @@ export function registerUserCommands(program: Command): void {
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { db?: string }) => {
       const rows = await withStore(options.db, (store) => listUsers(store.db));
-      const now = Date.now();
       for (const user of rows) {
-        const state = user.disabled ? 'disabled' : user.lockedUntil !== null && user.lockedUntil > now ? `locked until ${new Date(user.lockedUntil).toISOString()}` : 'active';
+        const state = user.disabled ? 'disabled' : 'active';
         process.stdout.write(`${user.username}  ${user.role}  ${state}  ${user.sellers.join(',')}  last login ${user.lastLoginAt ? new Date(user.lastLoginAt).toISOString() : 'never'}\n`);
       }
     });

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_THROTTLE_RULES, type ThrottleRules } from '../domain/sign-in-throttle.js';
 
 /** Where the store is: an SQLite file, or a PostgreSQL server. */
 export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
@@ -94,6 +95,19 @@ export interface GatewayConfig {
      * shed (an admitted share that falls while it lasts). 0 = off. @default 0.9
      */
     readonly maxEventLoopUtilization: number;
+    /**
+     * Which proxies' X-Forwarded-For to believe for the client's address (sign-in throttles, logs):
+     * false none, a hop count, or their addresses and CIDR ranges (FAPIAO_TRUST_PROXY). @default false
+     */
+    readonly trustProxy: false | number | readonly string[];
+  };
+  /** How console sign-ins are held back (docs/security.md). */
+  readonly signIn: {
+    /** Password checks in flight in this process; more are answered 503. @default 2 */
+    readonly checksInFlight: number;
+    /** Password checks in flight for one name; more are answered 429. @default 2 */
+    readonly checksPerName: number;
+    readonly rules: ThrottleRules;
   };
   /** How long an idempotency key is remembered, ms; longer than any upstream's query window. @default 72 h */
   readonly idempotencyTtlMs: number;
@@ -155,7 +169,8 @@ export const DEFAULTS = {
   logLevel: 'info',
   bodyLimitBytes: 1024 * 1024,
   acceptQueueLimit: 2000,
-  http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9 },
+  http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9, trustProxy: false },
+  signIn: { checksInFlight: 2, checksPerName: 2, rules: DEFAULT_THROTTLE_RULES },
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
   reconcileAt: { hour: 2, minute: 30 },
@@ -175,7 +190,8 @@ export const DEFAULTS = {
   },
 } as const;
 
-export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http' | 'deliveries'>> & {
+export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http' | 'deliveries' | 'signIn'>> & {
+  readonly signIn?: Partial<GatewayConfig['signIn']>;
   readonly deliveries?: Partial<GatewayConfig['deliveries']>;
   readonly http?: Partial<GatewayConfig['http']>;
   readonly databaseUrl?: string;
@@ -202,6 +218,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,
     http: { ...DEFAULTS.http, ...input.http },
+    signIn: { ...DEFAULTS.signIn, ...input.signIn },
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,
     maxAgeMs: input.maxAgeMs ?? DEFAULTS.maxAgeMs,
     reconcileAt: input.reconcileAt === undefined ? DEFAULTS.reconcileAt : input.reconcileAt,

@@ -1,5 +1,6 @@
 /** The one place that reads the environment; everything else receives a resolved GatewayConfig. */
 import { parseRetrySchedule } from '../domain/webhook-events.js';
+import ipaddr from 'ipaddr.js';
 import { checkDatabaseUrl, SIGNING_ALGORITHMS, type SigningAlgorithm, parseChannelList, type ConfigInput } from './config.js';
 
 function number(name: string): number | undefined {
@@ -8,6 +9,16 @@ function number(name: string): number | undefined {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative number, not ${JSON.stringify(value)}`);
   return parsed;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  if (ipaddr.isValid(entry)) return true;
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function signingAlgorithm(): SigningAlgorithm | undefined {
@@ -43,6 +54,17 @@ function retrySchedule(): number[] | undefined {
   } catch (error) {
     throw new Error(`FAPIAO_WEBHOOK_RETRY_SCHEDULE: ${(error as Error).message}`);
   }
+}
+
+/** FAPIAO_TRUST_PROXY: a hop count, or proxies' addresses and CIDR ranges separated by commas; 0 or empty: none. */
+function trustProxy(): false | number | string[] | undefined {
+  const value = process.env.FAPIAO_TRUST_PROXY?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !isAddressOrRange(entry));
+  if (bad.length > 0) throw new Error(`FAPIAO_TRUST_PROXY must be a hop count or addresses and CIDR ranges separated by commas; not an address: ${bad.join(', ')}`);
+  return entries;
 }
 
 /** FAPIAO_RECONCILE_AT: HH:MM Beijing time, or `off`. */
@@ -90,6 +112,10 @@ export function configFromEnv(): ConfigInput {
       maxInFlight: number('FAPIAO_MAX_IN_FLIGHT'),
       maxEventLoopDelayMs: number('FAPIAO_MAX_EVENT_LOOP_DELAY_MS'),
       maxEventLoopUtilization: number('FAPIAO_MAX_EVENT_LOOP_UTILIZATION'),
+      trustProxy: trustProxy(),
+    }),
+    signIn: defined({
+      checksInFlight: number('FAPIAO_SIGNIN_CHECKS_IN_FLIGHT'),
     }),
     dispatcher: defined({
       leaseMs: number('FAPIAO_LEASE_MS'),

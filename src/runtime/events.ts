@@ -170,6 +170,11 @@ export class GatewayEvents {
     this.safely(() => this.metrics?.requestsShed.inc({ reason: event.reason }));
   }
 
+  /** A console sign-in was decided: a password checked (signed in or refused), or held back before any check. */
+  signInAttempted(event: { outcome: 'signed_in' | 'refused' | 'throttled' | 'busy' }): void {
+    this.safely(() => this.metrics?.signIns.inc({ outcome: event.outcome }));
+  }
+
   /** An HTTP request was answered. */
   httpAnswered(event: { method: string; route: string; status: number; seconds: number }): void {
     this.safely(() => {

@@ -34,6 +34,7 @@ export interface Metrics {
   readonly upstreamAttempts: Counter<'channel' | 'kind' | 'outcome'>;
   readonly upstreamDuration: Histogram<'channel' | 'kind' | 'phase'>;
   readonly requestsShed: Counter<'reason'>;
+  readonly signIns: Counter<'outcome'>;
   readonly rateLimited: Counter<'channel'>;
   readonly leasesLost: Counter;
   readonly amountMismatches: Counter<'channel'>;
@@ -76,6 +77,12 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
       help: 'Duration of upstream calls by channel and phase: dns and connect (TCP and TLS) per new connection, first_byte and total per call',
       labelNames: ['channel', 'kind', 'phase'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    signIns: new Counter({
+      name: 'fapiao_console_sign_ins_total',
+      help: 'Console sign-in attempts by outcome: signed_in and refused had their password checked; throttled and busy were held back before any check',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     requestsShed: new Counter({

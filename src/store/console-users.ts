@@ -13,9 +13,6 @@ export const CONSOLE_ROLES = ['admin', 'clerk', 'viewer'] as const;
 export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
 export const USERNAME_FORM = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 
-/** Failed logins in a row that lock a user, and for how long. */
-export const LOCK_AFTER_FAILURES = 5;
-export const LOCK_MS = 15 * 60_000;
 /** A session lasts this long from login, however active. */
 export const SESSION_MS = 12 * 3_600_000;
 
@@ -24,7 +21,6 @@ export interface ConsoleUser {
   readonly role: ConsoleRole;
   readonly sellers: readonly string[];
   readonly disabled: boolean;
-  readonly lockedUntil: number | null;
   readonly lastLoginAt: number | null;
   readonly createdAt: number;
 }
@@ -34,7 +30,6 @@ const toUser = (row: ConsoleUserTable): ConsoleUser => ({
   role: row.role,
   sellers: JSON.parse(row.sellers) as string[],
   disabled: row.disabled === 1,
-  lockedUntil: row.locked_until,
   lastLoginAt: row.last_login_at,
   createdAt: row.created_at,
 });
@@ -82,7 +77,7 @@ export async function disableUser(db: Kysely<Database>, capabilities: StoreCapab
   });
 }
 
-/** A new password: the lock and the failure count go, every session ends. */
+/** A new password: every session ends, and the sign-in throttles on the name are lifted. */
 export async function resetPassword(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly passwordHash: string; readonly by: string; readonly now: number }): Promise<'reset' | 'unknown'> {
   return db.transaction().execute(async (tx) => {
     const changed = await tx
@@ -92,22 +87,41 @@ export async function resetPassword(db: Kysely<Database>, capabilities: StoreCap
       .executeTakeFirst();
     if (changed.numUpdatedRows === 0n) return 'unknown';
     await tx.deleteFrom('console_sessions').where('username', '=', input.username).execute();
+    // The user may sign in at once, from anywhere, with the new password.
+    const held = await tx.selectFrom('sign_in_throttles').select('key').where((eb) => eb.or([eb('key', '=', `name:${input.username}`), eb('key', 'like', 'pair:%')])).execute();
+    const mine = held.map((row) => row.key).filter((key) => key.startsWith('name:') || key.endsWith(`|${input.username}`));
+    if (mine.length > 0) await tx.deleteFrom('sign_in_throttles').where('key', 'in', mine).execute();
     await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'password_reset', from: null, to: 'enabled', detail: { by: input.by } }]);
     return 'reset';
   });
 }
 
-/** A wrong password: counted, and the user locked for LOCK_MS at LOCK_AFTER_FAILURES in a row. */
-export async function recordLoginFailure(db: Kysely<Database>, capabilities: StoreCapabilities, input: { readonly username: string; readonly from: string; readonly now: number }): Promise<'counted' | 'locked'> {
-  return db.transaction().execute(async (tx) => {
-    const row = await tx.selectFrom('console_users').select(['failed_logins']).where('username', '=', input.username).executeTakeFirst();
-    const failures = (row?.failed_logins ?? 0) + 1;
-    const lock = failures >= LOCK_AFTER_FAILURES;
-    if (row) await tx.updateTable('console_users').set({ failed_logins: lock ? 0 : failures, ...(lock && { locked_until: input.now + LOCK_MS }), updated_at: input.now }).where('username', '=', input.username).execute();
+/**
+ * A failed sign-in, whatever the reason (a wrong password, an unknown name, a disabled user), in
+ * the audit chain; with the throttle's holds it began. Counting and holding back live in
+ * sign-in-throttle.ts, not on the user: a lock on the user is one any stranger could set off.
+ */
+export async function auditLoginFailure(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  input: {
+    readonly username: string;
+    readonly from: string;
+    readonly reason: 'unknown_user' | 'user_disabled' | 'wrong_password';
+    readonly holds: ReadonlyArray<{ readonly scope: string; readonly until: number }>;
+    readonly now: number;
+  },
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
     await appendAudit(tx, capabilities, input.now, [
-      { invoiceId: subject(input.username.slice(0, 32)), event: lock ? 'user_locked' : 'login_failed', from: null, to: lock ? 'locked' : 'signed_out', detail: { from: input.from, failures } },
+      {
+        invoiceId: subject(input.username.slice(0, 32)),
+        event: 'login_failed',
+        from: null,
+        to: 'signed_out',
+        detail: { from: input.from, reason: input.reason, ...(input.holds.length > 0 && { heldBack: input.holds.map((hold) => ({ scope: hold.scope, until: new Date(hold.until).toISOString() })) }) },
+      },
     ]);
-    return lock ? 'locked' : 'counted';
   });
 }
 

@@ -46,7 +46,9 @@ export const ROLE_SCOPES: Readonly<Record<ConsoleRole, readonly ApiKeyScope[]>> 
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Whether a request's X-CSRF-Token is its session's, compared in constant time. */
+export const csrfTokenMatches = (given: string | string[] | undefined, expected: string) =>
+  typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   const verified = new TtlCache<ApiKeyInfo>(options.clock, KEY_CACHE_MS, 10_000);
@@ -57,8 +59,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
     const session = await findSession(options.db, token, options.clock.now());
     if (!session) throw new ApiProblem('session_invalid');
     if (!SAFE_METHODS.has(request.method)) {
-      const given = request.headers['x-csrf-token'];
-      if (typeof given !== 'string' || !sameText(given, session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
+      if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
     }
     return { id: `user:${session.user.username}`, sellers: session.user.sellers, scopes: ROLE_SCOPES[session.user.role], createdAt: session.user.createdAt, expiresAt: session.expiresAt, revokedAt: null };
   }

@@ -252,6 +252,14 @@ export interface EmailDeliveryTable {
   updated_at: number;
 }
 
+export interface SignInThrottleTable {
+  /** `address:A`, `name:N` or `pair:A|N` (src/domain/sign-in-throttle.ts). */
+  key: string;
+  failures: number;
+  blocked_until: number | null;
+  last_failure_at: number;
+}
+
 export interface ConsoleUserTable {
   username: string;
   role: 'admin' | 'clerk' | 'viewer';
@@ -296,6 +304,7 @@ export interface Database {
   email_deliveries: EmailDeliveryTable;
   console_users: ConsoleUserTable;
   console_sessions: ConsoleSessionTable;
+  sign_in_throttles: SignInThrottleTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;

@@ -1,0 +1,71 @@
+/**
+ * Console sign-in as one use case: the attempt is throttled and counted before any password is
+ * hashed, the hash runs within a bound on checks in flight, and only then is a session opened.
+ * Every failure is audited; no answer differs between a name that exists and one that does not.
+ */
+import type { Kysely } from 'kysely';
+import { throttleAddress, throttleKeys, type ThrottleRules } from '../domain/sign-in-throttle.js';
+import type { Clock } from '../runtime/clock.js';
+import type { PasswordCheckGate } from '../runtime/password-check-gate.js';
+import { DECOY_HASH, passwordMatches } from '../runtime/password-hash.js';
+import { auditLoginFailure, findUser, openSession, USERNAME_FORM, type ConsoleUser } from '../store/console-users.js';
+import type { StoreCapabilities } from '../store/database.js';
+import type { Database } from '../store/schema/index.js';
+import { admitSignInAttempt, forgetSignInAttempt } from '../store/sign-in-throttle.js';
+
+export interface SignInDeps {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  readonly clock: Clock;
+  readonly gate: PasswordCheckGate;
+  readonly rules: ThrottleRules;
+  /** Told of each password actually checked, and of each attempt held back (metrics). */
+  readonly onAttempt?: (outcome: 'signed_in' | 'refused' | 'throttled' | 'busy') => void;
+}
+
+export interface SignInAttempt {
+  readonly username: string;
+  readonly password: string;
+  /** The client's address as the HTTP layer decided it (FAPIAO_TRUST_PROXY). */
+  readonly address: string;
+}
+
+export type SignInOutcome =
+  | { readonly kind: 'signed_in'; readonly user: ConsoleUser; readonly session: { readonly token: string; readonly csrfToken: string; readonly expiresAt: number } }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
+  | { readonly kind: 'busy'; readonly retryAfterSeconds: number };
+
+export async function signIn(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInOutcome> {
+  const username = attempt.username.trim().toLowerCase();
+  const outcome = await decide(deps, { ...attempt, username });
+  deps.onAttempt?.(outcome.kind);
+  return outcome;
+}
+
+async function decide(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInOutcome> {
+  const { username, address } = attempt;
+  // Counted first, whatever follows: guesses sent at once are each a turn at the counter, so a
+  // batch cannot slip past it while earlier guesses are still being hashed.
+  const keys = throttleKeys(throttleAddress(address), username);
+  const admission = await admitSignInAttempt(deps.db, deps.capabilities, { keys, rules: deps.rules, now: deps.clock.now() });
+  if (!admission.admitted) return { kind: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(admission.retryAfterMs / 1000)) };
+  const pass = deps.gate.enter(username);
+  if (!pass.ok) return pass.reason === 'busy' ? { kind: 'busy', retryAfterSeconds: 1 } : { kind: 'throttled', retryAfterSeconds: 1 };
+  try {
+    const user = USERNAME_FORM.test(username) ? await findUser(deps.db, username) : undefined;
+    // An unknown name costs as long as a known one: timing tells nobody which names exist.
+    const matches = await passwordMatches(attempt.password, user?.passwordHash ?? DECOY_HASH);
+    const now = deps.clock.now();
+    if (!user || user.disabled || !matches) {
+      const reason = !user ? 'unknown_user' : user.disabled ? 'user_disabled' : 'wrong_password';
+      await auditLoginFailure(deps.db, deps.capabilities, { username, from: address, reason, holds: admission.holdsBegun, now });
+      return { kind: 'refused' };
+    }
+    await forgetSignInAttempt(deps.db, { keys, rules: deps.rules });
+    const session = await openSession(deps.db, deps.capabilities, { username, from: address, now });
+    return { kind: 'signed_in', user, session };
+  } finally {
+    pass.release();
+  }
+}
