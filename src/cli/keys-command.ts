@@ -1,6 +1,6 @@
 /** `fapiao keys create|list|revoke`: API keys bound to sellers. */
 import type { Command } from 'commander';
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiKeyScope } from '../store/api-key-store.js';
+import { API_KEY_SCOPES, createApiKey, keyShapeFault, listApiKeys, revokeApiKey, type ApiKeyScope } from '../store/api-key-store.js';
 import { UsageError } from './usage-error.js';
 import { withStore } from './store-option.js';
 
@@ -22,16 +22,16 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('create')
     .description('create an API key; the key is printed once, alone on the last line')
-    .requiredOption('--seller <taxId>', 'a seller the key acts for (repeatable)', collect, [])
+    .option('--seller <taxId>', 'a seller the key acts for (repeatable; none for --scope operator)', collect, [])
     .option('--scope <scopes>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'issue,read')
     .option('--expires <duration>', 'e.g. 90d, 12h; never when omitted')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { seller: string[]; scope: string; expires?: string; db?: string }) => {
-      // Commander counts the empty default as given, so a missing --seller arrives here as [].
-      if (options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this key acts for (repeatable); list them with fapiao sellers list');
       const scopes = options.scope.split(',').map((s) => s.trim());
       const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
       if (unknown.length > 0) throw new UsageError(`unknown scope ${unknown.join(', ')}; scopes: ${API_KEY_SCOPES.join(', ')}`);
+      const fault = keyShapeFault(scopes as ApiKeyScope[], options.seller);
+      if (fault) throw new UsageError(fault);
       const now = Date.now();
       const expiresAt = options.expires ? now + parseDuration(options.expires) : null;
       const created = await withStore(options.db, async (store) => {
@@ -42,7 +42,7 @@ export function registerKeyCommands(program: Command): void {
         }
       });
       process.stdout.write(
-        `created ${created.id} for ${options.seller.join(', ')} (scopes ${scopes.join(',')}${expiresAt ? `, expires ${new Date(expiresAt).toISOString()}` : ''})\n` +
+        `created ${created.id} for ${options.seller.length > 0 ? options.seller.join(', ') : 'no seller (operator)'} (scopes ${scopes.join(',')}${expiresAt ? `, expires ${new Date(expiresAt).toISOString()}` : ''})\n` +
           'the key is shown only now; keep it in your secret store:\n' +
           `${created.key}\n`,
       );

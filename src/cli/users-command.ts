@@ -40,13 +40,14 @@ export function registerUserCommands(program: Command): void {
     .command('add')
     .description('add a console user; the password is read from stdin')
     .requiredOption('--username <name>', 'the login name')
-    .requiredOption('--role <role>', `${CONSOLE_ROLES.join(', ')} (管理员, 开票员, 查看者)`)
-    .option('--seller <taxId>', 'a seller the user acts for (repeatable)', collect, [])
+    .requiredOption('--role <role>', `${CONSOLE_ROLES.join(', ')} (运维, 管理员, 开票员, 查看者)`)
+    .option('--seller <taxId>', 'a seller the user acts for (repeatable; none for an operator)', collect, [])
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { username: string; role: string; seller: string[]; db?: string }) => {
       const name = username(options.username);
       if (!(CONSOLE_ROLES as readonly string[]).includes(options.role)) throw new UsageError(`--role ${options.role}: ${CONSOLE_ROLES.join(', ')}`);
-      if (options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
+      if (options.role === 'operator' && options.seller.length > 0) throw new UsageError('an operator runs the shared channels and is bound to no seller: leave out --seller');
+      if (options.role !== 'operator' && options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
       const passwordHash = await hashPassword(await readPassword());
       const added = await withStore(options.db, async (store) => {
         try {

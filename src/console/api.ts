@@ -5,7 +5,7 @@ import { signal } from '@preact/signals';
 
 export interface Me {
   readonly username: string;
-  readonly role: 'admin' | 'clerk' | 'viewer';
+  readonly role: 'operator' | 'admin' | 'clerk' | 'viewer';
   readonly sellers: readonly string[];
   readonly scopes: readonly string[];
   readonly csrfToken: string;
@@ -35,9 +35,11 @@ export class ApiError extends Error {
 /** Who is signed in; null when nobody is. */
 export const me = signal<Me | null | undefined>(undefined);
 
-export const can = (scope: 'issue' | 'read' | 'admin') => {
+/** As the gateway decides it (api/plugins/auth.ts scopesGrant): admin for its sellers, operator for the channels. */
+export const can = (scope: 'issue' | 'read' | 'admin' | 'operator') => {
   const scopes = me.value?.scopes ?? [];
-  return scopes.includes(scope) || scopes.includes('admin');
+  if (scope === 'operator') return scopes.includes('operator');
+  return scopes.includes(scope) || scopes.includes('admin') || (scope === 'read' && scopes.includes('operator'));
 };
 
 async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

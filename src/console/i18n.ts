@@ -108,6 +108,7 @@ const WORDS = {
   deliveries: ['邮件发送', 'Emails'],
   sent: ['已发送', 'Sent'],
   signedInAs: ['当前用户', 'Signed in as'],
+  operator: ['运维', 'Operator'],
   admin: ['管理员', 'Admin'],
   clerk: ['开票员', 'Clerk'],
   viewer: ['查看者', 'Viewer'],

@@ -7,8 +7,23 @@ import type { Kysely } from 'kysely';
 import { newApiKey } from './ids.js';
 import type { Database } from './schema/index.js';
 
-export const API_KEY_SCOPES = ['issue', 'read', 'admin'] as const;
+/**
+ * `issue`, `read` and `admin` act for the key's sellers; `operator` is bound to no seller and runs
+ * what every seller shares: the channels (isolate, restore, the doctor) and backlogs across sellers.
+ */
+export const API_KEY_SCOPES = ['issue', 'read', 'admin', 'operator'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** Why a key of these scopes and sellers cannot be made; undefined when it can. */
+export function keyShapeFault(scopes: readonly ApiKeyScope[], sellers: readonly string[]): string | undefined {
+  if (scopes.length === 0) return 'a key needs a scope';
+  if (scopes.includes('operator')) {
+    if (scopes.length > 1) return 'an operator key has the scope operator alone: it acts for no seller';
+    if (sellers.length > 0) return 'an operator key is bound to no seller: leave out --seller';
+    return undefined;
+  }
+  return sellers.length === 0 ? 'a key for issue, read or admin needs --seller <taxId>: the seller(s) it acts for; list sellers with fapiao sellers list' : undefined;
+}
 
 export interface ApiKeyInfo {
   readonly id: string;
@@ -33,16 +48,18 @@ export async function createApiKey(
   input: { sellers: readonly string[]; scopes: readonly ApiKeyScope[]; expiresAt: number | null },
   now: number,
 ): Promise<{ id: string; key: string }> {
+  const fault = keyShapeFault(input.scopes, input.sellers);
+  if (fault) throw new Error(fault);
   const { id, key } = newApiKey();
   await db.transaction().execute(async (tx) => {
-    const known = await tx.selectFrom('sellers').select('tax_id').where('tax_id', 'in', [...input.sellers]).execute();
+    const known = input.sellers.length === 0 ? [] : await tx.selectFrom('sellers').select('tax_id').where('tax_id', 'in', [...input.sellers]).execute();
     const missing = input.sellers.filter((taxId) => !known.some((row) => row.tax_id === taxId));
     if (missing.length > 0) throw new Error(`not registered: ${missing.join(', ')} (add with: fapiao sellers add)`);
     await tx
       .insertInto('api_keys')
       .values({ id, secret_hash: hashKey(key).toString('hex'), scopes: input.scopes.join(','), created_at: now, expires_at: input.expiresAt, revoked_at: null })
       .execute();
-    await tx.insertInto('api_key_sellers').values(input.sellers.map((taxId) => ({ key_id: id, seller_tax_id: taxId }))).execute();
+    if (input.sellers.length > 0) await tx.insertInto('api_key_sellers').values(input.sellers.map((taxId) => ({ key_id: id, seller_tax_id: taxId }))).execute();
   });
   return { id, key };
 }

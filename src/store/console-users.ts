@@ -9,7 +9,8 @@ import { appendAudit } from './audit-log.js';
 import type { StoreCapabilities } from './database.js';
 import type { ConsoleUserTable, Database } from './schema/index.js';
 
-export const CONSOLE_ROLES = ['admin', 'clerk', 'viewer'] as const;
+/** `operator` runs the shared channels and is bound to no seller; the others act for their sellers. */
+export const CONSOLE_ROLES = ['operator', 'admin', 'clerk', 'viewer'] as const;
 export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
 export const USERNAME_FORM = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 
@@ -43,6 +44,8 @@ export async function addUser(
   input: { readonly username: string; readonly role: ConsoleRole; readonly sellers: readonly string[]; readonly passwordHash: string; readonly by: string; readonly now: number },
 ): Promise<'added' | 'exists'> {
   return db.transaction().execute(async (tx) => {
+    if (input.role === 'operator' && input.sellers.length > 0) throw new Error('an operator is bound to no seller: leave out --seller');
+    if (input.role !== 'operator' && input.sellers.length === 0) throw new Error(`a user of role ${input.role} needs --seller <taxId>: the seller(s) they act for`);
     const taken = await tx.selectFrom('console_users').select('username').where('username', '=', input.username).executeTakeFirst();
     if (taken) return 'exists';
     const known = input.sellers.length === 0 ? [] : await tx.selectFrom('sellers').select('tax_id').where('tax_id', 'in', [...input.sellers]).execute();

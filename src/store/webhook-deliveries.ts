@@ -55,17 +55,24 @@ export async function createSubscription(
   return toSubscription(row);
 }
 
-/** The subscriptions that hear any of `sellers`, newest first (deleted ones are gone). */
+/**
+ * A key sees a subscription only if the key acts for every seller it hears: a subscription over
+ * two sellers carries both sellers' events, so a key of one of them must not read, resend or
+ * delete it.
+ */
+const coveredBy = (subscription: Subscription, sellers: readonly string[]) => subscription.sellers.length > 0 && subscription.sellers.every((seller) => sellers.includes(seller));
+
+/** The subscriptions whose every seller is one of `sellers`, newest first (deleted ones are gone). */
 export async function listSubscriptions(db: Kysely<Database>, sellers: readonly string[]): Promise<Subscription[]> {
   const rows = await db.selectFrom('webhook_subscriptions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-  return rows.map(toSubscription).filter((subscription) => subscription.sellers.some((seller) => sellers.includes(seller)));
+  return rows.map(toSubscription).filter((subscription) => coveredBy(subscription, sellers));
 }
 
-/** One subscription, if it hears one of `sellers`. */
+/** One subscription, if its every seller is one of `sellers`. */
 export async function findSubscription(db: Kysely<Database>, id: string, sellers: readonly string[]): Promise<Subscription | undefined> {
   const row = await db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
   const subscription = row && toSubscription(row);
-  return subscription?.sellers.some((seller) => sellers.includes(seller)) ? subscription : undefined;
+  return subscription && coveredBy(subscription, sellers) ? subscription : undefined;
 }
 
 /** Deletes a subscription with its deliveries, their log and their jobs. */

@@ -17,7 +17,7 @@ const PASSWORD = 'a long enough secret';
 beforeAll(async () => {
   t = await startTestGateway({ channels: [] });
   const passwordHash = await hashPassword(PASSWORD);
-  for (const [username, role, sellers] of [['clerk', 'clerk', [SELLER]], ['viewer', 'viewer', [SELLER]], ['gone', 'clerk', [OTHER_SELLER]]] as const) {
+  for (const [username, role, sellers] of [['clerk', 'clerk', [SELLER]], ['viewer', 'viewer', [SELLER]], ['gone', 'clerk', [OTHER_SELLER]], ['boss', 'admin', [SELLER]], ['ops', 'operator', []]] as const) {
     await addUser(t.gateway.store.db, t.gateway.store.capabilities, { username, role, sellers: [...sellers], passwordHash, by: 'test', now: Date.now() });
   }
 });
@@ -99,6 +99,18 @@ describe(`console sessions on ${DIALECT}`, () => {
     // Unknown names are refused alike: nothing says which names exist.
     expect((await call('POST', '/console/api/session', { json: { username: 'nobody', password: PASSWORD } })).body.code).toBe('login_failed');
     expect((await call('POST', '/console/api/session', { json: { username: 'x' } })).status).toBe(400);
+  });
+
+  it('lets an operator, bound to no seller, run the shared channels, and a seller’s admin not', async () => {
+    const ops = await signIn('ops');
+    expect(ops.answer.body).toMatchObject({ role: 'operator', sellers: [], scopes: ['operator'] });
+    expect((await call('GET', '/v1/channels', { cookie: ops.cookie })).status).toBe(200);
+    expect((await call('GET', '/v1/invoices', { cookie: ops.cookie })).body.data).toEqual([]);
+    // Past the scope check: this gateway has no channel of that name.
+    expect((await call('POST', '/v1/channels/nowhere/isolate', { cookie: ops.cookie, csrf: ops.csrf, json: {} })).body.code).toBe('not_found');
+    const boss = await signIn('boss');
+    expect((await call('POST', '/v1/channels/nowhere/isolate', { cookie: boss.cookie, csrf: boss.csrf, json: {} })).body.code).toBe('scope_missing');
+    await expect(addUser(t.gateway.store.db, t.gateway.store.capabilities, { username: 'ops2', role: 'operator', sellers: [SELLER], passwordHash: 'x', by: 'test', now: Date.now() })).rejects.toThrow(/bound to no seller/);
   });
 
   it('serves the console pages with a strict Content-Security-Policy, the same page for every path', async () => {

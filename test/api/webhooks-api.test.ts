@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/channels/webhook-signature.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { createApiKey } from '../../src/store/api-key-store.js';
 import { DIALECT } from '../support/database.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -47,6 +48,27 @@ describe(`webhook subscriptions on ${DIALECT}`, () => {
     const deleted = await request(`${t.gateway.url}/v1/webhooks/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${t.adminKey}` } });
     expect(deleted.statusCode).toBe(204);
     expect((await hooks(`/${id}`)).status).toBe(404);
+  });
+
+  it("keeps a subscription over two sellers from a key of only one of them", async () => {
+    const both = await hooks('', { url: 'https://erp.example.com/both', events: ['*'] });
+    expect(both.body.sellers).toEqual([SELLER, OTHER_SELLER].sort());
+    const id = String(both.body.id);
+    const oneSeller = (await createApiKey(t.gateway.store.db, { sellers: [SELLER], scopes: ['admin'], expiresAt: null }, Date.now())).key;
+    const mine = await hooks('', { url: 'https://erp.example.com/mine', events: ['*'] }, oneSeller);
+    expect(mine.body.sellers).toEqual([SELLER]);
+    const { request } = await import('undici');
+    // Neither listed, read, its log, enabled, redelivered nor deleted by a key of one of its sellers.
+    expect(((await hooks('', undefined, oneSeller)).body.data as Array<{ id: string }>).map((row) => row.id)).toEqual([mine.body.id]);
+    expect((await hooks(`/${id}`, undefined, oneSeller)).status).toBe(404);
+    expect((await hooks(`/${id}/deliveries`, undefined, oneSeller)).status).toBe(404);
+    expect((await hooks(`/${id}/enable`, undefined, oneSeller, 'POST')).status).toBe(404);
+    expect((await hooks(`/${id}/events/evt_01JZZZZZZZZZZZZZZZZZZZZZZZ/redeliver`, undefined, oneSeller, 'POST')).status).toBe(404);
+    expect((await request(`${t.gateway.url}/v1/webhooks/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${oneSeller}` } })).statusCode).toBe(404);
+    expect((await hooks(`/${id}`)).body).toMatchObject({ id, status: 'enabled' });
+    // The key of both sees both.
+    expect(((await hooks()).body.data as unknown[]).length).toBeGreaterThanOrEqual(2);
+    for (const gone of [id, String(mine.body.id)]) await request(`${t.gateway.url}/v1/webhooks/${gone}`, { method: 'DELETE', headers: { authorization: `Bearer ${t.adminKey}` } });
   });
 
   it('refuses every bad subscription with its code, and writes nothing', async () => {

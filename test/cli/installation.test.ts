@@ -180,8 +180,15 @@ describe('small operator mistakes', () => {
     for (const args of [['keys', 'create'], ['keys', 'create', '--scope', 'admin']]) {
       const run = fapiao([...args, '--db', db]);
       expect(run.status, args.join(' ')).toBe(2);
-      expect(run.stderr).toBe('fapiao: --seller <taxId> is required: the seller(s) this key acts for (repeatable); list them with fapiao sellers list\n');
+      expect(run.stderr).toBe('fapiao: a key for issue, read or admin needs --seller <taxId>: the seller(s) it acts for; list sellers with fapiao sellers list\n');
     }
+    // An operator key runs the shared channels and is bound to no seller.
+    expect(fapiao(['keys', 'create', '--scope', 'operator', '--seller', SELLER, '--db', db])).toMatchObject({ status: 2, stderr: 'fapiao: an operator key is bound to no seller: leave out --seller\n' });
+    expect(fapiao(['keys', 'create', '--scope', 'operator,issue', '--db', db])).toMatchObject({ status: 2, stderr: 'fapiao: an operator key has the scope operator alone: it acts for no seller\n' });
+    const operator = fapiao(['keys', 'create', '--scope', 'operator', '--db', db]);
+    expect(operator.status).toBe(0);
+    expect(operator.stdout).toMatch(/^created key_\w+ for no seller \(operator\) \(scopes operator\)/);
+    expect(fapiao(['keys', 'list', '--db', db]).stdout).toMatch(/active {2}operator {2}\n/);
   });
 
   it('restore --help says what it does in a sentence', () => {

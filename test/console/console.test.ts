@@ -32,12 +32,13 @@ beforeAll(async () => {
   simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-console-')), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
   t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }], renderThreads: 1, breaker: { failuresToOpen: 3, halfOpenAfterMs: 300, pauseMs: 1000 } });
   const hash = await hashPassword(PASSWORD);
-  const add = (username: string, role: 'admin' | 'clerk' | 'viewer', sellers: string[]) =>
+  const add = (username: string, role: 'operator' | 'admin' | 'clerk' | 'viewer', sellers: string[]) =>
     addUser(t.gateway.store.db, t.gateway.store.capabilities, { username, role, sellers, passwordHash: hash, by: 'test', now: Date.now() });
   await add('clerk-a', 'clerk', [SELLER]);
   await add('viewer-a', 'viewer', [SELLER]);
   await add('clerk-b', 'clerk', [OTHER_SELLER]);
   await add('boss', 'admin', [SELLER, OTHER_SELLER]);
+  await add('ops', 'operator', []);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }, 60_000);
 
@@ -134,7 +135,13 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
   });
 
   it('shows a banner on every page while the channel is down, and clears it on recovery', async () => {
-    const page = await signedIn('boss', undefined, { bypassCSP: true });
+    // The operator runs the shared channels (the doctor among them); a seller's admin does not.
+    const boss = await signedIn('boss');
+    await boss.getByRole('link', { name: '通道' }).click();
+    await boss.locator('table.channels, .channel').first().waitFor();
+    expect(await boss.getByRole('button', { name: '运行诊断' }).count()).toBe(0);
+    await boss.context().close();
+    const page = await signedIn('ops', undefined, { bypassCSP: true });
     const banner = page.getByTestId('outage-banner');
     expect(await banner.count()).toBe(0);
     simulator.setFaults({ errorRate: 1 });

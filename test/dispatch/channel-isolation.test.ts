@@ -47,13 +47,16 @@ describe(`isolating a channel on ${DIALECT}`, () => {
     const second = await simulator();
     const t = await startTestGateway({ channels: [{ name: 'first', url: first.url }, { name: 'second', url: second.url }] });
     cleanups.push(() => t.close());
-    const admin = (path: string, json?: unknown) => http(`${t.gateway.url}${path}`, { method: 'POST', key: t.adminKey, ...(json !== undefined && { json }) });
+    const admin = (path: string, json?: unknown) => http(`${t.gateway.url}${path}`, { method: 'POST', key: t.operatorKey, ...(json !== undefined && { json }) });
 
     // Held by `first`: accepted there, its result not ready yet.
     const held = await issue(t);
     await eventually(async () => ((await http(`${t.gateway.url}/v1/invoices/${held}`, { key: t.key })).body.stage === 'awaiting_result' ? true : undefined), 10_000, () => 'never reached first');
 
     expect((await http(`${t.gateway.url}/v1/channels/first/isolate`, { method: 'POST', key: t.key, json: {} })).status).toBe(403);
+    // A seller's admin runs its own sellers, not the channels every seller shares.
+    expect((await http(`${t.gateway.url}/v1/channels/first/isolate`, { method: 'POST', key: t.adminKey, json: {} })).body.code).toBe('scope_missing');
+    expect((await http(`${t.gateway.url}/v1/channels/first/doctor`, { method: 'POST', key: t.adminKey })).body.code).toBe('scope_missing');
     expect((await admin('/v1/channels/nowhere/isolate', {})).body.code).toBe('not_found');
     const isolated = await admin('/v1/channels/first/isolate', { reason: '诺诺 maintenance window' });
     expect(isolated.body).toEqual({ name: 'first', isolated: true, changed: true });
@@ -63,7 +66,7 @@ describe(`isolating a channel on ${DIALECT}`, () => {
     expect(await final(t, during)).toMatchObject({ status: 'issued', channel: 'second' });
     expect(await final(t, held)).toMatchObject({ status: 'issued', channel: 'first' });
 
-    const channels = await http(`${t.gateway.url}/v1/channels`, { key: t.adminKey });
+    const channels = await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey });
     const shown = (channels.body.data as Array<{ name: string; isolated: boolean; isolation: { reason: string } | null }>).map((c) => [c.name, c.isolated, c.isolation?.reason ?? null]);
     expect(shown).toEqual([
       ['first', true, '诺诺 maintenance window'],

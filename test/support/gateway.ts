@@ -19,8 +19,10 @@ export interface TestGateway {
   readonly otherKey: string;
   readonly readOnlyKey: string;
   readonly revokedKey: string;
-  /** Admin scope for SELLER and OTHER_SELLER: an operator's key. */
+  /** Admin scope for SELLER and OTHER_SELLER: both sellers' administrator. */
   readonly adminKey: string;
+  /** The operator scope, bound to no seller: the shared channels. */
+  readonly operatorKey: string;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
   const otherKey = (await createApiKey(setup.db, { sellers: [OTHER_SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
   const readOnlyKey = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['read'], expiresAt: null }, now)).key;
   const adminKey = (await createApiKey(setup.db, { sellers: [SELLER, OTHER_SELLER], scopes: ['admin'], expiresAt: null }, now)).key;
+  const operatorKey = (await createApiKey(setup.db, { sellers: [], scopes: ['operator'], expiresAt: null }, now)).key;
   const revoked = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now);
   await revokeApiKey(setup.db, revoked.id, now);
   await setup.close();
@@ -71,6 +74,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
     readOnlyKey,
     revokedKey: revoked.key,
     adminKey,
+    operatorKey,
     async close() {
       await gateway.close();
       await database.drop();

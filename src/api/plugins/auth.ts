@@ -42,7 +42,17 @@ export const KEY_CACHE_MS = 1000;
 /** The console session cookie's name. */
 export const SESSION_COOKIE = 'fapiao_session';
 
-export const ROLE_SCOPES: Readonly<Record<ConsoleRole, readonly ApiKeyScope[]>> = { admin: ['admin'], clerk: ['issue', 'read'], viewer: ['read'] };
+export const ROLE_SCOPES: Readonly<Record<ConsoleRole, readonly ApiKeyScope[]>> = { operator: ['operator'], admin: ['admin'], clerk: ['issue', 'read'], viewer: ['read'] };
+
+/**
+ * Whether scopes grant what a route needs. `admin` grants everything done for its sellers; only
+ * `operator` grants the operator's routes (what every seller shares), and it reads as `read` does,
+ * which for an operator bound to no seller shows the channels and nothing of any seller's.
+ */
+export function scopesGrant(scopes: readonly ApiKeyScope[], needed: ApiKeyScope): boolean {
+  if (needed === 'operator') return scopes.includes('operator');
+  return scopes.includes(needed) || scopes.includes('admin') || (needed === 'read' && scopes.includes('operator'));
+}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -71,7 +81,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
     const cookie = request.cookies[SESSION_COOKIE];
     if (!header && cookie) {
       const key = await sessionKey(request, cookie);
-      if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new ApiProblem('scope_missing', `this needs the "${scope}" permission, which your role does not have`);
+      if (!scopesGrant(key.scopes, scope)) throw new ApiProblem('scope_missing', `this needs the "${scope}" permission, which your role does not have`);
       request.apiKey = key;
       return;
     }
@@ -86,7 +96,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
       key = check.key;
       verified.set(presented, key);
     }
-    if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) {
+    if (!scopesGrant(key.scopes, scope)) {
       throw new ApiProblem('scope_missing', `this needs the "${scope}" scope; the key has: ${key.scopes.join(', ')}`);
     }
     request.apiKey = key;

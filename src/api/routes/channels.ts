@@ -1,6 +1,6 @@
 /**
  * GET /v1/channels: each channel's health as this process sees it, its isolation and backlog from
- * the database. POST /v1/channels/{name}/isolate and /restore (admin): no new work for a channel,
+ * the database. POST /v1/channels/{name}/isolate and /restore (operator): no new work for a channel,
  * and back, audited.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -35,9 +35,9 @@ export interface ChannelRoutesOptions {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An isolation as the API shows it; a tenant sees that and when, not the operator's words. */
-function isolationJson(isolation: Isolation | undefined, admin: boolean) {
+function isolationJson(isolation: Isolation | undefined, operator: boolean) {
   if (!isolation) return null;
-  return { reason: admin ? isolation.reason : 'isolated by the operator', by: admin ? isolation.by : 'operator', at: new Date(isolation.at).toISOString() };
+  return { reason: operator ? isolation.reason : 'isolated by the operator', by: operator ? isolation.by : 'operator', at: new Date(isolation.at).toISOString() };
 }
 
 const ChannelParams = Type.Object({ name: Type.String({ maxLength: 32 }) });
@@ -52,14 +52,14 @@ const ChannelList = Type.Object({
       name: Type.String(),
       circuit: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
       pausedUntil: Type.Union([Type.String(), Type.Null()]),
-      pauseReason: Type.Union([Type.String({ description: "the upstream's own words for admin keys; a fixed sentence otherwise" }), Type.Null()]),
+      pauseReason: Type.Union([Type.String({ description: "the upstream's own words for operator keys; a fixed sentence otherwise" }), Type.Null()]),
       lastSuccessAt: Type.Union([Type.String(), Type.Null()]),
       lastFailureAt: Type.Union([Type.String(), Type.Null()]),
       failingSince: Type.Union([Type.String({ description: 'the first failure since the last success: since when the channel has been failing' }), Type.Null()]),
       lastError: Type.Union([
         Type.Object({
           code: Type.String({ description: 'a channel error code (docs/errors.md)' }),
-          message: Type.String({ description: "the upstream's own words for admin keys; a fixed sentence for the code otherwise" }),
+          message: Type.String({ description: "the upstream's own words for operator keys; a fixed sentence for the code otherwise" }),
           at: Type.String(),
           cause: Type.Union([Text, Type.Null()], { description: "the likely cause, from the doctor's knowledge base" }),
           remedy: Type.Union([Text, Type.Null()], { description: "what to do about it, from the doctor's knowledge base" }),
@@ -69,7 +69,7 @@ const ChannelList = Type.Object({
       errorRate: Type.Number({ description: 'share of failed calls among the last 100' }),
       ratePerSecond: Type.Union([Type.Number({ description: "calls per second the channel is held to: configured, or learned from the upstream's 429s" }), Type.Null()]),
       rateLimitedUntil: Type.Union([Type.String({ description: "the channel waits out the upstream's Retry-After until then" }), Type.Null()]),
-      backlog: Type.Integer({ description: "pending invoices bound to this channel: the key's own sellers', or all for an admin key" }),
+      backlog: Type.Integer({ description: "pending invoices bound to this channel: the key's own sellers', or all for an operator key" }),
       isolated: Type.Boolean({ description: 'isolated by an operator: no new work; what it holds is still resolved there by query' }),
       latencyMs: Type.Union([Type.Object({ p50: Type.Integer(), p95: Type.Integer() }, { description: 'how long its last answered calls (up to 100) took' }), Type.Null()]),
       certificateExpiresAt: Type.Union([Type.String({ description: "when the TLS certificate its upstream last presented expires" }), Type.Null()]),
@@ -95,9 +95,9 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       },
     },
     async (request) => {
-      // Operators see everything; a tenant sees its own backlog and no upstream's own words.
-      const admin = request.apiKey.scopes.includes('admin');
-      const backlog = await pendingBacklog(options.db, admin ? undefined : request.apiKey.sellers);
+      // Operators see everything; a seller's key (admin too) sees its own backlog and no upstream's own words.
+      const operator = request.apiKey.scopes.includes('operator');
+      const backlog = await pendingBacklog(options.db, operator ? undefined : request.apiKey.sellers);
       const isolations = new Map((await listIsolations(options.db)).map((isolation) => [isolation.channel, isolation]));
       const countFor = (name: string | null) => backlog.find((row) => row.channel === name)?.count ?? 0;
       const unbound = backlog.find((row) => row.channel === null);
@@ -106,7 +106,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
           ...channel,
           pausedUntil: iso(channel.pausedUntil),
           rateLimitedUntil: iso(channel.rateLimitedUntil),
-          pauseReason: channel.pauseReason === null || admin ? channel.pauseReason : CHANNEL_ERROR_TEXT.auth_failed,
+          pauseReason: channel.pauseReason === null || operator ? channel.pauseReason : CHANNEL_ERROR_TEXT.auth_failed,
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
           failingSince: iso(channel.failingSince),
@@ -116,14 +116,14 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
               ? null
               : {
                   code: lastErrorCode,
-                  message: admin ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode],
+                  message: operator ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode],
                   at: iso(channel.lastFailureAt)!,
                   cause: knowledgeOfChannelError(lastErrorCode)?.cause ?? null,
                   remedy: knowledgeOfChannelError(lastErrorCode)?.remedy ?? null,
                 },
           backlog: countFor(channel.name),
           isolated: isolations.has(channel.name),
-          isolation: isolationJson(isolations.get(channel.name), admin),
+          isolation: isolationJson(isolations.get(channel.name), operator),
         })),
         unbound: { backlog: countFor(null), oldestCreatedAt: iso(unbound?.oldestCreatedAt ?? null) },
       };
@@ -139,7 +139,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.post(
     '/channels/:name/isolate',
     {
-      config: { scope: 'admin' },
+      config: { scope: 'operator' },
       schema: {
         operationId: 'isolateChannel',
         summary: 'Give a channel no new work; what it holds is still resolved there by query (audited)',
@@ -161,7 +161,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.post(
     '/channels/:name/restore',
     {
-      config: { scope: 'admin' },
+      config: { scope: 'operator' },
       schema: {
         operationId: 'restoreChannel',
         summary: 'Let an isolated channel take new work again (audited)',
@@ -181,7 +181,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.post(
     '/channels/:name/doctor',
     {
-      config: { scope: 'admin' },
+      config: { scope: 'operator' },
       schema: {
         operationId: 'diagnoseChannel',
         summary: "Run the doctor's layered checks (DNS, TCP, TLS, HTTP, the upstream's credentials) against one channel",

@@ -18,7 +18,7 @@ export interface ConsoleSessionOptions {
 
 const Me = Type.Object({
   username: Type.String(),
-  role: Type.Union([Type.Literal('admin'), Type.Literal('clerk'), Type.Literal('viewer')]),
+  role: Type.Union([Type.Literal('operator'), Type.Literal('admin'), Type.Literal('clerk'), Type.Literal('viewer')]),
   sellers: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
   csrfToken: Type.String({ description: 'send as X-CSRF-Token with every write' }),

@@ -100,7 +100,7 @@ export function Channels() {
                   )}
                 </div>
               )}
-              {can('admin') && (
+              {can('operator') && (
                 <div class="toolbar">
                   <button type="button" onClick={() => void doctor(channel.name)} disabled={report === 'running'}>
                     {report === 'running' ? t('running') : t('runDoctor')}

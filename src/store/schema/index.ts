@@ -262,7 +262,7 @@ export interface SignInThrottleTable {
 
 export interface ConsoleUserTable {
   username: string;
-  role: 'admin' | 'clerk' | 'viewer';
+  role: 'operator' | 'admin' | 'clerk' | 'viewer';
   /** JSON array of seller tax ids. */
   sellers: string;
   password_hash: string;
