@@ -8,6 +8,7 @@ import type { FieldError } from '../domain/field-error.js';
 const CATALOG = {
   json_malformed: [400, 'The body is not valid JSON', '请求内容不是合法的 JSON'],
   body_empty: [400, 'The body is empty', '请求内容为空'],
+  json_too_deep: [422, 'The body nests arrays and objects too deep (32 levels at most)', '请求内容嵌套层数过多（最多 32 层）'],
   encoding_invalid: [400, 'The body is not UTF-8; convert it (GBK/GB18030 text must be re-encoded)', '请求内容不是 UTF-8 编码，请转换（GBK/GB18030 需重新编码）'],
   url_invalid: [400, 'The URL cannot be read (bad percent-encoding)', 'URL 无法解析（百分号编码有误）'],
   idempotency_key_missing: [400, 'The Idempotency-Key header is required', '缺少 Idempotency-Key 请求头'],

@@ -26,6 +26,10 @@ const CATALOG = {
     en: 'the body is not UTF-8 text; convert it (files saved as GBK/GB18030 must be re-saved as UTF-8)',
     zh: '内容不是 UTF-8 编码，请转换（GBK/GB18030 保存的文件需另存为 UTF-8）',
   }),
+  json_too_deep: (p: { limit: number }): Text => ({
+    en: `the body nests arrays and objects more than ${p.limit} deep`,
+    zh: `请求内容的数组与对象嵌套超过 ${p.limit} 层`,
+  }),
   body_too_large: (p: { limitBytes: number }): Text => ({
     en: `the body is larger than ${p.limitBytes} bytes`,
     zh: `请求内容超过 ${p.limitBytes} 字节`,

@@ -182,7 +182,7 @@ describe(`API on ${DIALECT}`, () => {
       ['a declared non-UTF-8 charset', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '{}', contentType: 'application/json; charset=gbk' }), 415, 'content_type_unsupported'],
       ['a prototype-polluting body', () => issue({ ...request(), ['__proto__']: { admin: true } }), 422, 'invoice_invalid'],
       ['a URL with broken percent-encoding', () => api(`/v1/invoices/%E0%A4%A`, { key: t.key }), 400, 'url_invalid'],
-      ['JSON nested 100,000 deep', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '['.repeat(100_000) + ']'.repeat(100_000) }), 422, 'invoice_invalid'],
+      ['JSON nested 100,000 deep', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '['.repeat(100_000) + ']'.repeat(100_000) }), 422, 'json_too_deep'],
       ['an empty JSON body', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: '' }), 400, 'body_empty'],
       ['text/plain', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'hello', contentType: 'text/plain' }), 415, 'content_type_unsupported'],
       ['form data', () => api(`/v1/invoices`, { key: t.key, idempotencyKey: nextKey(), raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'content_type_unsupported'],

@@ -40,8 +40,11 @@ interface SlowClient {
   received: string;
 }
 
-/** A client that announces a 1 MB body and then sends one byte every `everyMs`, for as long as it is let. */
-function slowClient(options: { headersOnlyPartly?: boolean; everyMs: number; port?: number }): SlowClient {
+/**
+ * A client that announces a 1 MB body and then sends one byte every `everyMs`, for as long as it is
+ * let. It has a key: a keyless body is refused from its headers (test/api/unauthenticated-bodies.test.ts).
+ */
+function slowClient(options: { headersOnlyPartly?: boolean; everyMs: number; port?: number; key?: string }): SlowClient {
   const socket = connect(options.port ?? port, '127.0.0.1');
   const client: SlowClient = { socket, closedAt: undefined, received: '' };
   socket.on('data', (chunk: Buffer) => (client.received += chunk.toString()));
@@ -53,7 +56,7 @@ function slowClient(options: { headersOnlyPartly?: boolean; everyMs: number; por
   socket.write(
     options.headersOnlyPartly
       ? 'POST /v1/invoices HTTP/1.1\r\nHost: x\r\n'
-      : `POST /v1/invoices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: slow\r\nContent-Length: 1000000\r\n\r\n{`,
+      : `POST /v1/invoices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${options.key ?? t.key}\r\nContent-Type: application/json\r\nIdempotency-Key: slow\r\nContent-Length: 1000000\r\n\r\n{`,
   );
   const timer = setInterval(() => {
     if (!socket.destroyed) socket.write(options.headersOnlyPartly ? 'X' : ' ');
@@ -112,7 +115,7 @@ describe('overload', () => {
     });
     const crowdPort = Number(new URL(crowded.gateway.url).port);
     // A crowd: 150 slow uploads hold connections open (a few busy clients are no overload).
-    const crowd = Array.from({ length: 150 }, () => slowClient({ everyMs: 200, port: crowdPort }));
+    const crowd = Array.from({ length: 150 }, () => slowClient({ everyMs: 200, port: crowdPort, key: crowded.key }));
     const issueThere = () =>
       http(`${crowded.gateway.url}/v1/invoices`, { key: crowded.key, idempotencyKey: `el-${Date.now()}-${++orders}`, json: validRequest({ orderNo: `EL-${Date.now()}-${orders}` }) });
     // Keep this process's event loop ~80 ms late, as a CPU-bound flood would.

@@ -24,7 +24,7 @@ const jsonBody: FastifyPluginAsync<JsonBodyOptions> = async (app, options) => {
     if (body.length === 0) return done(new ApiProblem('body_empty'), undefined);
     const parsed = parseJsonBody(body, options.bodyLimitBytes);
     if (parsed.ok) return done(null, parsed.value);
-    const code = parsed.error.code === 'encoding_invalid' ? 'encoding_invalid' : parsed.error.code === 'body_too_large' ? 'body_too_large' : 'json_malformed';
+    const code = (['encoding_invalid', 'body_too_large', 'json_too_deep'] as const).find((known) => known === parsed.error.code) ?? 'json_malformed';
     return done(new ApiProblem(code, parsed.error.message), undefined);
   });
 };
