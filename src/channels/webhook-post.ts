@@ -1,12 +1,13 @@
 /**
  * Posting one webhook to a receiver, as a guarded client must (field-notes §4): the receiver's
- * address checked before connecting (no loopback, private or link-local address unless allowed,
+ * address checked before connecting (global unicast addresses only, unless private ones are allowed,
  * and the address checked is the one connected to, so a DNS answer cannot change in between), no
  * redirect followed, one time limit for the whole exchange, and at most a few KB of the answer
  * read. It says what happened; src/dispatch decides what that means.
  */
 import { lookup as dnsLookup } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { isGlobalAddress } from '../domain/outbound-address.js';
 import { Agent, request } from 'undici';
 
 /** What the receiver did with one POST. */
@@ -17,36 +18,16 @@ export type WebhookAnswer =
 
 const ANSWER_READ_BYTES = 4096;
 
-// Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and reserved ranges.
-const PRIVATE = new BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(network, prefix, 'ipv6');
-
-/** Whether an address is loopback, private or link-local (an IPv4-mapped IPv6 address as its IPv4). */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true;
-  return PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
-
-/** Whether a URL's host names a private address by itself: an address in those ranges, or localhost. A name that resolves to one is caught when connecting. */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  return isIP(host) !== 0 && isPrivateAddress(host);
-}
 
 class RefusedAddress extends Error {}
 
-/** dns.lookup that refuses private addresses unless allowed, for undici's `connect.lookup`. */
+/** dns.lookup that refuses every address that is not global unicast unless allowed, for undici's `connect.lookup`. */
 function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (host, options, callback) => {
     dnsLookup(host, { all: true }, (error, addresses) => {
       if (error) return callback(error, '');
-      const refused = addresses.find((item) => !allowPrivate && isPrivateAddress(item.address));
-      if (refused) return callback(new RefusedAddress(`${host} resolves to ${refused.address}, a loopback, private or link-local address (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows it)`), '');
+      const refused = addresses.find((item) => !allowPrivate && !isGlobalAddress(item.address));
+      if (refused) return callback(new RefusedAddress(`${host} resolves to ${refused.address}, not a global unicast address (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows private ones)`), '');
       if (options.all) callback(null, addresses);
       else callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -78,8 +59,8 @@ export class WebhookPoster {
       return { kind: 'refused_address', message: `${url} is not a URL` };
     }
     const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) !== 0 && !this.options.allowPrivate && isPrivateHost(literal)) {
-      return { kind: 'refused_address', message: `${literal} is a loopback, private or link-local address (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows it)` };
+    if (isIP(literal) !== 0 && !this.options.allowPrivate && !isGlobalAddress(literal)) {
+      return { kind: 'refused_address', message: `${literal} is not a global unicast address (FAPIAO_WEBHOOK_ALLOW_PRIVATE=1 allows private ones)` };
     }
     try {
       const response = await request(target, {

@@ -4,6 +4,7 @@
  * resolves to a private address is checked when delivering.
  */
 import { fieldError, pointer, type FieldError } from './field-error.js';
+import { receiverHostFault } from './outbound-address.js';
 import { RequestReader } from './request-reader.js';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events.js';
 
@@ -17,9 +18,9 @@ export interface SubscriptionRequest {
 const URL_MAX = 2000;
 const FIELDS = ['url', 'events', 'sellers'];
 
-/** `isPrivateHost`: refuses a URL whose host is a private address by itself; absent, any host is allowed. */
+/** `allowPrivate`: a receiver may be a loopback or private address (development, tests; FAPIAO_WEBHOOK_ALLOW_PRIVATE). */
 export interface SubscriptionRules {
-  readonly isPrivateHost?: (hostname: string) => boolean;
+  readonly allowPrivate: boolean;
 }
 
 function readUrl(reader: RequestReader, text: string | undefined, rules: SubscriptionRules): string | undefined {
@@ -35,7 +36,12 @@ function readUrl(reader: RequestReader, text: string | undefined, rules: Subscri
     reader.report(fieldError('/url', 'webhook_url_invalid'));
     return undefined;
   }
-  if (rules.isPrivateHost?.(url.hostname)) {
+  const fault = receiverHostFault(url.hostname);
+  if (fault === 'malformed') {
+    reader.report(fieldError('/url', 'webhook_url_invalid'));
+    return undefined;
+  }
+  if (fault === 'private' && !rules.allowPrivate) {
     reader.report(fieldError('/url', 'webhook_url_private'));
     return undefined;
   }

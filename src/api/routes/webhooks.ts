@@ -7,7 +7,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import { newWebhookSecret } from '../../channels/webhook-signature.js';
-import { isPrivateHost } from '../../channels/webhook-post.js';
 import { readSubscriptionRequest } from '../../domain/webhook-subscription.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { SecretBox } from '../../runtime/secret-box.js';
@@ -105,7 +104,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const read = readSubscriptionRequest(request.body, options.allowPrivate ? {} : { isPrivateHost });
+      const read = readSubscriptionRequest(request.body, { allowPrivate: options.allowPrivate });
       if (read.kind === 'invalid') throw new ApiProblem('webhook_invalid', undefined, { errors: read.errors });
       const keySellers = request.apiKey.sellers;
       const sellers = [...(read.request.sellers ?? keySellers)].sort();
