@@ -39,6 +39,7 @@ function table(invoices: readonly Invoice[]): Table {
   const heads: Word[] = ['orderNo', 'buyerName', 'buyerTaxId', 'total', 'status', 'number', 'issuedAt', 'createdAt'];
   return {
     headers: heads.map((word) => t(word)),
+    kinds: heads.map((word) => (word === 'total' ? 'number' : 'text')),
     rows: invoices.map((invoice) => [invoice.orderNo, invoice.buyer.name, invoice.buyer.taxId ?? '', invoice.totals.total, t(invoice.status), invoice.number ?? '', dateTime(invoice.issuedAt), dateTime(invoice.createdAt)]),
   };
 }
