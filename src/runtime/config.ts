@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_THROTTLE_RULES, type ThrottleRules } from '../domain/sign-in-throttle.js';
+import { isCleanUrl, maskedUrl } from './masked-url.js';
 
 /** Where the store is: an SQLite file, or a PostgreSQL server. */
 export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
@@ -228,7 +229,9 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     deliveries: { ...DEFAULTS.deliveries, ...input.deliveries },
   };
   if (config.deliveries.retryScheduleMs.length === 0) throw new Error('the retry schedule needs at least one delay');
-  if (config.deliveries.smtpUrl !== null && !/^smtps?:\/\/[^/]/.test(config.deliveries.smtpUrl)) throw new Error(`FAPIAO_SMTP_URL must be smtp://user:pass@host:port or smtps://…, not ${JSON.stringify(config.deliveries.smtpUrl.replace(/:[^:@/]*@/, ':***@'))}`);
+  if (config.deliveries.smtpUrl !== null && !isCleanUrl(config.deliveries.smtpUrl, ['smtp:', 'smtps:'])) {
+    throw new Error(`FAPIAO_SMTP_URL must be smtp://user:pass@host:port or smtps://… with / : @ # ? in the user name or password percent-encoded (%2F %3A %40 %23 %3F), not ${maskedUrl(config.deliveries.smtpUrl)}`);
+  }
   const callTimeoutMs = config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs;
   // A worker's call must end long before its lease does: otherwise another worker could take the
   // invoice over, query, find nothing yet, and send it again while the first call is still open.
@@ -249,8 +252,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
 /** DATABASE_URL as given, if it names PostgreSQL (the only server database); throws otherwise. */
 export function checkDatabaseUrl(url: string): string {
   if (!/^postgres(ql)?:\/\//.test(url)) {
-    const shown = url.replace(/\/\/[^@/]*@/, '//…@');
-    throw new Error(`DATABASE_URL ${JSON.stringify(shown)}: only PostgreSQL is supported (postgres://user@host:5432/db); unset it to use SQLite (--db FILE)`);
+    throw new Error(`DATABASE_URL ${JSON.stringify(maskedUrl(url))}: only PostgreSQL is supported (postgres://user@host:5432/db); unset it to use SQLite (--db FILE)`);
   }
   return url;
 }
