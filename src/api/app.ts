@@ -95,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The client's address (sign-in throttles, logs) from X-Forwarded-For only through proxies we trust.
     trustProxy: trustedProxies(deps.http.trustProxy),
     requestIdHeader: false,
+    // Fastify's own request lines carry the URL with its query: search terms (a buyer's name) are
+    // personal data. One line per answer is written below, naming the route pattern instead.
+    disableRequestLogging: true,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -123,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: { method: request.method, url: request.routeOptions.url ?? 'unmatched', remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
     // The route pattern, not the URL: ids in paths would make the label set unbounded.
     deps.events.httpAnswered({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });

@@ -74,6 +74,13 @@ export class Invoicing {
     return { kind: 'computed', invoice: computedInvoiceJson(result.invoice), seller };
   }
 
+  /** An invoice computed as it would be issued, for the actor's own sellers only (as issuing is). */
+  async preview(body: unknown, actor: Actor): Promise<ComputeOutcome | { readonly kind: 'seller_forbidden'; readonly sellerTaxId: string }> {
+    const computed = await this.compute(body, actor);
+    if (computed.kind === 'computed' && !computed.seller) return { kind: 'seller_forbidden', sellerTaxId: computed.invoice.seller.taxId };
+    return computed;
+  }
+
   /**
    * Accepts an invoice for issuing: validated, computed, and stored with its idempotency record
    * and audit entry in one commit (resolves after it). Throws OverloadedError when too many

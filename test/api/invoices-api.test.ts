@@ -155,6 +155,9 @@ describe(`API on ${DIALECT}`, () => {
     it('refuses another seller with 403, and hides another seller\'s invoice with 404', async () => {
       const mine = await issue(request());
       expect((await issue(request({ seller: { taxId: OTHER_SELLER } }))).body.code).toBe('seller_forbidden');
+      // Previewing for another seller is refused as issuing is: it would show that seller's registration.
+      const preview = await api(`/v1/invoices/preview`, { key: t.key, json: request({ seller: { taxId: OTHER_SELLER } }) });
+      expect([preview.status, preview.body.code]).toEqual([403, 'seller_forbidden']);
       expect((await api(`/v1/invoices/${String(mine.body.id)}`, { key: t.otherKey })).status).toBe(404);
       const list = await api(`/v1/invoices?limit=100`, { key: t.otherKey });
       const sellers = (list.body.data as Array<{ seller: { taxId: string } }>).map((invoice) => invoice.seller.taxId);

@@ -52,6 +52,8 @@ describe('logs', () => {
     const id = String(accepted.body.id);
     await http(`${gateway.url}/v1/invoices`, { key, idempotencyKey: 'log-2', json: { ...validRequest({ buyer }), lines: 'x' } });
     await http(`${gateway.url}/v1/invoices`, { key: `${key}x`, idempotencyKey: 'log-3', json: validRequest({ buyer }) });
+    // Search terms are personal data (a buyer's name, a total): the log names the route instead.
+    await http(`${gateway.url}/v1/invoices?buyerName=${encodeURIComponent('张三丰')}&total=1060.00`, { key });
     await eventually(
       async () => ((await http(`${gateway.url}/v1/invoices/${id}`, { key })).body.documents as { status?: string } | null)?.status === 'rendered' ? true : undefined,
       20_000,
@@ -64,6 +66,10 @@ describe('logs', () => {
     expect(lines.some((line) => line.includes(`"invoiceId":"${id}"`) && line.includes('"channel":"sim"'))).toBe(true);
     expect(text).not.toContain(key.slice(3));
     expect(text).not.toContain(BANK_ACCOUNT);
+    expect(text).not.toContain(encodeURIComponent('张三丰'));
+    expect(text).not.toContain('张三丰');
+    expect(text).not.toContain('buyerName=');
+    expect(lines.some((line) => line.includes('"url":"/v1/invoices"'))).toBe(true);
     expect(text).not.toContain('PRIVATE KEY');
     const secret = gateway.signingKey.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64').slice(40, 80);
     expect(text).not.toContain(secret);

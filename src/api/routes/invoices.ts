@@ -184,12 +184,13 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         summary: 'Validate and compute an invoice; stores nothing',
         tags: ['invoices'],
         body: InvoiceRequest,
-        response: { 200: ComputedInvoice, 422: ProblemSchema },
+        response: { 200: ComputedInvoice, 403: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => {
-      const result = await invoicing.compute(request.body, { sellers: request.apiKey.sellers });
+      const result = await invoicing.preview(request.body, { sellers: request.apiKey.sellers });
       if (result.kind === 'invalid') throw invalid(result.errors);
+      if (result.kind === 'seller_forbidden') throw new ApiProblem('seller_forbidden', `this API key does not act for seller ${result.sellerTaxId}`);
       return result.invoice;
     },
   );
