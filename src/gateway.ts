@@ -175,6 +175,7 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
     events,
     metrics,
     emailEnabled: mailer !== undefined,
+    emailLimits: { perInvoice: deliveries.emailPerInvoicePerDay, perInvoiceWindowMs: 24 * 3_600_000, perRequester: deliveries.emailPerKeyPerHour, perRequesterWindowMs: 3_600_000 },
     secrets,
     webhookAllowPrivate: deliveries.allowPrivate,
     onDeliveriesDue: () => webhooks?.wake(),

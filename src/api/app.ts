@@ -16,6 +16,7 @@ import type { GatewayEvents } from '../runtime/events.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { StoreCapabilities } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import type { EmailLimits } from '../store/email-deliveries.js';
 import type { StorageHealth } from '../store/storage-health.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
@@ -59,6 +60,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Invoices are emailed to buyers (FAPIAO_SMTP_URL). */
   readonly emailEnabled: boolean;
+  /** How many emails an invoice and a key may ask for (FAPIAO_EMAIL_PER_*). */
+  readonly emailLimits: EmailLimits;
   readonly secrets: SecretBox;
   readonly webhookAllowPrivate: boolean;
   /** Webhook deliveries may be due now (redelivered, an endpoint enabled). */
@@ -190,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAgeMs: deps.maxAgeMs,
     onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
     emailEnabled: deps.emailEnabled,
+    emailLimits: deps.emailLimits,
   });
   await app.register(webhookRoutes, { prefix: '/v1', db: deps.db, secrets: deps.secrets, clock: deps.clock, allowPrivate: deps.webhookAllowPrivate, onDeliveriesDue: deps.onDeliveriesDue });
   await app.register(channelRoutes, {

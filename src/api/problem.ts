@@ -32,6 +32,8 @@ const CATALOG = {
   red_flush_exceeds_blue: [409, 'The red-flush asks for more than is left of the blue invoice (earlier red invoices counted); nothing was written', '红冲数量或金额超过蓝字发票剩余可冲红部分（已计入此前的红字发票），未做任何更改'],
   red_flush_of_red: [409, 'A red invoice cannot itself be red-flushed', '红字发票不能再红冲'],
   email_not_configured: [409, 'Invoices are not emailed: the gateway has no FAPIAO_SMTP_URL', '未配置 FAPIAO_SMTP_URL，网关不发送发票邮件'],
+  delivery_address_forbidden: [403, 'Only an admin key sends an invoice to an address other than the buyer’s recorded email', '只有管理员密钥可以将发票发送到购买方登记邮箱以外的地址'],
+  email_limit_reached: [429, 'This invoice or this key has asked for as many emails as allowed for now; retry after Retry-After', '该发票或该密钥的发送次数已达上限，请按 Retry-After 稍后再试'],
   delivery_address_missing: [422, 'The invoice names no buyer email; give one ({ "email": "…" })', '发票未填写购买方邮箱，请在请求中提供（{ "email": "…" }）'],
   delivery_invalid: [422, 'The delivery request is invalid (see errors)', '发送请求内容有误（见 errors）'],
   webhook_invalid: [422, 'The webhook subscription is invalid (see errors); nothing was written', 'webhook 订阅内容有误（见 errors），未做任何更改'],

@@ -150,6 +150,10 @@ export interface GatewayConfig {
     readonly mailFrom: string;
     /** The key that seals webhook secrets at rest (32 bytes, base64); null: a key file in the data directory. */
     readonly secretsKey: string | null;
+    /** Emails one invoice may be sent again in 24 hours (its first email counted). @default 5 */
+    readonly emailPerInvoicePerDay: number;
+    /** Emails one key (or console user) may ask for in an hour. @default 100 */
+    readonly emailPerKeyPerHour: number;
   };
   readonly breaker: {
     readonly failuresToOpen: number;
@@ -188,6 +192,8 @@ export const DEFAULTS = {
     smtpUrl: null,
     mailFrom: '发票网关 <fapiao@localhost>',
     secretsKey: null,
+    emailPerInvoicePerDay: 5,
+    emailPerKeyPerHour: 100,
   },
 } as const;
 

@@ -138,6 +138,8 @@ export function configFromEnv(): ConfigInput {
       smtpUrl: process.env.FAPIAO_SMTP_URL || undefined,
       mailFrom: process.env.FAPIAO_MAIL_FROM || undefined,
       secretsKey: process.env.FAPIAO_SECRETS_KEY || undefined,
+      emailPerInvoicePerDay: number('FAPIAO_EMAIL_PER_INVOICE_PER_DAY'),
+      emailPerKeyPerHour: number('FAPIAO_EMAIL_PER_KEY_PER_HOUR'),
     }),
     breaker: defined({
       failuresToOpen: number('FAPIAO_BREAKER_FAILURES'),

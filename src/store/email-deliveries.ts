@@ -3,7 +3,7 @@
  * by its claim like every background job. The row is what the invoice resource shows under
  * `deliveries`; the job is the lease.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoreCapabilities } from './database.js';
 import { newEmailDeliveryId } from './ids.js';
 import { completeJob, enqueueJobs, giveUpJob, leaseDueJobs, recordJobFailure, type JobLease } from './job-queue.js';
@@ -91,11 +91,41 @@ export async function settleEmailFailure(tx: Transaction<Database>, lease: Email
   return outcome === 'failed' ? 'failed' : 'retry';
 }
 
-/** Sends an invoice's email again (to its address, or to another one): a new delivery, due now. */
-export async function resendEmail(db: Kysely<Database>, request: { readonly invoiceId: string; readonly to: string; readonly requestedBy: string; readonly now: number }): Promise<string> {
+/** How many emails one invoice and one requester may queue, each within its window. */
+export interface EmailLimits {
+  readonly perInvoice: number;
+  readonly perInvoiceWindowMs: number;
+  readonly perRequester: number;
+  readonly perRequesterWindowMs: number;
+}
+
+export type ResendOutcome = { readonly kind: 'queued'; readonly id: string } | { readonly kind: 'limited'; readonly by: 'invoice' | 'requester'; readonly retryAfterMs: number };
+
+/**
+ * Sends an invoice's email again (to its address, or to another one): a new delivery, due now —
+ * unless the invoice or the requester has queued its limit within the window. Counting and
+ * queueing are one transaction, serialised per invoice and per requester (row and advisory locks on
+ * PostgreSQL; SQLite's writers take turns), so requests sent at once cannot all slip under it.
+ */
+export async function resendEmail(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  request: { readonly invoiceId: string; readonly to: string; readonly requestedBy: string; readonly now: number; readonly limits: EmailLimits },
+): Promise<ResendOutcome> {
+  const { invoiceId, requestedBy, now, limits } = request;
   return db.transaction().execute(async (tx) => {
-    const [id] = await addEmailDeliveries(tx, [{ invoiceId: request.invoiceId, to: request.to, requestedBy: request.requestedBy }], request.now);
-    return id!;
+    if (capabilities.multipleWriters) {
+      await tx.selectFrom('invoices').select('id').where('id', '=', invoiceId).forUpdate().execute();
+      await sql`select pg_advisory_xact_lock(hashtext(${`email:${requestedBy}`}))`.execute(tx);
+    }
+    const recent = async (column: 'invoice_id' | 'requested_by', value: string, windowMs: number) =>
+      (await tx.selectFrom('email_deliveries').select('created_at').where(column, '=', value).where('created_at', '>', now - windowMs).orderBy('created_at').execute()).map((row) => row.created_at);
+    const byInvoice = await recent('invoice_id', invoiceId, limits.perInvoiceWindowMs);
+    if (byInvoice.length >= limits.perInvoice) return { kind: 'limited', by: 'invoice', retryAfterMs: byInvoice[byInvoice.length - limits.perInvoice]! + limits.perInvoiceWindowMs - now };
+    const byRequester = await recent('requested_by', requestedBy, limits.perRequesterWindowMs);
+    if (byRequester.length >= limits.perRequester) return { kind: 'limited', by: 'requester', retryAfterMs: byRequester[byRequester.length - limits.perRequester]! + limits.perRequesterWindowMs - now };
+    const [id] = await addEmailDeliveries(tx, [{ invoiceId, to: request.to, requestedBy }], now);
+    return { kind: 'queued', id: id! };
   });
 }
 

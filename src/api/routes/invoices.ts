@@ -15,8 +15,8 @@ import { OverloadedError } from '../../store/group-commit.js';
 import { findInvoice, listInvoices } from '../../store/invoice-store.js';
 import { findDocument } from '../../store/document-jobs.js';
 import { redFlushesOf } from '../../store/red-flush-store.js';
-import { emailDeliveriesOf, resendEmail } from '../../store/email-deliveries.js';
-import { readDeliveryRequest } from '../../domain/delivery-request.js';
+import { emailDeliveriesOf, type EmailLimits } from '../../store/email-deliveries.js';
+import { emailInvoiceAgain } from '../../invoicing/invoice-email.js';
 import { formatFen, parseMoney } from '../../domain/money.js';
 import { invoiceTimeline } from '../../store/invoice-timeline.js';
 import { Type } from 'typebox';
@@ -41,6 +41,7 @@ export interface InvoiceRoutesOptions extends InvoicingDeps {
   readonly onShed?: () => void;
   /** Invoices are emailed to buyers (FAPIAO_SMTP_URL is set). */
   readonly emailEnabled: boolean;
+  readonly emailLimits: EmailLimits;
 }
 
 // 1–128 printable ASCII characters, as Stripe's keys are in practice.
@@ -69,6 +70,7 @@ function isoParam(value: string | undefined): number | undefined {
 export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = async (app, options) => {
   const { reader } = options;
   const invoicing = new Invoicing(options);
+  const emailDeps = { db: options.db, capabilities: options.capabilities, clock: options.clock, emailEnabled: options.emailEnabled, limits: options.emailLimits };
 
   /** The Idempotency-Key header, which every write needs. */
   function idempotencyKeyOf(key: string | string[] | undefined): string {
@@ -336,22 +338,34 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         tags: ['invoices'],
         params: IdParams,
         body: Type.Union([DeliverRequest, Type.Null()]),
-        response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        response: { 202: InvoiceResource, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const row = isInvoiceId(id) ? await findInvoice(options.db, id, request.apiKey.sellers) : undefined;
-      if (!row) throw new ApiProblem('not_found', `no invoice ${id}`);
-      const asked = readDeliveryRequest(request.body);
-      if (asked.kind === 'invalid') throw new ApiProblem('delivery_invalid', undefined, { errors: asked.errors });
-      if (!options.emailEnabled) throw new ApiProblem('email_not_configured', 'set FAPIAO_SMTP_URL (smtp://user:pass@host:port) and restart');
-      if (row.status !== 'issued') throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${row.status}`);
-      const to = asked.email ?? (JSON.parse(row.computed_json) as { buyer: { email?: string } }).buyer.email;
-      if (to === undefined) throw new ApiProblem('delivery_address_missing', `invoice ${id} names no buyer email`);
-      await resendEmail(options.db, { invoiceId: id, to, requestedBy: request.apiKey.id, now: options.clock.now() });
-      const deliveries = (await emailDeliveriesOf(options.db, [id])).get(id) ?? [];
-      return reply.code(202).send(invoiceResource(row, undefined, deliveries));
+      if (!isInvoiceId(id)) throw new ApiProblem('not_found', `no invoice ${id}`);
+      const requester = { id: request.apiKey.id, sellers: request.apiKey.sellers, admin: request.apiKey.scopes.includes('admin') };
+      const outcome = await emailInvoiceAgain(emailDeps, { invoiceId: id, body: request.body, requester });
+      switch (outcome.kind) {
+        case 'not_found':
+          throw new ApiProblem('not_found', `no invoice ${id}`);
+        case 'invalid':
+          throw new ApiProblem('delivery_invalid', undefined, { errors: outcome.errors });
+        case 'not_configured':
+          throw new ApiProblem('email_not_configured', 'set FAPIAO_SMTP_URL (smtp://user:pass@host:port) and restart');
+        case 'not_issued':
+          throw new ApiProblem('invoice_not_issued', `invoice ${id} is ${outcome.status}`);
+        case 'address_missing':
+          throw new ApiProblem('delivery_address_missing', `invoice ${id} names no buyer email`);
+        case 'address_forbidden':
+          throw new ApiProblem('delivery_address_forbidden');
+        case 'limited':
+          throw new ApiProblem('email_limit_reached', outcome.by === 'invoice' ? `invoice ${id} was emailed ${options.emailLimits.perInvoice} times in 24 hours` : `this key asked for ${options.emailLimits.perRequester} emails in the last hour`, { headers: { 'retry-after': String(outcome.retryAfterSeconds) } });
+        case 'queued': {
+          const deliveries = (await emailDeliveriesOf(options.db, [id])).get(id) ?? [];
+          return reply.code(202).send(invoiceResource(outcome.invoice, undefined, deliveries));
+        }
+      }
     },
   );
 

@@ -12,7 +12,7 @@ import * as auditChains from './009-audit-chains.js';
 import * as redFlush from './010-red-flush.js';
 import * as deliveries from './011-deliveries.js';
 import * as consoleUsers from './012-console-users.js';
-import * as signInThrottle from './013-sign-in-throttle.js';
+import * as securityLimits from './013-security-limits.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -27,5 +27,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '010-red-flush': redFlush,
   '011-deliveries': deliveries,
   '012-console-users': consoleUsers,
-  '013-sign-in-throttle': signInThrottle,
+  '013-security-limits': securityLimits,
 };
