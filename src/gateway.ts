@@ -80,7 +80,8 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
   // The channels report to `events`, created below once their health exists; they report only
   // after connecting, which happens after start-up.
-  const tokens = new ChannelTokens(store.db, () => clock.now());
+  const secrets = SecretBox.open({ key: config.deliveries.secretsKey, dataDir: config.dataDir });
+  const tokens = new ChannelTokens(store.db, () => clock.now(), secrets);
   const channels: Channel[] = channelConfigs.map((channel) =>
     buildChannel(channel, {
       upstream: config.upstream,
@@ -111,7 +112,6 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
   );
   const metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => health.snapshot(), clock });
   const events = new GatewayEvents(log, metrics);
-  const secrets = SecretBox.open({ key: config.deliveries.secretsKey, dataDir: config.dataDir });
   const deliveries = config.deliveries;
   const workersOn = config.dispatcher.concurrency > 0;
   const webhooks = workersOn

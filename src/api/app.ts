@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelHealth } from '../dispatch/channel-health.js';
@@ -70,6 +70,31 @@ export interface AppDeps {
   readonly doctor: (channel: string) => Promise<DoctorReport>;
 }
 
+/**
+ * Fastify's request lines carry the URL with its query, and search terms (a buyer's name, a total)
+ * are personal data: one line per answer instead, naming the route pattern. Error lines stay.
+ */
+class RouteLogs extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const fields = { req: routeOf(request), res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else reply.log.info(fields, 'request completed');
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (reply.statusCode >= 500) reply.log.error({ req: routeOf(request), res: { statusCode: reply.statusCode }, err: error }, error.message);
+    else reply.log.info({ res: { statusCode: reply.statusCode }, err: error }, error.message);
+  }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info(`Route ${request.method}:${request.url.split('?')[0] ?? ''} not found`);
+  }
+}
+
+const routeOf = (request: FastifyRequest) => ({ method: request.method, url: request.routeOptions.url ?? 'unmatched', remoteAddress: request.ip });
+
 /** Fastify's form of FAPIAO_TRUST_PROXY; a hop count trusts that many proxies nearest to us. */
 function trustedProxies(setting: GatewayConfig['http']['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
   if (setting === false) return false;
@@ -98,9 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The client's address (sign-in throttles, logs) from X-Forwarded-For only through proxies we trust.
     trustProxy: trustedProxies(deps.http.trustProxy),
     requestIdHeader: false,
-    // Fastify's own request lines carry the URL with its query: search terms (a buyer's name) are
-    // personal data. One line per answer is written below, naming the route pattern instead.
-    disableRequestLogging: true,
+    logController: new RouteLogs(),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -129,7 +152,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: { method: request.method, url: request.routeOptions.url ?? 'unmatched', remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
     // The route pattern, not the URL: ids in paths would make the label set unbounded.
     deps.events.httpAnswered({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });

@@ -15,22 +15,24 @@ function refusePostgres(): void {
 export function registerBackupCommands(program: Command): void {
   program
     .command('backup')
-    .description('copy the database (invoices, audit log, documents) and the signing key, online, while the gateway runs')
+    .description('copy the database (invoices, audit log, documents), the signing key and the secrets key, online, while the gateway runs')
     .argument('<dest>', 'a new or empty directory')
     .option('--db <file>', `SQLite database file (default ${DEFAULT_DB_FILE})`)
     .action(async (dest: string, options: { db?: string }) => {
       refusePostgres();
       const dbFile = options.db ?? DEFAULT_DB_FILE;
       try {
-        const { pages, bytes } = await backupSqlite(dbFile, environment.dataDir ?? dirname(dbFile), dest);
-        process.stdout.write(`backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${(bytes / 1048576).toFixed(1)} MiB) and the signing key\n`);
+        const { pages, bytes, secretsKey } = await backupSqlite(dbFile, environment.dataDir ?? dirname(dbFile), dest);
+        process.stdout.write(`backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${(bytes / 1048576).toFixed(1)} MiB), the signing key${secretsKey ? ' and the secrets key' : ''}\n`);
+        // A key given in the environment cannot be copied: without it the webhook secrets in the backup are useless.
+        if (environment.secretsKey) process.stdout.write('secrets are sealed with FAPIAO_SECRETS_KEY, which is not in the backup: keep its value with the backup, as safely\n');
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
     });
   program
     .command('restore')
-    .description('restore a backup: copy its database and signing key into a new data directory, then check the database\'s integrity')
+    .description('restore a backup: copy its database, signing key and secrets key into a new data directory, then check the database\'s integrity')
     .argument('<src>', 'a directory made by fapiao backup')
     .requiredOption('--data-dir <dir>', 'the new data directory, created if missing (it must not already hold a database)')
     .addHelpText('after', '\nThen check the audit chain (fapiao audit verify --db DIR/fapiao.db) and start the gateway on it (fapiao serve --db DIR/fapiao.db).')

@@ -151,6 +151,7 @@ export function registerDoctorCommand(program: Command): void {
         ...(ca !== undefined && { ca }),
         ...(dns !== undefined && { dnsServer: dns }),
         dataDir,
+        secretsKey: environment.secretsKey,
         store: storeLocation(flags.db ?? `${dataDir}/fapiao.db`),
         gatewayUrl: upstreamUrl(flags.gateway),
         concurrency: env.dispatcher.concurrency,

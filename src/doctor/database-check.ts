@@ -1,5 +1,10 @@
-/** The db layer: is the gateway's database there, migrated, quick to answer, with connections to spare? */
+/**
+ * The db layer: is the gateway's database there, migrated, quick to answer, with connections to
+ * spare, and do the secrets sealed in it open with the key this installation has?
+ */
+import type { SecretBox } from '../runtime/secret-box.js';
 import { isMigrated, pingDatabase, postgresConnections, type Store } from '../store/database.js';
+import { sealedSecrets } from '../store/sealed-secrets.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** A round trip slower than this makes every accepted invoice wait. */
@@ -38,4 +43,30 @@ export async function connectionsFinding(store: Store): Promise<Finding> {
   const free = max - reserved - used;
   const detail = `${used} of ${max - reserved} connections in use, ${free} free; a gateway process opens up to ${GATEWAY_POOL_SIZE}`;
   return free < GATEWAY_POOL_SIZE ? warn('db.pool_low', detail) : ok(detail);
+}
+
+/**
+ * Webhook secrets and channel tokens are sealed with FAPIAO_SECRETS_KEY or data/secrets.key: a
+ * data directory restored without that key, or a key changed, leaves every webhook unsigned.
+ */
+export async function sealedSecretsFinding(store: Store, secrets: SecretBox | undefined): Promise<Finding> {
+  const sealed = await sealedSecrets(store.db);
+  if (sealed.length === 0) return ok('no sealed secrets yet (webhook secrets, channel tokens)');
+  if (!secrets) return fail('db.secrets_key_missing', `${sealed.length} sealed secrets (${describe(sealed)}), and no key to open them: neither FAPIAO_SECRETS_KEY nor data/secrets.key`);
+  const shut = sealed.filter((item) => {
+    try {
+      secrets.open(item.sealed);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (shut.length > 0) return fail('db.secrets_key_wrong', `${shut.length} of ${sealed.length} sealed secrets do not open with this key (${describe(shut)})`);
+  return ok(`${sealed.length} sealed secrets open with this key (${describe(sealed)})`);
+}
+
+function describe(items: ReadonlyArray<{ readonly what: string }>): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.what, (counts.get(item.what) ?? 0) + 1);
+  return [...counts].map(([what, count]) => `${count} ${what}`).join(', ');
 }

@@ -6,6 +6,8 @@
  */
 import type { TokenShelf } from '../channels/token-shelf.js';
 import { ChannelTokens } from '../store/channel-tokens.js';
+import { SecretBox } from '../runtime/secret-box.js';
+import { sealedSecretsFinding } from './database-check.js';
 import type { StoreLocation } from '../store/database.js';
 import type { ChannelConfig } from '../runtime/config.js';
 import { overallStatus, type Check, type DoctorReport } from './check.js';
@@ -33,6 +35,8 @@ export interface DoctorOptions {
   readonly onProgress?: CheckProgress;
   /** Where channels keep access tokens (the gateway's database, when it is open). */
   readonly tokens?: TokenShelf;
+  /** FAPIAO_SECRETS_KEY, when secrets are not sealed with the data directory's key file. */
+  readonly secretsKey?: string | null;
   readonly now?: () => number;
 }
 
@@ -47,10 +51,17 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions): P
   const local = await localChecks(options);
   const database = new CheckList(options.onProgress);
   const store = await openDatabase(database, options);
+  // The installation's key as it is: a missing one is reported, not made, while secrets sealed
+  // under it wait in the database. With nothing sealed yet it is made as the gateway would.
+  let secrets = SecretBox.existing({ key: options.secretsKey ?? null, dataDir: options.dataDir });
+  if (store) {
+    const finding = await database.run('db', 'sealed secrets open', () => sealedSecretsFinding(store, secrets));
+    if (!secrets && finding?.status === 'ok') secrets = SecretBox.open({ key: options.secretsKey ?? null, dataDir: options.dataDir });
+  }
   const channelChecks: Check[] = [];
   for (const channel of target.channels) {
     const list = new CheckList(options.onProgress, many ? channel.name : undefined);
-    await probeUpstream(list, channel, { ...options, ...(store && { tokens: new ChannelTokens(store.db, options.now ?? Date.now) }) });
+    await probeUpstream(list, channel, { ...options, ...(store && secrets && { tokens: new ChannelTokens(store.db, options.now ?? Date.now, secrets) }) });
     channelChecks.push(...list.checks);
   }
   const gateway = await gatewayChecks(target.channels, store, database, options);

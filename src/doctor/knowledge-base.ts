@@ -73,6 +73,26 @@ export const KNOWLEDGE = {
       en: 'Check DATABASE_URL (psql "$DATABASE_URL" -c "select 1") and the server (systemctl status postgresql); for SQLite check the --db path and the file permissions.',
     },
   },
+  'db.secrets_key_missing': {
+    cause: {
+      zh: '数据库中有加密保存的密钥（webhook 签名密钥、通道令牌），但本机既没有 FAPIAO_SECRETS_KEY 也没有 data/secrets.key：多半是从备份恢复时没有带上 secrets.key。此时所有 webhook 都无法签名发送。',
+      en: 'The database holds sealed secrets (webhook signing secrets, channel tokens) but this installation has neither FAPIAO_SECRETS_KEY nor data/secrets.key: most likely a restore that left secrets.key behind. No webhook can be signed.',
+    },
+    remedy: {
+      zh: '把原安装的 data/secrets.key（fapiao backup 会一并备份）复制到数据目录并设为 600 权限，或设置原来的 FAPIAO_SECRETS_KEY，然后重启网关。密钥确已丢失时，删除并重新创建 webhook 订阅（新密钥只显示一次）。',
+      en: "Copy the old installation's data/secrets.key (fapiao backup takes it along) into the data directory with mode 600, or set the old FAPIAO_SECRETS_KEY, and restart the gateway. If the key is truly lost, delete and re-create the webhook subscriptions (each new secret is shown once).",
+    },
+  },
+  'db.secrets_key_wrong': {
+    cause: {
+      zh: '数据库中加密保存的密钥无法用当前密钥解开：FAPIAO_SECRETS_KEY 或 data/secrets.key 被更换，或多个网关进程使用了不同的密钥。',
+      en: 'Secrets sealed in the database do not open with the key in use: FAPIAO_SECRETS_KEY or data/secrets.key was changed, or gateway processes use different keys.',
+    },
+    remedy: {
+      zh: '恢复原来的密钥（备份中的 secrets.key 或原 FAPIAO_SECRETS_KEY）；多节点部署时所有进程设置同一个 FAPIAO_SECRETS_KEY。',
+      en: 'Put the old key back (secrets.key from the backup, or the old FAPIAO_SECRETS_KEY); on several nodes give every process the same FAPIAO_SECRETS_KEY.',
+    },
+  },
   'db.not_migrated': {
     cause: {
       zh: '数据库结构版本落后于网关程序：升级后尚未运行迁移。',

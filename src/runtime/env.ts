@@ -177,6 +177,10 @@ export const environment = {
   get extraCaCertsFile(): string | undefined {
     return process.env.NODE_EXTRA_CA_CERTS || undefined;
   },
+  /** FAPIAO_SECRETS_KEY: the key that seals secrets at rest, when it is not the data directory's file. */
+  get secretsKey(): string | null {
+    return process.env.FAPIAO_SECRETS_KEY || null;
+  },
   /** FAPIAO_CONFIG: the configuration file, when --config is not given. */
   get configFile(): string | undefined {
     return process.env.FAPIAO_CONFIG || undefined;

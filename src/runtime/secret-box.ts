@@ -8,7 +8,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const KEY_FILE = 'secrets.key';
+/** The key file in the data directory; backups take it along (src/store/backup.ts). */
+export const SECRETS_KEY_FILE = 'secrets.key';
+const KEY_FILE = SECRETS_KEY_FILE;
 const VERSION = 'v1';
 
 export class SecretBox {
@@ -33,6 +35,17 @@ export class SecretBox {
       chmodSync(file, 0o600);
     }
     return SecretBox.open({ key: readFileSync(file, 'utf8').trim(), dataDir: options.dataDir });
+  }
+
+  /** The key given, or the data directory's if there is one; never makes one (the doctor only looks). */
+  static existing(options: { readonly key: string | null; readonly dataDir: string }): SecretBox | undefined {
+    if (options.key === null && !existsSync(join(options.dataDir, KEY_FILE))) return undefined;
+    return SecretBox.open(options);
+  }
+
+  /** Whether text has the form `seal` gives (older rows may hold a secret in the clear). */
+  static isSealed(text: string): boolean {
+    return /^v1\.[\w-]+\.[\w-]+\.[\w-]*$/.test(text);
   }
 
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */

@@ -1,10 +1,13 @@
 /**
  * Online backup and restore of an SQLite gateway: a consistent copy of the database taken with
  * SQLite's backup API while the gateway keeps writing (invoices, audit chain and documents are all
- * in it), plus the signing key, so a restored gateway signs as the old one did.
+ * in it), plus the signing key, so a restored gateway signs as the old one did, and the key that
+ * seals secrets (secrets.key), so it can still sign webhooks and use its channel tokens. Both keys
+ * are kept as the database is: owner-only files in an owner-only directory.
  * PostgreSQL deployments use pg_dump or point-in-time recovery instead (README, Operations).
  */
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { SECRETS_KEY_FILE } from '../runtime/secret-box.js';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 
@@ -20,8 +23,16 @@ function privateDirectory(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
+/** Copies a key file, readable by its owner only; false when there is none. */
+function copyPrivate(from: string, to: string): boolean {
+  if (!existsSync(from)) return false;
+  copyFileSync(from, to);
+  chmodSync(to, 0o600);
+  return true;
+}
+
 /** Copies the live database and the keys into `dest` (a new or empty directory). */
-export async function backupSqlite(dbFile: string, dataDir: string, dest: string): Promise<{ pages: number; bytes: number }> {
+export async function backupSqlite(dbFile: string, dataDir: string, dest: string): Promise<{ pages: number; bytes: number; secretsKey: boolean }> {
   if (!emptyOrMissing(dest)) throw new Error(`${dest} is not empty; back up into a new directory`);
   if (!existsSync(dbFile)) throw new Error(`no database at ${dbFile}`);
   privateDirectory(dest);
@@ -33,8 +44,9 @@ export async function backupSqlite(dbFile: string, dataDir: string, dest: string
     chmodSync(join(dest, BACKUP_DB_FILE), 0o600);
     const keys = join(dataDir, 'keys');
     if (existsSync(keys)) cpSync(keys, join(dest, 'keys'), { recursive: true, preserveTimestamps: true });
+    const secretsKey = copyPrivate(join(dataDir, SECRETS_KEY_FILE), join(dest, SECRETS_KEY_FILE));
     const pageSize = source.pragma('page_size', { simple: true }) as number;
-    return { pages: progress.totalPages, bytes: progress.totalPages * pageSize };
+    return { pages: progress.totalPages, bytes: progress.totalPages * pageSize, secretsKey };
   } finally {
     source.close();
   }
@@ -49,6 +61,7 @@ export function restoreSqlite(src: string, dataDir: string): { integrity: string
   cpSync(backup, join(dataDir, BACKUP_DB_FILE));
   chmodSync(join(dataDir, BACKUP_DB_FILE), 0o600);
   if (existsSync(join(src, 'keys'))) cpSync(join(src, 'keys'), join(dataDir, 'keys'), { recursive: true, preserveTimestamps: true });
+  copyPrivate(join(src, SECRETS_KEY_FILE), join(dataDir, SECRETS_KEY_FILE));
   const restored = new SqliteDatabase(join(dataDir, BACKUP_DB_FILE), { fileMustExist: true });
   try {
     return { integrity: String(restored.pragma('integrity_check', { simple: true })) };

@@ -1,7 +1,8 @@
 // Backup while invoices stream in, restore into a new data directory, and a gateway on the
 // restored data serves every invoice the backup holds, with its documents, and an intact chain.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -15,7 +16,8 @@ import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
 import { validRequest } from '../support/invoice-request.js';
-import { startFapiao } from '../support/processes.js';
+import { eventually, startFapiao } from '../support/processes.js';
+import { verifyWebhook } from '../../src/channels/webhook-signature.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 const ENV = { DATABASE_URL: '', FAPIAO_DATA_DIR: '', FAPIAO_POLL_INTERVAL_MS: '50', FAPIAO_POLL_AFTER_MS: '50' };
@@ -96,6 +98,61 @@ describe('fapiao backup and restore', () => {
       expect(verifyPdf(bytes, loadPublicKey(publicKeyPath(join(root, 'live')))).valid).toBe(true);
     }
     await again.kill('SIGTERM');
+  }, 90_000);
+
+  it('restores a gateway that still signs webhooks, and the doctor says when the secrets key is missing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fapiao-backup-'));
+    const db = join(root, 'live', 'fapiao.db');
+    const setup = await openStore({ kind: 'sqlite', file: db });
+    await registerSellers(setup.db);
+    const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read', 'admin'], expiresAt: null }, Date.now());
+    await setup.close();
+    simulator ??= await startSimulator({ dataDir: join(root, 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
+    const heard: Array<{ body: string; headers: Record<string, string | string[] | undefined> }> = [];
+    const receiver = createServer((incoming, response) => {
+      let body = '';
+      incoming.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      incoming.on('end', () => {
+        heard.push({ body, headers: incoming.headers });
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hooks = { ...ENV, FAPIAO_WEBHOOK_ALLOW_PRIVATE: '1', FAPIAO_WEBHOOK_RETRY_SCHEDULE: '200,200,200' };
+    const call = async (url: string, path: string, json: unknown, idempotencyKey?: string) => {
+      const response = await request(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(idempotencyKey && { 'idempotency-key': idempotencyKey }) }, body: JSON.stringify(json) });
+      return (await response.body.json()) as Record<string, unknown>;
+    };
+    try {
+      const live = await startFapiao(['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], hooks);
+      const { port } = receiver.address() as { port: number };
+      const subscription = await call(live.url, '/v1/webhooks', { url: `http://127.0.0.1:${port}/hooks`, events: ['invoice.issued'] });
+      const secret = String(subscription.secret);
+      expect(secret).toMatch(/^whsec_/);
+      await live.kill('SIGTERM');
+
+      const taken = await fapiao(['backup', join(root, 'backup'), '--db', db]);
+      expect(taken.stdout).toContain('and the secrets key');
+      expect(statSync(join(root, 'backup', 'secrets.key')).mode & 0o777).toBe(0o600);
+      expect((await fapiao(['restore', join(root, 'backup'), '--data-dir', join(root, 'restored')])).stdout).toContain('integrity: ok');
+      const restoredDb = join(root, 'restored', 'fapiao.db');
+      const doctor = await fapiao(['doctor', '--db', restoredDb, '--json']);
+      expect((JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string }> }).checks.find((check) => check.name === 'sealed secrets open')).toMatchObject({ status: 'ok' });
+
+      const again = await startFapiao(['serve', '--port', '0', '--db', restoredDb, '--channel', `sim=${simulator.url}`], hooks);
+      await call(again.url, '/v1/invoices', validRequest({ orderNo: 'AFTER-RESTORE' }), 'after-restore');
+      const delivered = await eventually(async () => heard.find((item) => item.body.includes('AFTER-RESTORE')), 20_000, () => `no webhook; heard ${heard.length}: ${again.output()}`);
+      const signed = verifyWebhook(secret, { id: String(delivered.headers['webhook-id']), timestamp: String(delivered.headers['webhook-timestamp']), signature: String(delivered.headers['webhook-signature']) }, delivered.body, Math.floor(Date.now() / 1000));
+      expect(signed).toBe(true);
+      await again.kill('SIGTERM');
+
+      // Restored without its secrets key: the doctor says so, and what to do.
+      rmSync(join(root, 'restored', 'secrets.key'));
+      const missing = await fapiao(['doctor', '--db', restoredDb, '--json']);
+      expect((JSON.parse(missing.stdout) as { checks: Array<{ name: string; status: string; code?: string }> }).checks.find((check) => check.name === 'sealed secrets open')).toMatchObject({ status: 'fail', code: 'db.secrets_key_missing' });
+    } finally {
+      receiver.close();
+    }
   }, 90_000);
 
   it('refuses to overwrite, and sends PostgreSQL users to pg_dump', async () => {

@@ -193,7 +193,7 @@ describe('small operator mistakes', () => {
 
   it('restore --help says what it does in a sentence', () => {
     const help = fapiao(['restore', '--help']).stdout.replace(/\s+/g, ' ');
-    expect(help).toContain("restore a backup: copy its database and signing key into a new data directory, then check the database's integrity");
+    expect(help).toContain("restore a backup: copy its database, signing key and secrets key into a new data directory, then check the database's integrity");
     expect(help).toContain('fapiao audit verify --db DIR/fapiao.db');
   });
 

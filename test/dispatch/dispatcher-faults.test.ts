@@ -145,7 +145,7 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     expect(sim.ledger.issued(Date.now() + 60_000)).toHaveLength(30);
     const calls = await t.gateway.store.db.selectFrom('attempts').select(['error_code']).execute();
     expect(calls.filter((call) => call.error_code === 'rate_limited').length).toBeLessThanOrEqual(most429s);
-    const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.adminKey })).body.data as Array<{ circuit: string }>;
+    const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey })).body.data as Array<{ circuit: string }>;
     expect(channels[0]!.circuit).toBe('closed');
   }, 40_000);
 
@@ -204,7 +204,7 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     const id = await issue(t);
     const channel = await eventually(
       async () => {
-        const answer = await http(`${t.gateway.url}/v1/channels`, { key: t.adminKey });
+        const answer = await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey });
         const first = (answer.body.data as Array<{ pausedUntil: string | null; pauseReason: string | null }>)[0];
         return first?.pausedUntil ? first : undefined;
       },

@@ -41,7 +41,7 @@ async function gateway(sim: RunningSimulator, breaker: NonNullable<ConfigInput['
 }
 
 async function channelState(t: TestGateway): Promise<Record<string, unknown>> {
-  const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.adminKey })).body.data as Array<Record<string, unknown>>;
+  const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey })).body.data as Array<Record<string, unknown>>;
   return channels.find((channel) => channel.name === 'nuonuo')!;
 }
 
