@@ -52,7 +52,7 @@ async function demoConsoleUser(dbFile: string | undefined, dataDir: string): Pro
   const username = 'demo';
   return withStore(dbFile, async (store) => {
     if (existsSync(file) && (await findUser(store.db, username))) return { username, password: readFileSync(file, 'utf8').trim() };
-    const password = randomBytes(9).toString('base64url');
+    const password = randomBytes(12).toString('base64url');
     const passwordHash = await hashPassword(password);
     if ((await addUser(store.db, store.capabilities, { username, role: 'admin', sellers: [DEMO_SELLER.taxId], passwordHash, by: 'demo', now: Date.now() })) === 'exists') {
       await resetPassword(store.db, store.capabilities, { username, passwordHash, by: 'demo', now: Date.now() });

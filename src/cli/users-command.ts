@@ -5,18 +5,17 @@
  */
 import type { Command } from 'commander';
 import { hashPassword } from '../runtime/password-hash.js';
+import { passwordFault, PASSWORD_FAULT_TEXT } from '../domain/password-rules.js';
 import { addUser, CONSOLE_ROLES, disableUser, listUsers, resetPassword, USERNAME_FORM, type ConsoleRole } from '../store/console-users.js';
 import { withStore } from './store-option.js';
 import { UsageError } from './usage-error.js';
-
-const MIN_PASSWORD = 10;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The password from stdin: its first line, or everything when it has none. */
-async function readPassword(): Promise<string> {
+/** The password from stdin: its first line, or everything when it has none; held to password-rules.ts. */
+async function readPassword(username: string): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('password (then Enter; it is not shown): ');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) {
@@ -24,7 +23,8 @@ async function readPassword(): Promise<string> {
     if (Buffer.concat(chunks).includes(10)) break;
   }
   const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if ([...password].length < MIN_PASSWORD) throw new UsageError(`the password (read from stdin) must have at least ${MIN_PASSWORD} characters`);
+  const fault = passwordFault(password, { username });
+  if (fault) throw new UsageError(`the password (read from stdin) must be ${PASSWORD_FAULT_TEXT[fault]}`);
   return password;
 }
 
@@ -48,7 +48,7 @@ export function registerUserCommands(program: Command): void {
       if (!(CONSOLE_ROLES as readonly string[]).includes(options.role)) throw new UsageError(`--role ${options.role}: ${CONSOLE_ROLES.join(', ')}`);
       if (options.role === 'operator' && options.seller.length > 0) throw new UsageError('an operator runs the shared channels and is bound to no seller: leave out --seller');
       if (options.role !== 'operator' && options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
-      const passwordHash = await hashPassword(await readPassword());
+      const passwordHash = await hashPassword(await readPassword(name));
       const added = await withStore(options.db, async (store) => {
         try {
           return await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
@@ -86,7 +86,7 @@ export function registerUserCommands(program: Command): void {
     .argument('<name>')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (name: string, options: { db?: string }) => {
-      const passwordHash = await hashPassword(await readPassword());
+      const passwordHash = await hashPassword(await readPassword(username(name)));
       const outcome = await withStore(options.db, (store) => resetPassword(store.db, store.capabilities, { username: username(name), passwordHash, by: 'cli', now: Date.now() }));
       if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
       process.stdout.write(`new password set for ${name}\n`);

@@ -22,7 +22,11 @@ describe('fapiao users', () => {
   it('adds, lists, disables and resets console users, refusing what it must', async () => {
     expect(fapiao('', 'sellers', 'add', '--tax-id', '91330106MA2B0Y5R34', '--name', '演示科技（杭州）有限公司').status).toBe(0);
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'WangKJ', '--role', 'clerk', '--seller', '91330106MA2B0Y5R34')).toMatchObject({ status: 0, stdout: 'added wangkj (clerk) for 91330106MA2B0Y5R34\n' });
-    expect(fapiao('short\n', 'users', 'add', '--username', 'li', '--role', 'viewer', '--seller', '91330106MA2B0Y5R34')).toMatchObject({ status: 2, stderr: expect.stringContaining('at least 10') as unknown });
+    expect(fapiao('short\n', 'users', 'add', '--username', 'li', '--role', 'viewer', '--seller', '91330106MA2B0Y5R34')).toMatchObject({ status: 2, stderr: expect.stringContaining('at least 12') as unknown });
+    // Twelve of one character, twelve spaces, a digit walk, a common password with digits, the name: all refused.
+    for (const [password, words] of [['aaaaaaaaaaaa', 'repeated'], ['            ', 'repeated'], ['123456789012', 'run along'], ['Password2026!', 'use most'], ['lili-2026-2027', 'user name']] as const) {
+      expect(fapiao(`${password}\n`, 'users', 'add', '--username', 'lili', '--role', 'viewer', '--seller', '91330106MA2B0Y5R34'), password).toMatchObject({ status: 2, stderr: expect.stringContaining(words) as unknown });
+    }
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'wangkj', '--role', 'clerk', '--seller', '91330106MA2B0Y5R34')).toMatchObject({ status: 2, stderr: expect.stringContaining('exists') as unknown });
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'zhao', '--role', 'boss', '--seller', '91330106MA2B0Y5R34').status).toBe(2);
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'zhao', '--role', 'viewer', '--seller', '91110000000000000X')).toMatchObject({ status: 2, stderr: expect.stringContaining('not registered') as unknown });
