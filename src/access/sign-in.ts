@@ -1,7 +1,8 @@
 /**
  * Console sign-in as one use case: the attempt is throttled and counted before any password is
- * hashed, the hash runs within a bound on checks in flight, and only then is a session opened.
- * Every failure is audited; no answer differs between a name that exists and one that does not.
+ * hashed, the hash runs within a bound on checks in flight, a user with a second factor must give
+ * its code, and only then is a session opened. Every failure is audited; no answer differs between
+ * a name that exists and one that does not until the password itself was right.
  */
 import type { Kysely } from 'kysely';
 import { throttleAddress, throttleKeys, type ThrottleRules } from '../domain/sign-in-throttle.js';
@@ -12,20 +13,24 @@ import { auditLoginFailure, findUser, openSession, USERNAME_FORM, type ConsoleUs
 import type { StoreCapabilities } from '../store/database.js';
 import type { Database } from '../store/schema/index.js';
 import { admitSignInAttempt, forgetSignInAttempt } from '../store/sign-in-throttle.js';
+import { secondFactorMatches, type SecondFactorDeps, type SecondFactorPolicy } from './second-factor.js';
 
-export interface SignInDeps {
+export interface SignInDeps extends SecondFactorDeps {
   readonly db: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
   readonly clock: Clock;
+  readonly secondFactorPolicy: SecondFactorPolicy;
   readonly gate: PasswordCheckGate;
   readonly rules: ThrottleRules;
   /** Told of each password actually checked, and of each attempt held back (metrics). */
-  readonly onAttempt?: (outcome: 'signed_in' | 'refused' | 'throttled' | 'busy') => void;
+  readonly onAttempt?: (outcome: SignInOutcome['kind']) => void;
 }
 
 export interface SignInAttempt {
   readonly username: string;
   readonly password: string;
+  /** The second factor's code (or a recovery code), for a user who has one. */
+  readonly totp?: string;
   /** The client's address as the HTTP layer decided it (FAPIAO_TRUST_PROXY). */
   readonly address: string;
 }
@@ -33,6 +38,9 @@ export interface SignInAttempt {
 export type SignInOutcome =
   | { readonly kind: 'signed_in'; readonly user: ConsoleUser; readonly session: { readonly token: string; readonly csrfToken: string; readonly expiresAt: number } }
   | { readonly kind: 'refused' }
+  /** The password was right; the user has a second factor and gave no code. */
+  | { readonly kind: 'second_factor_required' }
+  | { readonly kind: 'second_factor_invalid' }
   | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
   | { readonly kind: 'busy'; readonly retryAfterSeconds: number };
 
@@ -61,6 +69,13 @@ async function decide(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInO
       const reason = !user ? 'unknown_user' : user.disabled ? 'user_disabled' : 'wrong_password';
       await auditLoginFailure(deps.db, deps.capabilities, { username, from: address, reason, holds: admission.holdsBegun, now });
       return { kind: 'refused' };
+    }
+    if (user.totpSealed) {
+      if (attempt.totp === undefined || attempt.totp.trim() === '') return { kind: 'second_factor_required' };
+      if (!(await secondFactorMatches(deps, username, user, attempt.totp))) {
+        await auditLoginFailure(deps.db, deps.capabilities, { username, from: address, reason: 'wrong_second_factor', holds: admission.holdsBegun, now: deps.clock.now() });
+        return { kind: 'second_factor_invalid' };
+      }
     }
     await forgetSignInAttempt(deps.db, { keys, rules: deps.rules });
     const session = await openSession(deps.db, deps.capabilities, { username, from: address, now });

@@ -191,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(fastifyCookie);
-  await app.register(auth, { db: deps.reader, clock: deps.clock });
+  await app.register(auth, { db: deps.reader, clock: deps.clock, secondFactorPolicy: deps.signIn.require2fa });
   await app.register(consoleSessionRoutes, {
     prefix: '/console/api',
     signIn: {
@@ -200,6 +200,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock: deps.clock,
       gate: new PasswordCheckGate({ total: deps.signIn.checksInFlight, perName: deps.signIn.checksPerName }),
       rules: deps.signIn.rules,
+      secrets: deps.secrets,
+      secondFactorPolicy: deps.signIn.require2fa,
       onAttempt: (outcome) => deps.events.signInAttempted({ outcome }),
     },
   });

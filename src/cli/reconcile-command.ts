@@ -8,11 +8,8 @@ import { buildChannel } from '../channels/registry.js';
 import { DAY_FORM, needsPerson, reconcileDay, type ReconcileReport } from '../invoicing/reconciliation.js';
 import { CHANNEL_NAME_FORM, type ChannelConfig } from '../runtime/config.js';
 import { ChannelTokens } from '../store/channel-tokens.js';
-import { SecretBox } from '../runtime/secret-box.js';
 import { configuredChannels } from './serve-command.js';
-import { DEFAULT_DB_FILE, withStore } from './store-option.js';
-import { environment } from '../runtime/env.js';
-import { dirname } from 'node:path';
+import { secretBoxFor, withStore } from './store-option.js';
 import { UsageError } from './usage-error.js';
 
 interface ReconcileOptions {
@@ -78,7 +75,7 @@ export function registerReconcileCommand(program: Command): void {
           const channel = buildChannel(config, {
             upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 1000 },
             observer: () => ({ phase: () => undefined, certificate: () => undefined }),
-            tokens: new ChannelTokens(store.db, Date.now, SecretBox.open({ key: environment.secretsKey, dataDir: environment.dataDir ?? dirname(options.db ?? DEFAULT_DB_FILE) })),
+            tokens: new ChannelTokens(store.db, Date.now, secretBoxFor(options.db)),
           });
           try {
             return await reconcileDay({ db: store.db, capabilities: store.capabilities, now: Date.now }, channel, day, AbortSignal.timeout(120_000));

@@ -1,6 +1,7 @@
 /** Where a command's store is: DATABASE_URL (PostgreSQL) when set, else exactly the SQLite file of --db. */
 import { environment } from '../runtime/env.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { SecretBox } from '../runtime/secret-box.js';
 import { checkDatabaseUrl } from '../runtime/config.js';
 import type { Store, StoreLocation } from '../store/database.js';
 import { UsageError } from './usage-error.js';
@@ -17,6 +18,11 @@ export function storeLocation(dbFile: string | undefined): StoreLocation {
     }
   }
   return { kind: 'sqlite', file: dbFile ?? DEFAULT_DB_FILE };
+}
+
+/** The key that seals secrets, as the gateway on this database has it: FAPIAO_SECRETS_KEY, else the data directory's file. */
+export function secretBoxFor(dbFile: string | undefined): SecretBox {
+  return SecretBox.open({ key: environment.secretsKey, dataDir: environment.dataDir ?? dirname(dbFile ?? DEFAULT_DB_FILE) });
 }
 
 /**

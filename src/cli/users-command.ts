@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 import { hashPassword } from '../runtime/password-hash.js';
 import { passwordFault, PASSWORD_FAULT_TEXT } from '../domain/password-rules.js';
 import { addUser, CONSOLE_ROLES, disableUser, listUsers, resetPassword, USERNAME_FORM, type ConsoleRole } from '../store/console-users.js';
-import { withStore } from './store-option.js';
+import { secretBoxFor, withStore } from './store-option.js';
+import { enrolGivenSecret } from '../access/second-factor.js';
+import { removeSecondFactor } from '../store/console-second-factor.js';
+import { systemClock } from '../runtime/clock.js';
 import { UsageError } from './usage-error.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -42,22 +45,33 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--username <name>', 'the login name')
     .requiredOption('--role <role>', `${CONSOLE_ROLES.join(', ')} (运维, 管理员, 开票员, 查看者)`)
     .option('--seller <taxId>', 'a seller the user acts for (repeatable; none for an operator)', collect, [])
+    .option('--totp', 'enrol a second factor (TOTP) now: prints the otpauth:// URI for the authenticator app and ten recovery codes, once')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
-    .action(async (options: { username: string; role: string; seller: string[]; db?: string }) => {
+    .action(async (options: { username: string; role: string; seller: string[]; totp?: boolean; db?: string }) => {
       const name = username(options.username);
       if (!(CONSOLE_ROLES as readonly string[]).includes(options.role)) throw new UsageError(`--role ${options.role}: ${CONSOLE_ROLES.join(', ')}`);
       if (options.role === 'operator' && options.seller.length > 0) throw new UsageError('an operator runs the shared channels and is bound to no seller: leave out --seller');
       if (options.role !== 'operator' && options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
       const passwordHash = await hashPassword(await readPassword(name));
       const added = await withStore(options.db, async (store) => {
+        let outcome: 'added' | 'exists';
         try {
-          return await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
+          outcome = await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
         } catch (error) {
           throw new UsageError((error as Error).message);
         }
+        if (outcome === 'exists' || !options.totp) return { outcome };
+        const secondFactor = await enrolGivenSecret({ db: store.db, capabilities: store.capabilities, clock: systemClock, secrets: secretBoxFor(options.db) }, name, 'cli');
+        return { outcome, secondFactor };
       });
-      if (added === 'exists') throw new UsageError(`user ${name} exists; change the password with fapiao users reset-password ${name}`);
-      process.stdout.write(`added ${name} (${options.role}) for ${options.seller.join(', ')}\n`);
+      if (added.outcome === 'exists') throw new UsageError(`user ${name} exists; change the password with fapiao users reset-password ${name}`);
+      process.stdout.write(`added ${name} (${options.role}) for ${options.seller.length > 0 ? options.seller.join(', ') : 'no seller (operator)'}\n`);
+      if (added.secondFactor) {
+        process.stdout.write(
+          `second factor: scan this with the authenticator app (or type the secret ${added.secondFactor.secret}):\n${added.secondFactor.uri}\n` +
+            `recovery codes, each good once; keep them apart from the phone, they are shown only now:\n${added.secondFactor.recoveryCodes.join('\n')}\n`,
+        );
+      }
     });
   users
     .command('list')
@@ -79,6 +93,16 @@ export function registerUserCommands(program: Command): void {
       const outcome = await withStore(options.db, (store) => disableUser(store.db, store.capabilities, { username: username(name), by: 'cli', now: Date.now() }));
       if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
       process.stdout.write(`disabled ${name}; their sessions ended\n`);
+    });
+  users
+    .command('reset-2fa')
+    .description("remove a user's second factor (a lost phone) and end their sessions; they enrol again at their next sign-in")
+    .argument('<name>')
+    .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
+    .action(async (name: string, options: { db?: string }) => {
+      const outcome = await withStore(options.db, (store) => removeSecondFactor(store.db, store.capabilities, { username: username(name), by: 'cli', now: Date.now() }));
+      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
+      process.stdout.write(`second factor removed for ${name}; their sessions ended\n`);
     });
   users
     .command('reset-password')

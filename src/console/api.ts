@@ -9,6 +9,7 @@ export interface Me {
   readonly sellers: readonly string[];
   readonly scopes: readonly string[];
   readonly csrfToken: string;
+  readonly secondFactor: { readonly enrolled: boolean; readonly required: boolean };
 }
 
 export interface FieldProblem {
@@ -79,9 +80,15 @@ export async function loadMe(): Promise<void> {
   }
 }
 
-export async function signIn(username: string, password: string): Promise<void> {
-  me.value = await call<Me>('POST', '/console/api/session', { username, password });
+export async function signIn(username: string, password: string, totp?: string): Promise<void> {
+  me.value = await call<Me>('POST', '/console/api/session', { username, password, ...(totp && { totp }) });
 }
+
+/** A new TOTP secret to scan, then its first code: the recovery codes come back once. */
+export const secondFactor = {
+  offer: () => call<{ secret: string; uri: string; qrSvg: string }>('POST', '/console/api/second-factor/setup'),
+  confirm: (code: string) => call<{ recoveryCodes: string[] }>('POST', '/console/api/second-factor/confirm', { code }),
+};
 
 export async function signOut(): Promise<void> {
   await call('DELETE', '/console/api/session').catch(() => undefined);

@@ -9,11 +9,14 @@ import { InvoiceDetail } from './pages/invoice-detail';
 import { Invoices } from './pages/invoices';
 import { Issue } from './pages/issue';
 import { Login } from './pages/login';
+import { Security } from './pages/security';
 import { linkProps, path } from './router';
 import './style.css';
 
 function Page() {
   const current = path.value;
+  // Until a required second factor is on, the console is only the page that turns it on.
+  if (current === '/security' || (me.value?.secondFactor.required && !me.value.secondFactor.enrolled)) return <Security />;
   const detail = /^\/invoices\/(inv_[0-9A-Za-z]+)$/.exec(current);
   if (detail) return <InvoiceDetail id={detail[1]!} />;
   if (current === '/issue' && can('issue')) return <Issue />;
@@ -57,6 +60,7 @@ function App() {
           {nav('/invoices', 'invoices')}
           {can('issue') && nav('/issue', 'issue')}
           {nav('/channels', 'channels')}
+          {nav('/security', 'security')}
         </nav>
         <span class="user">
           {user.username} · {t(user.role)}

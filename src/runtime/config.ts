@@ -108,6 +108,8 @@ export interface GatewayConfig {
     readonly checksInFlight: number;
     /** Password checks in flight for one name; more are answered 429. @default 2 */
     readonly checksPerName: number;
+    /** Who must sign in with a second factor (FAPIAO_CONSOLE_REQUIRE_2FA): none, admin (admins and operators) or all. @default none */
+    readonly require2fa: 'none' | 'admin' | 'all';
     readonly rules: ThrottleRules;
   };
   /** How long an idempotency key is remembered, ms; longer than any upstream's query window. @default 72 h */
@@ -175,7 +177,7 @@ export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   acceptQueueLimit: 2000,
   http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9, trustProxy: false },
-  signIn: { checksInFlight: 2, checksPerName: 2, rules: DEFAULT_THROTTLE_RULES },
+  signIn: { checksInFlight: 2, checksPerName: 2, require2fa: 'none', rules: DEFAULT_THROTTLE_RULES },
   idempotencyTtlMs: 72 * HOUR,
   maxAgeMs: 72 * HOUR,
   reconcileAt: { hour: 2, minute: 30 },

@@ -67,6 +67,14 @@ function trustProxy(): false | number | string[] | undefined {
   return entries;
 }
 
+/** FAPIAO_CONSOLE_REQUIRE_2FA: admin (admins and operators) or all must sign in with a second factor. */
+function require2fa(): 'none' | 'admin' | 'all' | undefined {
+  const value = process.env.FAPIAO_CONSOLE_REQUIRE_2FA;
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'none' && value !== 'admin' && value !== 'all') throw new Error(`FAPIAO_CONSOLE_REQUIRE_2FA must be admin, all or none, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** FAPIAO_RECONCILE_AT: HH:MM Beijing time, or `off`. */
 function reconcileAt(): { hour: number; minute: number } | null | undefined {
   const value = process.env.FAPIAO_RECONCILE_AT;
@@ -116,6 +124,7 @@ export function configFromEnv(): ConfigInput {
     }),
     signIn: defined({
       checksInFlight: number('FAPIAO_SIGNIN_CHECKS_IN_FLIGHT'),
+      require2fa: require2fa(),
     }),
     dispatcher: defined({
       leaseMs: number('FAPIAO_LEASE_MS'),

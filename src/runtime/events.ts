@@ -171,7 +171,7 @@ export class GatewayEvents {
   }
 
   /** A console sign-in was decided: a password checked (signed in or refused), or held back before any check. */
-  signInAttempted(event: { outcome: 'signed_in' | 'refused' | 'throttled' | 'busy' }): void {
+  signInAttempted(event: { outcome: 'signed_in' | 'refused' | 'throttled' | 'busy' | 'second_factor_required' | 'second_factor_invalid' }): void {
     this.safely(() => this.metrics?.signIns.inc({ outcome: event.outcome }));
   }
 

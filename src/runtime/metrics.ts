@@ -81,7 +81,7 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
     }),
     signIns: new Counter({
       name: 'fapiao_console_sign_ins_total',
-      help: 'Console sign-in attempts by outcome: signed_in and refused had their password checked; throttled and busy were held back before any check',
+      help: 'Console sign-in attempts by outcome: signed_in, refused, second_factor_required and second_factor_invalid had their password checked; throttled and busy were held back before any check',
       labelNames: ['outcome'],
       registers: [registry],
     }),

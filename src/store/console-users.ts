@@ -24,6 +24,8 @@ export interface ConsoleUser {
   readonly disabled: boolean;
   readonly lastLoginAt: number | null;
   readonly createdAt: number;
+  /** A TOTP second factor is enrolled. */
+  readonly secondFactor: boolean;
 }
 
 const toUser = (row: ConsoleUserTable): ConsoleUser => ({
@@ -33,6 +35,7 @@ const toUser = (row: ConsoleUserTable): ConsoleUser => ({
   disabled: row.disabled === 1,
   lastLoginAt: row.last_login_at,
   createdAt: row.created_at,
+  secondFactor: row.totp_secret_sealed !== null,
 });
 
 const subject = (username: string) => `user:${username}`;
@@ -60,9 +63,27 @@ export async function addUser(
   });
 }
 
-export async function findUser(db: Kysely<Database>, username: string): Promise<(ConsoleUser & { readonly passwordHash: string; readonly failedLogins: number }) | undefined> {
+export interface ConsoleUserSecrets {
+  readonly passwordHash: string;
+  readonly totpSealed: string | null;
+  readonly totpPendingSealed: string | null;
+  readonly totpLastStep: number | null;
+  /** SHA-256 (hex) of each unused recovery code. */
+  readonly recoveryHashes: readonly string[];
+}
+
+export async function findUser(db: Kysely<Database>, username: string): Promise<(ConsoleUser & ConsoleUserSecrets) | undefined> {
   const row = await db.selectFrom('console_users').selectAll().where('username', '=', username).executeTakeFirst();
-  return row && { ...toUser(row), passwordHash: row.password_hash, failedLogins: row.failed_logins };
+  return (
+    row && {
+      ...toUser(row),
+      passwordHash: row.password_hash,
+      totpSealed: row.totp_secret_sealed,
+      totpPendingSealed: row.totp_pending_sealed,
+      totpLastStep: row.totp_last_step,
+      recoveryHashes: row.recovery_codes ? (JSON.parse(row.recovery_codes) as string[]) : [],
+    }
+  );
 }
 
 export async function listUsers(db: Kysely<Database>): Promise<ConsoleUser[]> {
@@ -110,7 +131,7 @@ export async function auditLoginFailure(
   input: {
     readonly username: string;
     readonly from: string;
-    readonly reason: 'unknown_user' | 'user_disabled' | 'wrong_password';
+    readonly reason: 'unknown_user' | 'user_disabled' | 'wrong_password' | 'wrong_second_factor';
     readonly holds: ReadonlyArray<{ readonly scope: string; readonly until: number }>;
     readonly now: number;
   },

@@ -31,7 +31,14 @@ describe('fapiao users', () => {
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'zhao', '--role', 'boss', '--seller', '91330106MA2B0Y5R34').status).toBe(2);
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'zhao', '--role', 'viewer', '--seller', '91110000000000000X')).toMatchObject({ status: 2, stderr: expect.stringContaining('not registered') as unknown });
     expect(fapiao('a long enough secret\n', 'users', 'add', '--username', 'x y', '--role', 'viewer', '--seller', '91330106MA2B0Y5R34').status).toBe(2);
-    expect(fapiao('', 'users', 'list').stdout).toMatch(/^wangkj {2}clerk {2}active {2}91330106MA2B0Y5R34 {2}last login never\n$/);
+    expect(fapiao('', 'users', 'list').stdout).toMatch(/^wangkj {2}clerk {2}active {2}91330106MA2B0Y5R34 {2}last login never\n$/m);
+    // An operator with a second factor from the start: the URI to scan and ten recovery codes, once.
+    const withTotp = fapiao('the night shift keeps the channels\n', 'users', 'add', '--username', 'ops', '--role', 'operator', '--totp');
+    expect(withTotp.status).toBe(0);
+    expect(withTotp.stdout).toMatch(/^added ops \(operator\) for no seller \(operator\)\nsecond factor: .*\notpauth:\/\/totp\/.*:ops\?issuer=.*&secret=[A-Z2-7]{32}&algorithm=SHA1&digits=6&period=30\nrecovery codes.*\n([a-z2-9]{4}-[a-z2-9]{4}\n){10}$/);
+    expect(fapiao('', 'users', 'reset-2fa', 'ops')).toMatchObject({ status: 0, stdout: 'second factor removed for ops; their sessions ended\n' });
+    expect(fapiao('', 'users', 'reset-2fa', 'nobody').status).toBe(2);
+    expect(fapiao('', 'users', 'list').stdout).toContain('ops  operator  active');
 
     const store = await openStore({ kind: 'sqlite', file: db });
     try {

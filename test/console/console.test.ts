@@ -15,6 +15,7 @@ import { hashPassword } from '../../src/runtime/password-hash.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { addUser } from '../../src/store/console-users.js';
+import { totpCode } from '../../src/runtime/totp.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
@@ -39,6 +40,7 @@ beforeAll(async () => {
   await add('clerk-b', 'clerk', [OTHER_SELLER]);
   await add('boss', 'admin', [SELLER, OTHER_SELLER]);
   await add('ops', 'operator', []);
+  await add('careful-a', 'viewer', [SELLER]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }, 60_000);
 
@@ -94,6 +96,38 @@ describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: 'fapiao_session', httpOnly: true, sameSite: 'Strict' });
     await context.close();
+  });
+
+  it('turns on a second factor by QR code, shows the recovery codes once, and then asks for the code at sign-in', async () => {
+    const page = await signedIn('careful-a');
+    await page.getByRole('link', { name: '账户安全' }).click();
+    await page.getByRole('button', { name: '开启双因素认证' }).click();
+    const secret = (await page.getByTestId('totp-secret').textContent())!;
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(await page.locator('img.qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    await shoot(page, 'console-second-factor');
+    const now = Date.now();
+    await page.getByRole('textbox', { name: '动态口令' }).fill(totpCode(secret, now));
+    await page.getByRole('button', { name: '确认' }).click();
+    await expect.poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: '确认' }).click();
+    await expect.poll(() => page.getByText('已开启').count()).toBe(1);
+    await page.getByRole('button', { name: '退出' }).click();
+
+    await page.getByLabel('用户名').fill('careful-a');
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('textbox', { name: '动态口令' }).fill('000000');
+    await page.getByRole('button', { name: '登录' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('动态口令错误');
+    await page.getByRole('textbox', { name: '动态口令' }).fill(totpCode(secret, now + 30_000));
+    await page.getByRole('button', { name: '登录' }).click();
+    // Signed in, back on the page it left from.
+    await expect.poll(() => page.getByText('已开启').count()).toBe(1);
+    await page.getByRole('link', { name: '发票' }).click();
+    await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
+    await page.context().close();
   });
 
   it('issues an invoice by hand, computed as typed, watches it become issued, downloads its PDF and red-flushes it', async () => {

@@ -17,6 +17,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { Database } from '../../store/schema/index.js';
 import { ApiProblem } from '../problem.js';
+import { secondFactorRequired, type SecondFactorPolicy } from '../../access/second-factor.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,6 +32,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
+  /** FAPIAO_CONSOLE_REQUIRE_2FA: a session of a user who must have a second factor and has none may only enrol. */
+  readonly secondFactorPolicy: SecondFactorPolicy;
 }
 
 /**
@@ -68,6 +71,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   async function sessionKey(request: FastifyRequest, token: string): Promise<ApiKeyInfo> {
     const session = await findSession(options.db, token, options.clock.now());
     if (!session) throw new ApiProblem('session_invalid');
+    if (!session.user.secondFactor && secondFactorRequired(options.secondFactorPolicy, session.user.role)) throw new ApiProblem('second_factor_enrolment_required');
     if (!SAFE_METHODS.has(request.method)) {
       if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
     }

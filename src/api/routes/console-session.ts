@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { signIn, type SignInDeps } from '../../access/sign-in.js';
+import { beginEnrolment, confirmEnrolment, secondFactorRequired } from '../../access/second-factor.js';
 import { closeSession, findSession, type ConsoleUser } from '../../store/console-users.js';
 import { csrfTokenMatches, ROLE_SCOPES, SESSION_COOKIE } from '../plugins/auth.js';
 import { ApiProblem } from '../problem.js';
@@ -23,22 +24,37 @@ const Me = Type.Object({
   scopes: Type.Array(Type.String()),
   csrfToken: Type.String({ description: 'send as X-CSRF-Token with every write' }),
   expiresAt: Type.String({ format: 'date-time' }),
+  secondFactor: Type.Object({
+    enrolled: Type.Boolean(),
+    required: Type.Boolean({ description: 'FAPIAO_CONSOLE_REQUIRE_2FA asks it of this user: until enrolled, the session may only enrol' }),
+  }),
 });
 
-const meJson = (user: ConsoleUser, csrfToken: string, expiresAt: number) => ({
-  username: user.username,
-  role: user.role,
-  sellers: [...user.sellers],
-  scopes: [...ROLE_SCOPES[user.role]],
-  csrfToken,
-  expiresAt: new Date(expiresAt).toISOString(),
-});
+const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 16 }) }, { additionalProperties: false });
 
 /** Over HTTPS (directly, or behind a proxy that says so) the cookie is Secure. */
 const isHttps = (request: FastifyRequest) => request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
 
 export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptions> = async (app, options) => {
   const { db, clock } = options.signIn;
+  const meJson = (user: ConsoleUser, csrfToken: string, expiresAt: number) => ({
+    username: user.username,
+    role: user.role,
+    sellers: [...user.sellers],
+    scopes: [...ROLE_SCOPES[user.role]],
+    csrfToken,
+    expiresAt: new Date(expiresAt).toISOString(),
+    secondFactor: { enrolled: user.secondFactor, required: secondFactorRequired(options.signIn.secondFactorPolicy, user.role) },
+  });
+
+  /** The session of a write (its CSRF token checked), or 401/403. */
+  async function writingSession(request: FastifyRequest) {
+    const token = request.cookies[SESSION_COOKIE];
+    const session = token ? await findSession(db, token, clock.now()) : undefined;
+    if (!session) throw new ApiProblem('session_invalid');
+    if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
+    return session;
+  }
 
   app.post(
     '/session',
@@ -47,12 +63,15 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
         operationId: 'signIn',
         summary: 'Console sign-in: a session cookie and the CSRF token',
         tags: ['console'],
-        body: Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 256 }), totp: Type.Optional(Type.String({ maxLength: 16, description: "the authenticator app's code, or a recovery code" })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Me, 400: ProblemSchema, 401: ProblemSchema, 429: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const outcome = await signIn(options.signIn, { username: request.body.username, password: request.body.password, address: request.ip });
+      const outcome = await signIn(options.signIn, { username: request.body.username, password: request.body.password, ...(request.body.totp !== undefined && { totp: request.body.totp }), address: request.ip });
       switch (outcome.kind) {
         case 'busy':
           throw new ApiProblem('overloaded', 'too many sign-ins are being checked at once', { headers: { 'retry-after': String(outcome.retryAfterSeconds) } });
@@ -60,6 +79,10 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
           throw new ApiProblem('sign_in_throttled', undefined, { headers: { 'retry-after': String(outcome.retryAfterSeconds) } });
         case 'refused':
           throw new ApiProblem('login_failed');
+        case 'second_factor_required':
+          throw new ApiProblem('second_factor_required');
+        case 'second_factor_invalid':
+          throw new ApiProblem('second_factor_invalid');
         case 'signed_in': {
           const { session, user } = outcome;
           void reply.setCookie(SESSION_COOKIE, session.token, { path: '/', httpOnly: true, sameSite: 'strict', secure: isHttps(request), expires: new Date(session.expiresAt) });
@@ -93,6 +116,42 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
       }
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/second-factor/setup',
+    {
+      schema: {
+        operationId: 'offerSecondFactor',
+        summary: 'A new TOTP secret for the signed-in user, as an otpauth:// URI and a QR code (SVG); it guards nothing until confirmed',
+        tags: ['console'],
+        response: { 200: Type.Object({ secret: Type.String(), uri: Type.String(), qrSvg: Type.String() }), 401: ProblemSchema, 403: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const session = await writingSession(request);
+      return beginEnrolment(options.signIn, session.user.username);
+    },
+  );
+
+  app.post(
+    '/second-factor/confirm',
+    {
+      schema: {
+        operationId: 'confirmSecondFactor',
+        summary: 'Confirm the offered secret with its first code: the second factor is on, and ten recovery codes are shown, once',
+        tags: ['console'],
+        body: CodeBody,
+        response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }), 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const session = await writingSession(request);
+      const confirmed = await confirmEnrolment(options.signIn, session.user.username, request.body.code);
+      if (confirmed.kind === 'no_offer') throw new ApiProblem('second_factor_not_offered');
+      if (confirmed.kind === 'wrong_code') throw new ApiProblem('second_factor_invalid');
+      return { recoveryCodes: confirmed.recoveryCodes };
     },
   );
 };

@@ -272,6 +272,10 @@ export interface ConsoleUserTable {
   last_login_at: number | null;
   created_at: number;
   updated_at: number;
+  totp_secret_sealed: string | null;
+  totp_pending_sealed: string | null;
+  totp_last_step: number | null;
+  recovery_codes: string | null;
 }
 
 export interface ConsoleSessionTable {
