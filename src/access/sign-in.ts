@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import { throttleAddress, throttleKeys, type ThrottleRules } from '../domain/sign-in-throttle.js';
 import type { Clock } from '../runtime/clock.js';
+import type { TtlCache } from '../runtime/ttl-cache.js';
 import type { PasswordCheckGate } from '../runtime/password-check-gate.js';
 import { DECOY_HASH, passwordMatches } from '../runtime/password-hash.js';
 import { auditLoginFailure, findUser, openSession, USERNAME_FORM, type ConsoleUser } from '../store/console-users.js';
@@ -22,6 +23,12 @@ export interface SignInDeps extends SecondFactorDeps {
   readonly secondFactorPolicy: SecondFactorPolicy;
   readonly gate: PasswordCheckGate;
   readonly rules: ThrottleRules;
+  /**
+   * Holds this process saw lately, by key: a flood of attempts that are held back is answered
+   * from memory, without a database transaction each (a hold lifted by reset-password is seen
+   * within the cache's second).
+   */
+  readonly holds: TtlCache<number>;
   /** Told of each password actually checked, and of each attempt held back (metrics). */
   readonly onAttempt?: (outcome: SignInOutcome['kind']) => void;
 }
@@ -44,6 +51,20 @@ export type SignInOutcome =
   | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
   | { readonly kind: 'busy'; readonly retryAfterSeconds: number };
 
+const throttled = (ms: number): SignInOutcome => ({ kind: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
+
+/** The latest hold this process remembers on any of the keys, if one is still running. */
+function heldUntil(deps: SignInDeps, keys: ReadonlyArray<{ readonly key: string }>): number | undefined {
+  const now = deps.clock.now();
+  const until = Math.max(0, ...keys.map(({ key }) => deps.holds.get(key) ?? 0));
+  return until > now ? until : undefined;
+}
+
+/** Whether a client's address is held back as a whole: its attempts are refused before their body is read. */
+export function addressHeldUntil(deps: SignInDeps, address: string): number | undefined {
+  return heldUntil(deps, [{ key: `address:${throttleAddress(address)}` }]);
+}
+
 export async function signIn(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInOutcome> {
   const username = attempt.username.trim().toLowerCase();
   const outcome = await decide(deps, { ...attempt, username });
@@ -56,9 +77,14 @@ async function decide(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInO
   // Counted first, whatever follows: guesses sent at once are each a turn at the counter, so a
   // batch cannot slip past it while earlier guesses are still being hashed.
   const keys = throttleKeys(throttleAddress(address), username);
+  const remembered = heldUntil(deps, keys);
+  if (remembered !== undefined) return throttled(remembered - deps.clock.now());
   const admission = await admitSignInAttempt(deps.db, deps.capabilities, { keys, rules: deps.rules, now: deps.clock.now() });
-  if (!admission.admitted) return { kind: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(admission.retryAfterMs / 1000)) };
-  const pass = deps.gate.enter(username);
+  if (!admission.admitted) {
+    deps.holds.set(admission.key, admission.until);
+    return throttled(admission.retryAfterMs);
+  }
+  const pass = deps.gate.enter(username, !admission.addressTrusted);
   if (!pass.ok) return pass.reason === 'busy' ? { kind: 'busy', retryAfterSeconds: 1 } : { kind: 'throttled', retryAfterSeconds: 1 };
   try {
     const user = USERNAME_FORM.test(username) ? await findUser(deps.db, username) : undefined;

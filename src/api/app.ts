@@ -33,6 +33,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { consoleSessionRoutes } from './routes/console-session.js';
 import { consolePlugin } from './console-plugin.js';
 import { PasswordCheckGate } from '../runtime/password-check-gate.js';
+import { TtlCache } from '../runtime/ttl-cache.js';
 import fastifyCookie from '@fastify/cookie';
 import type { DoctorReport } from '../doctor/check.js';
 import type { SecretBox } from '../runtime/secret-box.js';
@@ -199,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       capabilities: deps.capabilities,
       clock: deps.clock,
       gate: new PasswordCheckGate({ total: deps.signIn.checksInFlight, perName: deps.signIn.checksPerName }),
+      holds: new TtlCache<number>(deps.clock, 1000, 50_000),
       rules: deps.signIn.rules,
       secrets: deps.secrets,
       secondFactorPolicy: deps.signIn.require2fa,

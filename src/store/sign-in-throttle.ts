@@ -10,8 +10,17 @@ import type { StoreCapabilities } from './database.js';
 import type { Database } from './schema/index.js';
 
 export type SignInAdmission =
-  | { readonly admitted: true; /** Holds this attempt began (it was the last allowed of its scope). */ readonly holdsBegun: ReadonlyArray<{ scope: ThrottleScope; until: number }> }
-  | { readonly admitted: false; readonly retryAfterMs: number; readonly scope: ThrottleScope };
+  | {
+      readonly admitted: true;
+      /** Holds this attempt began (it was the last allowed of its scope). */
+      readonly holdsBegun: ReadonlyArray<{ scope: ThrottleScope; until: number }>;
+      /**
+       * The client's address was seen before and has no failure counted now: a place for a password
+       * check is kept for such addresses (a person who signed in from there), not for new ones.
+       */
+      readonly addressTrusted: boolean;
+    }
+  | { readonly admitted: false; readonly retryAfterMs: number; readonly scope: ThrottleScope; readonly key: string; readonly until: number };
 
 /** Counts one attempt against each key, or refuses it while any key is held. */
 export async function admitSignInAttempt(
@@ -21,29 +30,38 @@ export async function admitSignInAttempt(
 ): Promise<SignInAdmission> {
   const { keys, rules, now } = input;
   return db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('sign_in_throttles')
-      .values(keys.map(({ key }) => ({ key, failures: 0, blocked_until: null, last_failure_at: now })))
-      .onConflict((conflict) => conflict.column('key').doNothing())
-      .execute();
-    let read = tx.selectFrom('sign_in_throttles').selectAll().where('key', 'in', keys.map(({ key }) => key)).orderBy('key');
-    if (capabilities.multipleWriters) read = read.forUpdate();
-    const rows = await read.execute();
+    const read = () => {
+      const query = tx.selectFrom('sign_in_throttles').selectAll().where('key', 'in', keys.map(({ key }) => key)).orderBy('key');
+      return (capabilities.multipleWriters ? query.forUpdate() : query).execute();
+    };
+    let rows = await read();
+    const seen = new Set(rows.map((row) => row.key));
+    const missing = keys.filter(({ key }) => !seen.has(key));
+    if (missing.length > 0) {
+      await tx
+        .insertInto('sign_in_throttles')
+        .values(missing.map(({ key }) => ({ key, failures: 0, blocked_until: null, last_failure_at: now })))
+        .onConflict((conflict) => conflict.column('key').doNothing())
+        .execute();
+      rows = await read();
+    }
     const held = keys
-      .map(({ scope, key }) => ({ scope, until: rows.find((row) => row.key === key)?.blocked_until ?? 0 }))
+      .map(({ scope, key }) => ({ scope, key, until: rows.find((row) => row.key === key)?.blocked_until ?? 0 }))
       .filter(({ until }) => until > now)
       .sort((a, b) => b.until - a.until)[0];
-    if (held) return { admitted: false, retryAfterMs: held.until - now, scope: held.scope };
+    if (held) return { admitted: false, retryAfterMs: held.until - now, scope: held.scope, key: held.key, until: held.until };
     const holdsBegun: Array<{ scope: ThrottleScope; until: number }> = [];
+    let addressTrusted = false;
     for (const { scope, key } of keys) {
       const row = rows.find((candidate) => candidate.key === key);
       const earlier = row && now - row.last_failure_at < rules.forgetAfterMs ? row.failures : 0;
+      if (scope === 'address') addressTrusted = seen.has(key) && earlier === 0;
       const failures = earlier + 1;
       const delay = throttleDelayMs(rules[scope], failures);
       if (delay > 0) holdsBegun.push({ scope, until: now + delay });
       await tx.updateTable('sign_in_throttles').set({ failures, last_failure_at: now, blocked_until: delay > 0 ? now + delay : null }).where('key', '=', key).execute();
     }
-    return { admitted: true, holdsBegun };
+    return { admitted: true, holdsBegun, addressTrusted };
   });
 }
 

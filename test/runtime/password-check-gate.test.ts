@@ -23,6 +23,14 @@ describe('password check gate', () => {
     expect(gate.enter('d')).toEqual({ ok: false, reason: 'busy' });
   });
 
+  it('keeps one place for addresses with no recent failure', () => {
+    const gate = new PasswordCheckGate({ total: 2, perName: 2 });
+    expect(gate.enter('flood-1', true).ok).toBe(true);
+    expect(gate.enter('flood-2', true)).toEqual({ ok: false, reason: 'busy' });
+    expect(gate.enter('real', false).ok).toBe(true);
+    expect(gate.enter('real-2', false)).toEqual({ ok: false, reason: 'busy' });
+  });
+
   it('never lets more than the bound through when many ask at once', async () => {
     const gate = new PasswordCheckGate({ total: 2, perName: 1 });
     let inFlight = 0;

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { signIn, type SignInDeps } from '../../access/sign-in.js';
+import { addressHeldUntil, signIn, type SignInDeps } from '../../access/sign-in.js';
 import { beginEnrolment, confirmEnrolment, secondFactorRequired } from '../../access/second-factor.js';
 import { closeSession, findSession, type ConsoleUser } from '../../store/console-users.js';
 import { csrfTokenMatches, ROLE_SCOPES, SESSION_COOKIE } from '../plugins/auth.js';
@@ -59,6 +59,11 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
   app.post(
     '/session',
     {
+      // An address held back as a whole is answered from its headers: its flood costs no parse.
+      onRequest: async (request) => {
+        const until = addressHeldUntil(options.signIn, request.ip);
+        if (until !== undefined) throw new ApiProblem('sign_in_throttled', undefined, { headers: { 'retry-after': String(Math.max(1, Math.ceil((until - clock.now()) / 1000))) } });
+      },
       schema: {
         operationId: 'signIn',
         summary: 'Console sign-in: a session cookie and the CSRF token',
