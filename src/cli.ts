@@ -21,6 +21,7 @@ import { registerServeCommand } from './cli/serve-command.js';
 import { registerSimulatorCommand } from './cli/simulator-command.js';
 import { registerVerifyCommand } from './cli/verify-command.js';
 import { UsageError } from './cli/usage-error.js';
+import { errorMessage } from './domain/error-message.js';
 
 export function buildProgram(): Command {
   const program = new Command('fapiao')
@@ -79,8 +80,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`fapiao: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (environment.debug) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    process.stderr.write(`fapiao: ${errorMessage(error)}\n`);
+    if (environment.debug && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = 1;
   }
 }

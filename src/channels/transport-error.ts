@@ -4,6 +4,7 @@
  * (`uncertain`). Also Retry-After, as every HTTP upstream writes it.
  */
 import { ChannelError } from './channel-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 const CONNECT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -29,7 +30,7 @@ export function errorCode(error: unknown): string {
 /** A transport failure (no HTTP answer) as a ChannelError. */
 export function transportError(error: unknown): ChannelError {
   const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (DNS.has(code)) return new ChannelError('dns_failed', 'retry', `DNS lookup failed (${code})`, { cause: error });
   if (CONNECT.has(code)) return new ChannelError('connect_failed', 'retry', `connection failed (${code})`, { cause: error });
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new ChannelError('connect_timeout', 'retry', 'connect timed out', { cause: error });

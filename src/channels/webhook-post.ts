@@ -9,6 +9,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { isGlobalAddress } from '../domain/outbound-address.js';
 import { Agent, request } from 'undici';
+import { errorMessage, errorName } from '../domain/error-message.js';
 
 /** What the receiver did with one POST. */
 export type WebhookAnswer =
@@ -76,8 +77,8 @@ export class WebhookPoster {
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
       if (error instanceof RefusedAddress || cause instanceof RefusedAddress) return { kind: 'refused_address', message: (cause instanceof RefusedAddress ? cause : (error as Error)).message };
-      const name = (error as Error).name;
-      const message = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${this.options.timeoutMs} ms` : `${(error as NodeJS.ErrnoException).code ?? name}: ${(error as Error).message}`;
+      const name = errorName(error);
+      const message = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${this.options.timeoutMs} ms` : `${(error as NodeJS.ErrnoException).code ?? name}: ${errorMessage(error)}`;
       return { kind: 'no_answer', message };
     }
   }

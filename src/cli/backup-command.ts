@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { backupSqlite, restoreSqlite } from '../store/backup.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 function refusePostgres(): void {
   if (environment.databaseUrl) {
@@ -27,7 +28,7 @@ export function registerBackupCommands(program: Command): void {
         // A key given in the environment cannot be copied: without it the webhook secrets in the backup are useless.
         if (environment.secretsKey) process.stdout.write('secrets are sealed with FAPIAO_SECRETS_KEY, which is not in the backup: keep its value with the backup, as safely\n');
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError(errorMessage(error));
       }
     });
   program
@@ -42,7 +43,7 @@ export function registerBackupCommands(program: Command): void {
       try {
         ({ integrity } = restoreSqlite(src, options.dataDir));
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError(errorMessage(error));
       }
       process.stdout.write(`restored into ${options.dataDir} (integrity: ${integrity}); check the audit chain with: fapiao audit verify --db ${join(options.dataDir, 'fapiao.db')}\n`);
       if (integrity !== 'ok') process.exitCode = 1;

@@ -15,6 +15,7 @@ import { configFromEnv, environment } from '../runtime/env.js';
 import { configuredChannels } from './serve-command.js';
 import { storeLocation } from './store-option.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 interface DoctorFlags {
   channel?: string;
@@ -54,7 +55,7 @@ function chooseTarget(url: string | undefined, flags: DoctorFlags, configured: r
       try {
         channel = parseChannelSpec(spec);
       } catch (error) {
-        throw new UsageError(`--channel ${(error as Error).message}`);
+        throw new UsageError(`--channel ${errorMessage(error)}`);
       }
     } else {
       channel = configured.find((c) => c.name === spec);
@@ -136,7 +137,7 @@ export function registerDoctorCommand(program: Command): void {
       try {
         env = resolveConfig(configFromEnv());
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError(errorMessage(error));
       }
       const target = chooseTarget(url, flags, url === undefined ? configuredChannels(flags.config) : []);
       const dataDir = flags.dataDir ?? environment.dataDir ?? (flags.db ? dirname(flags.db) : env.dataDir);

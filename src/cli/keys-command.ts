@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { API_KEY_SCOPES, createApiKey, keyShapeFault, listApiKeys, revokeApiKey, type ApiKeyScope } from '../store/api-key-store.js';
 import { UsageError } from './usage-error.js';
 import { withStore } from './store-option.js';
+import { errorMessage } from '../domain/error-message.js';
 
 const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -38,7 +39,7 @@ export function registerKeyCommands(program: Command): void {
         try {
           return await createApiKey(store.db, { sellers: options.seller, scopes: scopes as ApiKeyScope[], expiresAt }, now);
         } catch (error) {
-          throw new UsageError((error as Error).message);
+          throw new UsageError(errorMessage(error));
         }
       });
       process.stdout.write(

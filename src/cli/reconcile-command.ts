@@ -11,6 +11,7 @@ import { ChannelTokens } from '../store/channel-tokens.js';
 import { configuredChannels } from './serve-command.js';
 import { secretBoxFor, withStore } from './store-option.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 interface ReconcileOptions {
   date?: string;
@@ -86,7 +87,7 @@ export function registerReconcileCommand(program: Command): void {
       } catch (error) {
         if (error instanceof UsageError) throw error;
         // It could not run: nothing was decided, nothing adopted.
-        process.stderr.write(`fapiao: reconciliation of ${config.name} for ${day} could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(`fapiao: reconciliation of ${config.name} for ${day} could not run: ${errorMessage(error)}\n`);
         process.exitCode = 2;
         return;
       }

@@ -7,6 +7,7 @@ import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
 import { DEFAULT_DB_FILE, prepareStoreLocation } from './store-option.js';
 import { dirname, join } from 'node:path';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface ServeOptions {
   port?: string;
@@ -21,7 +22,7 @@ function parseChannel(value: string, previous: ChannelConfig[]): ChannelConfig[]
   try {
     return [...previous, parseChannelSpec(value)];
   } catch (error) {
-    throw new UsageError(`--channel ${(error as Error).message}`);
+    throw new UsageError(`--channel ${errorMessage(error)}`);
   }
 }
 
@@ -42,7 +43,7 @@ export function configuredChannels(configPath: string | undefined): readonly Cha
   try {
     return file.channels ?? configFromEnv().channels ?? [];
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
 }
 
@@ -54,7 +55,7 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
   try {
     env = configFromEnv();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
   const file = configFileInput(options.config ?? environment.configFile);
   const dbFile = options.db ?? DEFAULT_DB_FILE;
@@ -72,7 +73,7 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
       withSimulator: options.withSimulator === true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
 }
 

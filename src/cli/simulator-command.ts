@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NO_FAULTS, type Faults } from '../simulator/faults.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 interface SimulatorFlags {
   port: string;
@@ -100,8 +101,8 @@ export function registerSimulatorCommand(program: Command): void {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${flags.host} is already in use by another program; choose another with --port N`);
-        if (code === 'ERR_OSSL_PEM_NO_START_LINE' || /key|certificate/i.test((error as Error).message)) {
-          throw new UsageError(`--tls-cert/--tls-key: ${(error as Error).message}`);
+        if (code === 'ERR_OSSL_PEM_NO_START_LINE' || /key|certificate/i.test(errorMessage(error))) {
+          throw new UsageError(`--tls-cert/--tls-key: ${errorMessage(error)}`);
         }
         throw error;
       }

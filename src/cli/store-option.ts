@@ -5,6 +5,7 @@ import { SecretBox } from '../runtime/secret-box.js';
 import { checkDatabaseUrl } from '../runtime/config.js';
 import type { Store, StoreLocation } from '../store/database.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export const DEFAULT_DB_FILE = join('data', 'fapiao.db');
 
@@ -14,7 +15,7 @@ export function storeLocation(dbFile: string | undefined): StoreLocation {
     try {
       return { kind: 'postgres', url: checkDatabaseUrl(url) };
     } catch (error) {
-      throw new UsageError((error as Error).message);
+      throw new UsageError(errorMessage(error));
     }
   }
   return { kind: 'sqlite', file: dbFile ?? DEFAULT_DB_FILE };
@@ -40,7 +41,7 @@ export async function prepareStoreLocation(location: StoreLocation, use: StoreUs
   try {
     missing = sqliteFileMissing(location.file);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
   if (!missing) return;
   if (use === 'existing') {
@@ -60,7 +61,7 @@ export async function withStore<T>(dbFile: string | undefined, work: (store: Sto
   try {
     store = await openStore(location, { poolSize: 2, mustExist: use === 'existing' });
   } catch (error) {
-    throw new UsageError(`cannot open the database ${location.kind === 'sqlite' ? location.file : '(DATABASE_URL)'}: ${(error as Error).message}`);
+    throw new UsageError(`cannot open the database ${location.kind === 'sqlite' ? location.file : '(DATABASE_URL)'}: ${errorMessage(error)}`);
   }
   try {
     return await work(store);

@@ -12,6 +12,7 @@ import { enrolGivenSecret } from '../access/second-factor.js';
 import { removeSecondFactor } from '../store/console-second-factor.js';
 import { systemClock } from '../runtime/clock.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -58,7 +59,7 @@ export function registerUserCommands(program: Command): void {
         try {
           outcome = await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
         } catch (error) {
-          throw new UsageError((error as Error).message);
+          throw new UsageError(errorMessage(error));
         }
         if (outcome === 'exists' || !options.totp) return { outcome };
         const secondFactor = await enrolGivenSecret({ db: store.db, capabilities: store.capabilities, clock: systemClock, secrets: secretBoxFor(options.db) }, name, 'cli');

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadPublicKey, publicKeyPath } from '../documents/signing-key.js';
 import { DEFAULT_DB_FILE } from './store-option.js';
 import { UsageError } from './usage-error.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -27,7 +28,7 @@ export function registerVerifyCommand(program: Command): void {
       try {
         trusted = loadPublicKey(keyFile);
       } catch (error) {
-        throw new UsageError(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
+        throw new UsageError(`cannot read the public key ${keyFile}: ${errorMessage(error)}`);
       }
       const isPdf = bytes.subarray(0, 5).toString() === '%PDF-';
       const result = isPdf ? (await import('../documents/pdf-signature.js')).verifyPdf(bytes, trusted) : (await import('../documents/invoice-signature.js')).verifyInvoiceXml(bytes, trusted);

@@ -8,6 +8,7 @@ import { ChannelError, isChannelError, type ChannelErrorCode } from '../channels
 import type { Clock } from '../runtime/clock.js';
 import type { ChannelChange } from '../runtime/events.js';
 import { ChannelRate } from './channel-rate.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface ChannelHealthOptions {
   /** Consecutive transport failures that open the breaker. @default 5 */
@@ -177,7 +178,7 @@ export class ChannelHealth {
       if (countsAsFailure(error)) {
         entry.lastFailureAt = this.clock.now();
         entry.failingSince ??= entry.lastFailureAt;
-        entry.lastError = (error as Error).message;
+        entry.lastError = errorMessage(error);
         entry.lastErrorCode = (error as ChannelError).code;
         this.remember(entry, false);
       } else {

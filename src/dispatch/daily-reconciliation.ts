@@ -15,6 +15,7 @@ import { completeJob, enqueueJobs, leaseDueJobs, recordJobFailure, type JobLease
 import type { Database } from '../store/schema/index.js';
 import { retryDelayMs } from './backoff.js';
 import { LeasedWorker } from './leased-worker.js';
+import { errorMessage } from '../domain/error-message.js';
 
 const BEIJING_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
@@ -102,7 +103,7 @@ export class DailyReconciliation {
       events.reconciled(report);
       await db.transaction().execute((tx) => completeJob(tx, lease, clock.now()));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       events.reconciliationFailed({ channel: name, day, error: message });
       const nextAt = clock.now() + retryDelayMs(lease.attempts + 1, this.deps.backoff, Math.random());
       await recordJobFailure(db, lease, { message, nextAt, now: clock.now() }).catch((storeError: unknown) =>

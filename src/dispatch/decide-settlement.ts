@@ -8,6 +8,7 @@ import { ChannelError, isChannelError } from '../channels/channel-error.js';
 import type { PendingStage } from '../domain/invoice-state.js';
 import { retryDelayMs, type BackoffOptions } from './backoff.js';
 import type { Settlement } from '../store/invoice-leases.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface AttemptContext {
   readonly action: 'submit' | 'query';
@@ -64,7 +65,7 @@ export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome 
 
 /** The settlement for a failed call. `pausedUntil` is set when the dispatcher paused the channel. */
 export function decideFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
-  const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', error instanceof Error ? error.message : String(error));
+  const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', errorMessage(error));
   const problem = { code: failure.code, message: failure.message };
   // A call this process held back (breaker, rate) never left it: it costs no attempt and records none.
   const called = failure.code !== 'circuit_open' && failure.code !== 'rate_held';

@@ -19,6 +19,7 @@ import type { Database } from '../store/schema/index.js';
 import { leaseDueDocuments, recordRenderFailure, storeRenderedDocuments, type DocumentLease } from '../store/document-jobs.js';
 import type { IssuedInvoice } from '../documents/invoice-xml.js';
 import type { RenderPool } from '../documents/render-pool.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface DocumentRendererOptions {
   /** Invoices rendering at once; keeps the pool busy without hoarding. @default 16 */
@@ -85,7 +86,7 @@ export class DocumentRenderer {
       if (outcome === 'lost') log.warn({ invoiceId: lease.invoiceId }, 'document claim lost before storing; the process that holds it now stores them');
       else this.deps.events.documentsRendered({ invoiceId: lease.invoiceId, ok: true });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       this.deps.events.documentsRendered({ invoiceId: lease.invoiceId, ok: false, error: message });
       const nextAt = clock.now() + retryDelayMs(lease.attempts + 1, this.options.backoff, Math.random());
       await recordRenderFailure(db, lease, { message, nextAt, now: clock.now() }).catch((storeError: unknown) =>

@@ -17,6 +17,7 @@ import { findDocument } from '../store/document-jobs.js';
 import { leaseDueEmails, settleEmailFailure, settleEmailSent, type EmailLease } from '../store/email-deliveries.js';
 import type { Database } from '../store/schema/index.js';
 import { LeasedWorker } from './leased-worker.js';
+import { errorMessage } from '../domain/error-message.js';
 
 const CONTENT_TYPES = { pdf: 'application/pdf', xml: 'application/xml' } as const;
 
@@ -68,7 +69,7 @@ export class EmailSender {
       }
       messageId = await this.deps.mailer.send({ to: lease.to, subject: mail.subject, text: mail.text, attachments });
     } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
+      failure = errorMessage(error);
     }
     const now = clock.now();
     try {

@@ -18,6 +18,7 @@ import type { StoreCapabilities } from '../store/database.js';
 import type { Database } from '../store/schema/index.js';
 import { leaseDueWebhooks, settleWebhookTry, type WebhookLease, type WebhookTry } from '../store/webhook-deliveries.js';
 import { LeasedWorker } from './leased-worker.js';
+import { errorMessage } from '../domain/error-message.js';
 
 /** The event's `data` from what was recorded when it happened (the API's invoice resource, built by the caller). */
 export type EventData = (type: string, snapshot: unknown, sequence: number) => unknown;
@@ -97,7 +98,7 @@ export class WebhookDeliverer {
             }
           : { status: null, error: answer.message, gone: false };
     } catch (error) {
-      result = { status: null, error: error instanceof Error ? error.message : String(error), gone: false };
+      result = { status: null, error: errorMessage(error), gone: false };
     }
     const now = clock.now();
     const delivered = result.status !== null && result.status >= 200 && result.status < 300;

@@ -4,6 +4,7 @@
  */
 import { remedyFor } from './knowledge-base.js';
 import type { Check, Finding, Layer } from './check.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface CheckProgress {
   (check: { readonly layer: Layer; readonly name: string; readonly channel?: string }): void;
@@ -34,7 +35,7 @@ export class CheckList {
     try {
       finding = await look();
     } catch (error) {
-      finding = { status: 'fail', code: `${layer}.check_failed`, detail: error instanceof Error ? error.message : String(error) };
+      finding = { status: 'fail', code: `${layer}.check_failed`, detail: errorMessage(error) };
     }
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (finding.status === 'fail') this.failedLayer ??= layer;

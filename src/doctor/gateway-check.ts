@@ -8,6 +8,7 @@ import { errorCode } from '../channels/transport-error.js';
 import { backlogTotal, pendingBacklog } from '../store/backlog.js';
 import type { Store } from '../store/database.js';
 import { fail, ok, warn, type Finding } from './check.js';
+import { errorName } from '../domain/error-message.js';
 
 /** Same thresholds as the FapiaoBacklogOld alert (deploy/prometheus/alerts.yml). */
 export const BACKLOG_WARN_MS = 15 * 60_000;
@@ -37,7 +38,7 @@ export async function readChannelStates(gatewayUrl: string, timeoutMs: number): 
     }
     return states;
   } catch (error) {
-    return { error: `no gateway answers at ${gatewayUrl} (${errorCode(error) || (error as Error).name})` };
+    return { error: `no gateway answers at ${gatewayUrl} (${errorCode(error) || errorName(error)})` };
   }
 }
 

@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import { answerPinned } from '../channels/pinned-address.js';
 import { errorCode, retryAfterMs } from '../channels/transport-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
+import { errorMessage, errorName } from '../domain/error-message.js';
 
 export interface HttpObservation {
   readonly status: number;
@@ -64,13 +65,13 @@ export async function getOnce(
 
 function transportFailure(error: unknown, timeoutMs: number): Finding {
   // An aborted signal rejects with a DOMException, whose numeric `code` says nothing; its name does.
-  const name = (error as Error).name;
+  const name = errorName(error);
   const code = errorCode(error) || name;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError' || name === 'AbortError') {
     return fail('http.timeout', `connected, but no answer within ${timeoutMs} ms`);
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return fail('http.timeout', `the server closed the connection without answering (${code})`);
-  return fail('upstream.error', `the request failed: ${(error as Error).message} (${code})`);
+  return fail('upstream.error', `the request failed: ${errorMessage(error)} (${code})`);
 }
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)} s`;

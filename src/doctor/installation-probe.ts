@@ -11,6 +11,7 @@ import { connectionsFinding, migratedFinding, reachableFinding } from './databas
 import type { DoctorOptions } from './doctor.js';
 import { backlogFinding, circuitFinding, readChannelStates, recentAttemptsFinding, type ChannelState } from './gateway-check.js';
 import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding, privacyFinding } from './local-check.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export async function localChecks(options: DoctorOptions): Promise<Check[]> {
   // Independent facts about the machine: one failing does not make the others meaningless.
@@ -43,8 +44,8 @@ export async function openDatabase(list: CheckList, options: DoctorOptions): Pro
       return await reachableFinding(store, where);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      const missing = code === 'SQLITE_CANTOPEN' || (error as Error).message.includes('does not exist');
-      return fail('db.unreachable', missing && options.store.kind === 'sqlite' ? `${where}: no database there (the gateway creates it at first start)` : `${where}: ${(error as Error).message}${code ? ` (${code})` : ''}`);
+      const missing = code === 'SQLITE_CANTOPEN' || errorMessage(error).includes('does not exist');
+      return fail('db.unreachable', missing && options.store.kind === 'sqlite' ? `${where}: no database there (the gateway creates it at first start)` : `${where}: ${errorMessage(error)}${code ? ` (${code})` : ''}`);
     }
   });
   if (!store) return undefined;

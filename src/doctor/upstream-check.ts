@@ -5,6 +5,7 @@
 import type { CallOptions, Channel, DrawerSession } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export async function credentialsFinding(channel: Channel, timeoutMs: number): Promise<Finding> {
   if (!channel.checkCredentials) return ok(`the ${channel.name} channel has no call that changes nothing; not checked`);
@@ -12,7 +13,7 @@ export async function credentialsFinding(channel: Channel, timeoutMs: number): P
     const seen = await channel.checkCredentials({ signal: AbortSignal.timeout(timeoutMs) });
     return ok(`credentials accepted: ${seen}`);
   } catch (error) {
-    if (!isChannelError(error)) return fail('upstream.error', error instanceof Error ? error.message : String(error));
+    if (!isChannelError(error)) return fail('upstream.error', errorMessage(error));
     const retryAfter = error.details.retryAfterMs === undefined ? '' : `, Retry-After ${Math.ceil(error.details.retryAfterMs / 1000)} s`;
     switch (error.code) {
       case 'auth_failed':
@@ -36,6 +37,6 @@ export async function drawerFinding(drawerSession: (options: CallOptions) => Pro
     return ok(session.detail);
   } catch (error) {
     if (isChannelError(error) && error.code === 'drawer_login_required') return fail('upstream.drawer_logged_out', error.message);
-    return warn('upstream.error', `the login state could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    return warn('upstream.error', `the login state could not be read: ${errorMessage(error)}`);
   }
 }

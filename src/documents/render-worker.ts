@@ -8,6 +8,7 @@ import { renderInvoicePdf } from './invoice-pdf.js';
 import { invoiceXml, type IssuedInvoice } from './invoice-xml.js';
 import { signPdf } from './pdf-signature.js';
 import { signingKeyFromPem, type SigningKey } from './signing-key.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export interface RenderJob {
   readonly id: number;
@@ -30,7 +31,7 @@ parentPort?.on('message', (message: { keyPem: string } | RenderJob) => {
       const xml = new Uint8Array(Buffer.from(signInvoiceXml(invoiceXml(message.issued), key), 'utf8'));
       parentPort!.postMessage({ id: message.id, pdf, xml } satisfies RenderReply, [pdf.buffer, xml.buffer]);
     } catch (error) {
-      parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) } satisfies RenderReply);
+      parentPort!.postMessage({ id: message.id, error: errorMessage(error) } satisfies RenderReply);
     }
   })();
 });

@@ -1,6 +1,8 @@
 /**
  * The tax platform's own validation tolerances (domain.md §3.3, [LQ-XML] §五.1, [LQ-KP] §2.2.4.2),
- * checked on exact decimals. An invoice that breaks one is refused upstream, so we refuse it first.
+ * checked on exact decimals. An invoice that breaks the price or the total tax rule is refused
+ * upstream, so we refuse it first; the line tax rule no request can break, since the gateway
+ * computes each line's tax itself (below).
  */
 import { multiplyDecimals, pow10, type Decimal } from './decimal.js';
 import type { Fen } from './money.js';
@@ -29,7 +31,11 @@ export function priceAgreesWithAmount(quantity: Decimal, unitPrice: Decimal, amo
   return deviation <= LINE_AMOUNT_TOLERANCE_FEN * pow10(scale - 2);
 }
 
-/** Whether a line's stated tax is within 0.06 of amount × rate. */
+/**
+ * Whether a line's tax is within 0.06 of amount × rate. No request is checked against it: the
+ * gateway computes every line's tax (line-tax.ts), rounding to the fen, so it is always within
+ * 0.005; test/domain/line-tax.test.ts holds every computed line to the platform's rule with it.
+ */
 export function lineTaxWithinTolerance(amountExcludingTax: Fen, rate: TaxRate, tax: Fen): boolean {
   const deviation = amountExcludingTax * rate.micro - tax * MICRO;
   return (deviation < 0n ? -deviation : deviation) <= LINE_TAX_TOLERANCE_FEN * MICRO;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CHANNEL_PROTOCOLS, httpUrlFault, type ChannelConfig, type ConfigInput } from './config.js';
+import { errorMessage } from '../domain/error-message.js';
 
 export class ConfigFileError extends Error {
   override readonly name = 'ConfigFileError';
@@ -28,7 +29,7 @@ export function readConfigFile(path: string, readEnv: (name: string) => string |
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigFileError(`config ${path}: not JSON (${(error as Error).message})`);
+    throw new ConfigFileError(`config ${path}: not JSON (${errorMessage(error)})`);
   }
   return configFromJson(parsed, { where: `config ${path}`, baseDir: dirname(resolve(path)), readEnv });
 }

@@ -2,6 +2,7 @@
 import { parseRetrySchedule } from '../domain/webhook-events.js';
 import ipaddr from 'ipaddr.js';
 import { checkDatabaseUrl, SIGNING_ALGORITHMS, type SigningAlgorithm, parseChannelList, type ConfigInput } from './config.js';
+import { errorMessage } from '../domain/error-message.js';
 
 function number(name: string): number | undefined {
   const value = process.env[name];
@@ -52,7 +53,7 @@ function retrySchedule(): number[] | undefined {
   try {
     return parseRetrySchedule(value);
   } catch (error) {
-    throw new Error(`FAPIAO_WEBHOOK_RETRY_SCHEDULE: ${(error as Error).message}`);
+    throw new Error(`FAPIAO_WEBHOOK_RETRY_SCHEDULE: ${errorMessage(error)}`);
   }
 }
 
@@ -89,7 +90,7 @@ function channelList(text: string) {
   try {
     return parseChannelList(text);
   } catch (error) {
-    throw new Error(`FAPIAO_CHANNELS: ${(error as Error).message}`);
+    throw new Error(`FAPIAO_CHANNELS: ${errorMessage(error)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** Database errors recognised the same way in both dialects. */
+import { errorMessage } from '../domain/error-message.js';
 
 /** A unique or primary-key constraint refused the write (PostgreSQL 23505, SQLite CONSTRAINT_UNIQUE/PRIMARYKEY). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -31,6 +32,6 @@ export function storageFault(error: unknown): StorageFault | undefined {
 /** A one-line account of a database error for logs and not-ready answers: its code and message. */
 export function describeDatabaseError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return typeof code === 'string' && code !== '' ? `${code}: ${message}` : message;
 }

@@ -5,6 +5,7 @@
  * Taking the write lock up front makes such a writer wait its turn (busy_timeout) instead.
  */
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { errorMessage } from '../domain/error-message.js';
 
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -20,7 +21,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
     try {
       await super.rollbackTransaction(connection);
     } catch (error) {
-      if (!/no transaction is active/.test((error as Error).message)) throw error;
+      if (!/no transaction is active/.test(errorMessage(error))) throw error;
     }
   }
 }

@@ -7,6 +7,7 @@ import type { StorageHealth } from '../../store/storage-health.js';
 import { Type } from 'typebox';
 import { ApiProblem } from '../problem.js';
 import { ProblemSchema } from '../schemas/invoice.js';
+import { errorMessage } from '../../domain/error-message.js';
 
 const Status = Type.Object({ status: Type.String() });
 
@@ -43,7 +44,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       if (!(await isMigrated(options.db))) throw new ApiProblem('not_ready', 'migrations have not all run');
     } catch (error) {
       if (error instanceof ApiProblem) throw error;
-      throw new ApiProblem('not_ready', `database unreachable: ${(error as Error).message}`);
+      throw new ApiProblem('not_ready', `database unreachable: ${errorMessage(error)}`);
     }
     const storage = await options.storage.probe(options.writer);
     if (!storage.ok) {

@@ -13,6 +13,7 @@ import { ChannelError } from '../channel-error.js';
 import { answerPinned, type PinnedAddress } from '../pinned-address.js';
 import { statusError } from './reference-codes.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
+import { errorMessage } from '../../domain/error-message.js';
 
 export interface ReferenceChannelConfig {
   readonly name: string;
@@ -150,7 +151,7 @@ export class ReferenceChannel implements Channel {
       const { status } = await this.call('GET', PING_PATH, options);
       return status === 200 ? { ok: true, latencyMs: performance.now() - started } : { ok: false, message: `ping answered ${status}` };
     } catch (error) {
-      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+      return { ok: false, message: errorMessage(error) };
     }
   }
 
