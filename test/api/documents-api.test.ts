@@ -14,6 +14,7 @@ import { DIALECT } from '../support/database.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
+import { hasTool } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-docs-'));
 const XSD = join(import.meta.dirname, '../../docs/invoice.xsd');
@@ -51,8 +52,11 @@ async function rendered(id: string) {
   );
 }
 
+const hasPdftotext = hasTool('pdftotext', ['-v']);
+const hasXmllint = hasTool('xmllint');
+
 describe(`documents on ${DIALECT}`, () => {
-  it('renders, signs, stores and serves the PDF and XML of an issued invoice', async () => {
+  it('renders, signs, stores and serves the PDF and XML of an issued invoice', async (ctx) => {
     const id = await issue();
     const invoice = await rendered(id);
     expect(invoice).toMatchObject({ status: 'issued', simulated: true });
@@ -66,7 +70,7 @@ describe(`documents on ${DIALECT}`, () => {
     expect(verifyPdf(pdfBytes, t.gateway.signingKey.publicKey).valid).toBe(true);
     const pdfFile = join(work, `${id}.pdf`);
     writeFileSync(pdfFile, pdfBytes);
-    if (spawnSync('pdftotext', ['-v']).error === undefined) {
+    if (hasPdftotext) {
       const text = spawnSync('pdftotext', [pdfFile, '-'], { encoding: 'utf8' }).stdout;
       expect(text).toContain(number);
       expect(text).toContain('模拟 SIMULATED');
@@ -76,7 +80,7 @@ describe(`documents on ${DIALECT}`, () => {
     expect(xml.headers.get('content-type')).toBe('application/xml; charset=utf-8');
     const xmlBytes = Buffer.from(await xml.arrayBuffer());
     expect(verifyInvoiceXml(xmlBytes, t.gateway.signingKey.publicKey).valid).toBe(true);
-    if (spawnSync('xmllint', ['--version']).error === undefined) {
+    if (hasXmllint) {
       const xmlFile = join(work, `${id}.xml`);
       writeFileSync(xmlFile, xmlBytes);
       expect(spawnSync('xmllint', ['--noout', '--schema', XSD, xmlFile]).status).toBe(0);
@@ -85,6 +89,8 @@ describe(`documents on ${DIALECT}`, () => {
     const etag = pdf.headers.get('etag')!;
     const again = await fetch(`${t.gateway.url}/v1/invoices/${id}/pdf`, { headers: { authorization: `Bearer ${t.key}`, 'if-none-match': etag } });
     expect(again.status).toBe(304);
+    // Checked with less than the tools would check: said so, not passed.
+    if (!hasPdftotext || !hasXmllint) ctx.skip();
   });
 
   it('answers 409 before the invoice is issued, and for another seller 404', async () => {

@@ -11,10 +11,11 @@ import { DIALECT } from '../support/database.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
+import { hasTool } from '../support/tools.js';
 
 let simulator: RunningSimulator;
 let t: TestGateway;
-const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
+const hasPromtool = hasTool('promtool');
 
 beforeAll(async () => {
   simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-sim-')), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });

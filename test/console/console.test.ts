@@ -5,7 +5,7 @@
 // issue, a clerk of one seller cannot see another's invoices, a write without the CSRF token is
 // refused, and repeated wrong passwords lock the user. Every page passes axe-core's WCAG 2.1 AA
 // rules and works by keyboard. CONSOLE_SCREENSHOTS=DIR saves the main pages.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axe from 'axe-core';
@@ -19,8 +19,10 @@ import { totpCode } from '../../src/runtime/totp.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
+import { hasFile } from '../support/tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = hasFile(CHROMIUM);
 const PASSWORD = 'correct horse battery';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 
@@ -29,7 +31,7 @@ let t: TestGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) return;
+  if (!hasChromium) return;
   simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-console-')), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
   t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }], renderThreads: 1, breaker: { failuresToOpen: 3, halfOpenAfterMs: 300, pauseMs: 1000 } });
   const hash = await hashPassword(PASSWORD);
@@ -79,7 +81,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-describe.runIf(existsSync(CHROMIUM))('the web console in Chromium', () => {
+describe.runIf(hasChromium)('the web console in Chromium', () => {
   it('refuses a wrong password, then signs in', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasTool } from '../support/tools.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
+const hasPromtool = hasTool('promtool');
 
 describe('alert rules', () => {
   it.runIf(hasPromtool)('pass promtool check rules and promtool test rules', () => {
