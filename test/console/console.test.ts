@@ -186,6 +186,9 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.getByRole('link', { name: '通道' }).click();
     await expect.poll(() => banner.count()).toBe(1);
     await expect.poll(() => page.locator('.last-error').textContent()).toContain('处理办法');
+    // One figure, one source: the page counts the waiting invoices as the banner does.
+    const bannerCount = /；(\d+) 张发票排队中/.exec((await banner.textContent()) ?? '')?.[1];
+    await expect.poll(() => page.getByTestId('waiting-total').textContent()).toMatch(new RegExp(`^排队中的发票：${bannerCount}(（|$)`));
     await shoot(page, 'console-outage');
     // The banner and the last error's cause and remedy are as readable as the rest.
     expect(await accessibilityViolations(page)).toEqual([]);

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, type Problem } from '../api';
 import { dateTime, percent } from '../format';
 import { language, problemWords, t } from '../i18n';
-import { isDown } from '../parts/banner';
+import { isDown, waitingInvoices } from '../parts/banner';
 import type { Channel, ChannelList } from '../types';
 
 interface DoctorReport {
@@ -55,6 +55,14 @@ export function Channels() {
   return (
     <main>
       <h1>{t('channels')}</h1>
+      {list && (
+        // The banner's figure, from the same list: every waiting invoice, and those not yet given to a channel.
+        <p class="summary" data-testid="waiting-total">
+          {language.value === 'zh'
+            ? `排队中的发票：${waitingInvoices(list)}${list.unbound.backlog > 0 ? `（尚未分配通道：${list.unbound.backlog}）` : ''}`
+            : `${t('waitingTotal')}: ${waitingInvoices(list)}${list.unbound.backlog > 0 ? ` (${t('waitingUnbound')}: ${list.unbound.backlog})` : ''}`}
+        </p>
+      )}
       {problem && (
         <p class="error" role="alert">
           {problemWords(problem)}

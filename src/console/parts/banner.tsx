@@ -10,6 +10,11 @@ const POLL_MS = 3000;
 
 export const isDown = (channel: Channel) => channel.circuit !== 'closed' || channel.pausedUntil !== null;
 
+/** Every invoice waiting, bound to a channel or not yet: the one figure the banner and the channels page show. */
+export function waitingInvoices(list: ChannelList): number {
+  return list.data.reduce((sum, channel) => sum + channel.backlog, 0) + list.unbound.backlog;
+}
+
 export function Banner() {
   const [list, setList] = useState<ChannelList | null>(null);
   useEffect(() => {
@@ -29,7 +34,7 @@ export function Banner() {
   if (!list) return null;
   const down = list.data.filter(isDown);
   if (down.length === 0) return null;
-  const waiting = list.data.reduce((sum, channel) => sum + channel.backlog, 0) + list.unbound.backlog;
+  const waiting = waitingInvoices(list);
   return (
     <div class="banner" role="alert" data-testid="outage-banner">
       {down.map((channel) => {
