@@ -4,22 +4,16 @@
  * its code, and only then is a session opened. Every failure is audited; no answer differs between
  * a name that exists and one that does not until the password itself was right.
  */
-import type { Kysely } from 'kysely';
 import { throttleAddress, throttleKeys, type ThrottleRules } from '../domain/sign-in-throttle.js';
-import type { Clock } from '../runtime/clock.js';
 import type { TtlCache } from '../runtime/ttl-cache.js';
 import type { PasswordCheckGate } from '../runtime/password-check-gate.js';
 import { DECOY_HASH, passwordMatches } from '../runtime/password-hash.js';
 import { auditLoginFailure, findUser, openSession, USERNAME_FORM, type ConsoleUser } from '../store/console-users.js';
-import type { StoreCapabilities } from '../store/database.js';
-import type { Database } from '../store/schema/index.js';
 import { admitSignInAttempt, forgetSignInAttempt } from '../store/sign-in-throttle.js';
 import { secondFactorMatches, type SecondFactorDeps, type SecondFactorPolicy } from './second-factor.js';
 
+/** The store, clock and secrets key (SecondFactorDeps), and what holds sign-ins back. */
 export interface SignInDeps extends SecondFactorDeps {
-  readonly db: Kysely<Database>;
-  readonly capabilities: StoreCapabilities;
-  readonly clock: Clock;
   readonly secondFactorPolicy: SecondFactorPolicy;
   readonly gate: PasswordCheckGate;
   readonly rules: ThrottleRules;

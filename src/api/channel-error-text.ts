@@ -1,7 +1,7 @@
 /**
  * What a tenant is told about a channel's last error: our code and a fixed sentence. The
  * upstream's own text can quote another seller's invoice (a buyer's name, a bank account), so it
- * is kept for operators (admin keys, logs) and never shown across tenants.
+ * is kept for operators (operator keys, logs) and never shown across tenants.
  */
 import type { ChannelErrorCode } from '../channels/channel-error.js';
 

@@ -1,4 +1,4 @@
-/** `fapiao keys create|list|revoke`: API keys bound to sellers. */
+/** `fapiao keys create|list|revoke`: API keys bound to sellers, or an operator's bound to none. */
 import type { Command } from 'commander';
 import { API_KEY_SCOPES, createApiKey, keyShapeFault, listApiKeys, revokeApiKey, type ApiKeyScope } from '../store/api-key-store.js';
 import { UsageError } from './usage-error.js';

@@ -1,6 +1,6 @@
 /**
- * `fapiao users add|list|disable|reset-password`: the people who use the web console, each with a
- * role (admin, clerk, viewer) and the sellers they act for. Passwords are read from stdin (never an
+ * `fapiao users add|list|disable|reset-password|reset-2fa`: the people who use the web console, each
+ * with a role (operator, bound to no seller; admin, clerk, viewer, for their sellers). Passwords are read from stdin (never an
  * argument: arguments show in `ps` and shell history) and stored as scrypt hashes.
  */
 import type { Command } from 'commander';
@@ -107,7 +107,7 @@ export function registerUserCommands(program: Command): void {
     });
   users
     .command('reset-password')
-    .description('set a new password (read from stdin); unlocks and enables the user, ends their sessions')
+    .description('set a new password (read from stdin); enables the user, lifts the sign-in holds on the name, ends their sessions')
     .argument('<name>')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (name: string, options: { db?: string }) => {

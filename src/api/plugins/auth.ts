@@ -2,7 +2,7 @@
  * Bearer API keys, or a console user's session cookie: every /v1 route declares the scope it needs
  * in its config (`config.scope`), and this plugin checks the key (or the session) before the
  * handler runs. A key acts for its own sellers only; a console user for theirs, within their role
- * (admin: admin; clerk: issue and read; viewer: read); handlers read `request.apiKey.sellers` and
+ * (operator: operator, bound to no seller; admin: admin; clerk: issue and read; viewer: read); handlers read `request.apiKey.sellers` and
  * never look wider (design.md invariant 6). A write by session must carry the session's CSRF token
  * in `X-CSRF-Token`: a cookie is sent by the browser whoever asks, the token only by our pages.
  */

@@ -1,5 +1,5 @@
 // Each channel: its state (circuit, pause, isolation), error rate, last success, the last error
-// with its likely cause and remedy from the doctor's knowledge base, and for admins the doctor's
+// with its likely cause and remedy from the doctor's knowledge base, and for operators the doctor's
 // layered checks on demand, and isolate / restore.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, type Problem } from '../api';
@@ -52,15 +52,15 @@ export function Channels() {
     }
   };
   const words = (text: { zh: string; en: string } | null | undefined) => (text ? text[language.value] : null);
+  const [colon, open, close] = language.value === 'zh' ? ['：', '（', '）'] : [': ', ' (', ')'];
   return (
     <main>
       <h1>{t('channels')}</h1>
       {list && (
         // The banner's figure, from the same list: every waiting invoice, and those not yet given to a channel.
         <p class="summary" data-testid="waiting-total">
-          {language.value === 'zh'
-            ? `排队中的发票：${waitingInvoices(list)}${list.unbound.backlog > 0 ? `（尚未分配通道：${list.unbound.backlog}）` : ''}`
-            : `${t('waitingTotal')}: ${waitingInvoices(list)}${list.unbound.backlog > 0 ? ` (${t('waitingUnbound')}: ${list.unbound.backlog})` : ''}`}
+          {`${t('waitingTotal')}${colon}${waitingInvoices(list)}`}
+          {list.unbound.backlog > 0 && `${open}${t('waitingUnbound')}${colon}${list.unbound.backlog}${close}`}
         </p>
       )}
       {problem && (
