@@ -1,43 +1,50 @@
 /**
- * The running gateway: store, channels, dispatcher and API wired together from one resolved
- * config. `fapiao serve` and the integration tests start it the same way.
+ * The composition root: the running gateway wired from one resolved config, in four phases read top
+ * to bottom — store, channels, workers, API — each registering its own close, run in reverse order.
+ * `fapiao serve` and the integration tests start it the same way.
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './api/app.js';
+import { buildApp, type UseCases } from './api/app.js';
+import { eventData } from './api/event-data.js';
+import { signInDeps } from './access/sign-in.js';
 import type { Channel } from './channels/channel.js';
 import { buildChannel } from './channels/registry.js';
+import { SmtpMailer } from './channels/smtp-mailer.js';
+import { WebhookPoster } from './channels/webhook-post.js';
 import { ChannelHealth } from './dispatch/channel-health.js';
-import { Dispatcher } from './dispatch/dispatcher.js';
+import { ChannelReports } from './dispatch/channel-reports.js';
 import { DailyReconciliation } from './dispatch/daily-reconciliation.js';
-import { DrawerWatch } from './dispatch/drawer-watch.js';
-import { systemClock, type Clock } from './runtime/clock.js';
-import { callTimeoutMs, type GatewayConfig } from './runtime/config.js';
-import { GatewayEvents } from './runtime/events.js';
-import { createLogger } from './runtime/logger.js';
-import { createMetrics } from './runtime/metrics.js';
 import { DocumentRenderer } from './dispatch/document-renderer.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { DrawerWatch } from './dispatch/drawer-watch.js';
+import { EmailSender } from './dispatch/email-sender.js';
+import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
+import { runChannelDoctor } from './doctor/doctor.js';
 import { RenderPool } from './documents/render-pool.js';
 import { loadOrCreateSigningKey, type SigningKey } from './documents/signing-key.js';
+import { emailInvoiceAgain } from './invoicing/invoice-email.js';
+import { InvoiceReading } from './invoicing/invoice-reading.js';
+import { Invoicing } from './invoicing/invoicing.js';
+import { WebhookSubscriptions } from './invoicing/webhook-subscriptions.js';
+import { ChannelControl } from './operating/channel-control.js';
+import { systemClock, type Clock } from './runtime/clock.js';
+import { callTimeoutMs, TUNING, type ChannelConfig, type GatewayConfig } from './runtime/config.js';
+import { GatewayEvents } from './runtime/events.js';
+import { createLogger } from './runtime/logger.js';
+import { createMetrics, type Metrics } from './runtime/metrics.js';
+import { SecretBox } from './runtime/secret-box.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
 import { ChannelTokens } from './store/channel-tokens.js';
 import { openStore, type Store } from './store/database.js';
-import { takeGatewayLock, type GatewayLock } from './store/gateway-lock.js';
+import { takeGatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
-import { scrapeReadings } from './store/scrape-readings.js';
-import { StorageHealth } from './store/storage-health.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
+import { scrapeReadings } from './store/scrape-readings.js';
 import { sweepSignInThrottles } from './store/sign-in-throttle.js';
-import { eventData } from './api/event-data.js';
-import { SmtpMailer } from './channels/smtp-mailer.js';
-import { WebhookPoster } from './channels/webhook-post.js';
-import { ChannelReports } from './dispatch/channel-reports.js';
-import { EmailSender } from './dispatch/email-sender.js';
-import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
-import { SecretBox } from './runtime/secret-box.js';
-import { runChannelDoctor } from './doctor/doctor.js';
+import { StorageHealth } from './store/storage-health.js';
 
 export interface Gateway {
   readonly url: string;
@@ -53,34 +60,75 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const PURGE_INTERVAL_MS = 10 * 60_000;
-/** Write transactions in flight at once per process on PostgreSQL (of a pool of 10 connections). */
-const POSTGRES_WRITE_LANES = 4;
-
 /** The port (or address) is taken by another process; the operator must choose another. */
 export class AddressInUseError extends Error {
   override readonly name = 'AddressInUseError';
 }
 
-export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
-  const clock = options.clock ?? systemClock;
-  const log = options.log ?? createLogger(config.logLevel);
+/** What each phase opened, closed in the reverse order of opening (the API before the workers it feeds, the store last). */
+class Closers {
+  private readonly steps: (() => unknown)[] = [];
+
+  add(step: () => unknown): void {
+    this.steps.push(step);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step();
+  }
+}
+
+interface Basics {
+  readonly config: GatewayConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly closers: Closers;
+}
+
+/** Phase 1: the database (and, on SQLite, the lock that keeps a second gateway off it), the signing and sealing keys. */
+async function openStorePhase({ config, closers }: Basics) {
   const signingKey = loadOrCreateSigningKey(config.dataDir, config.signingAlgorithm);
   const store = await openStore(config.store);
-  let lock: GatewayLock | undefined;
-  try {
-    lock = config.store.kind === 'sqlite' && config.store.file !== ':memory:' ? takeGatewayLock(config.store.file) : undefined;
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  closers.add(() => store.close());
+  const lock = config.store.kind === 'sqlite' && config.store.file !== ':memory:' ? takeGatewayLock(config.store.file) : undefined;
+  if (lock) closers.add(() => lock.release());
+  const secrets = SecretBox.open({ key: config.deliveries.secretsKey, dataDir: config.dataDir });
+  return { store, signingKey, secrets };
+}
+
+/**
+ * Phase 2: the upstream channels (the built-in simulator first when asked), their health, and the
+ * events module that turns what happens into metrics and log lines.
+ */
+async function startChannelsPhase({ config, clock, log, closers }: Basics, { store, secrets }: Awaited<ReturnType<typeof openStorePhase>>) {
   const simulator = config.withSimulator
     ? await startSimulator({ dataDir: join(config.dataDir, 'simulator'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS })
     : undefined;
-  const channelConfigs = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
-  // The channels report to `events`, created below once their health exists; they report only
-  // after connecting, which happens after start-up.
-  const secrets = SecretBox.open({ key: config.deliveries.secretsKey, dataDir: config.dataDir });
+  if (simulator) closers.add(() => simulator.close());
+  const channelConfigs: readonly ChannelConfig[] = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
+  // The metrics read the health lazily, at scrape time; the health reports changes to the events.
+  const scraped = { channels: (): ReturnType<ChannelHealth['snapshot']> => [] };
+  const metrics: Metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => scraped.channels(), clock });
+  const events = new GatewayEvents(log, metrics);
+  // Channel changes become webhook events; the deliverer, started with the workers, is woken by them.
+  const wakeWebhooks = { now: (): void => undefined };
+  const channelReports = new ChannelReports({ db: store.db, capabilities: store.capabilities, now: () => clock.now(), log, reported: () => wakeWebhooks.now() });
+  closers.add(() => channelReports.settled());
+  const channelHealth = new ChannelHealth(
+    channelConfigs.map((channel) => channel.name),
+    clock,
+    {
+      failuresToOpen: config.breaker.failuresToOpen,
+      halfOpenAfterMs: config.breaker.halfOpenAfterMs,
+      pauseMs: config.breaker.pauseMs,
+      ratePerSecond: Object.fromEntries(channelConfigs.map((channel) => [channel.name, channel.ratePerSecond ?? config.upstream.ratePerSecond])),
+      onChange: (change) => {
+        events.channelChanged(change);
+        channelReports.changed(change);
+      },
+    },
+  );
+  scraped.channels = () => channelHealth.snapshot();
   const tokens = new ChannelTokens(store.db, () => clock.now(), secrets);
   const channels: Channel[] = channelConfigs.map((channel) =>
     buildChannel(channel, {
@@ -89,62 +137,58 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
         phase: (kind, phase, seconds) => events.upstreamPhase({ channel: name, kind, phase, seconds }),
         certificate: (expiresAt) => {
           events.certificateSeen({ channel: name, expiresAt });
-          health.certificateSeen(name, expiresAt);
+          channelHealth.certificateSeen(name, expiresAt);
         },
       }),
       tokens,
     }),
   );
-  const health = new ChannelHealth(
-    channels.map((channel) => channel.name),
-    clock,
-    {
-      failuresToOpen: config.breaker.failuresToOpen,
-      halfOpenAfterMs: config.breaker.halfOpenAfterMs,
-      pauseMs: config.breaker.pauseMs,
-      ratePerSecond: Object.fromEntries(channelConfigs.map((channel) => [channel.name, channel.ratePerSecond ?? config.upstream.ratePerSecond])),
-      // Reported once `events` exists below; no call (so no change) happens before start-up ends.
-      onChange: (change) => {
-        events.channelChanged(change);
-        channelReports.changed(change);
-      },
-    },
-  );
-  const metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => health.snapshot(), clock });
-  const events = new GatewayEvents(log, metrics);
-  const deliveries = config.deliveries;
+  closers.add(() => Promise.all(channels.map((channel) => channel.close())));
+  return { simulator, channelConfigs, channels, health: channelHealth, metrics, events, tokens, wakeWebhooks };
+}
+
+/**
+ * Phase 3: the group committer and the workers (dispatcher, renderer, deliverers, reconciliation),
+ * made but not started: nothing runs before the API listens.
+ */
+async function buildWorkersPhase(
+  { config, clock, log, closers }: Basics,
+  { store, secrets, signingKey }: Awaited<ReturnType<typeof openStorePhase>>,
+  { channels, health, events, wakeWebhooks }: Awaited<ReturnType<typeof startChannelsPhase>>,
+) {
+  const { deliveries } = config;
   const workersOn = config.dispatcher.concurrency > 0;
   const webhooks = workersOn
     ? new WebhookDeliverer(
+        { db: store.db, capabilities: store.capabilities, poster: new WebhookPoster({ timeoutMs: deliveries.webhookTimeoutMs, allowPrivate: deliveries.allowPrivate }), secrets, eventData, clock, log, events },
         {
-          db: store.db,
-          capabilities: store.capabilities,
-          poster: new WebhookPoster({ timeoutMs: deliveries.webhookTimeoutMs, allowPrivate: deliveries.allowPrivate }),
-          secrets,
-          eventData,
-          clock,
-          log,
-          events,
+          concurrency: deliveries.concurrency,
+          pollIntervalMs: TUNING.webhooks.pollIntervalMs,
+          retryScheduleMs: deliveries.retryScheduleMs,
+          disableAfterMs: deliveries.disableAfterMs,
+          leaseMs: 2 * deliveries.webhookTimeoutMs + TUNING.webhooks.leaseSlackMs,
         },
-        { concurrency: deliveries.concurrency, pollIntervalMs: 1000, retryScheduleMs: deliveries.retryScheduleMs, disableAfterMs: deliveries.disableAfterMs, leaseMs: 2 * deliveries.webhookTimeoutMs + 10_000 },
       )
     : undefined;
-  const channelReports = new ChannelReports({ db: store.db, capabilities: store.capabilities, now: () => clock.now(), log, reported: () => webhooks?.wake() });
-  const mailer = deliveries.smtpUrl ? new SmtpMailer({ url: deliveries.smtpUrl, from: deliveries.mailFrom, timeoutMs: 30_000 }) : undefined;
+  if (webhooks) wakeWebhooks.now = () => webhooks.wake();
+  const mailer = deliveries.smtpUrl ? new SmtpMailer({ url: deliveries.smtpUrl, from: deliveries.mailFrom, timeoutMs: TUNING.emails.sendTimeoutMs }) : undefined;
+  if (mailer) closers.add(() => mailer.close());
   const emails =
     mailer && workersOn
       ? new EmailSender(
           { db: store.db, capabilities: store.capabilities, mailer, clock, log, events },
-          { concurrency: 4, pollIntervalMs: 1000, retryScheduleMs: deliveries.retryScheduleMs, leaseMs: 120_000 },
+          { concurrency: TUNING.emails.concurrency, pollIntervalMs: TUNING.emails.pollIntervalMs, retryScheduleMs: deliveries.retryScheduleMs, leaseMs: TUNING.emails.leaseMs },
         )
       : undefined;
-  // The committer wakes the dispatcher after each commit; no commit can happen before both exist.
+
   const storage = new StorageHealth(() => clock.now());
-  // PostgreSQL takes several write transactions at once (each on its own audit chain, opened
-  // now so the first writers need not wait for one); SQLite one.
-  const lanes = store.capabilities.multipleWriters ? POSTGRES_WRITE_LANES : 1;
+  // PostgreSQL takes several write transactions at once (each on its own audit chain, opened now
+  // so the first writers need not wait for one); SQLite one.
+  const lanes = store.capabilities.multipleWriters ? TUNING.postgresWriteLanes : 1;
   await store.auditChains?.atLeast(lanes);
-  const commit = new GroupCommit(store.db, { maxBatch: 256, maxQueued: config.acceptQueueLimit, onCommit: () => dispatcher.wake(), storage, lanes });
+  // Each commit may have queued invoices: the dispatcher is told at once instead of at its next poll.
+  const wakeDispatcher = { now: (): void => undefined };
+  const commit = new GroupCommit(store.db, { maxBatch: TUNING.commitMaxBatch, maxQueued: config.acceptQueueLimit, onCommit: () => wakeDispatcher.now(), storage, lanes });
   const dispatcher = new Dispatcher(
     { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },
     {
@@ -155,74 +199,23 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       backoff: { baseMs: config.dispatcher.backoffBaseMs, capMs: config.dispatcher.backoffCapMs },
     },
   );
-  let running = false;
-  const app = await buildApp({
-    db: store.db,
-    reader: store.reader,
-    capabilities: store.capabilities,
-    commit,
-    clock,
-    health,
-    log,
-    bodyLimitBytes: config.bodyLimitBytes,
-    http: config.http,
-    signIn: config.signIn,
-    storage,
-    idempotencyTtlMs: config.idempotencyTtlMs,
-    maxAgeMs: config.maxAgeMs,
-    workersRunning: () => running,
-    onIsolationChanged: () => dispatcher.isolationsChanged(),
-    events,
-    metrics,
-    emailEnabled: mailer !== undefined,
-    emailLimits: { perInvoice: deliveries.emailPerInvoicePerDay, perInvoiceWindowMs: 24 * 3_600_000, perRequester: deliveries.emailPerKeyPerHour, perRequesterWindowMs: 3_600_000 },
-    secrets,
-    webhookAllowPrivate: deliveries.allowPrivate,
-    onDeliveriesDue: () => webhooks?.wake(),
-    doctor: (name) =>
-      runChannelDoctor(channelConfigs.find((channel) => channel.name === name)!, {
-        timeoutMs: 5000,
-        dataDir: config.dataDir,
-        store: config.store,
-        gatewayUrl: `http://127.0.0.1:${config.port}`,
-        concurrency: config.dispatcher.concurrency,
-        tokens,
-      }),
-  });
-  try {
-    // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed
-    // at once) rather than overflowing into SYN retries that clients see as multi-second stalls.
-    await app.listen({ host: config.host, port: config.port, backlog: 4096 });
-  } catch (error) {
-    // Nothing may keep the process alive after a failed start: it must exit with the reason.
-    await app.close();
-    await Promise.all(channels.map((channel) => channel.close()));
-    await simulator?.close();
-    await store.close();
-    lock?.release();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new AddressInUseError(`port ${config.port} on ${config.host} is already in use by another program`);
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new AddressInUseError(`cannot listen on ${config.host}:${config.port} (${code})`);
-    throw error;
-  }
-  dispatcher.start();
+  wakeDispatcher.now = () => dispatcher.wake();
   const drawers = new DrawerWatch(channels, health, log, { intervalMs: config.breaker.drawerCheckMs, callTimeoutMs: callTimeoutMs(config) });
-  drawers.start();
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
+  if (pool) closers.add(() => pool.close());
   const renderer = pool
     ? new DocumentRenderer(
         { db: store.db, capabilities: store.capabilities, commit, pool, clock, log, events, emailBuyers: mailer !== undefined },
         {
-          batch: 4 * config.renderThreads,
-          leaseMs: 60_000,
+          batch: TUNING.documents.batchPerThread * config.renderThreads,
+          leaseMs: TUNING.documents.leaseMs,
           pollIntervalMs: config.dispatcher.pollIntervalMs,
           backoff: { baseMs: config.dispatcher.backoffBaseMs, capMs: config.dispatcher.backoffCapMs },
         },
       )
     : undefined;
-  renderer?.start();
   const reconciliation =
-    config.reconcileAt && config.dispatcher.concurrency > 0
+    config.reconcileAt && workersOn
       ? new DailyReconciliation({
           db: store.db,
           capabilities: store.capabilities,
@@ -231,48 +224,130 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
           events,
           log,
           at: config.reconcileAt,
-          pollIntervalMs: 60_000,
-          backoff: { baseMs: 60_000, capMs: 3_600_000 },
+          pollIntervalMs: TUNING.reconciliation.pollIntervalMs,
+          backoff: { baseMs: TUNING.reconciliation.backoffBaseMs, capMs: TUNING.reconciliation.backoffCapMs },
         })
       : undefined;
-  reconciliation?.start();
-  webhooks?.start();
-  emails?.start();
-  running = true;
-  const purge = setInterval(() => {
+  const sweep = () => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
     sweepSignInThrottles(store.db, { rules: config.signIn.rules, now: clock.now() }).catch((error: unknown) => log.warn({ err: error }, 'sign-in throttle sweep failed'));
-  }, PURGE_INTERVAL_MS);
-  purge.unref();
-
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  return {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    app,
-    store,
-    dispatcher,
-    simulator,
-    channels,
-    signingKey,
-    reconciliation,
-    async close() {
-      clearInterval(purge);
-      running = false;
-      await app.close();
-      await dispatcher.stop();
-      await drawers.stop();
-      await renderer?.stop();
-      await reconciliation?.stop();
-      await webhooks?.stop();
-      await emails?.stop();
-      await channelReports.settled();
-      mailer?.close();
-      await pool?.close();
-      await Promise.all(channels.map((channel) => channel.close()));
-      await simulator?.close();
-      await store.close();
-      lock?.release();
-    },
   };
+  const workers = [dispatcher, drawers, renderer, reconciliation, webhooks, emails].filter((worker) => worker !== undefined);
+  let running = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  // Registered now, so that it runs after the API (registered later) has stopped taking requests.
+  closers.add(async () => {
+    if (!running) return;
+    running = false;
+    clearInterval(sweeper);
+    for (const worker of workers) await worker.stop();
+  });
+  /** Starts every worker and the sweep; nothing runs before the API listens. */
+  const start = () => {
+    for (const worker of workers) worker.start();
+    sweeper = setInterval(sweep, TUNING.sweepIntervalMs);
+    sweeper.unref();
+    running = true;
+  };
+  return { commit, storage, dispatcher, reconciliation, mailer, webhooks, start, running: () => running };
+}
+
+/** Phase 4: the use cases, built once, and the HTTP API that translates requests into them. */
+async function buildApiPhase(
+  basics: Basics,
+  { store, secrets }: Awaited<ReturnType<typeof openStorePhase>>,
+  { channelConfigs, health, metrics, events, tokens }: Awaited<ReturnType<typeof startChannelsPhase>>,
+  workers: Awaited<ReturnType<typeof buildWorkersPhase>>,
+) {
+  const { config, clock, log, closers } = basics;
+  const { deliveries } = config;
+  const useCases: UseCases = {
+    invoicing: new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit: workers.commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs }),
+    reading: new InvoiceReading(store.reader),
+    emailAgain: (request) =>
+      emailInvoiceAgain(
+        {
+          db: store.db,
+          capabilities: store.capabilities,
+          clock,
+          emailEnabled: workers.mailer !== undefined,
+          limits: { perInvoice: deliveries.emailPerInvoicePerDay, perInvoiceWindowMs: TUNING.emails.perInvoiceWindowMs, perRequester: deliveries.emailPerKeyPerHour, perRequesterWindowMs: TUNING.emails.perRequesterWindowMs },
+        },
+        request,
+      ),
+    webhooks: new WebhookSubscriptions({ db: store.db, secrets, clock, allowPrivate: deliveries.allowPrivate, onDeliveriesDue: () => workers.webhooks?.wake() }),
+    channels: new ChannelControl({
+      db: store.db,
+      capabilities: store.capabilities,
+      clock,
+      names: health.names,
+      onIsolationChanged: () => workers.dispatcher.isolationsChanged(),
+      doctor: (name) =>
+        runChannelDoctor(channelConfigs.find((channel) => channel.name === name)!, {
+          timeoutMs: TUNING.channelDoctorTimeoutMs,
+          dataDir: config.dataDir,
+          store: config.store,
+          gatewayUrl: `http://127.0.0.1:${config.port}`,
+          concurrency: config.dispatcher.concurrency,
+          tokens,
+        }),
+    }),
+    signIn: signInDeps({ db: store.db, capabilities: store.capabilities, clock, secrets, config: config.signIn, holds: TUNING.signInHolds, onAttempt: (outcome) => events.signInAttempted({ outcome }) }),
+  };
+  const app = await buildApp({
+    db: store.db,
+    reader: store.reader,
+    clock,
+    health,
+    log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    http: config.http,
+    signIn: config.signIn,
+    storage: workers.storage,
+    workersRunning: workers.running,
+    events,
+    metrics,
+    useCases,
+  });
+  closers.add(() => app.close());
+  try {
+    // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed
+    // at once) rather than overflowing into SYN retries that clients see as multi-second stalls.
+    await app.listen({ host: config.host, port: config.port, backlog: 4096 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new AddressInUseError(`port ${config.port} on ${config.host} is already in use by another program`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new AddressInUseError(`cannot listen on ${config.host}:${config.port} (${code})`);
+    throw error;
+  }
+  return app;
+}
+
+export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
+  const closers = new Closers();
+  const basics: Basics = { config, clock: options.clock ?? systemClock, log: options.log ?? createLogger(config.logLevel), closers };
+  try {
+    const stored = await openStorePhase(basics);
+    const channels = await startChannelsPhase(basics, stored);
+    const workers = await buildWorkersPhase(basics, stored, channels);
+    const app = await buildApiPhase(basics, stored, channels, workers);
+    workers.start();
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    return {
+      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      app,
+      store: stored.store,
+      dispatcher: workers.dispatcher,
+      simulator: channels.simulator,
+      channels: channels.channels,
+      signingKey: stored.signingKey,
+      reconciliation: workers.reconciliation,
+      close: () => closers.closeAll(),
+    };
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start: it must exit with the reason.
+    await closers.closeAll();
+    throw error;
+  }
 }

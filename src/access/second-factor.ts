@@ -9,8 +9,9 @@ import type { Clock } from '../runtime/clock.js';
 import type { SecretBox } from '../runtime/secret-box.js';
 import { newRecoveryCodes, newTotpSecret, RECOVERY_FORM, recoveryCodeHash, totpStep, totpUri } from '../runtime/totp.js';
 import { enrolSecondFactor, offerSecondFactor, spendRecoveryCode, takeTotpStep } from '../store/console-second-factor.js';
-import { findUser, type ConsoleRole, type ConsoleUserSecrets } from '../store/console-users.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { ConsoleRole } from '../domain/console-user-rules.js';
+import { findUser, type ConsoleUserSecrets } from '../store/console-users.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { Database } from '../store/schema/index.js';
 
 /** Who must have a second factor: nobody, those who administer (admin, operator), or everyone. */
@@ -55,12 +56,12 @@ export async function beginEnrolment(deps: SecondFactorDeps, username: string): 
 }
 
 /** The first code confirms the offered secret; the recovery codes are returned once. */
-export async function confirmEnrolment(deps: SecondFactorDeps, username: string, code: string): Promise<{ kind: 'enrolled'; recoveryCodes: string[] } | { kind: 'no_offer' } | { kind: 'wrong_code' }> {
+export async function confirmEnrolment(deps: SecondFactorDeps, username: string, code: string): Promise<{ kind: 'enrolled'; recoveryCodes: string[] } | { kind: 'second_factor_not_offered' } | { kind: 'second_factor_invalid' }> {
   const user = await findUser(deps.db, username);
-  if (!user?.totpPendingSealed) return { kind: 'no_offer' };
+  if (!user?.totpPendingSealed) return { kind: 'second_factor_not_offered' };
   const secret = deps.secrets.open(user.totpPendingSealed);
   const step = totpStep(secret, code.trim(), deps.clock.now());
-  if (step === undefined) return { kind: 'wrong_code' };
+  if (step === undefined) return { kind: 'second_factor_invalid' };
   const recoveryCodes = newRecoveryCodes();
   await enrolSecondFactor(deps.db, deps.capabilities, { username, sealed: user.totpPendingSealed, step, recoveryHashes: recoveryCodes.map(recoveryCodeHash), by: username, now: deps.clock.now() });
   return { kind: 'enrolled', recoveryCodes };

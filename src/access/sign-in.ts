@@ -5,10 +5,11 @@
  * a name that exists and one that does not until the password itself was right.
  */
 import { throttleAddress, throttleKeys, type ThrottleRules } from '../domain/sign-in-throttle.js';
-import type { TtlCache } from '../runtime/ttl-cache.js';
-import type { PasswordCheckGate } from '../runtime/password-check-gate.js';
+import { TtlCache } from '../runtime/ttl-cache.js';
+import { PasswordCheckGate } from '../runtime/password-check-gate.js';
 import { DECOY_HASH, passwordMatches } from '../runtime/password-hash.js';
-import { auditLoginFailure, findUser, openSession, USERNAME_FORM, type ConsoleUser } from '../store/console-users.js';
+import { USERNAME_FORM } from '../domain/console-user-rules.js';
+import { auditLoginFailure, findUser, openSession, type ConsoleUser } from '../store/console-users.js';
 import { admitSignInAttempt, forgetSignInAttempt } from '../store/sign-in-throttle.js';
 import { secondFactorMatches, type SecondFactorDeps, type SecondFactorPolicy } from './second-factor.js';
 
@@ -27,6 +28,25 @@ export interface SignInDeps extends SecondFactorDeps {
   readonly onAttempt?: (outcome: SignInOutcome['kind']) => void;
 }
 
+/** The sign-in use case's dependencies, with its gate and its memory of holds made here, once per process. */
+export function signInDeps(
+  base: SecondFactorDeps & {
+    readonly config: { readonly checksInFlight: number; readonly checksPerName: number; readonly require2fa: SecondFactorPolicy; readonly rules: ThrottleRules };
+    readonly holds: { readonly ttlMs: number; readonly entries: number };
+    readonly onAttempt?: (outcome: SignInOutcome['kind']) => void;
+  },
+): SignInDeps {
+  const { config, holds, onAttempt, ...deps } = base;
+  return {
+    ...deps,
+    gate: new PasswordCheckGate({ total: config.checksInFlight, perName: config.checksPerName }),
+    holds: new TtlCache<number>(deps.clock, holds.ttlMs, holds.entries),
+    rules: config.rules,
+    secondFactorPolicy: config.require2fa,
+    ...(onAttempt && { onAttempt }),
+  };
+}
+
 export interface SignInAttempt {
   readonly username: string;
   readonly password: string;
@@ -43,7 +63,7 @@ export type SignInOutcome =
   | { readonly kind: 'second_factor_required' }
   | { readonly kind: 'second_factor_invalid' }
   | { readonly kind: 'throttled'; readonly retryAfterSeconds: number }
-  | { readonly kind: 'busy'; readonly retryAfterSeconds: number };
+  | { readonly kind: 'busy'; readonly retryAfterSeconds: number; readonly detail: string };
 
 const throttled = (ms: number): SignInOutcome => ({ kind: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
 
@@ -79,7 +99,7 @@ async function decide(deps: SignInDeps, attempt: SignInAttempt): Promise<SignInO
     return throttled(admission.retryAfterMs);
   }
   const pass = deps.gate.enter(username, !admission.addressTrusted);
-  if (!pass.ok) return pass.reason === 'busy' ? { kind: 'busy', retryAfterSeconds: 1 } : { kind: 'throttled', retryAfterSeconds: 1 };
+  if (!pass.ok) return pass.reason === 'busy' ? { kind: 'busy', retryAfterSeconds: 1, detail: 'too many sign-ins are being checked at once' } : { kind: 'throttled', retryAfterSeconds: 1 };
   try {
     const user = USERNAME_FORM.test(username) ? await findUser(deps.db, username) : undefined;
     // An unknown name costs as long as a known one: timing tells nobody which names exist.

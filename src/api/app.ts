@@ -14,9 +14,6 @@ import type { ChannelHealth } from '../dispatch/channel-health.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { Metrics } from '../runtime/metrics.js';
-import type { StoreCapabilities } from '../store/database.js';
-import type { GroupCommit } from '../store/group-commit.js';
-import type { EmailLimits } from '../store/email-deliveries.js';
 import type { StorageHealth } from '../store/storage-health.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
@@ -32,18 +29,30 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { consoleSessionRoutes } from './routes/console-session.js';
 import { consolePlugin } from './console-plugin.js';
-import { PasswordCheckGate } from '../runtime/password-check-gate.js';
-import { TtlCache } from '../runtime/ttl-cache.js';
 import fastifyCookie from '@fastify/cookie';
 import type { DoctorReport } from '../doctor/check.js';
-import type { SecretBox } from '../runtime/secret-box.js';
+import type { SignInDeps } from '../access/sign-in.js';
+import type { Invoicing } from '../invoicing/invoicing.js';
+import type { InvoiceReading } from '../invoicing/invoice-reading.js';
+import type { WebhookSubscriptions } from '../invoicing/webhook-subscriptions.js';
+import type { ChannelControl } from '../operating/channel-control.js';
+import type { InvoiceRoutesOptions } from './routes/invoices.js';
+
+/** The use cases the routes translate HTTP to, built once in the composition root (src/gateway.ts). */
+export interface UseCases {
+  readonly invoicing: Invoicing;
+  readonly reading: InvoiceReading;
+  readonly emailAgain: InvoiceRoutesOptions['emailAgain'];
+  readonly webhooks: WebhookSubscriptions;
+  readonly channels: ChannelControl<DoctorReport>;
+  readonly signIn: SignInDeps;
+}
 
 export interface AppDeps {
+  /** The writer, for the readiness probe's write check. */
   readonly db: Kysely<Database>;
   /** For reads of committed data; see Store.reader. */
   readonly reader: Kysely<Database>;
-  readonly capabilities: StoreCapabilities;
-  readonly commit: GroupCommit;
   readonly clock: Clock;
   readonly health: ChannelHealth;
   readonly log: Logger;
@@ -52,23 +61,10 @@ export interface AppDeps {
   readonly signIn: GatewayConfig['signIn'];
   /** Whether the database takes writes; see StorageHealth. */
   readonly storage: StorageHealth;
-  readonly idempotencyTtlMs: number;
-  readonly maxAgeMs: number;
   readonly workersRunning: () => boolean;
-  /** This process isolated or restored a channel: its workers re-read the isolations now. */
-  readonly onIsolationChanged: () => void;
   readonly events: GatewayEvents;
   readonly metrics: Metrics;
-  /** Invoices are emailed to buyers (FAPIAO_SMTP_URL). */
-  readonly emailEnabled: boolean;
-  /** How many emails an invoice and a key may ask for (FAPIAO_EMAIL_PER_*). */
-  readonly emailLimits: EmailLimits;
-  readonly secrets: SecretBox;
-  readonly webhookAllowPrivate: boolean;
-  /** Webhook deliveries may be due now (redelivered, an endpoint enabled). */
-  readonly onDeliveriesDue: () => void;
-  /** The doctor's layers against one configured channel. */
-  readonly doctor: (channel: string) => Promise<DoctorReport>;
+  readonly useCases: UseCases;
 }
 
 /**
@@ -193,45 +189,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(auth, { db: deps.reader, clock: deps.clock, secondFactorPolicy: deps.signIn.require2fa });
-  await app.register(consoleSessionRoutes, {
-    prefix: '/console/api',
-    signIn: {
-      db: deps.db,
-      capabilities: deps.capabilities,
-      clock: deps.clock,
-      gate: new PasswordCheckGate({ total: deps.signIn.checksInFlight, perName: deps.signIn.checksPerName }),
-      holds: new TtlCache<number>(deps.clock, 1000, 50_000),
-      rules: deps.signIn.rules,
-      secrets: deps.secrets,
-      secondFactorPolicy: deps.signIn.require2fa,
-      onAttempt: (outcome) => deps.events.signInAttempted({ outcome }),
-    },
-  });
+  await app.register(consoleSessionRoutes, { prefix: '/console/api', signIn: deps.useCases.signIn });
   await app.register(consolePlugin);
-  await app.register(invoiceRoutes, {
-    prefix: '/v1',
-    db: deps.db,
-    reader: deps.reader,
-    capabilities: deps.capabilities,
-    commit: deps.commit,
-    clock: deps.clock,
-    idempotencyTtlMs: deps.idempotencyTtlMs,
-    maxAgeMs: deps.maxAgeMs,
-    onShed: () => deps.events.requestShed({ reason: 'commit_queue' }),
-    emailEnabled: deps.emailEnabled,
-    emailLimits: deps.emailLimits,
-  });
-  await app.register(webhookRoutes, { prefix: '/v1', db: deps.db, secrets: deps.secrets, clock: deps.clock, allowPrivate: deps.webhookAllowPrivate, onDeliveriesDue: deps.onDeliveriesDue });
-  await app.register(channelRoutes, {
-    prefix: '/v1',
-    db: deps.reader,
-    writer: deps.db,
-    capabilities: deps.capabilities,
-    health: deps.health,
-    clock: deps.clock,
-    onIsolationChanged: deps.onIsolationChanged,
-    doctor: deps.doctor,
-  });
+  const { invoicing, reading, emailAgain, webhooks, channels } = deps.useCases;
+  await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
+  await app.register(webhookRoutes, { prefix: '/v1', webhooks });
+  await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });
   await app.register(healthRoutes, { db: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
   return app;
 }

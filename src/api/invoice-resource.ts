@@ -4,10 +4,11 @@ import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js
 import type { Static } from 'typebox';
 import type { InvoiceStatus, PendingStage } from '../domain/invoice-state.js';
 import type { InvoiceRecord } from '../store/invoice-store.js';
-import { holdsBlue, type RedFlushSummary } from '../store/red-flush-store.js';
+import type { RedFlushSummary } from '../store/red-flush-store.js';
 import type { EmailDelivery } from '../store/email-deliveries.js';
+import type { InvoiceView } from '../invoicing/invoice-reading.js';
 import { formatFen, parseMoney } from '../domain/money.js';
-import type { RedOf } from '../domain/red-flush.js';
+import { holdsBlue, type RedOf } from '../domain/red-flush.js';
 import type { InvoiceResource as InvoiceResourceSchema } from './schemas/invoice.js';
 
 /** The resource's type is its published schema's: what the code builds is what the document says. */
@@ -62,3 +63,6 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     }),
   };
 }
+
+/** The resource of an invoice as the reading use case found it. */
+export const viewResource = (view: InvoiceView): InvoiceResource => invoiceResource(view.record, view.redFlushes, view.deliveries);

@@ -12,7 +12,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (options: { db?: string; json?: boolean }) => {
       const started = performance.now();
-      const verdict = await withStore(options.db, (store) => verifyAuditChain(store.reader, store.capabilities.dialect));
+      const verdict = await withStore(options.db, (store) => verifyAuditChain(store.reader, store.capabilities));
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       if (options.json) process.stdout.write(JSON.stringify(verdict) + '\n');
       else if (verdict.ok) process.stdout.write(`intact: ${verdict.entries} entries in ${verdict.chains} chain${verdict.chains === 1 ? '' : 's'}, head ${verdict.head} (${seconds} s)\n`);

@@ -8,13 +8,14 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkApiKey, createApiKey } from '../store/api-key-store.js';
-import { addUser, findUser, resetPassword } from '../store/console-users.js';
-import { hashPassword } from '../runtime/password-hash.js';
+import { findUser } from '../store/console-users.js';
+import { addConsoleUser, resetConsolePassword } from '../access/console-user-admin.js';
+import { systemClock } from '../runtime/clock.js';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/database.js';
 import { saveSeller } from '../store/seller-store.js';
 import { addListenOptions, serveConfig, startServing, stopOnSignal, type ServeOptions } from './serve-command.js';
-import { withStore } from './store-option.js';
+import { secretBoxFor, withStore } from './store-option.js';
 
 export const DEMO_SELLER = {
   taxId: '91330106MA2B0Y5R34',
@@ -53,10 +54,10 @@ async function demoConsoleUser(dbFile: string | undefined, dataDir: string): Pro
   return withStore(dbFile, async (store) => {
     if (existsSync(file) && (await findUser(store.db, username))) return { username, password: readFileSync(file, 'utf8').trim() };
     const password = randomBytes(12).toString('base64url');
-    const passwordHash = await hashPassword(password);
-    if ((await addUser(store.db, store.capabilities, { username, role: 'admin', sellers: [DEMO_SELLER.taxId], passwordHash, by: 'demo', now: Date.now() })) === 'exists') {
-      await resetPassword(store.db, store.capabilities, { username, passwordHash, by: 'demo', now: Date.now() });
-    }
+    const deps = { db: store.db, capabilities: store.capabilities, clock: systemClock, secrets: secretBoxFor(dbFile) };
+    const added = await addConsoleUser(deps, { username, role: 'admin', sellers: [DEMO_SELLER.taxId], password, secondFactor: false, by: 'demo' });
+    if (added.kind === 'exists') await resetConsolePassword(deps, username, password, 'demo');
+    else if (added.kind !== 'added') throw new Error(`the demo console user could not be added: ${added.kind}`);
     writeFileSync(file, `${password}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
     return { username, password };

@@ -4,21 +4,51 @@
  * argument: arguments show in `ps` and shell history) and stored as scrypt hashes.
  */
 import type { Command } from 'commander';
-import { hashPassword } from '../runtime/password-hash.js';
-import { passwordFault, PASSWORD_FAULT_TEXT } from '../domain/password-rules.js';
-import { addUser, CONSOLE_ROLES, disableUser, listUsers, resetPassword, USERNAME_FORM, type ConsoleRole } from '../store/console-users.js';
-import { secretBoxFor, withStore } from './store-option.js';
-import { enrolGivenSecret } from '../access/second-factor.js';
-import { removeSecondFactor } from '../store/console-second-factor.js';
+import {
+  addConsoleUser,
+  disableConsoleUser,
+  listConsoleUsers,
+  newUserFault,
+  passwordRefusal,
+  resetConsolePassword,
+  resetConsoleSecondFactor,
+  type UserAdminRefusal,
+} from '../access/console-user-admin.js';
+import type { SecondFactorDeps } from '../access/second-factor.js';
+import { CONSOLE_ROLES } from '../domain/console-user-rules.js';
+import { PASSWORD_FAULT_TEXT } from '../domain/password-rules.js';
 import { systemClock } from '../runtime/clock.js';
+import type { Store } from '../store/database.js';
+import { secretBoxFor, withStore } from './store-option.js';
 import { UsageError } from './usage-error.js';
-import { errorMessage } from '../domain/error-message.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The password from stdin: its first line, or everything when it has none; held to password-rules.ts. */
+/** Each refusal of the use cases as the sentence the command line answers with. */
+function refusalText(refusal: UserAdminRefusal, asked: { readonly username: string; readonly role?: string }): string {
+  switch (refusal.kind) {
+    case 'username_invalid':
+      return `--username ${asked.username}: 2–32 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit`;
+    case 'role_invalid':
+      return `--role ${asked.role ?? ''}: ${CONSOLE_ROLES.join(', ')}`;
+    case 'operator_with_sellers':
+      return 'an operator runs the shared channels and is bound to no seller: leave out --seller';
+    case 'sellers_required':
+      return '--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with npx fapiao sellers list';
+    case 'password_weak':
+      return `the password (read from stdin) must be ${PASSWORD_FAULT_TEXT[refusal.fault]}`;
+    case 'sellers_unknown':
+      return `not registered: ${refusal.missing.join(', ')} (add with: npx fapiao sellers add)`;
+    case 'exists':
+      return `user ${refusal.username} exists; change the password with npx fapiao users reset-password ${refusal.username}`;
+    case 'unknown_user':
+      return `no user ${refusal.username}; list them with npx fapiao users list`;
+  }
+}
+
+/** The password from stdin: its first line, or everything when it has none; held to password-rules.ts before anything is written. */
 async function readPassword(username: string): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('password (then Enter; it is not shown): ');
   const chunks: Buffer[] = [];
@@ -27,15 +57,20 @@ async function readPassword(username: string): Promise<string> {
     if (Buffer.concat(chunks).includes(10)) break;
   }
   const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const fault = passwordFault(password, { username });
-  if (fault) throw new UsageError(`the password (read from stdin) must be ${PASSWORD_FAULT_TEXT[fault]}`);
+  const weak = passwordRefusal(password, username);
+  if (weak) throw new UsageError(refusalText(weak, { username }));
   return password;
 }
 
-function username(text: string): string {
-  const name = text.trim().toLowerCase();
-  if (!USERNAME_FORM.test(name)) throw new UsageError(`--username ${text}: 2–32 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit`);
-  return name;
+/** Runs a use case on the store named by --db / DATABASE_URL, with the secrets key beside it. */
+function withUserAdmin<T>(db: string | undefined, use: (deps: SecondFactorDeps) => Promise<T>): Promise<T> {
+  return withStore(db, (store: Store) => use({ db: store.db, capabilities: store.capabilities, clock: systemClock, secrets: secretBoxFor(db) }));
+}
+
+/** The outcome, unless it is a refusal: then its sentence, as a usage error. */
+function done<T extends { readonly kind: string }>(outcome: T | UserAdminRefusal, asked: { readonly username: string; readonly role?: string }): Exclude<T, UserAdminRefusal> {
+  if (outcome.kind === 'added' || outcome.kind === 'done') return outcome as Exclude<T, UserAdminRefusal>;
+  throw new UsageError(refusalText(outcome as UserAdminRefusal, asked));
 }
 
 export function registerUserCommands(program: Command): void {
@@ -49,24 +84,16 @@ export function registerUserCommands(program: Command): void {
     .option('--totp', 'enrol a second factor (TOTP) now: prints the otpauth:// URI for the authenticator app and ten recovery codes, once')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { username: string; role: string; seller: string[]; totp?: boolean; db?: string }) => {
-      const name = username(options.username);
-      if (!(CONSOLE_ROLES as readonly string[]).includes(options.role)) throw new UsageError(`--role ${options.role}: ${CONSOLE_ROLES.join(', ')}`);
-      if (options.role === 'operator' && options.seller.length > 0) throw new UsageError('an operator runs the shared channels and is bound to no seller: leave out --seller');
-      if (options.role !== 'operator' && options.seller.length === 0) throw new UsageError('--seller <taxId> is required: the seller(s) this user acts for (repeatable); list them with fapiao sellers list');
-      const passwordHash = await hashPassword(await readPassword(name));
-      const added = await withStore(options.db, async (store) => {
-        let outcome: 'added' | 'exists';
-        try {
-          outcome = await addUser(store.db, store.capabilities, { username: name, role: options.role as ConsoleRole, sellers: options.seller, passwordHash, by: 'cli', now: Date.now() });
-        } catch (error) {
-          throw new UsageError(errorMessage(error));
-        }
-        if (outcome === 'exists' || !options.totp) return { outcome };
-        const secondFactor = await enrolGivenSecret({ db: store.db, capabilities: store.capabilities, clock: systemClock, secrets: secretBoxFor(options.db) }, name, 'cli');
-        return { outcome, secondFactor };
-      });
-      if (added.outcome === 'exists') throw new UsageError(`user ${name} exists; change the password with fapiao users reset-password ${name}`);
-      process.stdout.write(`added ${name} (${options.role}) for ${options.seller.length > 0 ? options.seller.join(', ') : 'no seller (operator)'}\n`);
+      const asked = { username: options.username, role: options.role };
+      // Refused before the password is asked for: nobody types one for a request that cannot succeed.
+      const fault = newUserFault({ ...asked, sellers: options.seller });
+      if (fault) throw new UsageError(refusalText({ kind: fault }, asked));
+      const password = await readPassword(options.username);
+      const added = done(
+        await withUserAdmin(options.db, (deps) => addConsoleUser(deps, { ...asked, sellers: options.seller, password, secondFactor: options.totp === true, by: 'cli' })),
+        asked,
+      );
+      process.stdout.write(`added ${added.username} (${added.role}) for ${options.seller.length > 0 ? options.seller.join(', ') : 'no seller (operator)'}\n`);
       if (added.secondFactor) {
         process.stdout.write(
           `second factor: scan this with the authenticator app (or type the secret ${added.secondFactor.secret}):\n${added.secondFactor.uri}\n` +
@@ -79,7 +106,7 @@ export function registerUserCommands(program: Command): void {
     .description('list console users')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (options: { db?: string }) => {
-      const rows = await withStore(options.db, (store) => listUsers(store.db));
+      const rows = await withUserAdmin(options.db, listConsoleUsers);
       for (const user of rows) {
         const state = user.disabled ? 'disabled' : 'active';
         process.stdout.write(`${user.username}  ${user.role}  ${state}  ${user.sellers.join(',')}  last login ${user.lastLoginAt ? new Date(user.lastLoginAt).toISOString() : 'never'}\n`);
@@ -91,9 +118,8 @@ export function registerUserCommands(program: Command): void {
     .argument('<name>')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (name: string, options: { db?: string }) => {
-      const outcome = await withStore(options.db, (store) => disableUser(store.db, store.capabilities, { username: username(name), by: 'cli', now: Date.now() }));
-      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
-      process.stdout.write(`disabled ${name}; their sessions ended\n`);
+      const { username } = done(await withUserAdmin(options.db, (deps) => disableConsoleUser(deps, name, 'cli')), { username: name });
+      process.stdout.write(`disabled ${username}; their sessions ended\n`);
     });
   users
     .command('reset-2fa')
@@ -101,9 +127,8 @@ export function registerUserCommands(program: Command): void {
     .argument('<name>')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (name: string, options: { db?: string }) => {
-      const outcome = await withStore(options.db, (store) => removeSecondFactor(store.db, store.capabilities, { username: username(name), by: 'cli', now: Date.now() }));
-      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
-      process.stdout.write(`second factor removed for ${name}; their sessions ended\n`);
+      const { username } = done(await withUserAdmin(options.db, (deps) => resetConsoleSecondFactor(deps, name, 'cli')), { username: name });
+      process.stdout.write(`second factor removed for ${username}; their sessions ended\n`);
     });
   users
     .command('reset-password')
@@ -111,9 +136,8 @@ export function registerUserCommands(program: Command): void {
     .argument('<name>')
     .option('--db <file>', 'SQLite database file (DATABASE_URL overrides)')
     .action(async (name: string, options: { db?: string }) => {
-      const passwordHash = await hashPassword(await readPassword(username(name)));
-      const outcome = await withStore(options.db, (store) => resetPassword(store.db, store.capabilities, { username: username(name), passwordHash, by: 'cli', now: Date.now() }));
-      if (outcome === 'unknown') throw new UsageError(`no user ${name}; list them with fapiao users list`);
-      process.stdout.write(`new password set for ${name}\n`);
+      const password = await readPassword(name);
+      const { username } = done(await withUserAdmin(options.db, (deps) => resetConsolePassword(deps, name, password, 'cli')), { username: name });
+      process.stdout.write(`new password set for ${username}\n`);
     });
 }

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelChange } from '../runtime/events.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { Database } from '../store/schema/index.js';
 import { reportChannelState } from '../store/webhook-outbox.js';
 

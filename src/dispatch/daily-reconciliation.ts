@@ -10,7 +10,7 @@ import type { Channel } from '../channels/channel.js';
 import { reconcileDay } from '../invoicing/reconciliation.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import { completeJob, enqueueJobs, leaseDueJobs, recordJobFailure, type JobLease } from '../store/job-queue.js';
 import type { Database } from '../store/schema/index.js';
 import { retryDelayMs } from './backoff.js';

@@ -14,7 +14,7 @@ import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import { isChannelError } from '../channels/channel-error.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';

@@ -11,9 +11,9 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Clock } from '../runtime/clock.js';
-import { LeasedWorker } from './leased-worker.js';
+import { LeasedJobWorker } from './leased-worker.js';
 import type { GatewayEvents } from '../runtime/events.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema/index.js';
 import { leaseDueDocuments, recordRenderFailure, storeRenderedDocuments, type DocumentLease } from '../store/document-jobs.js';
@@ -30,8 +30,7 @@ export interface DocumentRendererOptions {
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
 }
 
-export class DocumentRenderer {
-  private readonly worker: LeasedWorker<DocumentLease>;
+export class DocumentRenderer extends LeasedJobWorker<DocumentLease> {
 
   constructor(
     private readonly deps: {
@@ -47,28 +46,17 @@ export class DocumentRenderer {
     },
     private readonly options: DocumentRendererOptions,
   ) {
-    this.worker = new LeasedWorker(
-      {
-        claim: (free) => leaseDueDocuments(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
-        work: (lease) => this.render(lease),
-      },
-      // A batch at a time: renders are CPU-bound in the pool, and each claim is a write (an fsync on
-      // SQLite) that would otherwise compete with the dispatcher's settles twice as often.
+    // A batch at a time: renders are CPU-bound in the pool, and each claim is a write (an fsync on
+    // SQLite) that would otherwise compete with the dispatcher's settles twice as often.
+    super(
+      (free) => leaseDueDocuments(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
       { concurrency: options.batch, refillAt: 0, pollIntervalMs: options.pollIntervalMs, name: 'document renderer' },
       deps.log,
     );
   }
 
-  start(): void {
-    this.worker.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.worker.stop();
-  }
-
   /** Render with no transaction open, then settle fenced by the claim. */
-  private async render(lease: DocumentLease): Promise<void> {
+  protected async work(lease: DocumentLease): Promise<void> {
     const { db, commit, pool, clock, log } = this.deps;
     try {
       const issued: IssuedInvoice = {

@@ -12,17 +12,16 @@ import { invoiceMail } from '../domain/invoice-mail.js';
 import { retryDelay } from '../domain/webhook-events.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import { findDocument } from '../store/document-jobs.js';
 import { leaseDueEmails, settleEmailFailure, settleEmailSent, type EmailLease } from '../store/email-deliveries.js';
 import type { Database } from '../store/schema/index.js';
-import { LeasedWorker } from './leased-worker.js';
+import { LeasedJobWorker } from './leased-worker.js';
 import { errorMessage } from '../domain/error-message.js';
 
 const CONTENT_TYPES = { pdf: 'application/pdf', xml: 'application/xml' } as const;
 
-export class EmailSender {
-  private readonly worker: LeasedWorker<EmailLease>;
+export class EmailSender extends LeasedJobWorker<EmailLease> {
 
   constructor(
     private readonly deps: {
@@ -35,25 +34,10 @@ export class EmailSender {
     },
     private readonly options: { readonly concurrency: number; readonly pollIntervalMs: number; readonly retryScheduleMs: readonly number[]; readonly leaseMs: number },
   ) {
-    this.worker = new LeasedWorker(
-      {
-        claim: (free) => leaseDueEmails(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
-        work: (lease) => this.send(lease),
-      },
-      { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'email sender' },
-      deps.log,
-    );
+    super((free) => leaseDueEmails(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'email sender' }, deps.log);
   }
 
-  start(): void {
-    this.worker.start();
-  }
-
-  stop(): Promise<void> {
-    return this.worker.stop();
-  }
-
-  private async send(lease: EmailLease): Promise<void> {
+  protected async work(lease: EmailLease): Promise<void> {
     const { db, clock, log, events } = this.deps;
     let messageId: string | undefined;
     let failure: string | undefined;

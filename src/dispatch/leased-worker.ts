@@ -84,3 +84,37 @@ export class LeasedWorker<L> {
     });
   }
 }
+
+/**
+ * A background worker on the leased-work pattern, made one way: the subclass names what it claims
+ * (in the constructor) and how it works on one claimed job; starting, waking and stopping are here.
+ */
+export abstract class LeasedJobWorker<L> {
+  private readonly worker: LeasedWorker<L>;
+
+  constructor(claim: (free: number) => Promise<readonly L[]>, options: LeasedWorkerOptions, log: Logger) {
+    this.worker = new LeasedWorker({ claim, work: (lease) => this.work(lease) }, options, log);
+  }
+
+  /** Works on one claimed job and settles it fenced by its lease; must not throw. */
+  protected abstract work(lease: L): Promise<void>;
+
+  start(): void {
+    this.worker.start();
+  }
+
+  /** Stops claiming and waits for the jobs in flight to settle. */
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  /** A hint that work may be due now. */
+  wake(): void {
+    this.worker.wake();
+  }
+
+  /** Jobs in flight now. */
+  get busy(): number {
+    return this.worker.busy;
+  }
+}

@@ -14,10 +14,10 @@ import type { WebhookPoster } from '../channels/webhook-post.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { SecretBox } from '../runtime/secret-box.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { Database } from '../store/schema/index.js';
 import { leaseDueWebhooks, settleWebhookTry, type WebhookLease, type WebhookTry } from '../store/webhook-deliveries.js';
-import { LeasedWorker } from './leased-worker.js';
+import { LeasedJobWorker } from './leased-worker.js';
 import { errorMessage } from '../domain/error-message.js';
 
 /** The event's `data` from what was recorded when it happened (the API's invoice resource, built by the caller). */
@@ -35,8 +35,7 @@ export interface WebhookDelivererOptions {
 // 429 and the gateway errors are a receiver asking for time: its Retry-After is honoured.
 const THROTTLED = new Set([429, 502, 503, 504]);
 
-export class WebhookDeliverer {
-  private readonly worker: LeasedWorker<WebhookLease>;
+export class WebhookDeliverer extends LeasedJobWorker<WebhookLease> {
 
   constructor(
     private readonly deps: {
@@ -51,26 +50,7 @@ export class WebhookDeliverer {
     },
     private readonly options: WebhookDelivererOptions,
   ) {
-    this.worker = new LeasedWorker(
-      {
-        claim: (free) => leaseDueWebhooks(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
-        work: (lease) => this.deliver(lease),
-      },
-      { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'webhook deliverer' },
-      deps.log,
-    );
-  }
-
-  start(): void {
-    this.worker.start();
-  }
-
-  wake(): void {
-    this.worker.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.worker.stop();
+    super((free) => leaseDueWebhooks(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'webhook deliverer' }, deps.log);
   }
 
   /** The body every try of this event sends (the same bytes each time, but for the signature's timestamp). */
@@ -79,7 +59,7 @@ export class WebhookDeliverer {
     return JSON.stringify({ id: lease.eventId, type: lease.type, timestamp: new Date(lease.createdAt).toISOString(), data });
   }
 
-  private async deliver(lease: WebhookLease): Promise<void> {
+  protected async work(lease: WebhookLease): Promise<void> {
     const { clock, log, events } = this.deps;
     const started = clock.now();
     let result: { status: number | null; error: string | null; retryAfterMs?: number; gone: boolean };
@@ -130,7 +110,7 @@ export class WebhookDeliverer {
       events.webhookTried({ subscriptionId: lease.subscriptionId, eventId: lease.eventId, type: lease.type, outcome: settled, status: result.status, error: result.error, ms: outcome.durationMs });
       if (disable && lease.subscriptionStatus === 'enabled') events.webhookEndpointDisabled({ subscriptionId: lease.subscriptionId, url: lease.url, reason: disable });
       // The next event of this subject may be due now.
-      if (settled !== 'retry') this.worker.wake();
+      if (settled !== 'retry') this.wake();
     } catch (error) {
       log.error({ err: error, deliveryId: lease.deliveryId }, 'could not settle a webhook try; the claim will expire and it goes again');
     }

@@ -4,14 +4,15 @@
  * failure. Each independent path (the machine, the database, each channel, the running gateway)
  * has its own chain, so a full disk does not hide a DNS fault.
  */
-import type { TokenShelf } from '../channels/token-shelf.js';
 import { ChannelTokens } from '../store/channel-tokens.js';
 import { SecretBox } from '../runtime/secret-box.js';
 import { sealedSecretsFinding } from './database-check.js';
-import type { StoreLocation } from '../store/database.js';
 import type { ChannelConfig } from '../runtime/config.js';
 import { overallStatus, type Check, type DoctorReport } from './check.js';
-import { CheckList, type CheckProgress } from './check-list.js';
+import { CheckList } from './check-list.js';
+import type { DoctorOptions } from './doctor-options.js';
+
+export type { DoctorOptions } from './doctor-options.js';
 import { probeUpstream } from './upstream-probe.js';
 
 export type DoctorTarget =
@@ -20,25 +21,6 @@ export type DoctorTarget =
   /** This installation: the machine, its database, these channels and the running gateway. */
   | { readonly kind: 'installation'; readonly channels: readonly ChannelConfig[]; readonly label: string };
 
-export interface DoctorOptions {
-  /** Budget of each network step (resolve, connect, handshake, request), ms. */
-  readonly timeoutMs: number;
-  /** Extra CA certificates (PEM) to trust, for upstreams with a private CA. */
-  readonly ca?: string;
-  /** Ask this DNS server directly instead of the system's resolver. */
-  readonly dnsServer?: string;
-  readonly dataDir: string;
-  readonly store: StoreLocation;
-  /** Where the running gateway answers, for its circuit states. */
-  readonly gatewayUrl: string;
-  readonly concurrency: number;
-  readonly onProgress?: CheckProgress;
-  /** Where channels keep access tokens (the gateway's database, when it is open). */
-  readonly tokens?: TokenShelf;
-  /** FAPIAO_SECRETS_KEY, when secrets are not sealed with the data directory's key file. */
-  readonly secretsKey?: string | null;
-  readonly now?: () => number;
-}
 
 export async function runDoctor(target: DoctorTarget, options: DoctorOptions): Promise<DoctorReport> {
   if (target.kind === 'url') {

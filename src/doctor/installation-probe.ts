@@ -8,7 +8,7 @@ import type { ChannelConfig } from '../runtime/config.js';
 import { fail, ok, type Check, type Finding } from './check.js';
 import { CheckList } from './check-list.js';
 import { connectionsFinding, migratedFinding, reachableFinding } from './database-check.js';
-import type { DoctorOptions } from './doctor.js';
+import type { DoctorOptions } from './doctor-options.js';
 import { backlogFinding, circuitFinding, readChannelStates, recentAttemptsFinding, type ChannelState } from './gateway-check.js';
 import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding, privacyFinding } from './local-check.js';
 import { errorMessage } from '../domain/error-message.js';

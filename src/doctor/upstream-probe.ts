@@ -5,7 +5,7 @@ import type { ChannelConfig } from '../runtime/config.js';
 import { fail } from './check.js';
 import type { CheckList } from './check-list.js';
 import { resolveHost, type ResolvedAddress } from './dns-check.js';
-import type { DoctorOptions } from './doctor.js';
+import type { DoctorOptions } from './doctor-options.js';
 import { clockFinding, getOnce, httpFinding, type HttpObservation } from './http-check.js';
 import { connectTcp, hostPort } from './tcp-check.js';
 import { handshakeFinding, hostnameFinding, ocspFinding, tlsHandshake, trustFinding, validityFinding, type TlsObservation } from './tls-check.js';

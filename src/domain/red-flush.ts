@@ -334,3 +334,19 @@ export function flushedBy(red: RedInvoiceJson, into: FlushedLine[]): void {
     };
   }
 }
+
+/** Red invoices in these states hold part of their blue invoice: every one the upstream did not refuse. */
+const HOLDING_STATUSES: readonly string[] = ['pending', 'issued', 'failed'];
+
+/** Whether a red invoice in `status` holds part of its blue invoice. */
+export const holdsBlue = (status: string): boolean => HOLDING_STATUSES.includes(status);
+
+/** What the red invoices that still hold their blue invoice took from each of its lines. */
+export function flushedByReds(reds: readonly { readonly invoice: RedInvoiceJson; readonly status: string }[]): FlushedLine[] {
+  const flushed: FlushedLine[] = [];
+  for (const red of reds) if (holdsBlue(red.status)) flushedBy(red.invoice, flushed);
+  return flushed;
+}
+
+/** A red invoice's order number: the seller's order numbers are the client's, a red one's is derived, unique per blue. */
+export const redOrderNo = (earlierReds: number, blueSerialNo: string): string => `R${earlierReds + 1}-${blueSerialNo}`;

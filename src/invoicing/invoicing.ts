@@ -1,19 +1,22 @@
 /**
- * The invoicing use cases: issue (and its preview) and retry. A request and an actor (the sellers
- * it acts for) in; a durable change out, or the reason it was refused. The API calls these; the
- * console and the CLI will call the same functions. Nothing here knows HTTP.
+ * The invoicing use cases: issue (and its preview), red-flush and retry. A request and an actor
+ * (the sellers it acts for) in; a durable change out, or the reason it was refused (a Refusal).
+ * Built once in the composition root; nothing here knows HTTP.
  */
 import type { Kysely } from 'kysely';
 import { computedInvoiceJson, type ComputedInvoiceJson, type SellerParty } from '../domain/invoice-json.js';
 import { previewInvoice } from '../domain/preview-invoice.js';
 import type { FieldError } from '../domain/field-error.js';
+import { INVOICE_ID_FORM } from '../domain/field-forms.js';
+import { flushedByReds, redFlush, redOrderNo, type RedInvoiceJson } from '../domain/red-flush.js';
+import type { Refusal } from '../domain/refusal.js';
 import type { Clock } from '../runtime/clock.js';
 import { TtlCache } from '../runtime/ttl-cache.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../store/ids.js';
-import { acceptInvoice, pendingInvoiceRow, retryInvoice, type AcceptResult, type RetryResult } from '../store/invoice-store.js';
-import { requestRedFlush, type RedFlushResult } from '../store/red-flush-store.js';
+import { acceptInvoice, pendingInvoiceRow, readIdempotencyKey, retryInvoice, type InvoiceRecord } from '../store/invoice-store.js';
+import { insertRedInvoice, lockInvoiceForFlush, redInvoicesIn } from '../store/red-flush-store.js';
 import { requestHash } from '../store/request-hash.js';
 import type { Database } from '../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../store/seller-store.js';
@@ -39,14 +42,21 @@ export interface InvoicingDeps {
 
 export type ComputeOutcome =
   | { readonly kind: 'computed'; readonly invoice: ComputedInvoiceJson; readonly seller: SellerProfile | undefined }
-  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] };
+  | { readonly kind: 'invalid'; readonly of: 'invoice'; readonly errors: readonly FieldError[] };
 
-export type IssueOutcome =
-  | Exclude<AcceptResult, { readonly kind: 'order_no_taken' }>
-  /** The seller issued this order number before, under another idempotency key. */
-  | (Extract<AcceptResult, { readonly kind: 'order_no_taken' }> & { readonly orderNo: string; readonly sellerTaxId: string })
-  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
-  | { readonly kind: 'seller_forbidden'; readonly sellerTaxId: string };
+/** An invoice written now, or the one the same key and body wrote before. */
+export type Written = { readonly kind: 'created' | 'replayed'; readonly invoice: InvoiceRecord };
+
+export type IssueOutcome = Written | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' | 'key_reused' | 'order_no_taken' }>;
+export type PreviewOutcome = Extract<ComputeOutcome, { kind: 'computed' }> | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' }>;
+export type RedFlushOutcome = Written | Extract<Refusal, { kind: 'not_found' | 'key_reused' | 'red_of_red' | 'not_issued' | 'invalid' | 'exceeds' }>;
+export type RetryOutcome = { readonly kind: 'requeued'; readonly invoice: InvoiceRecord } | Extract<Refusal, { kind: 'not_found' | 'not_failed' }>;
+
+/**
+ * Whether a path segment can be an invoice id at all. Anything else is "not found" without asking
+ * the database, which would refuse some text itself (PostgreSQL: a NUL byte) with an error.
+ */
+export const isInvoiceId = (id: string): boolean => INVOICE_ID_FORM.test(id);
 
 function sellerTaxIdOf(body: unknown): string | undefined {
   const taxId = (body as { seller?: { taxId?: unknown } } | null)?.seller?.taxId;
@@ -70,14 +80,14 @@ export class Invoicing {
   async compute(body: unknown, actor: Actor): Promise<ComputeOutcome> {
     const seller = await this.sellerFor(body, actor);
     const result = previewInvoice(body, { isSandboxSeller: (taxId) => seller?.sandbox === true && seller.taxId === taxId });
-    if (!result.ok) return { kind: 'invalid', errors: result.errors };
+    if (!result.ok) return { kind: 'invalid', of: 'invoice', errors: result.errors };
     return { kind: 'computed', invoice: computedInvoiceJson(result.invoice), seller };
   }
 
   /** An invoice computed as it would be issued, for the actor's own sellers only (as issuing is). */
-  async preview(body: unknown, actor: Actor): Promise<ComputeOutcome | { readonly kind: 'seller_forbidden'; readonly sellerTaxId: string }> {
+  async preview(body: unknown, actor: Actor): Promise<PreviewOutcome> {
     const computed = await this.compute(body, actor);
-    if (computed.kind === 'computed' && !computed.seller) return { kind: 'seller_forbidden', sellerTaxId: computed.invoice.seller.taxId };
+    if (computed.kind === 'computed' && !computed.seller) return { kind: 'seller_forbidden', sellers: [computed.invoice.seller.taxId] };
     return computed;
   }
 
@@ -90,7 +100,7 @@ export class Invoicing {
     const computed = await this.compute(body, actor);
     if (computed.kind === 'invalid') return computed;
     const { invoice: request, seller } = computed;
-    if (!seller) return { kind: 'seller_forbidden', sellerTaxId: request.seller.taxId };
+    if (!seller) return { kind: 'seller_forbidden', sellers: [request.seller.taxId] };
     const now = this.deps.clock.now();
     // The seller block as registered now: what was accepted is what gets issued.
     const invoice = { ...request, seller: sellerBlock(seller) };
@@ -114,33 +124,71 @@ export class Invoicing {
         giveUpAt: now + this.deps.maxAgeMs,
       }),
     });
-    return accepted.kind === 'order_no_taken' ? { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId } : accepted;
+    if (accepted.kind === 'order_no_taken') return { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId };
+    if (accepted.kind === 'key_reused') return { ...accepted, key: idempotencyKey };
+    return accepted;
   }
 
   /**
    * Flushes (part of) an issued blue invoice of the actor's sellers: the red invoice is accepted
    * and queued like any other once its commit is durable, or nothing is written and the reason said.
+   * Decided inside one transaction holding the blue invoice, so concurrent red-flushes of it, in any
+   * process, each see what the ones before them took.
    */
-  redFlush(blueInvoiceId: string, body: unknown, idempotencyKey: string, actor: Actor): Promise<RedFlushResult> {
+  redFlush(blueInvoiceId: string, body: unknown, idempotencyKey: string, actor: Actor): Promise<RedFlushOutcome> {
+    const notFound = { kind: 'not_found', subject: `invoice ${blueInvoiceId}` } as const;
+    if (!isInvoiceId(blueInvoiceId)) return Promise.resolve(notFound);
+    const { capabilities, idempotencyTtlMs, maxAgeMs } = this.deps;
     const now = this.deps.clock.now();
-    return requestRedFlush(this.deps.commit, this.deps.capabilities, {
-      blueInvoiceId,
-      sellers: actor.sellers,
-      idempotencyKey,
-      // The same key and body for another blue invoice is another request.
-      requestHash: requestHash({ redFlushOf: blueInvoiceId, body }),
-      body,
-      now,
-      idempotencyTtlMs: this.deps.idempotencyTtlMs,
-      giveUpAt: now + this.deps.maxAgeMs,
-      id: newInvoiceId(now),
-      serialNo: newSerialNo(now),
+    // The same key and body for another blue invoice is another request.
+    const hash = requestHash({ redFlushOf: blueInvoiceId, body });
+    return this.deps.commit.submit(async (tx): Promise<RedFlushOutcome> => {
+      const blue = await lockInvoiceForFlush(tx, capabilities, blueInvoiceId, actor.sellers);
+      if (!blue) return notFound;
+      const key = await readIdempotencyKey(tx, blue.seller_tax_id, idempotencyKey, hash, now);
+      if (key.kind === 'key_reused') return { ...key, key: idempotencyKey };
+      if (key.kind !== 'free') return key;
+      if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
+      if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
+
+      const reds = await redInvoicesIn(tx, blue.id);
+      const flushed = flushedByReds(reds.map((red) => ({ invoice: JSON.parse(red.computed_json) as RedInvoiceJson, status: red.status })));
+      const outcome = redFlush(body, { id: blue.id, number: blue.number, invoice: JSON.parse(blue.computed_json) as ComputedInvoiceJson, flushed });
+      if (outcome.kind === 'invalid') return { kind: 'invalid', of: 'red_flush', errors: outcome.errors };
+      if (outcome.kind === 'exceeds') return outcome;
+      const orderNo = redOrderNo(reds.length, blue.serial_no);
+      const row = pendingInvoiceRow({
+        id: newInvoiceId(now),
+        serialNo: newSerialNo(now),
+        sellerTaxId: blue.seller_tax_id,
+        orderNo,
+        buyerTaxId: blue.buyer_tax_id,
+        buyerName: blue.buyer_name,
+        type: blue.type,
+        total: outcome.red.totals.total,
+        requestJson: JSON.stringify(body),
+        computedJson: JSON.stringify({ ...outcome.red, orderNo }),
+        now,
+        giveUpAt: now + maxAgeMs,
+      });
+      // Only the upstream that issued the blue invoice can flush it: the red one is bound to its channel.
+      const invoice = await insertRedInvoice(tx, capabilities, {
+        row: { ...row, kind: 'red', blue_invoice_id: blue.id, red_reason: outcome.red.red.reason, channel: blue.channel },
+        idempotency: { key: idempotencyKey, requestHash: hash, ttlMs: idempotencyTtlMs, replacesExpired: key.expired },
+        now,
+      });
+      return { kind: 'created', invoice };
     });
   }
 
   /** Puts a failed invoice of the actor's sellers back in the queue, with a fresh give-up deadline. */
-  retry(invoiceId: string, actor: Actor): Promise<RetryResult> {
-    return retryInvoice(this.deps.db, this.deps.capabilities, invoiceId, actor.sellers, this.deps.clock.now(), this.deps.maxAgeMs);
+  async retry(invoiceId: string, actor: Actor): Promise<RetryOutcome> {
+    const notFound = { kind: 'not_found', subject: `invoice ${invoiceId}` } as const;
+    if (!isInvoiceId(invoiceId)) return notFound;
+    const result = await retryInvoice(this.deps.db, this.deps.capabilities, invoiceId, actor.sellers, this.deps.clock.now(), this.deps.maxAgeMs);
+    if (result.kind === 'not_found') return notFound;
+    if (result.kind === 'not_failed') return { kind: 'not_failed', invoiceId, status: result.invoice.status };
+    return result;
   }
 
   private async sellerFor(body: unknown, actor: Actor): Promise<SellerProfile | undefined> {

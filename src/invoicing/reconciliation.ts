@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Channel } from '../channels/channel.js';
 import { reconcile, type FieldDifference } from '../domain/reconcile.js';
-import type { StoreCapabilities } from '../store/database.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
 import { adoptInvoice, invoicesBySerial, issuedBetween } from '../store/reconciliation-store.js';
 import type { Database } from '../store/schema/index.js';
 

@@ -169,6 +169,28 @@ export interface GatewayConfig {
 
 const HOUR = 3_600_000;
 
+/**
+ * Settings the gateway fixes by design (no environment variable): written here beside the others so
+ * that the composition root holds none of its own.
+ */
+export const TUNING = {
+  /** How often expired idempotency keys and stale sign-in throttles are swept, ms. */
+  sweepIntervalMs: 10 * 60_000,
+  /** Write transactions in flight at once per process on PostgreSQL (of a pool of 10 connections). */
+  postgresWriteLanes: 4,
+  /** Accepts committed in one transaction at most. */
+  commitMaxBatch: 256,
+  webhooks: { pollIntervalMs: 1000, leaseSlackMs: 10_000 },
+  emails: { concurrency: 4, pollIntervalMs: 1000, leaseMs: 120_000, sendTimeoutMs: 30_000, perInvoiceWindowMs: 24 * HOUR, perRequesterWindowMs: HOUR },
+  /** Issued invoices leased per rendering thread at once. */
+  documents: { batchPerThread: 4, leaseMs: 60_000 },
+  reconciliation: { pollIntervalMs: 60_000, backoffBaseMs: 60_000, backoffCapMs: HOUR },
+  /** One layer of the doctor run against a channel from the API, ms. */
+  channelDoctorTimeoutMs: 5000,
+  /** Sign-in holds remembered in memory: how long one is trusted, ms, and how many at most. */
+  signInHolds: { ttlMs: 1000, entries: 50_000 },
+} as const;
+
 export const DEFAULTS = {
   dataDir: './data',
   host: '127.0.0.1',

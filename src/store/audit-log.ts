@@ -8,7 +8,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { auditHash, chainGenesis, chainLink, type HashedEntry } from './audit-links.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
 
 export { auditHash } from './audit-links.js';

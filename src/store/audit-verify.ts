@@ -8,6 +8,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { auditHash, chainGenesis, chainLink, GENESIS, headsDigest } from './audit-links.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
 
 export type AuditVerdict =
@@ -27,8 +28,8 @@ const PAGE = 5000;
  * SQLite: a read transaction on a connection held for the walk), so writers committing meanwhile —
  * a running gateway — never show a head ahead of the entries read before it as a break.
  */
-export async function verifyAuditChain(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<AuditVerdict> {
-  if (dialect === 'postgres') return db.transaction().setIsolationLevel('repeatable read').execute((tx) => verifyAt(tx));
+export async function verifyAuditChain(db: Kysely<Database>, capabilities: StoreCapabilities): Promise<AuditVerdict> {
+  if (capabilities.isolationLevels) return db.transaction().setIsolationLevel('repeatable read').execute((tx) => verifyAt(tx));
   return db.connection().execute(async (connection) => {
     await sql`begin`.execute(connection);
     try {

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { appendAudit } from './audit-log.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
 
 export interface Isolation {

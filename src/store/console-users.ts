@@ -5,14 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { ConsoleRole } from '../domain/console-user-rules.js';
 import { appendAudit } from './audit-log.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { ConsoleUserTable, Database } from './schema/index.js';
 
 /** `operator` runs the shared channels and is bound to no seller; the others act for their sellers. */
-export const CONSOLE_ROLES = ['operator', 'admin', 'clerk', 'viewer'] as const;
-export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
-export const USERNAME_FORM = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 
 /** A session lasts this long from login, however active. */
 export const SESSION_MS = 12 * 3_600_000;
@@ -45,21 +43,19 @@ export async function addUser(
   db: Kysely<Database>,
   capabilities: StoreCapabilities,
   input: { readonly username: string; readonly role: ConsoleRole; readonly sellers: readonly string[]; readonly passwordHash: string; readonly by: string; readonly now: number },
-): Promise<'added' | 'exists'> {
+): Promise<{ readonly kind: 'added' | 'exists' } | { readonly kind: 'sellers_unknown'; readonly missing: readonly string[] }> {
   return db.transaction().execute(async (tx) => {
-    if (input.role === 'operator' && input.sellers.length > 0) throw new Error('an operator is bound to no seller: leave out --seller');
-    if (input.role !== 'operator' && input.sellers.length === 0) throw new Error(`a user of role ${input.role} needs --seller <taxId>: the seller(s) they act for`);
     const taken = await tx.selectFrom('console_users').select('username').where('username', '=', input.username).executeTakeFirst();
-    if (taken) return 'exists';
+    if (taken) return { kind: 'exists' } as const;
     const known = input.sellers.length === 0 ? [] : await tx.selectFrom('sellers').select('tax_id').where('tax_id', 'in', [...input.sellers]).execute();
     const missing = input.sellers.filter((taxId) => !known.some((row) => row.tax_id === taxId));
-    if (missing.length > 0) throw new Error(`not registered: ${missing.join(', ')} (add with: fapiao sellers add)`);
+    if (missing.length > 0) return { kind: 'sellers_unknown', missing } as const;
     await tx
       .insertInto('console_users')
       .values({ username: input.username, role: input.role, sellers: JSON.stringify([...input.sellers].sort()), password_hash: input.passwordHash, disabled: 0, failed_logins: 0, locked_until: null, last_login_at: null, created_at: input.now, updated_at: input.now })
       .execute();
     await appendAudit(tx, capabilities, input.now, [{ invoiceId: subject(input.username), event: 'user_added', from: null, to: input.role, detail: { sellers: [...input.sellers].sort(), by: input.by } }]);
-    return 'added';
+    return { kind: 'added' } as const;
   });
 }
 

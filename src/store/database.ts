@@ -14,19 +14,7 @@ import type { Database } from './schema/index.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { AuditChainOpener } from './audit-log.js';
-
-export interface StoreCapabilities {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** `for update skip locked`: several processes may lease from one table. */
-  readonly skipLocked: boolean;
-  /** Several gateway processes may share this database. */
-  readonly multipleWriters: boolean;
-  /**
-   * Asks for one more audit chain, opened in its own short transaction in the background: a writer
-   * found every chain held by another transaction (PostgreSQL; SQLite has one writer and one chain).
-   */
-  readonly openAuditChainSoon?: () => void;
-}
+import { postgresCapabilities, SQLITE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 
 export interface Store {
   /** Every write, and reads that must see this process's uncommitted work. */
@@ -112,7 +100,7 @@ export function openExistingStore(location: StoreLocation, options: { readonly c
   const sqlite = new SqliteDatabase(location.file, { fileMustExist: true });
   sqlite.pragma('busy_timeout = 1000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
-  return { db, reader: db, capabilities: { dialect: 'sqlite', skipLocked: false, multipleWriters: false }, close: () => db.destroy() };
+  return { db, reader: db, capabilities: SQLITE_CAPABILITIES, close: () => db.destroy() };
 }
 
 function openSqlite(file: string): Store {
@@ -137,7 +125,7 @@ function openSqlite(file: string): Store {
       reader ??= file === ':memory:' ? db : openReader();
       return reader;
     },
-    capabilities: { dialect: 'sqlite', skipLocked: false, multipleWriters: false },
+    capabilities: SQLITE_CAPABILITIES,
     close: async () => {
       if (reader && reader !== db) await reader.destroy();
       await db.destroy();
@@ -157,7 +145,7 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const capabilities: StoreCapabilities = { dialect: 'postgres', skipLocked: true, multipleWriters: true, openAuditChainSoon: () => chains.soon() };
+  const capabilities: StoreCapabilities = postgresCapabilities(() => chains.soon());
   const chains = new AuditChainOpener(db, capabilities);
   return {
     db,

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { StoreCapabilities } from './database.js';
-import { completeJob, leaseDueJobs, recordJobFailure, type JobLease } from './job-queue.js';
+import type { StoreCapabilities } from './capabilities.js';
+import { completeJob, leaseJobs, recordJobFailure, type JobLease } from './job-queue.js';
 import { addEmailDeliveries } from './email-deliveries.js';
 import type { Database } from './schema/index.js';
 import { recordDocumentsReady } from './webhook-outbox.js';
@@ -32,30 +32,20 @@ export async function leaseDueDocuments(
   now: number,
   options: { readonly limit: number; readonly leaseMs: number },
 ): Promise<DocumentLease[]> {
-  const jobs = await leaseDueJobs(db, capabilities, 'documents', now, options);
-  if (jobs.length === 0) return [];
-  const rows = await db
-    .selectFrom('invoices')
-    .select(['id', 'computed_json', 'number', 'issued_at', 'serial_no', 'channel', 'simulated'])
-    .where('id', 'in', jobs.map((job) => job.subjectId))
-    .execute();
-  const invoices = new Map(rows.map((row) => [row.id, row]));
-  return jobs.flatMap((job) => {
-    const row = invoices.get(job.subjectId);
-    if (!row) return [];
-    return [
-      {
-        job,
-        invoiceId: row.id,
-        computedJson: row.computed_json,
-        number: row.number,
-        issuedAt: row.issued_at,
-        serialNo: row.serial_no,
-        channel: row.channel,
-        simulated: row.simulated === 1,
-        attempts: job.attempts,
-      },
-    ];
+  return leaseJobs(db, capabilities, 'documents', now, options, {
+    load: (ids) => db.selectFrom('invoices').select(['id', 'computed_json', 'number', 'issued_at', 'serial_no', 'channel', 'simulated']).where('id', 'in', ids).execute(),
+    idOf: (row) => row.id,
+    lease: (job, row) => ({
+      job,
+      invoiceId: row.id,
+      computedJson: row.computed_json,
+      number: row.number,
+      issuedAt: row.issued_at,
+      serialNo: row.serial_no,
+      channel: row.channel,
+      simulated: row.simulated === 1,
+      attempts: job.attempts,
+    }),
   });
 }
 

@@ -4,9 +4,9 @@
  * `deliveries`; the job is the lease.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { newEmailDeliveryId } from './ids.js';
-import { completeJob, enqueueJobs, giveUpJob, leaseDueJobs, recordJobFailure, type JobLease } from './job-queue.js';
+import { completeJob, enqueueJobs, giveUpJob, leaseJobs, recordJobFailure, type JobLease } from './job-queue.js';
 import type { Database, EmailDeliveryTable } from './schema/index.js';
 
 /** A claim on one email: what the mail needs, and the job lease that fences its settle. */
@@ -53,18 +53,16 @@ export async function addEmailDeliveries(tx: Transaction<Database>, items: Reado
 
 /** Claims up to `limit` emails that are due; never waits on rows another process holds. */
 export async function leaseDueEmails(db: Kysely<Database>, capabilities: StoreCapabilities, now: number, options: { readonly limit: number; readonly leaseMs: number }): Promise<EmailLease[]> {
-  const jobs = await leaseDueJobs(db, capabilities, 'email', now, options);
-  if (jobs.length === 0) return [];
-  const rows = await db
-    .selectFrom('email_deliveries')
-    .innerJoin('invoices', 'invoices.id', 'email_deliveries.invoice_id')
-    .select(['email_deliveries.id', 'email_deliveries.invoice_id', 'email_deliveries.to_address', 'invoices.computed_json', 'invoices.number', 'invoices.issued_at'])
-    .where('email_deliveries.id', 'in', jobs.map((job) => job.subjectId))
-    .execute();
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return jobs.flatMap((job) => {
-    const row = byId.get(job.subjectId);
-    return row ? [{ job, deliveryId: row.id, invoiceId: row.invoice_id, to: row.to_address, computedJson: row.computed_json, number: row.number, issuedAt: row.issued_at }] : [];
+  return leaseJobs(db, capabilities, 'email', now, options, {
+    load: (ids) =>
+      db
+        .selectFrom('email_deliveries')
+        .innerJoin('invoices', 'invoices.id', 'email_deliveries.invoice_id')
+        .select(['email_deliveries.id', 'email_deliveries.invoice_id', 'email_deliveries.to_address', 'invoices.computed_json', 'invoices.number', 'invoices.issued_at'])
+        .where('email_deliveries.id', 'in', ids)
+        .execute(),
+    idOf: (row) => row.id,
+    lease: (job, row) => ({ job, deliveryId: row.id, invoiceId: row.invoice_id, to: row.to_address, computedJson: row.computed_json, number: row.number, issuedAt: row.issued_at }),
   });
 }
 

@@ -20,7 +20,7 @@ import { stateKey, transition, type InvoiceEvent, type InvoiceState, type Pendin
 import { appendAudit, type AuditEntry } from './audit-log.js';
 import { invoiceEventOf } from '../domain/webhook-events.js';
 import { recordInvoiceEvents } from './webhook-outbox.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { enqueueJobs } from './job-queue.js';
 import type { Batched, GroupCommit } from './group-commit.js';
 import type { AttemptTable, Database } from './schema/index.js';
@@ -340,7 +340,7 @@ const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
 
 /** A settle through the group committer; on PostgreSQL together with the other settles of its transaction. */
 export function submitSettle(commit: GroupCommit, capabilities: StoreCapabilities, now: number, lease: Lease, settlement: Settlement): Promise<'settled' | 'lost'> {
-  if (capabilities.dialect === 'postgres') return commit.submitBatched(SETTLE_BATCH, { capabilities, now, lease, settlement });
+  if (capabilities.batchedWrites) return commit.submitBatched(SETTLE_BATCH, { capabilities, now, lease, settlement });
   return commit.submit((tx) => settleLease(tx, capabilities, now, lease, settlement));
 }
 

@@ -7,7 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
 import { acceptPlainMany } from './accept-statement.js';
 import { advanceHeldChain, appendAudit, heldChain, linkEntries } from './audit-log.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { isUniqueViolation } from './db-errors.js';
 import type { Batched, GroupCommit } from './group-commit.js';
 import type { Database, InvoiceRow } from './schema/index.js';
@@ -132,7 +132,7 @@ export async function recordIdempotencyKey(
 /** Accepts one invoice through the group committer; resolves once it is durable. */
 export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const accept = () =>
-    capabilities.dialect === 'postgres' ? commit.submitBatched(ACCEPT_BATCH, { capabilities, input }) : commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+    capabilities.batchedWrites ? commit.submitBatched(ACCEPT_BATCH, { capabilities, input }) : commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
   // Another process committed the same key or order number between our read and our insert
   // (PostgreSQL, several gateways): its row is committed now, so the next run reads it and answers
   // replayed, key_reused or order_no_taken. A few runs, since the next one may meet a third writer.

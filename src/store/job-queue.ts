@@ -6,7 +6,7 @@
  * worker after the lease ran out, and writes nothing.
  */
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
 
 /**
@@ -70,6 +70,28 @@ export async function leaseDueJobs(
       .returning(['subject_id', 'lease_version', 'attempts'])
       .execute();
     return rows.map((row) => ({ queue, subjectId: row.subject_id, leaseVersion: row.lease_version, attempts: row.attempts }));
+  });
+}
+
+/**
+ * Claims due jobs and loads what each is about in one more query: the claim-then-load every queue
+ * does. `load` reads the subjects' rows, `idOf` names a row's subject, `lease` builds the claim the
+ * worker gets; a job whose subject is gone is skipped (its claim runs out).
+ */
+export async function leaseJobs<Row, L>(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  queue: JobQueue,
+  now: number,
+  options: Parameters<typeof leaseDueJobs>[4],
+  subjects: { readonly load: (ids: string[]) => Promise<readonly Row[]>; readonly idOf: (row: Row) => string; readonly lease: (job: JobLease, row: Row) => L },
+): Promise<L[]> {
+  const jobs = await leaseDueJobs(db, capabilities, queue, now, options);
+  if (jobs.length === 0) return [];
+  const rows = new Map((await subjects.load(jobs.map((job) => job.subjectId))).map((row) => [subjects.idOf(row), row]));
+  return jobs.flatMap((job) => {
+    const row = rows.get(job.subjectId);
+    return row ? [subjects.lease(job, row)] : [];
   });
 }
 

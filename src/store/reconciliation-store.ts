@@ -9,7 +9,7 @@ import { stateKey, transition, type PendingStage } from '../domain/invoice-state
 import type { OurInvoice } from '../domain/reconcile.js';
 import { appendAudit } from './audit-log.js';
 import { recordInvoiceEvents } from './webhook-outbox.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { enqueueJobs } from './job-queue.js';
 import type { Database } from './schema/index.js';
 

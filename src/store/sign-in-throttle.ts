@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { throttleDelayMs, type ThrottleKey, type ThrottleRules, type ThrottleScope } from '../domain/sign-in-throttle.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
 
 export type SignInAdmission =

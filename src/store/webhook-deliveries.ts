@@ -5,9 +5,9 @@
  * subscription is enabled. Each try is logged; settles are fenced by the claim.
  */
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { newSubscriptionId } from './ids.js';
-import { completeJob, giveUpJob, leaseDueJobs, recordJobFailure, requeueJob, type JobLease } from './job-queue.js';
+import { completeJob, giveUpJob, leaseJobs, recordJobFailure, requeueJob, type JobLease } from './job-queue.js';
 import type { Database, WebhookDeliveryTable, WebhookSubscriptionTable } from './schema/index.js';
 import { PARKED_MS } from './webhook-outbox.js';
 
@@ -139,36 +139,31 @@ function deliverable(eb: ExpressionBuilder<Database, 'jobs'>) {
 
 /** Claims up to `limit` deliveries that may go now; never waits on rows another process holds. */
 export async function leaseDueWebhooks(db: Kysely<Database>, capabilities: StoreCapabilities, now: number, options: { readonly limit: number; readonly leaseMs: number }): Promise<WebhookLease[]> {
-  const jobs = await leaseDueJobs(db, capabilities, 'webhook', now, { ...options, ready: deliverable });
-  if (jobs.length === 0) return [];
-  const rows = await db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-    .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
-    .select(['d.id', 'd.subscription_id', 'd.attempts', 's.url', 's.secret_sealed', 's.failing_since', 's.status as subscription_status', 'e.id as event_id', 'e.type', 'e.sequence', 'e.snapshot', 'e.created_at'])
-    .where('d.id', 'in', jobs.map((job) => job.subjectId))
-    .execute();
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return jobs.flatMap((job) => {
-    const row = byId.get(job.subjectId);
-    if (!row) return [];
-    return [
-      {
-        job,
-        deliveryId: row.id,
-        subscriptionId: row.subscription_id,
-        url: row.url,
-        secretSealed: row.secret_sealed,
-        eventId: row.event_id,
-        type: row.type,
-        sequence: row.sequence,
-        snapshot: row.snapshot,
-        createdAt: row.created_at,
-        attempts: row.attempts,
-        failingSince: row.failing_since,
-        subscriptionStatus: row.subscription_status,
-      },
-    ];
+  return leaseJobs(db, capabilities, 'webhook', now, { ...options, ready: deliverable }, {
+    load: (ids) =>
+      db
+        .selectFrom('webhook_deliveries as d')
+        .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+        .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
+        .select(['d.id', 'd.subscription_id', 'd.attempts', 's.url', 's.secret_sealed', 's.failing_since', 's.status as subscription_status', 'e.id as event_id', 'e.type', 'e.sequence', 'e.snapshot', 'e.created_at'])
+        .where('d.id', 'in', ids)
+        .execute(),
+    idOf: (row) => row.id,
+    lease: (job, row) => ({
+      job,
+      deliveryId: row.id,
+      subscriptionId: row.subscription_id,
+      url: row.url,
+      secretSealed: row.secret_sealed,
+      eventId: row.event_id,
+      type: row.type,
+      sequence: row.sequence,
+      snapshot: row.snapshot,
+      createdAt: row.created_at,
+      attempts: row.attempts,
+      failingSince: row.failing_since,
+      subscriptionStatus: row.subscription_status,
+    }),
   });
 }
 

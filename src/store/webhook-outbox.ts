@@ -6,7 +6,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import { subscribedTo, type WebhookEventType } from '../domain/webhook-events.js';
-import type { StoreCapabilities } from './database.js';
+import type { StoreCapabilities } from './capabilities.js';
 import { newEventId, newWebhookDeliveryId } from './ids.js';
 import { findRecordsIn, type InvoiceRecord } from './invoice-store.js';
 import { enqueueJobs } from './job-queue.js';

@@ -5,7 +5,10 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/runtime/password-hash.js';
-import { addUser, disableUser } from '../../src/store/console-users.js';
+import { addUser, disableUser, findUser } from '../../src/store/console-users.js';
+import { addConsoleUser } from '../../src/access/console-user-admin.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { SecretBox } from '../../src/runtime/secret-box.js';
 import { DIALECT } from '../support/database.js';
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -110,7 +113,10 @@ describe(`console sessions on ${DIALECT}`, () => {
     expect((await call('POST', '/v1/channels/nowhere/isolate', { cookie: ops.cookie, csrf: ops.csrf, json: {} })).body.code).toBe('not_found');
     const boss = await signIn('boss');
     expect((await call('POST', '/v1/channels/nowhere/isolate', { cookie: boss.cookie, csrf: boss.csrf, json: {} })).body.code).toBe('scope_missing');
-    await expect(addUser(t.gateway.store.db, t.gateway.store.capabilities, { username: 'ops2', role: 'operator', sellers: [SELLER], passwordHash: 'x', by: 'test', now: Date.now() })).rejects.toThrow(/bound to no seller/);
+    const deps = { db: t.gateway.store.db, capabilities: t.gateway.store.capabilities, clock: systemClock, secrets: SecretBox.open({ key: null, dataDir: t.database.dataDir }) };
+    const operatorWithSeller = await addConsoleUser(deps, { username: 'ops2', role: 'operator', sellers: [SELLER], password: 'a long enough pass phrase', secondFactor: false, by: 'test' });
+    expect(operatorWithSeller).toEqual({ kind: 'operator_with_sellers' });
+    expect(await findUser(t.gateway.store.db, 'ops2')).toBeUndefined();
   });
 
   it('serves the console pages with a strict Content-Security-Policy, the same page for every path', async () => {

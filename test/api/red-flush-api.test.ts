@@ -147,7 +147,7 @@ describe(`red-flush on ${DIALECT}`, () => {
   });
 
   it('keeps the audit trail intact, with the red-flush on the blue invoice', async () => {
-    const verdict = await verifyAuditChain(t.gateway.store.db, t.gateway.store.capabilities.dialect);
+    const verdict = await verifyAuditChain(t.gateway.store.db, t.gateway.store.capabilities);
     expect(verdict).toMatchObject({ ok: true });
     const entries = await t.gateway.store.db.selectFrom('audit_log').select('event').where('event', '=', 'red_flush_requested').execute();
     expect(entries.length).toBeGreaterThan(0);

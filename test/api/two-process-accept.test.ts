@@ -65,7 +65,7 @@ describe.skipIf(DIALECT !== 'postgres')('accepting on two gateway processes at o
     const store = await openStore(db.location);
     const invoices = await store.db.selectFrom('invoices').select(['order_no']).execute();
     const { verifyAuditChain } = await import('../../src/store/audit-verify.js');
-    const verdict = await verifyAuditChain(store.db, store.capabilities.dialect);
+    const verdict = await verifyAuditChain(store.db, store.capabilities);
     await store.close();
     expect(invoices).toHaveLength(80);
     expect(new Set(invoices.map((invoice) => invoice.order_no)).size).toBe(80);

@@ -151,7 +151,7 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
       expect(ledgers.backup.length).toBeGreaterThan(0);
       // The audit trail the three processes wrote through five SIGKILLs: every chain intact.
       const store = await openStore(db.location);
-      const audit = await verifyAuditChain(store.db, store.capabilities.dialect);
+      const audit = await verifyAuditChain(store.db, store.capabilities);
       await store.close();
       expect(audit).toMatchObject({ ok: true });
       // 诺诺 is first again once it is back: work accepted after the outage goes there.

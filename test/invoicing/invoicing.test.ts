@@ -36,7 +36,7 @@ describe(`invoicing use cases on ${DIALECT}`, () => {
   });
 
   it('refuses another seller, and an invalid request with every problem, writing nothing', async () => {
-    expect(await invoicing.issue(validRequest({ orderNo: 'UC-2', seller: { taxId: OTHER_SELLER } }), 'k3', actor)).toEqual({ kind: 'seller_forbidden', sellerTaxId: OTHER_SELLER });
+    expect(await invoicing.issue(validRequest({ orderNo: 'UC-2', seller: { taxId: OTHER_SELLER } }), 'k3', actor)).toEqual({ kind: 'seller_forbidden', sellers: [OTHER_SELLER] });
     const invalid = await invoicing.issue(validRequest({ orderNo: '', priceIncludesTax: 'yes' }), 'k4', actor);
     expect(invalid.kind).toBe('invalid');
     expect(invalid.kind === 'invalid' && invalid.errors.map((p) => `${p.path} ${p.code}`)).toEqual(['/orderNo string_empty', '/priceIncludesTax type_invalid']);

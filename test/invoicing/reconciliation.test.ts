@@ -86,7 +86,7 @@ describe(`fapiao reconcile on ${DIALECT}`, () => {
       }
       const adoptions = await store.db.selectFrom('audit_log').select('event').where('event', '=', 'adopted').execute();
       expect(adoptions).toHaveLength(5);
-      expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true });
+      expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true });
     } finally {
       await store.close();
     }

@@ -43,15 +43,15 @@ describe(`migration 009 (audit chains) on ${DIALECT}`, () => {
 
     const store = await openStore(database.location);
     try {
-      expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true, entries: 40, chains: 1 });
+      expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true, entries: 40, chains: 1 });
       const chain = await store.db.selectFrom('audit_chains').selectAll().executeTakeFirstOrThrow();
       expect([chain.chain, Number(chain.seq), chain.hash]).toEqual([1, 40, previous]);
       await store.db.transaction().execute((tx) => appendAudit(tx, store.capabilities, NOW + 100, [{ invoiceId: 'inv_new', event: 'accepted', from: null, to: 'pending/queued' }]));
       const next = await store.db.selectFrom('audit_log').selectAll().where('invoice_id', '=', 'inv_new').executeTakeFirstOrThrow();
       expect([next.chain, Number(next.seq), next.prev_hash]).toEqual([1, 41, previous]);
-      expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true, entries: 41, chains: 1 });
+      expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true, entries: 41, chains: 1 });
       await store.db.updateTable('audit_log').set({ event: 'issued' }).where('chain', '=', 1).where('seq', '=', 12).execute();
-      expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: 1, seq: 12, invoiceId: 'inv_2' });
+      expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: 1, seq: 12, invoiceId: 'inv_2' });
     } finally {
       await store.close();
     }

@@ -44,7 +44,7 @@ const lastChain = WRITERS;
 
 describe(`audit chains on ${DIALECT}`, () => {
   it('passes when intact, one chain per writer that was open at once', async () => {
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true, entries: 30, chains: WRITERS, head: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true, entries: 30, chains: WRITERS, head: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
     const chains = await store.db.selectFrom('audit_log').select('chain').distinct().orderBy('chain').execute();
     expect(chains.map((row) => row.chain)).toEqual(Array.from({ length: WRITERS }, (_, i) => i + 1));
   });
@@ -59,55 +59,55 @@ describe(`audit chains on ${DIALECT}`, () => {
       }
     })();
     try {
-      for (let round = 0; round < 8; round++) expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true });
+      for (let round = 0; round < 8; round++) expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true });
     } finally {
       writing = false;
       await appended;
       await writer.close();
     }
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true });
   });
 
   it('names the entry whose content was changed', async () => {
     const target = await store.db.selectFrom('audit_log').select('invoice_id').where('chain', '=', lastChain).where('seq', '=', 7).executeTakeFirstOrThrow();
     await store.db.updateTable('audit_log').set({ to_state: 'issued' }).where('chain', '=', lastChain).where('seq', '=', 7).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: lastChain, seq: 7, invoiceId: target.invoice_id });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: lastChain, seq: 7, invoiceId: target.invoice_id });
   });
 
   it('finds an entry removed from the middle', async () => {
     await store.db.deleteFrom('audit_log').where('chain', '=', 1).where('seq', '=', 4).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: 1, seq: 4, problem: expect.stringContaining('missing') as string });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: 1, seq: 4, problem: expect.stringContaining('missing') as string });
   });
 
   it('finds entries removed from the end, by the chain head', async () => {
     await store.db.deleteFrom('audit_log').where('chain', '=', lastChain).where('seq', '>', PER_WRITER - 2).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: lastChain, problem: expect.stringContaining('removed or added') as string });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: lastChain, problem: expect.stringContaining('removed or added') as string });
   });
 
   it('finds an entry re-hashed to hide a change, by the next link', async () => {
     const row = await store.db.selectFrom('audit_log').selectAll().where('chain', '=', 1).where('seq', '=', 5).executeTakeFirstOrThrow();
     const forged = { ...row, seq: 5, at: Number(row.at), to_state: 'issued' };
     await store.db.updateTable('audit_log').set({ to_state: 'issued', hash: auditHash(row.prev_hash, forged) }).where('chain', '=', 1).where('seq', '=', 5).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: 1, seq: 6 });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: 1, seq: 6 });
   });
 
   it('finds a whole chain removed, entries and head row alike, by the registry', async () => {
     await store.db.deleteFrom('audit_log').where('chain', '=', 1).execute();
     await store.db.deleteFrom('audit_chains').where('chain', '=', 1).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, problem: expect.stringMatching(/chain 1 is missing|chains were removed/) as string });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, problem: expect.stringMatching(/chain 1 is missing|chains were removed/) as string });
   });
 
   it('finds the last chain removed, by the registry head', async () => {
     await store.db.deleteFrom('audit_log').where('chain', '=', lastChain).execute();
     await store.db.deleteFrom('audit_chains').where('chain', '=', lastChain).execute();
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: false, chain: null, problem: expect.stringContaining('chains were removed or added') as string });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: false, chain: null, problem: expect.stringContaining('chains were removed or added') as string });
   });
 
   it('finds a chain emptied and reset to its genesis, by the registry link it cannot fake', async () => {
     await store.db.deleteFrom('audit_log').where('chain', '=', 1).execute();
     await store.db.updateTable('audit_chains').set({ seq: 0, hash: '0'.repeat(64) }).where('chain', '=', 1).execute();
     // The chain's head now agrees with its (empty) log; only anchoring the digest outside catches this.
-    const verdict = await verifyAuditChain(store.db, store.capabilities.dialect);
+    const verdict = await verifyAuditChain(store.db, store.capabilities);
     expect(verdict.ok).toBe(true);
     expect(verdict).toMatchObject({ entries: 30 - PER_WRITER });
   });
@@ -135,6 +135,6 @@ describe(`audit chains on ${DIALECT}`, () => {
     await expect.poll(async () => (await store.db.selectFrom('audit_chains').select('chain').execute()).length, { timeout: 5000 }).toBe(before + 1);
     release();
     await Promise.all([...held, late]);
-    expect(await verifyAuditChain(store.db, store.capabilities.dialect)).toMatchObject({ ok: true, entries: 30 + before + 1, chains: before + 1 });
+    expect(await verifyAuditChain(store.db, store.capabilities)).toMatchObject({ ok: true, entries: 30 + before + 1, chains: before + 1 });
   });
 });

@@ -1,17 +1,16 @@
 /**
  * GET /v1/channels: each channel's health as this process sees it, its isolation and backlog from
- * the database. POST /v1/channels/{name}/isolate and /restore (operator): no new work for a channel,
- * and back, audited.
+ * the database. POST /v1/channels/{name}/isolate, /restore and /doctor (operator): the use cases of
+ * src/operating/channel-control.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { ChannelHealth } from '../../dispatch/channel-health.js';
-import type { Clock } from '../../runtime/clock.js';
 import { pendingBacklog } from '../../store/backlog.js';
-import { isolateChannel, listIsolations, restoreChannel, type Isolation } from '../../store/channel-isolation.js';
-import type { StoreCapabilities } from '../../store/database.js';
-import { ApiProblem } from '../problem.js';
+import { listIsolations, type Isolation } from '../../store/channel-isolation.js';
+import { DEFAULT_ISOLATION_REASON, type ChannelControl } from '../../operating/channel-control.js';
+import { unlessRefused } from '../refusal-problems.js';
 import { knowledgeOfChannelError } from '../../doctor/channel-error-knowledge.js';
 import type { DoctorReport } from '../../doctor/check.js';
 import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
@@ -19,17 +18,10 @@ import { ProblemSchema } from '../schemas/invoice.js';
 import type { Database } from '../../store/schema/index.js';
 
 export interface ChannelRoutesOptions {
-  /** For reads (health, backlog, isolations). */
-  readonly db: Kysely<Database>;
-  /** For isolating and restoring. */
-  readonly writer: Kysely<Database>;
-  readonly capabilities: StoreCapabilities;
+  /** For reads (backlog, isolations). */
+  readonly reader: Kysely<Database>;
   readonly health: ChannelHealth;
-  readonly clock: Clock;
-  /** Told when this process isolated or restored a channel, so its workers act on it at once. */
-  readonly onIsolationChanged: () => void;
-  /** Runs the doctor's layers (dns, tcp, tls, http, upstream) against one configured channel. */
-  readonly doctor: (channel: string) => Promise<DoctorReport>;
+  readonly control: ChannelControl<DoctorReport>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -37,7 +29,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** An isolation as the API shows it; a tenant sees that and when, not the operator's words. */
 function isolationJson(isolation: Isolation | undefined, operator: boolean) {
   if (!isolation) return null;
-  return { reason: operator ? isolation.reason : 'isolated by the operator', by: operator ? isolation.by : 'operator', at: new Date(isolation.at).toISOString() };
+  return { reason: operator ? isolation.reason : DEFAULT_ISOLATION_REASON, by: operator ? isolation.by : 'operator', at: new Date(isolation.at).toISOString() };
 }
 
 const ChannelParams = Type.Object({ name: Type.String({ maxLength: 32 }) });
@@ -97,8 +89,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
     async (request) => {
       // Operators see everything; a seller's key (admin too) sees its own backlog and no upstream's own words.
       const operator = request.apiKey.scopes.includes('operator');
-      const backlog = await pendingBacklog(options.db, operator ? undefined : request.apiKey.sellers);
-      const isolations = new Map((await listIsolations(options.db)).map((isolation) => [isolation.channel, isolation]));
+      const backlog = await pendingBacklog(options.reader, operator ? undefined : request.apiKey.sellers);
+      const isolations = new Map((await listIsolations(options.reader)).map((isolation) => [isolation.channel, isolation]));
       const countFor = (name: string | null) => backlog.find((row) => row.channel === name)?.count ?? 0;
       const unbound = backlog.find((row) => row.channel === null);
       return {
@@ -130,12 +122,6 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
     },
   );
 
-  /** The channel named in the path, or 404: only configured channels can be isolated. */
-  function configured(name: string): string {
-    if (!options.health.names.includes(name)) throw new ApiProblem('not_found', `no channel ${name}; configured: ${options.health.names.join(', ')}`);
-    return name;
-  }
-
   app.post(
     '/channels/:name/isolate',
     {
@@ -150,11 +136,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       },
     },
     async (request) => {
-      const name = configured(request.params.name);
-      const reason = request.body?.reason ?? 'isolated by the operator';
-      const result = await isolateChannel(options.writer, options.capabilities, { channel: name, reason, by: request.apiKey.id, at: options.clock.now() });
-      options.onIsolationChanged();
-      return { name, isolated: true, changed: result === 'isolated' };
+      const { kind: _kind, ...answer } = unlessRefused(await options.control.isolate(request.params.name, { reason: request.body?.reason, by: request.apiKey.id }));
+      return answer;
     },
   );
 
@@ -171,10 +154,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       },
     },
     async (request) => {
-      const name = configured(request.params.name);
-      const result = await restoreChannel(options.writer, options.capabilities, { channel: name, by: request.apiKey.id, at: options.clock.now() });
-      options.onIsolationChanged();
-      return { name, isolated: false, changed: result === 'restored' };
+      const { kind: _kind, ...answer } = unlessRefused(await options.control.restore(request.params.name, { by: request.apiKey.id }));
+      return answer;
     },
   );
 
@@ -200,7 +181,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       },
     },
     async (request) => {
-      const report = await options.doctor(configured(request.params.name));
+      const { report } = unlessRefused(await options.control.diagnose(request.params.name));
       return { target: report.target, status: report.status, checks: report.checks.map((check) => ({ ...check })) };
     },
   );

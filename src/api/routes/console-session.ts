@@ -11,6 +11,7 @@ import { beginEnrolment, confirmEnrolment, secondFactorRequired } from '../../ac
 import { closeSession, findSession, type ConsoleUser } from '../../store/console-users.js';
 import { csrfTokenMatches, ROLE_SCOPES, SESSION_COOKIE } from '../plugins/auth.js';
 import { ApiProblem } from '../problem.js';
+import { unlessRefused } from '../refusal-problems.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 
 export interface ConsoleSessionOptions {
@@ -76,24 +77,10 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
       },
     },
     async (request, reply) => {
-      const outcome = await signIn(options.signIn, { username: request.body.username, password: request.body.password, ...(request.body.totp !== undefined && { totp: request.body.totp }), address: request.ip });
-      switch (outcome.kind) {
-        case 'busy':
-          throw new ApiProblem('overloaded', 'too many sign-ins are being checked at once', { headers: { 'retry-after': String(outcome.retryAfterSeconds) } });
-        case 'throttled':
-          throw new ApiProblem('sign_in_throttled', undefined, { headers: { 'retry-after': String(outcome.retryAfterSeconds) } });
-        case 'refused':
-          throw new ApiProblem('login_failed');
-        case 'second_factor_required':
-          throw new ApiProblem('second_factor_required');
-        case 'second_factor_invalid':
-          throw new ApiProblem('second_factor_invalid');
-        case 'signed_in': {
-          const { session, user } = outcome;
-          void reply.setCookie(SESSION_COOKIE, session.token, { path: '/', httpOnly: true, sameSite: 'strict', secure: isHttps(request), expires: new Date(session.expiresAt) });
-          return meJson(user, session.csrfToken, session.expiresAt);
-        }
-      }
+      const outcome = unlessRefused(await signIn(options.signIn, { username: request.body.username, password: request.body.password, ...(request.body.totp !== undefined && { totp: request.body.totp }), address: request.ip }));
+      const { session, user } = outcome;
+      void reply.setCookie(SESSION_COOKIE, session.token, { path: '/', httpOnly: true, sameSite: 'strict', secure: isHttps(request), expires: new Date(session.expiresAt) });
+      return meJson(user, session.csrfToken, session.expiresAt);
     },
   );
 
@@ -153,9 +140,7 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
     },
     async (request) => {
       const session = await writingSession(request);
-      const confirmed = await confirmEnrolment(options.signIn, session.user.username, request.body.code);
-      if (confirmed.kind === 'no_offer') throw new ApiProblem('second_factor_not_offered');
-      if (confirmed.kind === 'wrong_code') throw new ApiProblem('second_factor_invalid');
+      const confirmed = unlessRefused(await confirmEnrolment(options.signIn, session.user.username, request.body.code));
       return { recoveryCodes: confirmed.recoveryCodes };
     },
   );

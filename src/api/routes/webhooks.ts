@@ -1,27 +1,17 @@
 /**
  * /v1/webhooks (admin): subscribe a receiver to events of the key's sellers — the signing secret
- * shown once, sealed at rest — list, read, delete, enable again after it was disabled, read the
- * delivery log, and redeliver an event. Deliveries themselves are src/dispatch/webhook-deliverer.ts.
+ * shown once — list, read, delete, enable again, read the delivery log, and redeliver an event,
+ * each by the use case in src/invoicing/webhook-subscriptions.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
-import { newWebhookSecret } from '../../channels/webhook-signature.js';
-import { readSubscriptionRequest } from '../../domain/webhook-subscription.js';
-import type { Clock } from '../../runtime/clock.js';
-import type { SecretBox } from '../../runtime/secret-box.js';
-import type { Database } from '../../store/schema/index.js';
-import { createSubscription, deleteSubscription, deliveryLog, enableSubscription, findSubscription, listSubscriptions, redeliver, type Subscription } from '../../store/webhook-deliveries.js';
-import { ApiProblem } from '../problem.js';
+import type { WebhookSubscriptions } from '../../invoicing/webhook-subscriptions.js';
+import type { Subscription } from '../../store/webhook-deliveries.js';
+import { unlessRefused } from '../refusal-problems.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 
 export interface WebhookRoutesOptions {
-  readonly db: Kysely<Database>;
-  readonly secrets: SecretBox;
-  readonly clock: Clock;
-  readonly allowPrivate: boolean;
-  /** Told when deliveries may be due now (a redelivery, an endpoint enabled). */
-  readonly onDeliveriesDue: () => void;
+  readonly webhooks: WebhookSubscriptions;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -80,15 +70,7 @@ function subscriptionJson(subscription: Subscription) {
 }
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (app, options) => {
-  const { db } = options;
-
-  /** The subscription named in the path, if it hears one of the key's sellers; else 404. */
-  async function owned(id: string, sellers: readonly string[]): Promise<Subscription> {
-    const subscription = /^wh_[0-9A-Z]{22}$/.test(id) ? await findSubscription(db, id, sellers) : undefined;
-    if (!subscription) throw new ApiProblem('not_found', `no webhook ${id}`);
-    return subscription;
-  }
-
+  const { webhooks } = options;
   app.post(
     '/webhooks',
     {
@@ -104,14 +86,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const read = readSubscriptionRequest(request.body, { allowPrivate: options.allowPrivate });
-      if (read.kind === 'invalid') throw new ApiProblem('webhook_invalid', undefined, { errors: read.errors });
-      const keySellers = request.apiKey.sellers;
-      const sellers = [...(read.request.sellers ?? keySellers)].sort();
-      const foreign = sellers.filter((seller) => !keySellers.includes(seller));
-      if (foreign.length > 0) throw new ApiProblem('seller_forbidden', `this key does not act for ${foreign.join(', ')}`);
-      const secret = newWebhookSecret();
-      const subscription = await createSubscription(db, { url: read.request.url, events: read.request.events, sellers, secretSealed: options.secrets.seal(secret), createdBy: request.apiKey.id, now: options.clock.now() });
+      const { subscription, secret } = unlessRefused(await webhooks.subscribe(request.body, request.apiKey));
       return reply.code(201).header('location', `/v1/webhooks/${subscription.id}`).send({ ...subscriptionJson(subscription), secret });
     },
   );
@@ -119,21 +94,20 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
   app.get(
     '/webhooks',
     { config: { scope: 'admin' }, schema: { operationId: 'listWebhooks', summary: "The key's sellers' webhook subscriptions", tags: ['webhooks'], response: { 200: Type.Object({ data: Type.Array(SubscriptionSchema) }), 401: ProblemSchema, 403: ProblemSchema } } },
-    async (request) => ({ data: (await listSubscriptions(db, request.apiKey.sellers)).map(subscriptionJson) }),
+    async (request) => ({ data: (await webhooks.list(request.apiKey)).map(subscriptionJson) }),
   );
 
   app.get(
     '/webhooks/:id',
     { config: { scope: 'admin' }, schema: { operationId: 'getWebhook', summary: 'One subscription: its status, and why it was disabled', tags: ['webhooks'], params: IdParams, response: { 200: SubscriptionSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } } },
-    async (request) => subscriptionJson(await owned(request.params.id, request.apiKey.sellers)),
+    async (request) => subscriptionJson(unlessRefused(await webhooks.find(request.params.id, request.apiKey)).subscription),
   );
 
   app.delete(
     '/webhooks/:id',
     { config: { scope: 'admin' }, schema: { operationId: 'deleteWebhook', summary: 'Unsubscribe; its deliveries and their log go with it', tags: ['webhooks'], params: IdParams, response: { 204: Type.Null(), 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } } },
     async (request, reply) => {
-      const subscription = await owned(request.params.id, request.apiKey.sellers);
-      await deleteSubscription(db, subscription.id);
+      unlessRefused(await webhooks.remove(request.params.id, request.apiKey));
       return reply.code(204).send(null);
     },
   );
@@ -145,10 +119,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       schema: { operationId: 'enableWebhook', summary: 'Enable a disabled endpoint; the events it missed are delivered, in order', tags: ['webhooks'], params: IdParams, response: { 200: SubscriptionSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } },
     },
     async (request) => {
-      const subscription = await owned(request.params.id, request.apiKey.sellers);
-      await enableSubscription(db, subscription.id, options.clock.now());
-      options.onDeliveriesDue();
-      return subscriptionJson(await owned(subscription.id, request.apiKey.sellers));
+      return subscriptionJson(unlessRefused(await webhooks.enable(request.params.id, request.apiKey)).subscription);
     },
   );
 
@@ -166,13 +137,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request) => {
-      const subscription = await owned(request.params.id, request.apiKey.sellers);
-      const limit = request.query.limit ?? 50;
-      const entries = await deliveryLog(db, subscription.id, { limit: limit + 1, ...(request.query.cursor && { before: request.query.cursor }) });
-      const page = entries.slice(0, limit);
+      const page = unlessRefused(await webhooks.deliveries(request.params.id, request.apiKey, { limit: request.query.limit ?? 50, ...(request.query.cursor !== undefined && { cursor: request.query.cursor }) }));
       return {
-        data: page.map((entry) => ({ ...entry, createdAt: iso(entry.createdAt)!, deliveredAt: iso(entry.deliveredAt), attempts: entry.attempts.map((item) => ({ ...item, at: iso(item.at)! })) })),
-        nextCursor: entries.length > limit ? page[page.length - 1]!.id : null,
+        data: page.entries.map((entry) => ({ ...entry, createdAt: iso(entry.createdAt)!, deliveredAt: iso(entry.deliveredAt), attempts: entry.attempts.map((item) => ({ ...item, at: iso(item.at)! })) })),
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -190,11 +158,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const subscription = await owned(request.params.id, request.apiKey.sellers);
-      const { eventId } = request.params;
-      const queued = /^evt_[0-9A-Z]{26}$/.test(eventId) ? await redeliver(db, subscription.id, eventId, options.clock.now()) : 'unknown';
-      if (queued === 'unknown') throw new ApiProblem('not_found', `webhook ${subscription.id} never had event ${eventId}`);
-      options.onDeliveriesDue();
+      const { id, eventId } = request.params;
+      unlessRefused(await webhooks.redeliver(id, eventId, request.apiKey));
       return reply.code(202).send({ eventId, status: 'pending' as const });
     },
   );

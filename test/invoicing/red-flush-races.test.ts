@@ -1,4 +1,4 @@
-// Red-flush in the store, on this run's dialect: two stores on one database (as two gateway
+// Red-flush (the use case over the store), on this run's dialect: two stores on one database (as two gateway
 // processes are), each with its own group committer, flush one blue invoice at once, and whatever
 // the interleaving the red invoices never add up past the blue one; a red invoice stays on the
 // blue invoice's channel through claims and settles.
@@ -7,9 +7,8 @@ import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
-import { newInvoiceId, newSerialNo } from '../../src/store/ids.js';
+import { Invoicing, type RedFlushOutcome } from '../../src/invoicing/invoicing.js';
 import { leaseDue, settleLease } from '../../src/store/invoice-leases.js';
-import { requestRedFlush, type RedFlushResult } from '../../src/store/red-flush-store.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
 import { invoiceRow, registerSellers, SELLER } from '../support/fixtures.js';
 import { validLine, validRequest } from '../support/invoice-request.js';
@@ -38,20 +37,9 @@ async function issuedBlue(): Promise<string> {
   return row.id;
 }
 
-function flush(store: Store, commit: GroupCommit, blueId: string, n: number, body: unknown): Promise<RedFlushResult> {
-  const now = NOW + n;
-  return requestRedFlush(commit, store.capabilities, {
-    blueInvoiceId: blueId,
-    sellers: [SELLER],
-    idempotencyKey: `race-${n}`,
-    requestHash: `h-${n}`,
-    body,
-    now,
-    idempotencyTtlMs: 3_600_000,
-    giveUpAt: now + 3_600_000,
-    id: newInvoiceId(now),
-    serialNo: newSerialNo(now),
-  });
+function flush(store: Store, commit: GroupCommit, blueId: string, n: number, body: unknown): Promise<RedFlushOutcome> {
+  const invoicing = new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit, clock: { now: () => NOW + n }, idempotencyTtlMs: 3_600_000, maxAgeMs: 3_600_000 });
+  return invoicing.redFlush(blueId, body, `race-${n}`, { sellers: [SELLER] });
 }
 
 describe(`red-flush races on ${DIALECT}`, () => {

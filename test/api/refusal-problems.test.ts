@@ -1,0 +1,59 @@
+// The one table from use-case refusals to problem documents: every kind answers a client error (or
+// 503 for a busy gateway) with the code its meaning has, and a success passes through untouched.
+import { describe, expect, it } from 'vitest';
+import { fieldError } from '../../src/domain/field-error.js';
+import type { Refusal, RefusalKind } from '../../src/domain/refusal.js';
+import { found, refusalProblem, unlessRefused } from '../../src/api/refusal-problems.js';
+import { ApiProblem } from '../../src/api/problem.js';
+
+const ERRORS = [fieldError('/lines/0/amount', 'field_required')];
+
+// One example of each kind, with the problem code it must become: a kind added to Refusal without
+// an example here does not compile.
+const EXAMPLES: { readonly [K in RefusalKind]: readonly [Extract<Refusal, { kind: K }>, string, number] } = {
+  not_found: [{ kind: 'not_found', subject: 'invoice inv_X' }, 'not_found', 404],
+  invalid: [{ kind: 'invalid', of: 'red_flush', errors: ERRORS }, 'red_flush_invalid', 422],
+  seller_forbidden: [{ kind: 'seller_forbidden', sellers: ['91330100799655058B'] }, 'seller_forbidden', 403],
+  key_reused: [{ kind: 'key_reused', key: 'k1', invoiceId: 'inv_1' }, 'idempotency_key_reused', 409],
+  order_no_taken: [{ kind: 'order_no_taken', orderNo: 'A-1', sellerTaxId: '91330100799655058B', invoiceId: 'inv_1', status: 'issued' }, 'order_no_taken', 409],
+  not_failed: [{ kind: 'not_failed', invoiceId: 'inv_1', status: 'issued' }, 'invoice_not_failed', 409],
+  not_issued: [{ kind: 'not_issued', invoiceId: 'inv_1', status: 'pending' }, 'invoice_not_issued', 409],
+  documents_not_ready: [{ kind: 'documents_not_ready', detail: undefined }, 'documents_not_ready', 409],
+  red_of_red: [{ kind: 'red_of_red', invoiceId: 'inv_1' }, 'red_flush_of_red', 409],
+  exceeds: [{ kind: 'exceeds', errors: ERRORS }, 'red_flush_exceeds_blue', 409],
+  email_not_configured: [{ kind: 'email_not_configured' }, 'email_not_configured', 409],
+  address_missing: [{ kind: 'address_missing', invoiceId: 'inv_1' }, 'delivery_address_missing', 422],
+  address_forbidden: [{ kind: 'address_forbidden' }, 'delivery_address_forbidden', 403],
+  email_limited: [{ kind: 'email_limited', detail: 'five a day', retryAfterSeconds: 60 }, 'email_limit_reached', 429],
+  refused: [{ kind: 'refused' }, 'login_failed', 401],
+  throttled: [{ kind: 'throttled', retryAfterSeconds: 30 }, 'sign_in_throttled', 429],
+  busy: [{ kind: 'busy', retryAfterSeconds: 1, detail: 'busy' }, 'overloaded', 503],
+  second_factor_required: [{ kind: 'second_factor_required' }, 'second_factor_required', 401],
+  second_factor_invalid: [{ kind: 'second_factor_invalid' }, 'second_factor_invalid', 401],
+  second_factor_not_offered: [{ kind: 'second_factor_not_offered' }, 'second_factor_not_offered', 409],
+};
+
+describe('refusal problems', () => {
+  it.each(Object.entries(EXAMPLES))('%s becomes its problem document', (_kind, [refusal, code, status]) => {
+    const problem = refusalProblem(refusal);
+    expect(problem.code).toBe(code);
+    expect(problem.status).toBe(status);
+    // Whatever tells a client when to come back is said in Retry-After.
+    if (status === 429 || status === 503) expect(Number(problem.extras.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says which field broke which rule, and which invoice a taken order number belongs to', () => {
+    expect(refusalProblem({ kind: 'invalid', of: 'invoice', errors: ERRORS }).extras.errors).toEqual(ERRORS);
+    const taken = refusalProblem(EXAMPLES.order_no_taken[0]);
+    expect(taken.extras.members).toEqual({ invoiceId: 'inv_1' });
+    expect(taken.extras.headers?.location).toBe('/v1/invoices/inv_1');
+  });
+
+  it('throws a refusal and hands back anything else', () => {
+    const created = { kind: 'created', invoice: { id: 'inv_1' } } as const;
+    expect(unlessRefused(created)).toBe(created);
+    expect(() => unlessRefused(EXAMPLES.not_failed[0] as Refusal | typeof created)).toThrow(ApiProblem);
+    expect(found(0, 'thing')).toBe(0);
+    expect(() => found(undefined, 'invoice inv_9')).toThrow('no invoice inv_9');
+  });
+});
