@@ -286,6 +286,13 @@ export interface ConsoleSessionTable {
   expires_at: number;
 }
 
+/** One row the readiness check writes while writes have been failing (migration 004). */
+export interface StorageProbeTable {
+  id: number;
+  at: number;
+  payload: string;
+}
+
 export interface Database {
   sellers: SellerTable;
   api_keys: ApiKeyTable;
@@ -309,6 +316,7 @@ export interface Database {
   console_users: ConsoleUserTable;
   console_sessions: ConsoleSessionTable;
   sign_in_throttles: SignInThrottleTable;
+  storage_probe: StorageProbeTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
