@@ -188,13 +188,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(fastifyCookie);
-  await app.register(auth, { db: deps.reader, clock: deps.clock, secondFactorPolicy: deps.signIn.require2fa });
+  await app.register(auth, { reader: deps.reader, clock: deps.clock, secondFactorPolicy: deps.signIn.require2fa });
   await app.register(consoleSessionRoutes, { prefix: '/console/api', signIn: deps.useCases.signIn });
   await app.register(consolePlugin);
   const { invoicing, reading, emailAgain, webhooks, channels } = deps.useCases;
   await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
   await app.register(webhookRoutes, { prefix: '/v1', webhooks });
   await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });
-  await app.register(healthRoutes, { db: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
+  await app.register(healthRoutes, { reader: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
   return app;
 }

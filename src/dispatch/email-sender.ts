@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { SmtpMailer } from '../channels/smtp-mailer.js';
+import type { SmtpMailer } from '../outbound/smtp-mailer.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import { invoiceMail } from '../domain/invoice-mail.js';
 import { retryDelay } from '../domain/webhook-events.js';

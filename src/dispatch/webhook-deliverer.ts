@@ -9,8 +9,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { retryDelay } from '../domain/webhook-events.js';
-import { webhookSignature } from '../channels/webhook-signature.js';
-import type { WebhookPoster } from '../channels/webhook-post.js';
+import { webhookSignature } from '../outbound/webhook-signature.js';
+import type { WebhookPoster } from '../outbound/webhook-post.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { SecretBox } from '../runtime/secret-box.js';

@@ -5,7 +5,7 @@
  * for every seller it hears. Deliveries themselves are src/dispatch/webhook-deliverer.ts.
  */
 import type { Kysely } from 'kysely';
-import { newWebhookSecret } from '../channels/webhook-signature.js';
+import { newWebhookSecret } from '../outbound/webhook-signature.js';
 import type { Refusal } from '../domain/refusal.js';
 import { readSubscriptionRequest } from '../domain/webhook-subscription.js';
 import type { Clock } from '../runtime/clock.js';

@@ -4,7 +4,7 @@
 // in order; redeliver sends an event again; invoice events carry the resource and its sequence.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../src/channels/webhook-signature.js';
+import { verifyWebhook } from '../../src/outbound/webhook-signature.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { createApiKey } from '../../src/store/api-key-store.js';

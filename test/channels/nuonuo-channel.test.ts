@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NuonuoChannel, type NuonuoChannelConfig } from '../../src/channels/nuonuo/nuonuo-channel.js';
+import { NuonuoChannel, type NuonuoChannelOptions } from '../../src/channels/nuonuo/nuonuo-channel.js';
 import { MemoryTokenShelf, type TokenShelf } from '../../src/channels/token-shelf.js';
 import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { previewInvoice } from '../../src/domain/preview-invoice.js';
@@ -30,7 +30,7 @@ async function simulator(faults: Partial<typeof NO_FAULTS> = {}, dataDir = mkdte
   return sim;
 }
 
-function channel(sim: RunningSimulator, shelf: TokenShelf = new MemoryTokenShelf(), overrides: Partial<NuonuoChannelConfig> = {}): NuonuoChannel {
+function channel(sim: RunningSimulator, shelf: TokenShelf = new MemoryTokenShelf(), overrides: Partial<NuonuoChannelOptions> = {}): NuonuoChannel {
   const nuonuo = new NuonuoChannel({
     name: 'nuonuo',
     url: `${sim.url}/open/v1/services`,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../src/channels/webhook-signature.js';
+import { verifyWebhook } from '../../src/outbound/webhook-signature.js';
 import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
 import { DIALECT, type TestDatabase } from '../support/database.js';

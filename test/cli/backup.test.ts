@@ -17,7 +17,7 @@ import { openStore } from '../../src/store/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
 import { validRequest } from '../support/invoice-request.js';
 import { eventually, startFapiao } from '../support/processes.js';
-import { verifyWebhook } from '../../src/channels/webhook-signature.js';
+import { verifyWebhook } from '../../src/outbound/webhook-signature.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 const ENV = { DATABASE_URL: '', FAPIAO_DATA_DIR: '', FAPIAO_POLL_INTERVAL_MS: '50', FAPIAO_POLL_AFTER_MS: '50' };

@@ -31,7 +31,7 @@ declare module 'fastify' {
 }
 
 export interface AuthOptions {
-  readonly db: Kysely<Database>;
+  readonly reader: Kysely<Database>;
   readonly clock: Clock;
   /** FAPIAO_CONSOLE_REQUIRE_2FA: a session of a user who must have a second factor and has none may only enrol. */
   readonly secondFactorPolicy: SecondFactorPolicy;
@@ -70,7 +70,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
 
   /** A console user's session as if it were a key: their sellers, the scopes of their role. */
   async function sessionKey(request: FastifyRequest, token: string): Promise<ApiKeyInfo> {
-    const session = await findSession(options.db, token, options.clock.now());
+    const session = await findSession(options.reader, token, options.clock.now());
     if (!session) throw new ApiProblem('session_invalid');
     if (!session.user.secondFactor && secondFactorRequired(options.secondFactorPolicy, session.user.role)) throw new ApiProblem('second_factor_enrolment_required');
     if (!SAFE_METHODS.has(request.method)) {
@@ -105,7 +105,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
     const presented = match[1]!;
     let key = verified.get(presented);
     if (!key) {
-      const check = await checkApiKey(options.db, presented, options.clock.now());
+      const check = await checkApiKey(options.reader, presented, options.clock.now());
       if (!check.ok) throw new ApiProblem(check.reason === 'revoked' ? 'api_key_revoked' : check.reason === 'expired' ? 'api_key_expired' : 'api_key_invalid');
       key = check.key;
       verified.set(presented, key);

@@ -12,7 +12,7 @@ import { errorMessage } from '../../domain/error-message.js';
 const Status = Type.Object({ status: Type.String() });
 
 export interface HealthRoutesOptions {
-  readonly db: Kysely<Database>;
+  readonly reader: Kysely<Database>;
   /** The connection writes go through, for the storage probe. */
   readonly writer: Kysely<Database>;
   readonly storage: StorageHealth;
@@ -40,8 +40,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     },
     async () => {
     try {
-      await pingDatabase(options.db);
-      if (!(await isMigrated(options.db))) throw new ApiProblem('not_ready', 'migrations have not all run');
+      await pingDatabase(options.reader);
+      if (!(await isMigrated(options.reader))) throw new ApiProblem('not_ready', 'migrations have not all run');
     } catch (error) {
       if (error instanceof ApiProblem) throw error;
       throw new ApiProblem('not_ready', `database unreachable: ${errorMessage(error)}`);

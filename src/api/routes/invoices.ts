@@ -17,7 +17,7 @@ import { invoiceResource, viewResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
 import { found, unlessRefused } from '../refusal-problems.js';
 import {
-  ComputedInvoice,
+  ComputedInvoiceSchema,
   DeliverRequest,
   IdempotencyHeaders,
   IdParams,
@@ -131,7 +131,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         summary: 'Validate and compute an invoice; stores nothing',
         tags: ['invoices'],
         body: InvoiceRequest,
-        response: { 200: ComputedInvoice, 403: ProblemSchema, 422: ProblemSchema },
+        response: { 200: ComputedInvoiceSchema, 403: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => {

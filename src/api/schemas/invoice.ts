@@ -77,7 +77,7 @@ const Totals = Type.Object({
   totalInWords: Type.String({ description: '价税合计（大写）', examples: ['壹仟零陆拾圆整'] }),
 });
 
-export const ComputedInvoice = Type.Object({ ...requestFields, lines: Type.Array(ComputedLine), totals: Totals }, { $id: 'ComputedInvoice' });
+export const ComputedInvoiceSchema = Type.Object({ ...requestFields, lines: Type.Array(ComputedLine), totals: Totals }, { $id: 'ComputedInvoice' });
 
 export const InvoiceResource = Type.Object(
   {

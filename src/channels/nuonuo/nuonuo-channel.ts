@@ -6,7 +6,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import type { NuonuoChannelConfig as NuonuoSettings } from '../../runtime/config.js';
+import type { NuonuoChannelConfig } from '../../runtime/config.js';
 import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { answerPinned, type PinnedAddress } from '../pinned-address.js';
@@ -19,7 +19,7 @@ import type { TokenShelf } from '../token-shelf.js';
 import { NuonuoTokens } from './nuonuo-token.js';
 
 /** The channel's settings as configured (src/runtime/config.ts), and what the gateway lends it. */
-export interface NuonuoChannelConfig extends Omit<NuonuoSettings, 'protocol' | 'ratePerSecond'> {
+export interface NuonuoChannelOptions extends Omit<NuonuoChannelConfig, 'protocol' | 'ratePerSecond'> {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
@@ -63,7 +63,7 @@ export class NuonuoChannel implements Channel {
   private readonly tokens: NuonuoTokens;
   private readonly now: () => number;
 
-  constructor(private readonly config: NuonuoChannelConfig) {
+  constructor(private readonly config: NuonuoChannelOptions) {
     this.name = config.name;
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;

@@ -15,7 +15,7 @@ import { statusError } from './reference-codes.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { errorMessage } from '../../domain/error-message.js';
 
-export interface ReferenceChannelConfig {
+export interface ReferenceChannelOptions {
   readonly name: string;
   /** Base URL, e.g. http://127.0.0.1:9090 */
   readonly url: string;
@@ -58,10 +58,10 @@ interface ReferenceRecord {
 
 export class ReferenceChannel implements Channel {
   readonly name: string;
-  private readonly config: ReferenceChannelConfig;
+  private readonly config: ReferenceChannelOptions;
   private readonly agent: Agent;
 
-  constructor(config: ReferenceChannelConfig) {
+  constructor(config: ReferenceChannelOptions) {
     this.config = Object.freeze({ ...config, url: config.url.replace(/\/+$/, '') });
     this.name = config.name;
     const observer = config.observer;

@@ -4,8 +4,8 @@
 // of a huge answer. And the signature: Standard Webhooks' scheme, checked the way a receiver checks it.
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookPoster } from '../../src/channels/webhook-post.js';
-import { newWebhookSecret, verifyWebhook, webhookSignature } from '../../src/channels/webhook-signature.js';
+import { WebhookPoster } from '../../src/outbound/webhook-post.js';
+import { newWebhookSecret, verifyWebhook, webhookSignature } from '../../src/outbound/webhook-signature.js';
 
 const servers: Server[] = [];
 const posters: WebhookPoster[] = [];
