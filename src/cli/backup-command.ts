@@ -9,7 +9,7 @@ import { errorMessage } from '../domain/error-message.js';
 
 function refusePostgres(): void {
   if (environment.databaseUrl) {
-    throw new UsageError('this gateway uses PostgreSQL: back it up with pg_dump or point-in-time recovery (README, Operations), and copy <data>/keys');
+    throw new UsageError('this gateway uses PostgreSQL: back it up with pg_dump or point-in-time recovery (docs/operations.md), and copy <data>/keys');
   }
 }
 

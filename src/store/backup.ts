@@ -4,7 +4,7 @@
  * in it), plus the signing key, so a restored gateway signs as the old one did, and the key that
  * seals secrets (secrets.key), so it can still sign webhooks and use its channel tokens. Both keys
  * are kept as the database is: owner-only files in an owner-only directory.
- * PostgreSQL deployments use pg_dump or point-in-time recovery instead (README, Operations).
+ * PostgreSQL deployments use pg_dump or point-in-time recovery instead (docs/operations.md).
  */
 import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { SECRETS_KEY_FILE } from '../runtime/secret-box.js';
