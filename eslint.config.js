@@ -15,7 +15,7 @@ const layerRules = LEVELS.slice(1, -1).flatMap((level, index) =>
     const above = [...LEVELS.slice(index + 2).flat(), 'simulator'];
     const below = LEVELS.slice(0, index + 1).flat();
     return {
-      files: [`src/${layer}/**/*.ts`],
+      files: [`src/${layer}/**/*.{ts,tsx}`],
       rules: {
         'no-restricted-imports': [
           'error',
@@ -52,7 +52,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/domain/**/*.ts'],
+    files: ['src/domain/**/*.{ts,tsx}'],
     rules: {
       // src/domain is pure: no I/O, no clock, no randomness (design.md, "Shape of the code").
       'no-restricted-imports': [
@@ -69,7 +69,7 @@ export default tseslint.config(
   },
   ...layerRules,
   {
-    files: ['src/simulator/**/*.ts'],
+    files: ['src/simulator/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -77,9 +77,29 @@ export default tseslint.config(
       ],
     },
   },
+  // The console runs in the browser and talks to the gateway over HTTP only: of the server it
+  // imports nothing but the published schemas' types (src/api/schemas), so its types cannot drift
+  // from the API's and no server code is bundled.
+  ...[
+    { files: ['src/console/*.{ts,tsx}'], up: '\\.\\./' },
+    { files: ['src/console/*/**/*.{ts,tsx}'], up: '\\.\\./\\.\\./' },
+  ].map(({ files, up }) => ({
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^${up}(?!api/schemas/)`, message: 'src/console imports nothing of the server: it talks to it over HTTP.' },
+            { regex: `^${up}api/schemas/`, allowTypeImports: true, message: 'src/console takes only the types of the published schemas (import type).' },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // process.env is read in one place, so every setting is named, checked and documented there.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     ignores: ['src/runtime/env.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment through src/runtime/env.ts.' }],

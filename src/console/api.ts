@@ -2,30 +2,15 @@
 // with the session cookie; every write carries the CSRF token. A refusal becomes an ApiError with
 // the problem document, so a page can show its words and its field errors.
 import { signal } from '@preact/signals';
+import type { Static } from 'typebox';
+import type { Me as MeSchema } from '../api/schemas/console.js';
+import type { ProblemSchema } from '../api/schemas/invoice.js';
 
-export interface Me {
-  readonly username: string;
-  readonly role: 'operator' | 'admin' | 'clerk' | 'viewer';
-  readonly sellers: readonly string[];
-  readonly scopes: readonly string[];
-  readonly csrfToken: string;
-  readonly secondFactor: { readonly enrolled: boolean; readonly required: boolean };
-}
-
-export interface FieldProblem {
-  readonly path: string;
-  readonly code: string;
-  readonly message: string;
-  readonly messageZh: string;
-}
-
-export interface Problem {
-  readonly status: number;
-  readonly code: string;
-  readonly title: string;
-  readonly detail?: string;
-  readonly errors?: readonly FieldProblem[];
-}
+/** The signed-in user, as GET /console/api/session answers. */
+export type Me = Static<typeof MeSchema>;
+/** A problem document (docs/errors.md). */
+export type Problem = Static<typeof ProblemSchema>;
+export type FieldProblem = NonNullable<Problem['errors']>[number];
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {

@@ -13,23 +13,12 @@ import { csrfTokenMatches, ROLE_SCOPES, SESSION_COOKIE } from '../plugins/auth.j
 import { ApiProblem } from '../problem.js';
 import { unlessRefused } from '../refusal-problems.js';
 import { ProblemSchema } from '../schemas/invoice.js';
+import { Me } from '../schemas/console.js';
 
 export interface ConsoleSessionOptions {
   readonly signIn: SignInDeps;
 }
 
-const Me = Type.Object({
-  username: Type.String(),
-  role: Type.Union([Type.Literal('operator'), Type.Literal('admin'), Type.Literal('clerk'), Type.Literal('viewer')]),
-  sellers: Type.Array(Type.String()),
-  scopes: Type.Array(Type.String()),
-  csrfToken: Type.String({ description: 'send as X-CSRF-Token with every write' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  secondFactor: Type.Object({
-    enrolled: Type.Boolean(),
-    required: Type.Boolean({ description: 'FAPIAO_CONSOLE_REQUIRE_2FA asks it of this user: until enrolled, the session may only enrol' }),
-  }),
-});
 
 const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 16 }) }, { additionalProperties: false });
 

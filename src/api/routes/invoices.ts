@@ -27,6 +27,7 @@ import {
   ListQuery,
   ProblemSchema,
   RedFlushRequest,
+  Timeline,
 } from '../schemas/invoice.js';
 
 /** The invoicing use cases, built once in the composition root, and the shed counter. */
@@ -223,22 +224,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
         tags: ['invoices'],
         params: IdParams,
         response: {
-          200: Type.Object({
-            data: Type.Array(
-              Type.Object({
-                at: Type.String({ format: 'date-time' }),
-                kind: Type.Union([Type.Literal('attempt'), Type.Literal('audit')]),
-                what: Type.String({ description: 'attempt: submit or query; audit: the event' }),
-                channel: Type.Union([Type.String(), Type.Null()]),
-                outcome: Type.Union([Type.String(), Type.Null()]),
-                durationMs: Type.Union([Type.Integer(), Type.Null()]),
-                errorCode: Type.Union([Type.String(), Type.Null()]),
-                errorMessage: Type.Union([Type.String(), Type.Null()]),
-                from: Type.Union([Type.String(), Type.Null()]),
-                to: Type.Union([Type.String(), Type.Null()]),
-              }),
-            ),
-          }),
+          200: Timeline,
           401: ProblemSchema,
           404: ProblemSchema,
         },

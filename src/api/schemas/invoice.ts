@@ -212,3 +212,21 @@ export const DeliverRequest = Type.Object(
   { email: Type.Optional(Type.String({ maxLength: 254, description: "another address; the buyer's email by default" })) },
   { additionalProperties: false },
 );
+
+/** An invoice's history: each upstream attempt and each audit entry, oldest first. */
+export const Timeline = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      at: Type.String({ format: 'date-time' }),
+      kind: Type.Union([Type.Literal('attempt'), Type.Literal('audit')]),
+      what: Type.String({ description: 'attempt: submit or query; audit: the event' }),
+      channel: Type.Union([Type.String(), Type.Null()]),
+      outcome: Type.Union([Type.String(), Type.Null()]),
+      durationMs: Type.Union([Type.Integer(), Type.Null()]),
+      errorCode: Type.Union([Type.String(), Type.Null()]),
+      errorMessage: Type.Union([Type.String(), Type.Null()]),
+      from: Type.Union([Type.String(), Type.Null()]),
+      to: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
