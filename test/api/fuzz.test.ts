@@ -85,5 +85,5 @@ describe('fuzzing every operation', () => {
     expect(await businessRows()).toEqual(before);
     // The runs reached past authentication, validation and lookup, not only the door.
     expect([...statuses.keys()].filter((status) => [400, 401, 403, 404, 415, 422].includes(status)).length).toBeGreaterThanOrEqual(5);
-  }, 120_000);
+  });
 });

@@ -72,5 +72,5 @@ describe.skipIf(DIALECT !== 'postgres')('accepting on two gateway processes at o
     // Both processes wrote at once: several chains, all intact.
     expect(verdict).toMatchObject({ ok: true, entries: 80 });
     await Promise.all(gateways.map((gateway) => gateway.kill()));
-  }, 60_000);
+  });
 });

@@ -84,5 +84,5 @@ describe('fapiao audit verify', () => {
     const broken = run();
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain('broken at entry 54321 of chain 1 (invoice inv_54320)');
-  }, 60_000);
+  });
 });

@@ -103,7 +103,7 @@ describe('fapiao backup and restore', () => {
       expect(verifyPdf(bytes, loadPublicKey(publicKeyPath(join(root, 'live')))).valid).toBe(true);
     }
     await again.kill('SIGTERM');
-  }, 90_000);
+  });
 
   it('restores a gateway that still signs webhooks, and the doctor says when the secrets key is missing', async () => {
     const root = mkdtempSync(join(tmpdir(), 'fapiao-backup-'));
@@ -158,7 +158,7 @@ describe('fapiao backup and restore', () => {
     } finally {
       receiver.close();
     }
-  }, 90_000);
+  });
 
   it('refuses to overwrite, and sends PostgreSQL users to pg_dump', async () => {
     const root = mkdtempSync(join(tmpdir(), 'fapiao-backup-'));

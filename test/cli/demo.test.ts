@@ -23,5 +23,5 @@ describe('fapiao demo', () => {
     const second = await eventually(async () => (again.output().includes('Ctrl-C stops') ? again.output() : undefined), 15_000, () => again.output());
     expect(second).toContain(`demo API key: ${key}`);
     await again.kill('SIGTERM');
-  }, 40_000);
+  });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { openStore } from '../../src/store/database.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 const CREDENTIALS = { appKey: 'DOCTORKEY', appSecret: 'doctor-secret-never-shown' };
@@ -21,7 +22,7 @@ interface Report {
 
 function doctor(args: string[], env: Record<string, string>): Promise<{ code: number; report: Report; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'doctor', '--json', '--gateway', 'http://127.0.0.1:9', ...args], { env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1', ...env }, timeout: 20_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [BIN, 'doctor', '--json', '--gateway', 'http://127.0.0.1:9', ...args], { env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1', ...env }, timeout: HANG_GUARD_MS }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, report: (stdout ? JSON.parse(stdout) : { checks: [] }) as Report, stderr, stdout }),
     );
   });
@@ -56,7 +57,7 @@ describe('fapiao doctor for a 诺诺 channel', () => {
     expect(check(second.report, 'credentials')?.status).toBe('ok');
     expect(sim.tokenCalls()).toBe(1);
     expect(first.stdout + first.stderr + second.stdout).not.toContain(CREDENTIALS.appSecret);
-  }, 30_000);
+  });
 
   it('fails with upstream.drawer_logged_out, its cause and fix, while the drawer is logged out or unconfirmed', async () => {
     sim.setFaults({});
@@ -69,7 +70,7 @@ describe('fapiao doctor for a 诺诺 channel', () => {
       expect(drawer?.remedy?.zh).toContain('扫码');
     }
     await fetch(`${sim.url}/_admin/drawer`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loggedIn: true, identityConfirmed: true }) });
-  }, 30_000);
+  });
 
   it('says the credentials were refused for a wrong secret, and asks nothing further', async () => {
     // Another database: a wrong secret cannot have a token kept for it.
@@ -78,7 +79,7 @@ describe('fapiao doctor for a 诺诺 channel', () => {
     expect(refused.code).toBe(2);
     expect(check(refused.report, 'credentials')).toMatchObject({ status: 'fail', code: 'upstream.auth_refused' });
     expect(check(refused.report, 'drawer login')).toBeUndefined();
-  }, 30_000);
+  });
 
   it('names the configured channels when asked for one that is not there', async () => {
     const unknown = await doctor(['--channel', 'baiwang', '--config', config], { TEST_NN_SECRET: CREDENTIALS.appSecret });

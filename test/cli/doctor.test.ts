@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFapiao, type RunningProcess } from '../support/processes.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 
@@ -22,7 +23,7 @@ function doctor(args: string[], options: { env?: Record<string, string> } = {}):
       [BIN, 'doctor', ...args],
       {
         env: { ...process.env, FAPIAO_CHANNELS: '', DATABASE_URL: '', NO_COLOR: '1', ...options.env },
-        timeout: 20_000,
+        timeout: HANG_GUARD_MS,
       },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -54,7 +55,7 @@ describe('fapiao doctor', () => {
     ]);
     [sims.healthy, sims.failing, sims.limited, sims.slow, sims.skewed] = started;
     return () => Promise.all(started.map((sim) => sim.kill())).then(() => undefined);
-  }, 30_000);
+  });
 
   it('a healthy simulator: exit 0, every layer ok, JSON in the shape of api.md', async () => {
     const run = await doctor([sims.healthy!.url, '--json']);

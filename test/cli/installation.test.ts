@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFapiao } from '../support/processes.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 const SELLER = '91330106MA2B0Y5R34';
 
 function fapiao(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', FAPIAO_LOG_LEVEL: 'warn', ...env }, timeout: 20_000 });
+  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', FAPIAO_LOG_LEVEL: 'warn', ...env }, timeout: HANG_GUARD_MS });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -45,7 +46,7 @@ describe('--db names exactly one file', () => {
     expect(answer.status).toBe(200);
     await gateway.kill();
     expect(readdirSync(dir).filter((name) => name.endsWith('.db'))).toEqual([]);
-  }, 30_000);
+  });
 
   it('refuses a missing database in every command that only reads or changes one, creating nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fapiao-typo-'));
@@ -103,7 +104,7 @@ describe('files readable by their owner only', () => {
     chmodSync(db, 0o644);
     chmodSync(dataDir, 0o755);
     expect(privacy()).toMatchObject({ status: 'warn', code: 'local.data_readable_by_others' });
-  }, 40_000);
+  });
 });
 
 describe('a start that cannot work exits 2 with the reason', () => {
@@ -113,17 +114,17 @@ describe('a start that cannot work exits 2 with the reason', () => {
     const { port } = busy.address() as { port: number };
     const dir = mkdtempSync(join(tmpdir(), 'fapiao-busy-'));
     try {
-      const run = await exitWithin(['demo', '--port', String(port), '--db', join(dir, 'fapiao.db')], 15_000);
+      const run = await exitWithin(['demo', '--port', String(port), '--db', join(dir, 'fapiao.db')], 60_000);
       expect(run.code, run.output).toBe(2);
       expect(run.output).toContain(`port ${port} on 127.0.0.1 is already in use`);
       expect(run.output).toContain('npm start -- --port N');
       expect(run.output).toContain('FAPIAO_PORT');
-      const viaEnv = await exitWithin(['serve', '--with-simulator', '--db', join(dir, 'fapiao.db')], 15_000, { FAPIAO_PORT: String(port) });
+      const viaEnv = await exitWithin(['serve', '--with-simulator', '--db', join(dir, 'fapiao.db')], 60_000, { FAPIAO_PORT: String(port) });
       expect(viaEnv.code, viaEnv.output).toBe(2);
     } finally {
       busy.close();
     }
-  }, 40_000);
+  });
 
   it('the simulator: a missing certificate file or a taken port is named, exit 2', async () => {
     const missing = fapiao(['simulator', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem', '--port', '0']);
@@ -143,7 +144,7 @@ describe('a start that cannot work exits 2 with the reason', () => {
   it('a second gateway on one SQLite file is refused while the first keeps serving', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'fapiao-two-')), 'fapiao.db');
     const first = await startFapiao(['serve', '--with-simulator', '--port', '0', '--db', db], { DATABASE_URL: '' });
-    const second = await exitWithin(['serve', '--with-simulator', '--port', '0', '--db', db], 15_000);
+    const second = await exitWithin(['serve', '--with-simulator', '--port', '0', '--db', db], 60_000);
     expect(second.code, second.output).toBe(2);
     expect(second.output).toContain(`another gateway process is already serving ${db}`);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
@@ -151,7 +152,7 @@ describe('a start that cannot work exits 2 with the reason', () => {
     await first.kill('SIGKILL');
     const third = await startFapiao(['serve', '--with-simulator', '--port', '0', '--db', db], { DATABASE_URL: '' });
     await third.kill();
-  }, 40_000);
+  });
 
   it('names the setting, what was wrong and what is allowed, for settings from the environment', () => {
     const db = join(mkdtempSync(join(tmpdir(), 'fapiao-env-')), 'fapiao.db');

@@ -61,7 +61,7 @@ describe('channels from a configuration file', () => {
     const channels = await http(`${gateway.url}/v1/channels`, { key });
     expect(channels.text).not.toContain(SECRET);
     expect(gateway.output()).not.toContain(SECRET);
-  }, 40_000);
+  });
 
   it('refuses a file with the path of what is wrong', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fapiao-config-'));

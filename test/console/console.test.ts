@@ -20,6 +20,7 @@ import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
 import { hasFile } from '../support/tools.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = hasFile(CHROMIUM);
@@ -44,7 +45,7 @@ beforeAll(async () => {
   await add('ops', 'operator', []);
   await add('careful-a', 'viewer', [SELLER]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -153,9 +154,9 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await shoot(page, 'console-issue');
     await page.getByRole('button', { name: '开具发票' }).click();
     await page.waitForURL(/\/console\/invoices\/inv_/);
-    await expect.poll(() => page.locator('h1 .badge').textContent(), { timeout: 15_000 }).toBe('已开具');
+    await expect.poll(() => page.locator('h1 .badge').textContent(), { timeout: 60_000 }).toBe('已开具');
     const pdfLink = page.getByRole('link', { name: '下载 PDF' });
-    await pdfLink.waitFor({ timeout: 15_000 });
+    await pdfLink.waitFor({ timeout: 60_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), pdfLink.click()]);
     expect(readFileSync(await download.path()).subarray(0, 5).toString()).toBe('%PDF-');
     await expect.poll(() => page.locator('.timeline li').count()).toBeGreaterThanOrEqual(4);
@@ -164,8 +165,8 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.getByRole('button', { name: '红冲' }).click();
     await page.getByLabel('冲红原因').selectOption('issued_in_error');
     await page.getByRole('button', { name: '确定' }).click();
-    await expect.poll(() => page.locator('.sheet .red-mark').count(), { timeout: 15_000 }).toBe(1);
-    await expect.poll(() => page.locator('h1 .badge').textContent(), { timeout: 15_000 }).toBe('已开具');
+    await expect.poll(() => page.locator('.sheet .red-mark').count(), { timeout: 60_000 }).toBe(1);
+    await expect.poll(() => page.locator('h1 .badge').textContent(), { timeout: 60_000 }).toBe('已开具');
     await expect.poll(() => page.getByTestId('total-in-words').textContent()).toBe('（负数）壹仟零陆拾圆整');
     await page.context().close();
   });
@@ -182,7 +183,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     expect(await banner.count()).toBe(0);
     simulator.setFaults({ errorRate: 1 });
     await Promise.all(Array.from({ length: 4 }, (_, n) => http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: `outage-${n}`, json: validRequest({ orderNo: `OUTAGE-${n}` }) })));
-    await expect.poll(() => banner.textContent(), { timeout: 15_000 }).toMatch(/^sim通道连接异常，自 \d\d:\d\d 起；\d+ 张发票排队中，无一丢失$/);
+    await expect.poll(() => banner.textContent(), { timeout: 60_000 }).toMatch(/^sim通道连接异常，自 \d\d:\d\d 起；\d+ 张发票排队中，无一丢失$/);
     await page.getByRole('link', { name: '通道' }).click();
     await expect.poll(() => banner.count()).toBe(1);
     await expect.poll(() => page.locator('.last-error').textContent()).toContain('处理办法');
@@ -193,12 +194,12 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     // The banner and the last error's cause and remedy are as readable as the rest.
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: '运行诊断' }).click();
-    await expect.poll(() => page.locator('table.doctor tbody tr').count(), { timeout: 15_000 }).toBeGreaterThan(2);
+    await expect.poll(() => page.locator('table.doctor tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(2);
     simulator.setFaults({ errorRate: 0 });
-    await expect.poll(() => banner.count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => banner.count(), { timeout: HANG_GUARD_MS }).toBe(0);
     // Every invoice queued through the outage is issued, none lost.
     await expect
-      .poll(async () => ((await http(`${t.gateway.url}/v1/invoices?orderNo=OUTAGE-3`, { key: t.key })).body.data as Array<{ status: string }>)[0]?.status, { timeout: 20_000 })
+      .poll(async () => ((await http(`${t.gateway.url}/v1/invoices?orderNo=OUTAGE-3`, { key: t.key })).body.data as Array<{ status: string }>)[0]?.status, { timeout: HANG_GUARD_MS })
       .toBe('issued');
     await page.context().close();
   });
@@ -276,7 +277,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.getByLabel('Reason').waitFor();
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.context().close();
-  }, 60_000);
+  });
 
   it('works by keyboard alone: signs in, goes to the issue form, with the focus always visible', async () => {
     const page = await (await browser.newContext()).newPage();

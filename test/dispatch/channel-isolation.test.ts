@@ -83,5 +83,5 @@ describe(`isolating a channel on ${DIALECT}`, () => {
     const audit = await t.gateway.store.db.selectFrom('audit_log').select(['invoice_id', 'event', 'detail']).where('invoice_id', '=', 'channel:first').orderBy('at').orderBy('chain').orderBy('seq').execute();
     expect(audit.map((entry) => entry.event)).toEqual(['channel_isolated', 'channel_restored']);
     expect(JSON.parse(audit[0]!.detail!)).toMatchObject({ reason: '诺诺 maintenance window' });
-  }, 40_000);
+  });
 });

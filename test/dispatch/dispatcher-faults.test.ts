@@ -147,7 +147,7 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     expect(calls.filter((call) => call.error_code === 'rate_limited').length).toBeLessThanOrEqual(most429s);
     const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey })).body.data as Array<{ circuit: string }>;
     expect(channels[0]!.circuit).toBe('closed');
-  }, 40_000);
+  });
 
   it('marks a business rejection rejected, with the upstream\'s reason', async () => {
     const sim = await simulator({ rejectRate: 1 });

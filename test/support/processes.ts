@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { HANG_GUARD_MS } from './hang-guard.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fapiao');
 const running = new Set<ChildProcess>();
@@ -20,7 +21,7 @@ export interface RunningProcess {
 }
 
 /** Starts `fapiao ARGS` and resolves once it prints "listening on URL". */
-export function startFapiao(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<RunningProcess> {
+export function startFapiao(args: string[], env: Record<string, string> = {}, timeoutMs = HANG_GUARD_MS): Promise<RunningProcess> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FAPIAO_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
@@ -54,13 +55,17 @@ export function startFapiao(args: string[], env: Record<string, string> = {}, ti
   });
 }
 
-/** Polls `check` until it returns a value, or fails after `timeoutMs` with `describe()`. */
+/**
+ * Polls `check` until it returns a value, or fails with `describe()`. `timeoutMs` is what the wait
+ * takes on a quiet machine; it is given at least a minute before it fails, so that a machine busy
+ * with other work makes the test slower, not red.
+ */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, describe: () => string | Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + Math.max(timeoutMs, 60_000);
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${await describe()}`);
+    if (Date.now() > deadline) throw new Error(`still not so after ${Math.max(timeoutMs, 60_000)} ms: ${await describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
