@@ -1,5 +1,6 @@
 /** The invoice resource of shared/api.md, built from a stored row. */
 import { emailFailureText } from '../domain/email-failure-text.js';
+import { errorWords } from '../domain/event-words.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Static } from 'typebox';
 import type { InvoiceStatus, PendingStage } from '../domain/invoice-state.js';
@@ -52,7 +53,7 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     lastError:
       row.last_error_code === null
         ? null
-        : { code: row.last_error_code, message: row.last_error_message ?? '', at: iso(row.last_error_at) ?? '' },
+        : { code: row.last_error_code, message: row.last_error_message ?? '', at: iso(row.last_error_at) ?? '', text: errorWords(row.last_error_code) },
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     documents:

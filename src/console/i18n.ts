@@ -133,6 +133,21 @@ const WORDS = {
   redOf: ['被红冲蓝字发票', 'Flushes blue invoice'],
   redFlushable: ['可冲红余额', 'Left to flush'],
   confirm: ['确定', 'Confirm'],
+  layer_local: ['本机', 'This machine'],
+  layer_db: ['数据库', 'Database'],
+  layer_dns: ['域名解析', 'DNS'],
+  layer_tcp: ['网络连接', 'TCP'],
+  layer_tls: ['TLS 证书', 'TLS'],
+  layer_http: ['HTTP', 'HTTP'],
+  layer_clock: ['时钟', 'Clock'],
+  layer_upstream: ['上游凭据', 'Upstream'],
+  layer_gateway: ['网关', 'Gateway'],
+  check_ok: ['正常', 'OK'],
+  check_warn: ['警告', 'Warning'],
+  check_fail: ['失败', 'Failed'],
+  check_skip: ['跳过', 'Skipped'],
+  errorCode: ['错误代码', 'Error code'],
+  upstreamWords: ['上游原文', "The upstream's words"],
   cancel: ['取消', 'Cancel'],
 } as const satisfies Record<string, readonly [string, string]>;
 
@@ -155,6 +170,11 @@ export function t(word: Word): string {
 export function say(text: { message?: string; messageZh?: string; title?: string; detail?: string }): string {
   if (language.value === 'zh') return text.messageZh ?? text.title ?? text.message ?? '';
   return text.message ?? text.detail ?? text.title ?? '';
+}
+
+/** A text the API gives in both languages ({ zh, en }), in the chosen one. */
+export function words(text: { readonly zh: string; readonly en: string } | null | undefined): string | null {
+  return text ? text[language.value] : null;
 }
 
 export function isWord(text: string): text is Word {

@@ -2,7 +2,7 @@
 // src/api/schemas, imported as types only (nothing of the server is bundled), so a change to the
 // API that the pages do not follow fails the console's type check instead of drifting.
 import type { Static } from 'typebox';
-import type { ChannelList as ChannelListSchema } from '../api/schemas/channel.js';
+import type { ChannelList as ChannelListSchema, DoctorAnswer } from '../api/schemas/channel.js';
 import type { InvoiceList as InvoiceListSchema, InvoiceResource, Timeline } from '../api/schemas/invoice.js';
 
 export type Invoice = Static<typeof InvoiceResource>;
@@ -11,3 +11,4 @@ export type InvoiceList = Static<typeof InvoiceListSchema>;
 export type ChannelList = Static<typeof ChannelListSchema>;
 export type Channel = ChannelList['data'][number];
 export type TimelineEntry = Static<typeof Timeline>['data'][number];
+export type DoctorReport = Static<typeof DoctorAnswer>;

@@ -160,6 +160,11 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), pdfLink.click()]);
     expect(readFileSync(await download.path()).subarray(0, 5).toString()).toBe('%PDF-');
     await expect.poll(() => page.locator('.timeline li').count()).toBeGreaterThanOrEqual(4);
+    // In words a clerk reads: no raw event names or state keys.
+    const timeline = (await page.locator('.timeline').textContent()) ?? '';
+    expect(timeline).toContain('已受理（排队中）');
+    expect(timeline).toContain('已开具');
+    expect(timeline).not.toMatch(/lease_for|pending\/|∅/);
     await shoot(page, 'console-invoice');
 
     await page.getByRole('button', { name: '红冲' }).click();

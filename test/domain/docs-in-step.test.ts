@@ -6,6 +6,7 @@ import { INVOICE_EVENTS, TRANSITIONS } from '../../src/domain/invoice-state.js';
 import { API_PROBLEM_CODES } from '../../src/api/problem.js';
 import type { ChannelErrorCode } from '../../src/channels/channel-error.js';
 import { FIELD_ERROR_CODES } from '../../src/domain/field-error.js';
+import { CHANNEL_ERROR_WORDS } from '../../src/domain/event-words.js';
 import { KNOWLEDGE } from '../../src/doctor/knowledge-base.js';
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, '../../docs', name), 'utf8');
@@ -29,6 +30,8 @@ describe('documentation in step with the code', () => {
     };
     const dispatcherCodes = ['upstream_rejected', 'no_usable_channel', 'not_found_unconfirmed', 'channel_unknown'];
     expect(section('## Channel error codes').sort()).toEqual([...Object.keys(channelCodes), ...dispatcherCodes].sort());
+    // Each has a sentence in both languages for the console and the API's lastError.text.
+    for (const code of section('## Channel error codes')) expect(CHANNEL_ERROR_WORDS[code!], code).toMatchObject({ zh: expect.stringMatching(/[\u4e00-\u9fff]/) as unknown, en: expect.any(String) as unknown });
   });
 
   it('docs/doctor.md lists exactly the finding codes of the knowledge base', () => {

@@ -13,9 +13,9 @@ import { DEFAULT_ISOLATION_REASON, type ChannelControl } from '../../operating/c
 import { unlessRefused } from '../refusal-problems.js';
 import { knowledgeOfChannelError } from '../../doctor/channel-error-knowledge.js';
 import type { DoctorReport } from '../../doctor/check.js';
-import { CHANNEL_ERROR_TEXT } from '../channel-error-text.js';
+import { channelErrorText } from '../channel-error-text.js';
 import { ProblemSchema } from '../schemas/invoice.js';
-import { ChannelList } from '../schemas/channel.js';
+import { ChannelList, DoctorAnswer } from '../schemas/channel.js';
 import type { Database } from '../../store/schema/index.js';
 
 export interface ChannelRoutesOptions {
@@ -61,7 +61,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
           ...channel,
           pausedUntil: iso(channel.pausedUntil),
           rateLimitedUntil: iso(channel.rateLimitedUntil),
-          pauseReason: channel.pauseReason === null || operator ? channel.pauseReason : CHANNEL_ERROR_TEXT.auth_failed,
+          pauseReason: channel.pauseReason === null || operator ? channel.pauseReason : channelErrorText('auth_failed').en,
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
           failingSince: iso(channel.failingSince),
@@ -71,7 +71,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
               ? null
               : {
                   code: lastErrorCode,
-                  message: operator ? (lastError ?? '') : CHANNEL_ERROR_TEXT[lastErrorCode],
+                  message: operator ? (lastError ?? '') : channelErrorText(lastErrorCode).en,
+                  text: channelErrorText(lastErrorCode),
                   at: iso(channel.lastFailureAt)!,
                   cause: knowledgeOfChannelError(lastErrorCode)?.cause ?? null,
                   remedy: knowledgeOfChannelError(lastErrorCode)?.remedy ?? null,
@@ -132,11 +133,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
         tags: ['channels'],
         params: ChannelParams,
         response: {
-          200: Type.Object({
-            target: Type.String(),
-            status: Type.String(),
-            checks: Type.Array(Type.Object({ layer: Type.String(), name: Type.String(), status: Type.String(), detail: Type.String() }, { additionalProperties: true })),
-          }),
+          200: DoctorAnswer,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,

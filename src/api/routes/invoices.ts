@@ -12,6 +12,7 @@ import type { InvoiceReading } from '../../invoicing/invoice-reading.js';
 import type { EmailAgainOutcome, EmailRequester } from '../../invoicing/invoice-email.js';
 import { OverloadedError } from '../../store/group-commit.js';
 import { formatFen, parseMoney } from '../../domain/money.js';
+import { attemptWords, auditWords } from '../../domain/event-words.js';
 import { Type } from 'typebox';
 import { invoiceResource, viewResource } from '../invoice-resource.js';
 import { ApiProblem } from '../problem.js';
@@ -233,7 +234,13 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
     async (request) => {
       const { id } = request.params;
       const timeline = await reading.timeline(id, { sellers: request.apiKey.sellers, upstreamWords: request.apiKey.scopes.includes('admin') });
-      return { data: found(timeline, `invoice ${id}`).map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) };
+      return {
+        data: found(timeline, `invoice ${id}`).map((entry) => ({
+          ...entry,
+          at: new Date(entry.at).toISOString(),
+          text: entry.kind === 'attempt' ? attemptWords(entry.what, entry.channel, entry.outcome, entry.errorCode) : auditWords(entry.what, entry.from, entry.to, entry.errorCode),
+        })),
+      };
     },
   );
 

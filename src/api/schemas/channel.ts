@@ -17,6 +17,7 @@ export const ChannelList = Type.Object({
         Type.Object({
           code: Type.String({ description: 'a channel error code (docs/errors.md)' }),
           message: Type.String({ description: "the upstream's own words for operator keys; a fixed sentence for the code otherwise" }),
+          text: Type.Object({ zh: Type.String(), en: Type.String() }, { description: 'our sentence for the code, in Chinese and English' }),
           at: Type.String(),
           cause: Type.Union([Text, Type.Null()], { description: "the likely cause, from the doctor's knowledge base" }),
           remedy: Type.Union([Text, Type.Null()], { description: "what to do about it, from the doctor's knowledge base" }),
@@ -37,4 +38,23 @@ export const ChannelList = Type.Object({
     backlog: Type.Integer({ description: 'pending invoices not yet bound to any channel' }),
     oldestCreatedAt: Type.Union([Type.String(), Type.Null()]),
   }),
+});
+
+/** POST /v1/channels/{name}/doctor: the doctor's layered checks against one channel. */
+export const DoctorAnswer = Type.Object({
+  target: Type.String(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('warn'), Type.Literal('fail')]),
+  checks: Type.Array(
+    Type.Object(
+      {
+        layer: Type.String({ description: 'local, db, dns, tcp, tls, http, clock, upstream or gateway' }),
+        name: Type.String(),
+        status: Type.Union([Type.Literal('ok'), Type.Literal('warn'), Type.Literal('fail'), Type.Literal('skip')]),
+        code: Type.Union([Type.String({ description: 'a finding code (docs/doctor.md)' }), Type.Null()]),
+        detail: Type.String({ description: 'what was measured, as the operator would read it off the tool' }),
+        remedy: Type.Union([Text, Type.Null()], { description: 'the likely cause and the fix, in Chinese and English' }),
+      },
+      { additionalProperties: true },
+    ),
+  ),
 });

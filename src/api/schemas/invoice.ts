@@ -93,7 +93,15 @@ export const InvoiceResource = Type.Object(
     issuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     channel: Type.Union([Type.String(), Type.Null()]),
     attempts: Type.Integer(),
-    lastError: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() }), Type.Null()]),
+    lastError: Type.Union([
+      Type.Object({
+        code: Type.String(),
+        message: Type.String(),
+        at: Type.String(),
+        text: Type.Object({ zh: Type.String(), en: Type.String() }, { description: 'our sentence for the code, in Chinese and English (docs/errors.md)' }),
+      }),
+      Type.Null(),
+    ]),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     documents: Type.Union([
@@ -227,6 +235,7 @@ export const Timeline = Type.Object({
       errorMessage: Type.Union([Type.String(), Type.Null()]),
       from: Type.Union([Type.String(), Type.Null()]),
       to: Type.Union([Type.String(), Type.Null()]),
+      text: Type.Object({ zh: Type.String(), en: Type.String() }, { description: 'the entry as a sentence, in Chinese and English' }),
     }),
   ),
 });

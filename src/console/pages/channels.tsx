@@ -4,14 +4,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, type Problem } from '../api';
 import { dateTime, percent } from '../format';
-import { language, problemWords, t } from '../i18n';
+import { isWord, language, problemWords, t, words } from '../i18n';
 import { isDown, waitingInvoices } from '../parts/banner';
-import type { Channel, ChannelList } from '../types';
+import type { Channel, ChannelList, DoctorReport } from '../types';
 
-interface DoctorReport {
-  status: string;
-  checks: Array<{ layer: string; name: string; status: string; detail: string; remedy?: { zh: string; en: string } | null }>;
-}
+/** A word of the i18n table by key, or the key itself when the table has none. */
+const named = (key: string) => (isWord(key) ? t(key) : key);
 
 /** A certificate that expires within 30 days (or has) is shown as a warning. */
 const certificateSoon = (iso: string | null) => iso !== null && Date.parse(iso) - Date.now() < 30 * 86_400_000;
@@ -51,7 +49,6 @@ export function Channels() {
       if (failure instanceof ApiError) setProblem(failure.problem);
     }
   };
-  const words = (text: { zh: string; en: string } | null | undefined) => (text ? text[language.value] : null);
   const [colon, open, close] = language.value === 'zh' ? ['：', '（', '）'] : [': ', ' (', ')'];
   return (
     <main>
@@ -92,8 +89,20 @@ export function Channels() {
               {channel.lastError && (
                 <div class="last-error">
                   <p>
-                    {t('lastError')} ({dateTime(channel.lastError.at)}): <code>{channel.lastError.code}</code> {channel.lastError.message}
+                    {t('lastError')}
+                    {open}
+                    {dateTime(channel.lastError.at)}
+                    {close}
+                    {colon}
+                    {words(channel.lastError.text)} <code title={t('errorCode')}>{channel.lastError.code}</code>
                   </p>
+                  {channel.lastError.message !== channel.lastError.text.en && channel.lastError.message !== '' && (
+                    <p class="upstream-words">
+                      {t('upstreamWords')}
+                      {colon}
+                      {channel.lastError.message}
+                    </p>
+                  )}
                   {channel.lastError.cause && (
                     <p>
                       <strong>{t('cause')}：</strong>
@@ -132,9 +141,9 @@ export function Channels() {
                     <tbody>
                       {report.checks.map((check, index) => (
                         <tr key={index} class={`check-${check.status}`}>
-                          <td>{check.layer}</td>
+                          <td>{named(`layer_${check.layer}`)}</td>
                           <td>{check.name}</td>
-                          <td>{check.status}</td>
+                          <td>{named(`check_${check.status}`)}</td>
                           <td>
                             {check.detail}
                             {check.remedy && <div class="remedy">{words(check.remedy)}</div>}

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, newKey, type Problem } from '../api';
 import { dateTime, money } from '../format';
-import { isWord, language, problemWords, say, t } from '../i18n';
+import { isWord, language, problemWords, say, t, words } from '../i18n';
 import { InvoiceSheet } from '../parts/invoice-sheet';
 import { StatusBadge } from '../parts/status-badge';
 import { linkProps, navigate } from '../router';
@@ -155,7 +155,10 @@ export function InvoiceDetail({ id }: { id: string }) {
       )}
       {invoice.lastError && invoice.status !== 'issued' && (
         <p class="error">
-          {t('lastError')}: <code>{invoice.lastError.code}</code> {invoice.lastError.message}
+          {t('lastError')}
+          {language.value === 'zh' ? '：' : ': '}
+          {words(invoice.lastError.text)} <code title={t('errorCode')}>{invoice.lastError.code}</code>
+          {invoice.lastError.message !== '' && invoice.lastError.message !== invoice.lastError.text.en && <span class="upstream-words"> — {invoice.lastError.message}</span>}
         </p>
       )}
       <div class="toolbar">
@@ -227,9 +230,8 @@ export function InvoiceDetail({ id }: { id: string }) {
           {timeline.map((entry, index) => (
             <li key={index}>
               <time>{dateTime(entry.at)}</time>{' '}
-              {entry.kind === 'attempt'
-                ? `${entry.what === 'submit' ? (language.value === 'zh' ? '提交' : 'submit') : language.value === 'zh' ? '查询' : 'query'} → ${entry.channel ?? ''}: ${entry.outcome ?? ''} (${entry.durationMs ?? 0} ms)${entry.errorCode ? ` ${entry.errorCode}` : ''}`
-                : `${entry.what}: ${entry.from ?? '∅'} → ${entry.to ?? ''}${entry.channel ? ` (${entry.channel})` : ''}`}
+              {words(entry.text)}
+              {entry.kind === 'attempt' && entry.durationMs !== null && <span class="duration"> · {entry.durationMs} ms</span>}
             </li>
           ))}
         </ol>
