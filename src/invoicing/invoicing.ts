@@ -15,8 +15,8 @@ import { TtlCache } from '../runtime/ttl-cache.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../store/ids.js';
-import { acceptInvoice, pendingInvoiceRow, readIdempotencyKey, retryInvoice, type InvoiceRecord } from '../store/invoice-store.js';
-import { insertRedInvoice, lockInvoiceForFlush, redInvoicesIn } from '../store/red-flush-store.js';
+import { acceptInvoice, findInvoice, pendingInvoiceRow, readIdempotencyKey, retryInvoice, type InvoiceRecord } from '../store/invoice-store.js';
+import { insertRedInvoice, lockInvoiceForFlush, redInvoicesOf } from '../store/red-flush-store.js';
 import { requestHash } from '../store/request-hash.js';
 import type { Database } from '../store/schema/index.js';
 import { findSeller, type SellerProfile } from '../store/seller-store.js';
@@ -50,6 +50,7 @@ export type Written = { readonly kind: 'created' | 'replayed'; readonly invoice:
 export type IssueOutcome = Written | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' | 'key_reused' | 'order_no_taken' }>;
 export type PreviewOutcome = Extract<ComputeOutcome, { kind: 'computed' }> | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' }>;
 export type RedFlushOutcome = Written | Extract<Refusal, { kind: 'not_found' | 'key_reused' | 'red_of_red' | 'not_issued' | 'invalid' | 'exceeds' }>;
+export type RedFlushPreviewOutcome = { readonly kind: 'computed'; readonly red: RedInvoiceJson } | Extract<Refusal, { kind: 'not_found' | 'red_of_red' | 'not_issued' | 'invalid' | 'exceeds' }>;
 export type RetryOutcome = { readonly kind: 'requeued'; readonly invoice: InvoiceRecord } | Extract<Refusal, { kind: 'not_found' | 'not_failed' }>;
 
 /**
@@ -135,6 +136,29 @@ export class Invoicing {
    * Decided inside one transaction holding the blue invoice, so concurrent red-flushes of it, in any
    * process, each see what the ones before them took.
    */
+  /**
+   * The red invoice a red-flush request would make, by the same rules, writing nothing: what the
+   * console shows (amount in words) before the clerk confirms.
+   */
+  async previewRedFlush(blueInvoiceId: string, body: unknown, actor: Actor): Promise<RedFlushPreviewOutcome> {
+    const notFound = { kind: 'not_found', subject: `invoice ${blueInvoiceId}` } as const;
+    if (!isInvoiceId(blueInvoiceId)) return notFound;
+    const blue = await findInvoice(this.deps.reader, blueInvoiceId, actor.sellers);
+    if (!blue) return notFound;
+    if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
+    if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
+    const reds = await redInvoicesOf(this.deps.reader, blue.id);
+    const decided = this.decideRedFlush(blue, reds, body);
+    return decided.kind === 'ok' ? { kind: 'computed', red: decided.red } : decided;
+  }
+
+  /** The domain's red-flush rules over a blue invoice and the red invoices it has. */
+  private decideRedFlush(blue: { readonly id: string; readonly number: string | null; readonly computed_json: string }, reds: readonly { readonly computed_json: string; readonly status: string }[], body: unknown) {
+    const flushed = flushedByReds(reds.map((red) => ({ invoice: JSON.parse(red.computed_json) as RedInvoiceJson, status: red.status })));
+    const outcome = redFlush(body, { id: blue.id, number: blue.number!, invoice: JSON.parse(blue.computed_json) as ComputedInvoiceJson, flushed });
+    return outcome.kind === 'invalid' ? ({ kind: 'invalid', of: 'red_flush', errors: outcome.errors } as const) : outcome;
+  }
+
   redFlush(blueInvoiceId: string, body: unknown, idempotencyKey: string, actor: Actor): Promise<RedFlushOutcome> {
     const notFound = { kind: 'not_found', subject: `invoice ${blueInvoiceId}` } as const;
     if (!isInvoiceId(blueInvoiceId)) return Promise.resolve(notFound);
@@ -151,11 +175,9 @@ export class Invoicing {
       if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
       if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
 
-      const reds = await redInvoicesIn(tx, blue.id);
-      const flushed = flushedByReds(reds.map((red) => ({ invoice: JSON.parse(red.computed_json) as RedInvoiceJson, status: red.status })));
-      const outcome = redFlush(body, { id: blue.id, number: blue.number, invoice: JSON.parse(blue.computed_json) as ComputedInvoiceJson, flushed });
-      if (outcome.kind === 'invalid') return { kind: 'invalid', of: 'red_flush', errors: outcome.errors };
-      if (outcome.kind === 'exceeds') return outcome;
+      const reds = await redInvoicesOf(tx, blue.id);
+      const outcome = this.decideRedFlush(blue, reds, body);
+      if (outcome.kind !== 'ok') return outcome;
       const orderNo = redOrderNo(reds.length, blue.serial_no);
       const row = pendingInvoiceRow({
         id: newInvoiceId(now),

@@ -20,9 +20,9 @@ export async function lockInvoiceForFlush(tx: Transaction<Database>, capabilitie
   return query.executeTakeFirst();
 }
 
-/** The red invoices written for a blue invoice so far: their computed body and status. */
-export function redInvoicesIn(tx: Transaction<Database>, blueId: string): Promise<{ computed_json: string; status: string }[]> {
-  return tx.selectFrom('invoices').select(['computed_json', 'status']).where('blue_invoice_id', '=', blueId).execute();
+/** The red invoices written for a blue invoice so far: their computed body and status (in the red-flush's transaction, or outside one for a preview). */
+export function redInvoicesOf(db: Kysely<Database>, blueId: string): Promise<{ computed_json: string; status: string }[]> {
+  return db.selectFrom('invoices').select(['computed_json', 'status']).where('blue_invoice_id', '=', blueId).execute();
 }
 
 export interface NewRedInvoice {

@@ -100,6 +100,23 @@ describe(`red-flush on ${DIALECT}`, () => {
     expect(Number(current.redFlushableTotal)).toBeCloseTo(271 + held / 100, 2);
   });
 
+  it('previews a red-flush by the same rules, writing nothing', async () => {
+    const blue = await issueBlue();
+    const before = await invoiceCount();
+    const preview = (json: unknown, key = t.key) => http(url(`/v1/invoices/${String(blue.id)}/red-flush/preview`), { key, json });
+    const whole = await preview({ reason: 'sales_return' });
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ totals: { total: `-${(blue.totals as { total: string }).total}` }, red: { blueInvoiceId: blue.id, reason: 'sales_return', whole: true } });
+    expect(String((whole.body.totals as { totalInWords: string }).totalInWords)).toMatch(/^（负数）/);
+    const part = await preview({ reason: 'sales_allowance', lines: [{ line: 0, amount: '-10.00' }] });
+    expect(part.status).toBe(200);
+    expect(part.body.lines).toEqual([expect.objectContaining({ blueLine: 0, amount: '-10.00' })]);
+    expect((await preview({ reason: 'sales_allowance', lines: [{ line: 0, amount: '-99999999.00' }] })).body.code).toBe('red_flush_exceeds_blue');
+    expect((await preview({ reason: 'sideways' })).body.code).toBe('red_flush_invalid');
+    expect((await preview({ reason: 'sales_return' }, t.otherKey)).status).toBe(404);
+    expect(await invoiceCount()).toBe(before);
+  });
+
   it('refuses what it must and writes nothing', async () => {
     const blue = await issueBlue();
     const before = await invoiceCount();

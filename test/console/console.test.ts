@@ -133,6 +133,30 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('shows no problem on an empty form, and a 专票 asks for the buyer in full, each problem at its field', async () => {
+    const page = await signedIn('clerk-a');
+    const previewed = page.waitForResponse((answer) => answer.url().endsWith('/v1/invoices/preview'));
+    await page.getByRole('link', { name: '开票' }).click();
+    // The preview of the empty form has answered with its problems, and none is shown before the clerk types.
+    expect((await previewed).status()).toBe(422);
+    await page.getByText('填写后自动计算税额与价税合计').waitFor();
+    expect(await page.locator('.field-error').count()).toBe(0);
+    await page.getByLabel('发票类型').selectOption('special');
+    await page.getByLabel('订单号', { exact: true }).fill('HAND-SPECIAL');
+    await page.getByLabel('购买方名称').fill('杭州某某科技有限公司');
+    await page.getByRole('button', { name: '开具发票' }).click();
+    // Each missing part of the buyer is marked at its own field, not only in the summary.
+    for (const label of ['购买方税号', '购买方地址', '购买方开户银行', '购买方银行账号']) {
+      const field = page.getByLabel(label);
+      await expect.poll(() => field.getAttribute('aria-invalid'), { timeout: 60_000 }).toBe('true');
+    }
+    expect(await page.getByRole('alert').textContent()).toContain('发票请求内容有误');
+    await shoot(page, 'console-issue-special');
+    await page.locator('select[name="lines.0.taxRate"]').selectOption('0.015');
+    expect(await page.locator('select[name="lines.0.taxRate"] option:checked').textContent()).toBe('1.5%');
+    await page.context().close();
+  });
+
   it('issues an invoice by hand, computed as typed, watches it become issued, downloads its PDF and red-flushes it', async () => {
     const page = await signedIn('clerk-a');
     await page.getByRole('link', { name: '开票' }).click();
@@ -167,12 +191,39 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     expect(timeline).not.toMatch(/lease_for|pending\/|∅/);
     await shoot(page, 'console-invoice');
 
+    const blueUrl = page.url();
     await page.getByRole('button', { name: '红冲' }).click();
+    // Nothing is chosen for the clerk: neither whole nor in part, nor a reason.
+    await page.getByRole('button', { name: '核对红字发票' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('请选择全额红冲或部分红冲');
+    // In part, blank lines are not a whole flush, and 开票有误 (whole only) is not offered.
+    await page.getByLabel('部分红冲（按行填写数量或金额）').check();
+    expect(await page.locator('select[name="reason"] option[value="issued_in_error"]').count()).toBe(0);
+    await page.getByLabel('冲红原因').selectOption('sales_allowance');
+    await page.getByRole('button', { name: '核对红字发票' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('至少填写一行');
+    // A line's problem is said at its field, in words, without a JSON pointer.
+    await page.getByLabel('金额 1').fill('-5000.00');
+    await page.getByRole('button', { name: '核对红字发票' }).click();
+    await expect.poll(() => page.locator('.red-flush .field-error').count()).toBeGreaterThan(0);
+    expect(await page.locator('.red-flush').textContent()).not.toContain('/lines/');
+    await page.getByLabel('全额红冲（冲销剩余全部）').check();
     await page.getByLabel('冲红原因').selectOption('issued_in_error');
-    await page.getByRole('button', { name: '确定' }).click();
+    await page.getByRole('button', { name: '核对红字发票' }).click();
+    // Confirmed only with the amount in words before it: nothing is issued until then.
+    await expect.poll(() => page.getByTestId('red-in-words').textContent()).toBe('（负数）壹仟零陆拾圆整');
+    await shoot(page, 'console-red-flush-confirm');
+    await page.getByRole('button', { name: '确认开具红字发票' }).click();
     await expect.poll(() => page.locator('.sheet .red-mark').count(), { timeout: 60_000 }).toBe(1);
+    // The red invoice's page starts clean: no red-flush panel, no error carried over.
+    expect(await page.locator('.red-flush').count()).toBe(0);
+    expect(await page.getByRole('alert').count()).toBe(0);
     await expect.poll(() => page.locator('h1 .badge').textContent(), { timeout: 60_000 }).toBe('已开具');
     await expect.poll(() => page.getByTestId('total-in-words').textContent()).toBe('（负数）壹仟零陆拾圆整');
+    // The blue invoice, flushed whole, no longer offers 红冲.
+    await page.goto(blueUrl);
+    await page.getByText('可冲红余额').waitFor();
+    expect(await page.getByRole('button', { name: '红冲' }).count()).toBe(0);
     await page.context().close();
   });
 

@@ -27,6 +27,7 @@ import {
   InvoiceResource,
   ListQuery,
   ProblemSchema,
+  RedFlushPreview,
   RedFlushRequest,
   Timeline,
 } from '../schemas/invoice.js';
@@ -121,6 +122,23 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
       return reply.code(202).header('location', `/v1/invoices/${result.invoice.id}`).send(invoiceResource(result.invoice));
     },
+  );
+
+  app.post(
+    '/invoices/:id/red-flush/preview',
+    {
+      config: { scope: 'issue' },
+      validatorCompiler: domainValidated,
+      schema: {
+        operationId: 'previewRedFlush',
+        summary: 'The red invoice a red-flush request would make (lines, totals, amount in words); stores nothing',
+        tags: ['invoices'],
+        params: IdParams,
+        body: RedFlushRequest,
+        response: { 200: RedFlushPreview, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+      },
+    },
+    async (request) => unlessRefused(await invoicing.previewRedFlush(request.params.id, request.body, { sellers: request.apiKey.sellers })).red,
   );
 
   app.post(

@@ -177,6 +177,13 @@ export const RedFlushRequest = Type.Object(
   { additionalProperties: false, $id: 'RedFlushRequest' },
 );
 
+/** POST /v1/invoices/{id}/red-flush/preview: the red invoice a request would make, nothing stored. */
+export const RedFlushPreview = Type.Object({
+  lines: Type.Array(ComputedLine),
+  totals: Totals,
+  red: Type.Object({ blueInvoiceId: Type.String(), blueNumber: Type.String(), reason: OneOf(RED_FLUSH_REASONS), whole: Type.Optional(Type.Boolean({ description: 'it flushes the whole blue invoice' })) }),
+});
+
 export const InvoiceList = Type.Object({ data: Type.Array(InvoiceResource), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const ListQuery = Type.Object(

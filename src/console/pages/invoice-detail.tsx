@@ -8,6 +8,8 @@ import { isWord, language, problemWords, say, t, words } from '../i18n';
 import { InvoiceSheet } from '../parts/invoice-sheet';
 import { StatusBadge } from '../parts/status-badge';
 import { linkProps, navigate } from '../router';
+import type { Static } from 'typebox';
+import type { RedFlushPreview } from '../../api/schemas/invoice.js';
 import type { Invoice, TimelineEntry } from '../types';
 
 const REFRESH_MS = 1500;
@@ -30,69 +32,181 @@ function ProblemText({ problem }: { problem: Problem }) {
   );
 }
 
+type Reason = (typeof REASONS)[number];
+type RedPreview = Static<typeof RedFlushPreview>;
+/** Red invoices in these states hold part of their blue invoice (src/domain/red-flush.ts). */
+const HOLDING = ['pending', 'issued', 'failed'];
+
+/**
+ * Red-flushing an issued invoice: the clerk chooses whole or in part and a reason (only the reasons
+ * the choice allows), the gateway computes the red invoice (POST …/red-flush/preview), and only a
+ * second, explicit confirmation with the amount in words issues it.
+ */
 function RedFlushForm({ invoice, done }: { invoice: Invoice; done: (id: string) => void }) {
-  const [reason, setReason] = useState<(typeof REASONS)[number]>('issued_in_error');
+  const flushedBefore = (invoice.redFlushes ?? []).some((red) => HOLDING.includes(red.status));
+  const [scope, setScope] = useState<'whole' | 'part' | null>(null);
+  const [reason, setReason] = useState<Reason | ''>('');
   const [lines, setLines] = useState<Record<number, { quantity: string; amount: string }>>({});
+  const [preview, setPreview] = useState<RedPreview | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [key] = useState(newKey);
-  const whole = reason === 'issued_in_error';
-  const submit = async (event: Event) => {
+  // 开票有误 takes the whole invoice, untouched: it is offered only then.
+  const reasons = REASONS.filter((item) => item !== 'issued_in_error' || (scope === 'whole' && !flushedBefore));
+  const withQuantity = reason !== 'sales_allowance';
+  const asked = Object.entries(lines)
+    .map(([line, values]) => ({ line: Number(line), ...(withQuantity && values.quantity.trim() && { quantity: values.quantity.trim() }), ...(values.amount.trim() && { amount: values.amount.trim() }) }))
+    .filter((line) => 'quantity' in line || 'amount' in line);
+  const body = { reason, ...(scope === 'part' && { lines: asked }) };
+  const local = (zh: string, en: string): Problem => ({ type: 'about:blank', status: 422, code: 'red_flush_invalid', title: `${en} / ${zh}`, detail: en });
+  /** The problems of one blue line's field: the request names lines by their place in `lines`. */
+  const problemsAt = (blueLine: number, field: 'quantity' | 'amount') =>
+    (problem?.errors ?? []).filter((error) => {
+      const match = /^\/lines\/(\d+)\/(quantity|amount)$/.exec(error.path);
+      return match !== null && asked[Number(match[1])]?.line === blueLine && match[2] === field;
+    });
+  const elsewhere = (problem?.errors ?? []).filter((error) => !/^\/lines\/\d+\/(quantity|amount)$/.test(error.path));
+
+  const check = async (event: Event) => {
     event.preventDefault();
-    const asked = Object.entries(lines)
-      .map(([line, values]) => ({ line: Number(line), ...(values.quantity && { quantity: values.quantity }), ...(values.amount && { amount: values.amount }) }))
-      .filter((line) => 'quantity' in line || 'amount' in line);
+    setProblem(null);
+    if (scope === null) return setProblem(local('请选择全额红冲或部分红冲', 'Choose a whole or a partial red-flush'));
+    if (reason === '') return setProblem(local('请选择冲红原因', 'Choose a reason'));
+    if (scope === 'part' && asked.length === 0) return setProblem(local('部分红冲请至少填写一行的数量或金额', 'A partial red-flush names at least one line'));
     try {
-      const red = await api.post<Invoice>(`/v1/invoices/${invoice.id}/red-flush`, { reason, ...(!whole && asked.length > 0 && { lines: asked }) }, { 'idempotency-key': key });
-      done(red.id);
+      setPreview(await api.post<RedPreview>(`/v1/invoices/${invoice.id}/red-flush/preview`, body));
     } catch (failure) {
       if (failure instanceof ApiError) setProblem(failure.problem);
     }
   };
+  const confirm = async () => {
+    try {
+      const red = await api.post<Invoice>(`/v1/invoices/${invoice.id}/red-flush`, body, { 'idempotency-key': key });
+      done(red.id);
+    } catch (failure) {
+      setPreview(null);
+      if (failure instanceof ApiError) setProblem(failure.problem);
+    }
+  };
+  const change = (next: () => void) => {
+    next();
+    setPreview(null);
+    setProblem(null);
+  };
+
+  if (preview) {
+    return (
+      <section class="card red-flush" aria-label={t('redFlush')} role="alertdialog" aria-describedby="red-flush-summary">
+        <h2>{t('redFlushConfirmTitle')}</h2>
+        <p id="red-flush-summary">
+          {t('redFlushWillIssue')} {t(preview.red.reason)} · {t('total')} <strong>{money(preview.totals.total)}</strong>（<span data-testid="red-in-words">{preview.totals.totalInWords}</span>）
+        </p>
+        <div class="toolbar">
+          <button type="button" onClick={() => void confirm()}>
+            {t('redFlushConfirm')}
+          </button>
+          <button type="button" class="secondary" onClick={() => setPreview(null)}>
+            {t('redFlushBack')}
+          </button>
+        </div>
+      </section>
+    );
+  }
   return (
-    <form class="card red-flush" onSubmit={(event) => void submit(event)} aria-label={t('redFlush')}>
+    <form class="card red-flush" onSubmit={(event) => void check(event)} aria-label={t('redFlush')} noValidate>
       <h2>{t('redFlush')}</h2>
+      <fieldset class="choice">
+        <legend>{t('redFlushScope')}</legend>
+        <label class="check">
+          <input type="radio" name="scope" value="whole" checked={scope === 'whole'} onChange={() => change(() => setScope('whole'))} /> {t('redWhole')}
+          {invoice.redFlushableTotal && ` ${money(invoice.redFlushableTotal)}`}
+        </label>
+        <label class="check">
+          <input
+            type="radio"
+            name="scope"
+            value="part"
+            checked={scope === 'part'}
+            onChange={() =>
+              change(() => {
+                setScope('part');
+                if (reason === 'issued_in_error') setReason('');
+              })
+            }
+          />{' '}
+          {t('redPart')}
+        </label>
+      </fieldset>
       <label>
         {t('reason')}
-        <select name="reason" value={reason} onChange={(event) => setReason(event.currentTarget.value as (typeof REASONS)[number])}>
-          {REASONS.map((item) => (
+        <select name="reason" value={reason} onChange={(event) => change(() => setReason(event.currentTarget.value as Reason | ''))}>
+          <option value="">{t('chooseReason')}</option>
+          {reasons.map((item) => (
             <option key={item} value={item}>
               {t(item)}
             </option>
           ))}
         </select>
       </label>
-      {whole ? (
-        <p>{t('redWhole')}</p>
-      ) : (
+      {scope === 'part' && (
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
                 <th scope="col">{t('line')}</th>
                 <th scope="col">{t('itemName')}</th>
-                <th scope="col">{t('quantity')}</th>
+                {withQuantity && <th scope="col">{t('quantity')}</th>}
                 <th scope="col">{t('amount')}</th>
               </tr>
             </thead>
             <tbody>
-              {invoice.lines.map((line, index) => (
-                <tr key={index}>
-                  <td>{index}</td>
-                  <td>{line.name}</td>
-                  <td>
-                    <input aria-label={`${t('quantity')} ${index}`} placeholder={line.quantity ? `-${line.quantity}` : ''} disabled={reason === 'sales_allowance' || !line.quantity} value={lines[index]?.quantity ?? ''} onInput={(event) => setLines({ ...lines, [index]: { quantity: event.currentTarget.value, amount: lines[index]?.amount ?? '' } })} />
-                  </td>
-                  <td>
-                    <input aria-label={`${t('amount')} ${index}`} placeholder={`-${line.amount}`} value={lines[index]?.amount ?? ''} onInput={(event) => setLines({ ...lines, [index]: { quantity: lines[index]?.quantity ?? '', amount: event.currentTarget.value } })} />
-                  </td>
-                </tr>
-              ))}
+              {invoice.lines.map((line, index) => {
+                const set = (field: 'quantity' | 'amount', value: string) => change(() => setLines({ ...lines, [index]: { quantity: lines[index]?.quantity ?? '', amount: lines[index]?.amount ?? '', [field]: value } }));
+                return (
+                  <tr key={index}>
+                    <td>{index + 1}</td>
+                    <td>{line.name}</td>
+                    {withQuantity && (
+                      <td>
+                        {line.quantity ? (
+                          <input aria-label={`${t('quantity')} ${index + 1}`} placeholder={`-${line.quantity}`} value={lines[index]?.quantity ?? ''} onInput={(event) => set('quantity', event.currentTarget.value)} aria-invalid={problemsAt(index, 'quantity').length > 0} />
+                        ) : (
+                          '—'
+                        )}
+                        {problemsAt(index, 'quantity').map((error, n) => (
+                          <span key={n} class="field-error">
+                            {say(error)}
+                          </span>
+                        ))}
+                      </td>
+                    )}
+                    <td>
+                      <input aria-label={`${t('amount')} ${index + 1}`} placeholder={`-${line.amount}`} value={lines[index]?.amount ?? ''} onInput={(event) => set('amount', event.currentTarget.value)} aria-invalid={problemsAt(index, 'amount').length > 0} />
+                      {problemsAt(index, 'amount').map((error, n) => (
+                        <span key={n} class="field-error">
+                          {say(error)}
+                        </span>
+                      ))}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
       )}
-      {problem && <ProblemText problem={problem} />}
-      <button type="submit">{t('confirm')}</button>
+      {problem && (
+        <div class="error" role="alert">
+          <p>{problemWords(problem)}</p>
+          {elsewhere.length > 0 && (
+            <ul>
+              {elsewhere.map((error, index) => (
+                <li key={index}>{say(error)}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <button type="submit">{t('redFlushCheck')}</button>
     </form>
   );
 }
@@ -105,6 +219,10 @@ export function InvoiceDetail({ id }: { id: string }) {
   const [email, setEmail] = useState('');
 
   useEffect(() => {
+    // Another invoice (a red one just made, a link followed): nothing of the last one stays.
+    setInvoice(null);
+    setProblem(null);
+    setFlushing(false);
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const read = async () => {
@@ -177,7 +295,7 @@ export function InvoiceDetail({ id }: { id: string }) {
             {t('retry')}
           </button>
         )}
-        {can('issue') && invoice.status === 'issued' && invoice.kind === 'blue' && (
+        {can('issue') && invoice.status === 'issued' && invoice.kind === 'blue' && invoice.redFlushableTotal !== '0.00' && (
           <button type="button" onClick={() => setFlushing(!flushing)} aria-expanded={flushing}>
             {t('redFlush')}
           </button>

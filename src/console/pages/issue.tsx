@@ -1,10 +1,12 @@
 // Issuing one invoice by hand. Every change is computed by the gateway's own rules
 // (POST /v1/invoices/preview) as you type: the tax of each line, the totals, the total in Chinese
-// capitals, and every problem beside its field, in Chinese or English.
+// capitals, and every problem beside its field, in Chinese or English — a field's problems once
+// something was typed in it, all of them once the clerk tries to issue. A 专票 asks for the buyer's
+// address, phone, bank and account, as the rules do.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, me, newKey, type FieldProblem, type Problem } from '../api';
 import { money } from '../format';
-import { problemWords, say, t } from '../i18n';
+import { language, problemWords, say, t, type Word } from '../i18n';
 import { navigate } from '../router';
 import type { Invoice, Line } from '../types';
 
@@ -19,7 +21,24 @@ interface DraftLine {
   taxRate: string;
 }
 
-const RATES = ['0.13', '0.09', '0.06', '0.05', '0.03', '0.01', '0', 'free', 'none'];
+/** Every rate the gateway takes (src/domain/tax-rate.ts), with how a clerk names it. */
+const RATES: ReadonlyArray<readonly [string, string, string]> = [
+  ['0.13', '13%', '13%'],
+  ['0.09', '9%', '9%'],
+  ['0.06', '6%', '6%'],
+  ['0.05', '5%', '5%'],
+  ['0.03', '3%', '3%'],
+  ['0.015', '1.5%', '1.5%'],
+  ['0.01', '1%', '1%'],
+  ['0', '0%', '0%'],
+  ['free', '免税', 'Tax-free'],
+  ['none', '不征税', 'No tax'],
+];
+const BUYER_FIELDS = ['name', 'taxId', 'address', 'phone', 'bankName', 'bankAccount', 'email'] as const;
+type BuyerField = (typeof BUYER_FIELDS)[number];
+/** Fields a 专票 must name (read-invoice-request.ts): the buyer in full. */
+const SPECIAL_REQUIRES: readonly BuyerField[] = ['taxId', 'address', 'bankName', 'bankAccount'];
+const BUYER_WORDS: Readonly<Record<BuyerField, Word>> = { name: 'buyerName', taxId: 'buyerTaxId', address: 'buyerAddress', phone: 'buyerPhone', bankName: 'buyerBankName', bankAccount: 'buyerBankAccount', email: 'buyerEmail' };
 const PREVIEW_DELAY_MS = 300;
 const blankLine = (): DraftLine => ({ name: '', taxCode: '', spec: '', unit: '', quantity: '', unitPrice: '', amount: '', taxRate: '0.13' });
 
@@ -35,7 +54,11 @@ export function Issue() {
   const [seller, setSeller] = useState(sellers[0] ?? '');
   const [orderNo, setOrderNo] = useState('');
   const [type, setType] = useState<'normal' | 'special'>('normal');
-  const [buyer, setBuyer] = useState({ name: '', taxId: '', email: '' });
+  const [buyer, setBuyer] = useState<Record<BuyerField, string>>({ name: '', taxId: '', address: '', phone: '', bankName: '', bankAccount: '', email: '' });
+  const [drawer, setDrawer] = useState('');
+  // Where the clerk has typed, and whether they tried to issue: what decides which problems show.
+  const [typed, setTyped] = useState<ReadonlySet<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
   const [priceIncludesTax, setPriceIncludesTax] = useState(true);
   const [lines, setLines] = useState<DraftLine[]>([blankLine()]);
   const [remarks, setRemarks] = useState('');
@@ -45,18 +68,20 @@ export function Issue() {
   const [busy, setBusy] = useState(false);
   const [key] = useState(newKey);
 
-  const body = useMemo(
-    () => ({
+  const body = useMemo(() => {
+    const buyerBody: Record<string, string> = { name: buyer.name.trim() };
+    for (const field of BUYER_FIELDS) if (field !== 'name' && buyer[field].trim() !== '') buyerBody[field] = buyer[field].trim();
+    return {
       orderNo: orderNo.trim(),
       type,
       seller: { taxId: seller },
-      buyer: { name: buyer.name.trim(), ...optional('taxId', buyer.taxId), ...optional('email', buyer.email) },
+      buyer: buyerBody,
       priceIncludesTax,
       lines: lines.map((line) => ({ name: line.name.trim(), taxCode: line.taxCode.trim(), taxRate: line.taxRate, ...optional('spec', line.spec), ...optional('unit', line.unit), ...optional('quantity', line.quantity), ...optional('unitPrice', line.unitPrice), ...optional('amount', line.amount) })),
       ...optional('remarks', remarks),
-    }),
-    [seller, orderNo, type, buyer, priceIncludesTax, lines, remarks],
-  );
+      ...optional('drawer', drawer),
+    };
+  }, [seller, orderNo, type, buyer, priceIncludesTax, lines, remarks, drawer]);
 
   useEffect(() => {
     const timer = setTimeout(() => {
@@ -74,8 +99,9 @@ export function Issue() {
     return () => clearTimeout(timer);
   }, [body]);
 
-  /** The problems of one field (a JSON pointer), only once the person has typed something. */
-  const problemsAt = (path: string) => errors.filter((error) => error.path === path);
+  /** The problems of one field (a JSON pointer): once something was typed in it, or after an attempt to issue. */
+  const shown = (path: string) => submitted || typed.has(path);
+  const problemsAt = (path: string) => (shown(path) ? errors.filter((error) => error.path === path) : []);
   const FieldErrors = ({ path }: { path: string }) => {
     const found = problemsAt(path);
     if (found.length === 0) return null;
@@ -85,11 +111,21 @@ export function Issue() {
       </span>
     );
   };
-  const touched = (path: string) => ({ 'aria-invalid': problemsAt(path).length > 0, 'aria-describedby': problemsAt(path).length > 0 ? `error-${path}` : undefined });
+  const marks = (path: string) => ({ 'aria-invalid': problemsAt(path).length > 0, 'aria-describedby': problemsAt(path).length > 0 ? `error-${path}` : undefined });
+  /** An input's handler: the value, and that the clerk has now typed at this path. */
+  const typing = (path: string, change: (value: string) => void) => (event: { currentTarget: { value: string } }) => {
+    change(event.currentTarget.value);
+    if (!typed.has(path)) setTyped(new Set([...typed, path]));
+  };
   const setLine = (index: number, change: Partial<DraftLine>) => setLines(lines.map((line, n) => (n === index ? { ...line, ...change } : line)));
+  /** The paths the form has a field for; a problem elsewhere (the whole invoice, a line) is listed below the form. */
+  const fieldPaths = new Set(['/orderNo', '/remarks', '/drawer', ...BUYER_FIELDS.map((field) => `/buyer/${field}`), ...lines.flatMap((_, index) => ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount', 'taxRate'].map((field) => `/lines/${index}/${field}`))]);
+  const elsewhere = submitted ? errors.filter((error) => !fieldPaths.has(error.path)) : [];
+  const nothingTyped = typed.size === 0 && !submitted;
 
   const submit = async (event: Event) => {
     event.preventDefault();
+    setSubmitted(true);
     setBusy(true);
     setProblem(null);
     try {
@@ -123,8 +159,8 @@ export function Issue() {
           </label>
           <label>
             {t('orderNo')}
-            <input name="orderNo" required value={orderNo} onInput={(event) => setOrderNo(event.currentTarget.value)} {...touched('/orderNo')} />
-            {orderNo !== '' && <FieldErrors path="/orderNo" />}
+            <input name="orderNo" required value={orderNo} onInput={typing('/orderNo', setOrderNo)} {...marks('/orderNo')} />
+            <FieldErrors path="/orderNo" />
           </label>
           <label>
             {t('type')}
@@ -136,21 +172,26 @@ export function Issue() {
         </fieldset>
         <fieldset>
           <legend>{t('buyer')}</legend>
-          <label>
-            {t('buyerName')}
-            <input name="buyerName" required value={buyer.name} onInput={(event) => setBuyer({ ...buyer, name: event.currentTarget.value })} {...touched('/buyer/name')} />
-            {buyer.name !== '' && <FieldErrors path="/buyer/name" />}
-          </label>
-          <label>
-            {t('buyerTaxId')}
-            <input name="buyerTaxId" value={buyer.taxId} onInput={(event) => setBuyer({ ...buyer, taxId: event.currentTarget.value })} {...touched('/buyer/taxId')} />
-            <FieldErrors path="/buyer/taxId" />
-          </label>
-          <label>
-            {t('buyerEmail')}
-            <input name="buyerEmail" type="email" value={buyer.email} onInput={(event) => setBuyer({ ...buyer, email: event.currentTarget.value })} {...touched('/buyer/email')} />
-            <FieldErrors path="/buyer/email" />
-          </label>
+          {type === 'special' && <p class="hint">{t('specialNeedsBuyer')}</p>}
+          {BUYER_FIELDS.map((field) => {
+            const required = field === 'name' || (type === 'special' && SPECIAL_REQUIRES.includes(field));
+            return (
+              <label key={field}>
+                {t(BUYER_WORDS[field])}
+                {required && <span class="required" aria-hidden="true"> *</span>}
+                <input
+                  name={`buyer${field[0]!.toUpperCase()}${field.slice(1)}`}
+                  inputMode={field === 'email' ? 'email' : field === 'phone' ? 'tel' : undefined}
+                  autoComplete="off"
+                  required={required}
+                  value={buyer[field]}
+                  onInput={typing(`/buyer/${field}`, (value) => setBuyer({ ...buyer, [field]: value }))}
+                  {...marks(`/buyer/${field}`)}
+                />
+                <FieldErrors path={`/buyer/${field}`} />
+              </label>
+            );
+          })}
         </fieldset>
         <fieldset>
           <legend>{t('items')}</legend>
@@ -162,19 +203,26 @@ export function Issue() {
               {(['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount'] as const).map((field) => (
                 <label key={field}>
                   {t(field === 'name' ? 'itemName' : field)}
-                  <input name={`lines.${index}.${field}`} inputMode={['quantity', 'unitPrice', 'amount'].includes(field) ? 'decimal' : undefined} value={line[field]} onInput={(event) => setLine(index, { [field]: event.currentTarget.value })} {...touched(`/lines/${index}/${field}`)} />
-                  {(line[field] !== '' || field === 'amount') && <FieldErrors path={`/lines/${index}/${field}`} />}
+                  <input
+                    name={`lines.${index}.${field}`}
+                    inputMode={['quantity', 'unitPrice', 'amount'].includes(field) ? 'decimal' : undefined}
+                    value={line[field]}
+                    onInput={typing(`/lines/${index}/${field}`, (value) => setLine(index, { [field]: value }))}
+                    {...marks(`/lines/${index}/${field}`)}
+                  />
+                  <FieldErrors path={`/lines/${index}/${field}`} />
                 </label>
               ))}
               <label>
                 {t('taxRate')}
                 <select name={`lines.${index}.taxRate`} value={line.taxRate} onChange={(event) => setLine(index, { taxRate: event.currentTarget.value })}>
-                  {RATES.map((rate) => (
-                    <option key={rate} value={rate}>
-                      {rate === 'free' ? '免税' : rate === 'none' ? '不征税' : `${Number(rate) * 100}%`}
+                  {RATES.map(([code, zh, en]) => (
+                    <option key={code} value={code}>
+                      {language.value === 'zh' ? zh : en}
                     </option>
                   ))}
                 </select>
+                <FieldErrors path={`/lines/${index}/taxRate`} />
               </label>
               {computed?.lines[index] && (
                 <p class="line-result" aria-live="polite">
@@ -194,7 +242,13 @@ export function Issue() {
         </fieldset>
         <label>
           {t('remarks')}
-          <input name="remarks" value={remarks} onInput={(event) => setRemarks(event.currentTarget.value)} />
+          <input name="remarks" value={remarks} onInput={typing('/remarks', setRemarks)} {...marks('/remarks')} />
+          <FieldErrors path="/remarks" />
+        </label>
+        <label>
+          {t('drawer')}
+          <input name="drawer" value={drawer} placeholder={me.value?.username ?? ''} onInput={typing('/drawer', setDrawer)} {...marks('/drawer')} />
+          <FieldErrors path="/drawer" />
         </label>
         <section class="totals card" aria-live="polite" aria-label={t('preview')}>
           {computed ? (
@@ -207,13 +261,20 @@ export function Issue() {
               </p>
             </>
           ) : (
-            <p>{errors.length > 0 ? t('fixErrors') : t('loading')}</p>
+            <p>{nothingTyped ? t('computedAsYouType') : errors.length > 0 ? t('fixErrors') : t('loading')}</p>
           )}
         </section>
         {problem && (
-          <p class="error" role="alert">
-            {problemWords(problem)}
-          </p>
+          <div class="error" role="alert">
+            <p>{problemWords(problem)}</p>
+            {elsewhere.length > 0 && (
+              <ul>
+                {elsewhere.map((error, index) => (
+                  <li key={index}>{say(error)}</li>
+                ))}
+              </ul>
+            )}
+          </div>
         )}
         <button type="submit" disabled={busy}>
           {t('submitIssue')}
