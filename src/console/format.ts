@@ -4,5 +4,11 @@ const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour
 
 export const dateTime = (iso: string | null) => (iso ? beijing.format(new Date(iso)).replace(/\//g, '-') : '—');
 export const hourMinute = (iso: string) => clock.format(new Date(iso));
-export const money = (text: string) => `¥${text}`;
+/** A decimal amount as finance staff write it: ¥1,234,567.00 — grouped by text, never through a float. */
+export const money = (text: string) => {
+  const [, sign = '', whole = text, fraction] = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text) ?? [];
+  return `${sign}¥${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
+};
+/** A day as YYYY-MM-DD, Beijing time. */
+export const dateOnly = (iso: string | null) => (iso ? dateTime(iso).slice(0, 10) : '—');
 export const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.01 ? 1 : 0)}%`;

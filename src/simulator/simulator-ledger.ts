@@ -3,6 +3,7 @@
  * with the number it assigned. It is the ground truth the chaos test compares the gateway with,
  * so it must survive the simulator's own restarts.
  */
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -137,16 +138,19 @@ const BEIJING_OFFSET_MS = 8 * 3600_000;
 
 /**
  * A realistic 20-digit 数电 number (domain.md decision 6): 2-digit year, the seller's province
- * (digits 3–4 of its USCC), `2`, and a 15-digit sequence.
+ * (digits 3–4 of its USCC), `2`, and a 15-digit sequence — here the ledger's own 4-digit issuer
+ * code and its 11-digit count, so that two simulators (two ledgers) do not hand out the same number.
  */
-export function invoiceNumber(sellerTaxId: string, at: number, sequence: number): string {
+export function invoiceNumber(sellerTaxId: string, at: number, sequence: number, issuer = 0): string {
   const year = new Date(at + BEIJING_OFFSET_MS).getUTCFullYear() % 100;
   const province = /^\d{2}$/.test(sellerTaxId.slice(2, 4)) ? sellerTaxId.slice(2, 4) : '00';
-  return `${String(year).padStart(2, '0')}${province}2${String(sequence).padStart(15, '0')}`;
+  return `${String(year).padStart(2, '0')}${province}2${String(issuer).padStart(4, '0')}${String(sequence).padStart(11, '0')}`;
 }
 
 export class SimulatorLedger {
   private readonly db: SqliteDatabase.Database;
+  /** This ledger's issuer code in its invoice numbers: drawn once when the ledger is made, kept with it. */
+  readonly issuer: number;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -173,6 +177,10 @@ export class SimulatorLedger {
       order_no text, status text not null, message text, created_at integer not null, ready_at integer not null,
       answered_at integer, payload text not null)`);
     this.db.exec('create index if not exists red_forms_blue on red_forms (blue_number)');
+    this.db.exec('create table if not exists ledger (issuer integer not null)');
+    const kept = this.db.prepare('select issuer from ledger').get() as { issuer: number } | undefined;
+    this.issuer = kept?.issuer ?? randomInt(1, 10_000);
+    if (!kept) this.db.prepare('insert into ledger (issuer) values (?)').run(this.issuer);
   }
 
   /** Files a 红字确认单: `status` is what it becomes once the bureau has looked at it (01, 02 or 16). */
@@ -271,7 +279,7 @@ export class SimulatorLedger {
            values (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?) returning id`,
         )
         .get(input.serialNo, input.sellerTaxId, input.orderNo, input.total, input.outcome, input.reason, input.acceptedAt, input.readyAt, input.payload, input.blueNumber ? 'red' : 'blue', input.blueNumber ?? null) as { id: number };
-      const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id) : '';
+      const number = input.outcome === 'issued' ? invoiceNumber(input.sellerTaxId, input.readyAt, id, this.issuer) : '';
       this.db.prepare('update records set number = ? where id = ?').run(number, id);
       // 确认单编号: 20 digits, the day and the record.
       if (input.form) this.db.prepare('update records set bill_no = ?, confirmation = ? where id = ?').run(input.form.billNo, input.form.status, id);

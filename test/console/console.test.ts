@@ -174,7 +174,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.locator('select[name="lines.0.taxRate"]').selectOption('0.06');
     // The 含税 split and the capitals, by the API's rules.
     await expect.poll(() => page.getByTestId('preview-in-words').textContent()).toBe('壹仟零陆拾圆整');
-    await expect.poll(() => page.locator('.line-result').textContent()).toContain('¥1000.00');
+    await expect.poll(() => page.locator('.line-result').textContent()).toContain('¥1,000.00');
     await shoot(page, 'console-issue');
     await page.getByRole('button', { name: '开具发票' }).click();
     await page.waitForURL(/\/console\/invoices\/inv_/);
@@ -269,6 +269,10 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await viewer.goto(`${t.gateway.url}/console/issue`);
     await viewer.getByRole('heading', { name: '发票', exact: true }).waitFor();
     expect(await viewer.getByRole('button', { name: '开具发票' }).count()).toBe(0);
+    // No retry anywhere for a viewer: not the bulk button, not the selection column.
+    await viewer.locator('table.invoices tbody tr').first().waitFor();
+    expect(await viewer.getByRole('button', { name: /重试/ }).count()).toBe(0);
+    expect(await viewer.locator('table.invoices input[type="checkbox"]').count()).toBe(0);
     const csrf = await viewer.evaluate(async () => ((await (await fetch('/console/api/session')).json()) as { csrfToken: string }).csrfToken);
     const post = (headers: Record<string, string>) =>
       viewer.evaluate(async (extra) => {
@@ -290,10 +294,18 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     const page = await signedIn('clerk-a', { width: 390, height: 844 });
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Invoices', exact: true }).waitFor();
+    // On a phone the filters start folded away; the list is the screen.
+    expect(await page.getByLabel('Order number').isVisible()).toBe(false);
+    await page.getByText('Filters').click();
     await page.getByLabel('Order number').fill('HAND-0001');
     await page.getByLabel('Total', { exact: true }).fill('1060.00');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.locator('table.invoices tbody tr').count()).toBe(1);
+    // The list says the kind of invoice, the amount grouped, the day as YYYY-MM-DD.
+    const row = (await page.locator('table.invoices tbody tr').first().textContent()) ?? '';
+    expect(row).toMatch(/Normal · Blue/);
+    expect(row).toContain('¥1,060.00');
+    expect(row).toMatch(/\d{4}-\d{2}-\d{2}$/);
     await shoot(page, 'console-phone');
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '发票', exact: true }).waitFor();

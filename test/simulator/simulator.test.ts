@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS, updateFaults } from '../../src/simulator/faults.js';
-import { invoiceNumber } from '../../src/simulator/simulator-ledger.js';
+import { invoiceNumber, SimulatorLedger } from '../../src/simulator/simulator-ledger.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { startFapiao } from '../support/processes.js';
 
@@ -166,5 +166,23 @@ describe('invoice numbers', () => {
     expect(invoiceNumber('91330106MA2B0Y5R34', Date.parse('2026-11-22T10:00:00+08:00'), 42)).toBe('26332000000000000042');
     // Beijing time decides the year: 2026-12-31 23:30 UTC is already 2027 in Beijing.
     expect(invoiceNumber('91440300708461136T', Date.parse('2026-12-31T23:30:00Z'), 1)).toBe('27442000000000000001');
+    // The ledger's issuer code leads the sequence.
+    expect(invoiceNumber('91330106MA2B0Y5R34', Date.parse('2026-11-22T10:00:00+08:00'), 42, 731)).toBe('26332073100000000042');
+  });
+
+  it('differ between two simulators: each ledger draws its issuer code once and keeps it', () => {
+    const dirs = Array.from({ length: 20 }, () => mkdtempSync(join(tmpdir(), 'fapiao-ledger-')));
+    const issuers = dirs.map((dir) => {
+      const ledger = new SimulatorLedger(dir);
+      const issuer = ledger.issuer;
+      ledger.close();
+      return issuer;
+    });
+    for (const issuer of issuers) expect(issuer).toBeGreaterThanOrEqual(1);
+    // Twenty ledgers drawing from 9,999 codes: all but a few distinct (the same code twice is 2 % likely, three times never seen).
+    expect(new Set(issuers).size).toBeGreaterThanOrEqual(18);
+    const again = new SimulatorLedger(dirs[0]!);
+    expect(again.issuer).toBe(issuers[0]);
+    again.close();
   });
 });

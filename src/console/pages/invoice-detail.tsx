@@ -98,7 +98,9 @@ function RedFlushForm({ invoice, done }: { invoice: Invoice; done: (id: string) 
       <section class="card red-flush" aria-label={t('redFlush')} role="alertdialog" aria-describedby="red-flush-summary">
         <h2>{t('redFlushConfirmTitle')}</h2>
         <p id="red-flush-summary">
-          {t('redFlushWillIssue')} {t(preview.red.reason)} · {t('total')} <strong>{money(preview.totals.total)}</strong>（<span data-testid="red-in-words">{preview.totals.totalInWords}</span>）
+          {t('redFlushWillIssue')} {t(preview.red.reason)} · {t('total')} <strong>{money(preview.totals.total)}</strong> · {t('inWords')}
+          {language.value === 'zh' ? '：' : ': '}
+          <strong data-testid="red-in-words">{preview.totals.totalInWords}</strong>
         </p>
         <div class="toolbar">
           <button type="button" onClick={() => void confirm()}>

@@ -3,12 +3,15 @@
 // CSV or Excel, each with its progress shown.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can } from '../api';
-import { dateTime, money } from '../format';
+import { dateOnly, dateTime, money } from '../format';
 import { problemWords, t, type Word } from '../i18n';
 import { linkProps, navigate, query } from '../router';
 import { StatusBadge } from '../parts/status-badge';
 import { downloadCsv, downloadExcel, type Table } from '../parts/table-export';
 import type { Invoice } from '../types';
+
+/** On a phone the filters start folded away, leaving the list the screen. */
+const wideScreen = () => typeof matchMedia === 'undefined' || matchMedia('(min-width: 700px)').matches;
 
 interface Page {
   data: Invoice[];
@@ -73,8 +76,11 @@ export function Invoices() {
     };
   }, [filters.toString(), cursor]);
 
+  const [filtersOpen, setFiltersOpen] = useState(wideScreen);
   const search = (event: Event) => {
     event.preventDefault();
+    // On a phone the results take the screen once searched.
+    if (!wideScreen()) setFiltersOpen(false);
     const params = new URLSearchParams(Object.entries(form).filter(([, value]) => value !== ''));
     setCursors([]);
     setSelected(new Set());
@@ -125,6 +131,8 @@ export function Invoices() {
   return (
     <main>
       <h1>{t('invoices')}</h1>
+      <details class="filters-fold" open={filtersOpen} onToggle={(event) => setFiltersOpen(event.currentTarget.open)}>
+        <summary>{t('filters')}</summary>
       <form class="filters" onSubmit={search} role="search">
         <label>
           {t('orderNo')}
@@ -178,6 +186,7 @@ export function Invoices() {
         </label>
         <button type="submit">{t('search')}</button>
       </form>
+      </details>
       <div class="toolbar">
         <button type="button" onClick={() => void exportAs('csv')} disabled={progress !== null}>
           {t('exportCsv')}
@@ -185,7 +194,7 @@ export function Invoices() {
         <button type="button" onClick={() => void exportAs('excel')} disabled={progress !== null}>
           {t('exportExcel')}
         </button>
-        {can('issue') && (
+        {can('issue') && page?.data.some((invoice) => invoice.status === 'failed') && (
           <button type="button" onClick={() => void retrySelected()} disabled={selected.size === 0 || progress !== null}>
             {t('retrySelected')} ({selected.size})
           </button>
@@ -208,10 +217,13 @@ export function Invoices() {
           <table class="invoices">
             <thead>
               <tr>
-                <th scope="col">
-                  <span class="visually-hidden">{t('retrySelected')}</span>
-                </th>
+                {can('issue') && (
+                  <th scope="col">
+                    <span class="visually-hidden">{t('retrySelected')}</span>
+                  </th>
+                )}
                 <th scope="col">{t('orderNo')}</th>
+                <th scope="col">{t('type')}</th>
                 <th scope="col">{t('buyer')}</th>
                 <th scope="col" class="number">
                   {t('total')}
@@ -224,9 +236,14 @@ export function Invoices() {
             <tbody>
               {page.data.map((invoice) => (
                 <tr key={invoice.id}>
-                  <td>{invoice.status === 'failed' && can('issue') && <input type="checkbox" aria-label={`${t('retry')} ${invoice.orderNo}`} checked={selected.has(invoice.id)} onChange={() => toggle(invoice.id)} />}</td>
+                  {can('issue') && <td>{invoice.status === 'failed' && <input type="checkbox" aria-label={`${t('retry')} ${invoice.orderNo}`} checked={selected.has(invoice.id)} onChange={() => toggle(invoice.id)} />}</td>}
                   <td>
                     <a {...linkProps(`/invoices/${invoice.id}`)}>{invoice.orderNo}</a>
+                  </td>
+                  <td>
+                    {t(invoice.type === 'special' ? 'specialShort' : 'normalShort')}
+                    {' · '}
+                    <span class={invoice.kind === 'red' ? 'red-kind' : undefined}>{t(invoice.kind === 'red' ? 'redShort' : 'blueShort')}</span>
                   </td>
                   <td>{invoice.buyer.name}</td>
                   <td class="number">{money(invoice.totals.total)}</td>
@@ -234,7 +251,11 @@ export function Invoices() {
                     <StatusBadge status={invoice.status} stage={invoice.stage} />
                   </td>
                   <td class="mono">{invoice.number ?? '—'}</td>
-                  <td>{dateTime(invoice.createdAt)}</td>
+                  <td>
+                    <time dateTime={invoice.createdAt} title={dateTime(invoice.createdAt)}>
+                      {dateOnly(invoice.createdAt)}
+                    </time>
+                  </td>
                 </tr>
               ))}
             </tbody>

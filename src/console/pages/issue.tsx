@@ -177,8 +177,15 @@ export function Issue() {
             const required = field === 'name' || (type === 'special' && SPECIAL_REQUIRES.includes(field));
             return (
               <label key={field}>
-                {t(BUYER_WORDS[field])}
-                {required && <span class="required" aria-hidden="true"> *</span>}
+                <span>
+                  {t(BUYER_WORDS[field])}
+                  {required && (
+                    <span class="required" aria-hidden="true">
+                      {' '}
+                      *
+                    </span>
+                  )}
+                </span>
                 <input
                   name={`buyer${field[0]!.toUpperCase()}${field.slice(1)}`}
                   inputMode={field === 'email' ? 'email' : field === 'phone' ? 'tel' : undefined}
@@ -247,7 +254,7 @@ export function Issue() {
         </label>
         <label>
           {t('drawer')}
-          <input name="drawer" value={drawer} placeholder={me.value?.username ?? ''} onInput={typing('/drawer', setDrawer)} {...marks('/drawer')} />
+          <input name="drawer" value={drawer} onInput={typing('/drawer', setDrawer)} {...marks('/drawer')} />
           <FieldErrors path="/drawer" />
         </label>
         <section class="totals card" aria-live="polite" aria-label={t('preview')}>
