@@ -13,8 +13,12 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 // From src/api (tests) and dist/api (built) alike, the built pages are <root>/dist/console.
 const BUILT = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
+// worker-src blob: — the Excel export compresses a large workbook in a worker that its zip library
+// (fflate, in write-excel-file) makes from a blob: URL; only script already running from 'self' can
+// make one, so it lets nothing in that script-src keeps out. Without it a large export never ends
+// (Chromium refuses the worker; the console test exports 3,000 rows under this policy).
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 };

@@ -59,6 +59,8 @@ const WORDS = {
   exporting: ['正在导出', 'Exporting'],
   retrySelected: ['重试所选', 'Retry selected'],
   retrying: ['正在重试', 'Retrying'],
+  retryFailed: ['以下发票未能重试：', 'Not retried:'],
+  exportFailed: ['导出失败：', 'The export failed: '],
   retry: ['重试', 'Retry'],
   noInvoices: ['没有符合条件的发票', 'No invoices match'],
   pending: ['处理中', 'Pending'],

@@ -5,6 +5,7 @@
 // issue, a clerk of one seller cannot see another's invoices, a write without the CSRF token is
 // refused, and repeated wrong passwords lock the user. Every page passes axe-core's WCAG 2.1 AA
 // rules and works by keyboard. CONSOLE_SCREENSHOTS=DIR saves the main pages.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -376,6 +377,64 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await tabTo((focus) => focus.tag === 'a' && focus.name === '开票');
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: '开具发票' }).waitFor();
+    await page.context().close();
+  });
+
+  it('exports 3,000 invoices to Excel and retries failed ones in bulk, and says so when either fails', async () => {
+    // 3,000 invoices of the seller, as the accept path stores them (a real one cloned), some failed.
+    const model = await http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: 'export-model', json: validRequest({ orderNo: 'EXPORT-MODEL' }) });
+    const row = await t.gateway.store.db.selectFrom('invoices').selectAll().where('id', '=', String(model.body.id)).executeTakeFirstOrThrow();
+    const now = Date.now();
+    const rows = Array.from({ length: 3000 }, (_, n) => ({
+      ...row,
+      id: `inv_01K${String(n).padStart(23, '0')}`,
+      serial_no: `EXPORT${String(n).padStart(14, '0')}`,
+      order_no: `EXPORT-${n}`,
+      status: n < 3 ? 'failed' : 'issued',
+      stage: null,
+      number: n < 3 ? null : `2633200000${String(n).padStart(10, '0')}`,
+      created_at: now - 86_400_000 - n,
+      updated_at: now - 86_400_000 - n,
+      lease_owner: null,
+      lease_expires_at: null,
+    }));
+    for (let at = 0; at < rows.length; at += 200) await t.gateway.store.db.insertInto('invoices').values(rows.slice(at, at + 200)).execute();
+
+    const page = await signedIn('clerk-a');
+    // A worker the policy refuses is reported on the console: none may be.
+    const refused: string[] = [];
+    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
+    await page.locator('table.invoices tbody tr').first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: HANG_GUARD_MS }), page.getByRole('button', { name: '导出 Excel' }).click()]);
+    const file = await download.path();
+    // A real workbook under the console's Content-Security-Policy: every invoice a row, and the header.
+    const sheet = spawnSync('unzip', ['-p', file, 'xl/worksheets/sheet1.xml'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(sheet.status).toBe(0);
+    expect(sheet.stdout.match(/<row /g)?.length).toBeGreaterThanOrEqual(3001);
+    expect(refused).toEqual([]);
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // Bulk retry: the failed ones are queued again, with the count shown as it goes.
+    await page.getByLabel('状态').selectOption('failed');
+    await page.getByRole('button', { name: '查询' }).click();
+    await expect.poll(() => page.locator('table.invoices tbody tr').count()).toBe(3);
+    // A refused retry is said, each reason once, and nothing is retried behind the clerk's back.
+    const busy = { status: 503, contentType: 'application/problem+json', headers: { 'retry-after': '1' }, body: JSON.stringify({ type: 'about:blank', status: 503, code: 'overloaded', title: 'The gateway is busy / 网关繁忙', detail: 'busy' }) };
+    await page.route('**/v1/invoices/*/retry', (route) => route.fulfill(busy));
+    for (const box of await page.locator('table.invoices input[type="checkbox"]').all()) await box.check();
+    await page.getByRole('button', { name: /重试所选/ }).click();
+    await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('以下发票未能重试： 3 / 3: 网关繁忙');
+    await page.unroute('**/v1/invoices/*/retry');
+    for (const box of await page.locator('table.invoices input[type="checkbox"]').all()) await box.check();
+    await page.getByRole('button', { name: /重试所选/ }).click();
+    await expect.poll(() => page.locator('table.invoices tbody tr').count(), { timeout: 60_000 }).toBe(0);
+    const stillFailed = await t.gateway.store.db.selectFrom('invoices').select('id').where('order_no', 'like', 'EXPORT-%').where('status', '=', 'failed').execute();
+    expect(stillFailed).toEqual([]);
+
+    // When the gateway refuses a page of the export (busy), the export says so instead of doing nothing.
+    await page.route('**/v1/invoices?*limit=100*', (route) => route.fulfill(busy));
+    await page.getByRole('button', { name: '导出 Excel' }).click();
+    await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('网关繁忙');
     await page.context().close();
   });
 

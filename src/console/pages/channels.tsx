@@ -1,11 +1,12 @@
 // Each channel: its state (circuit, pause, isolation), error rate, last success, the last error
 // with its likely cause and remedy from the doctor's knowledge base, and for operators the doctor's
 // layered checks on demand, and isolate / restore.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, ApiError, can, type Problem } from '../api';
 import { dateTime, percent } from '../format';
 import { isWord, language, problemWords, t, words } from '../i18n';
 import { isDown, waitingInvoices } from '../parts/banner';
+import { usePolling } from '../parts/use-polling';
 import type { Channel, ChannelList, DoctorReport } from '../types';
 
 /** A word of the i18n table by key, or the key itself when the table has none. */
@@ -27,11 +28,7 @@ export function Channels() {
   const [reports, setReports] = useState<Record<string, DoctorReport | 'running'>>({});
   const [problem, setProblem] = useState<Problem | null>(null);
   const read = () => api.get<ChannelList>('/v1/channels').then(setList);
-  useEffect(() => {
-    void read();
-    const timer = setInterval(() => void read().catch(() => undefined), 3000);
-    return () => clearInterval(timer);
-  }, []);
+  usePolling(() => api.get<ChannelList>('/v1/channels'), { intervalMs: 3000, deps: [], onValue: setList });
   const doctor = async (name: string) => {
     setReports({ ...reports, [name]: 'running' });
     try {

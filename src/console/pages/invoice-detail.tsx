@@ -6,6 +6,7 @@ import { api, ApiError, can, newKey, type Problem } from '../api';
 import { dateTime, money } from '../format';
 import { isWord, language, problemWords, say, t, words } from '../i18n';
 import { InvoiceSheet } from '../parts/invoice-sheet';
+import { usePolling } from '../parts/use-polling';
 import { StatusBadge } from '../parts/status-badge';
 import { linkProps, navigate } from '../router';
 import type { Static } from 'typebox';
@@ -220,33 +221,24 @@ export function InvoiceDetail({ id }: { id: string }) {
   const [flushing, setFlushing] = useState(false);
   const [email, setEmail] = useState('');
 
+  // Another invoice (a red one just made, a link followed): nothing of the last one stays.
   useEffect(() => {
-    // Another invoice (a red one just made, a link followed): nothing of the last one stays.
     setInvoice(null);
     setProblem(null);
     setFlushing(false);
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = async () => {
-      try {
-        const [current, history] = await Promise.all([api.get<Invoice>(`/v1/invoices/${id}`), api.get<{ data: TimelineEntry[] }>(`/v1/invoices/${id}/timeline`)]);
-        if (stopped) return;
-        setInvoice(current);
-        setTimeline(history.data);
-        setProblem(null);
-        // Live until it settles and its documents are ready; then there is nothing more to see.
-        const settled = current.status !== 'pending' && (current.status !== 'issued' || current.documents?.status === 'rendered');
-        if (!settled) timer = setTimeout(() => void read(), REFRESH_MS);
-      } catch (failure) {
-        if (!stopped && failure instanceof ApiError) setProblem(failure.problem);
-      }
-    };
-    void read();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
   }, [id]);
+  usePolling(() => Promise.all([api.get<Invoice>(`/v1/invoices/${id}`), api.get<{ data: TimelineEntry[] }>(`/v1/invoices/${id}/timeline`)]), {
+    intervalMs: REFRESH_MS,
+    deps: [id],
+    onValue: ([current, history]) => {
+      setInvoice(current);
+      setTimeline(history.data);
+      setProblem(null);
+    },
+    onError: (failure) => failure instanceof ApiError && setProblem(failure.problem),
+    // Live until it settles and its documents are ready; then there is nothing more to see.
+    until: ([current]) => current.status !== 'pending' && (current.status !== 'issued' || current.documents?.status === 'rendered'),
+  });
 
   const act = async (action: () => Promise<unknown>) => {
     try {

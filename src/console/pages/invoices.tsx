@@ -1,13 +1,14 @@
 // The invoice list: search by order number, buyer tax ID, status and dates; a page at a time; the
 // list refreshes itself; failed invoices can be retried in bulk and the whole result exported to
 // CSV or Excel, each with its progress shown.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, ApiError, can } from '../api';
 import { dateOnly, dateTime, money } from '../format';
 import { problemWords, t, type Word } from '../i18n';
 import { linkProps, navigate, query } from '../router';
 import { StatusBadge } from '../parts/status-badge';
 import { downloadCsv, downloadExcel, type Table } from '../parts/table-export';
+import { usePolling } from '../parts/use-polling';
 import type { Invoice } from '../types';
 
 /** On a phone the filters start folded away, leaving the list the screen. */
@@ -57,24 +58,16 @@ export function Invoices() {
   const [progress, setProgress] = useState<{ label: string; done: number; total: number | null } | null>(null);
   const cursor = cursors.at(-1);
 
-  useEffect(() => {
-    let stopped = false;
-    const read = () =>
-      api
-        .get<Page>(listPath(filters, cursor))
-        .then((answer) => {
-          if (stopped) return;
-          setPage(answer);
-          setError(null);
-        })
-        .catch((failure: unknown) => !stopped && setError(failure instanceof ApiError ? problemWords(failure.problem) : String(failure)));
-    void read();
-    const timer = setInterval(() => void read(), REFRESH_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [filters.toString(), cursor]);
+  const problemText = (failure: unknown) => (failure instanceof ApiError ? problemWords(failure.problem) : String(failure));
+  usePolling(() => api.get<Page>(listPath(filters, cursor)), {
+    intervalMs: REFRESH_MS,
+    deps: [filters.toString(), cursor],
+    onValue: (answer) => {
+      setPage(answer);
+      setError(null);
+    },
+    onError: (failure) => setError(problemText(failure)),
+  });
 
   const [filtersOpen, setFiltersOpen] = useState(wideScreen);
   const search = (event: Event) => {
@@ -102,10 +95,13 @@ export function Invoices() {
 
   const exportAs = async (kind: 'csv' | 'excel') => {
     try {
+      setError(null);
       const rows = table(await everything(t('exporting')));
       const name = `fapiao-${new Date().toISOString().slice(0, 10)}`;
       if (kind === 'csv') downloadCsv(`${name}.csv`, rows);
       else await downloadExcel(`${name}.xlsx`, rows);
+    } catch (failure) {
+      setError(`${t('exportFailed')}${problemText(failure)}`);
     } finally {
       setProgress(null);
     }
@@ -113,12 +109,16 @@ export function Invoices() {
 
   const retrySelected = async () => {
     const ids = [...selected];
+    const refused: string[] = [];
+    setError(null);
     for (const [done, id] of ids.entries()) {
       setProgress({ label: t('retrying'), done, total: ids.length });
-      await api.post(`/v1/invoices/${id}/retry`).catch(() => undefined);
+      await api.post(`/v1/invoices/${id}/retry`).catch((failure: unknown) => refused.push(problemText(failure)));
     }
     setProgress(null);
     setSelected(new Set());
+    // Each refusal is said: an invoice retried meanwhile elsewhere, a busy gateway, a session that ended.
+    if (refused.length > 0) setError(`${t('retryFailed')} ${refused.length} / ${ids.length}: ${[...new Set(refused)].join('; ')}`);
   };
 
   const toggle = (id: string) => {

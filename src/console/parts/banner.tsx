@@ -1,10 +1,11 @@
 // The banner on every page while a channel is down: which channel, since when, how many invoices
 // wait (none lost). It polls the channels and goes away by itself once they answer again.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { hourMinute } from '../format';
 import { language } from '../i18n';
 import type { Channel, ChannelList } from '../types';
+import { usePolling } from './use-polling';
 
 const POLL_MS = 3000;
 
@@ -17,20 +18,7 @@ export function waitingInvoices(list: ChannelList): number {
 
 export function Banner() {
   const [list, setList] = useState<ChannelList | null>(null);
-  useEffect(() => {
-    let stopped = false;
-    const read = () =>
-      api
-        .get<ChannelList>('/v1/channels')
-        .then((answer) => !stopped && setList(answer))
-        .catch(() => undefined);
-    void read();
-    const timer = setInterval(() => void read(), POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, []);
+  usePolling(() => api.get<ChannelList>('/v1/channels'), { intervalMs: POLL_MS, deps: [], onValue: setList });
   if (!list) return null;
   const down = list.data.filter(isDown);
   if (down.length === 0) return null;
