@@ -17,7 +17,7 @@ import { saveSeller } from '../store/seller-store.js';
 import { addListenOptions, serveConfig, startServing, stopOnSignal, type ServeOptions } from './serve-command.js';
 import { secretBoxFor, withStore } from './store-option.js';
 
-export const DEMO_SELLER = {
+const DEMO_SELLER = {
   taxId: '91330106MA2B0Y5R34',
   name: '演示科技（杭州）有限公司',
   address: '杭州市西湖区文三路 90 号',

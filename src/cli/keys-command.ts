@@ -8,7 +8,7 @@ import { errorMessage } from '../domain/error-message.js';
 const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "90d", "12h", "30m" → ms. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const match = /^(\d+)([mhd])$/.exec(text);
   if (!match || Number(match[1]) === 0) throw new UsageError(`--expires ${text}: write a whole number and m, h or d, like 90d`);
   return Number(match[1]) * UNITS[match[2]!]!;

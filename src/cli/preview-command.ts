@@ -9,7 +9,7 @@ import { previewInvoice } from '../domain/preview-invoice.js';
 import { invalidInvoiceDocument } from '../domain/problem-document.js';
 
 /** Larger than any valid request (2,000 lines of a few hundred bytes), small enough to read at once. */
-export const PREVIEW_INPUT_LIMIT_BYTES = 16 * 1024 * 1024;
+const PREVIEW_INPUT_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface PreviewOutput {
   readonly exitCode: 0 | 1;

@@ -104,7 +104,7 @@ export function addListenOptions(command: Command): Command {
     .option('--db <file>', `SQLite database file, used exactly as named (default ${join('data', 'fapiao.db')}; DATABASE_URL=postgres://… overrides)`);
 }
 
-export function addServeOptions(command: Command): Command {
+function addServeOptions(command: Command): Command {
   return addListenOptions(command)
     .option('--config <file>', 'the configuration file: channels and their protocols, secrets by { "env" } or { "file" } (default: FAPIAO_CONFIG)')
     .option('--channel <NAME=URL>', 'a reference-protocol channel; repeatable, in priority order (replaces the config file\'s channels; default: FAPIAO_CHANNELS)', parseChannel as (v: string, p: unknown) => unknown, [])

@@ -8,9 +8,9 @@ import { sealedSecrets } from '../store/sealed-secrets.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** A round trip slower than this makes every accepted invoice wait. */
-export const SLOW_DATABASE_MS = 50;
+const SLOW_DATABASE_MS = 50;
 /** Connections one gateway process opens to PostgreSQL (its pool size). */
-export const GATEWAY_POOL_SIZE = 10;
+const GATEWAY_POOL_SIZE = 10;
 
 export async function reachableFinding(store: Store, where: string): Promise<Finding> {
   const trips: number[] = [];

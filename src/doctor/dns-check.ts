@@ -20,7 +20,7 @@ export interface DnsOptions {
 }
 
 /** Resolution slower than this is worth a warning: every new connection waits for it. */
-export const SLOW_DNS_MS = 200;
+const SLOW_DNS_MS = 200;
 
 export async function resolveHost(host: string, options: DnsOptions): Promise<{ finding: Finding; addresses: ResolvedAddress[] }> {
   const bare = host.replace(/^\[|\]$/g, '');

@@ -11,10 +11,10 @@ import { fail, ok, warn, type Finding } from './check.js';
 import { errorName } from '../domain/error-message.js';
 
 /** Same thresholds as the FapiaoBacklogOld alert (deploy/prometheus/alerts.yml). */
-export const BACKLOG_WARN_MS = 15 * 60_000;
-export const BACKLOG_FAIL_MS = 60 * 60_000;
+const BACKLOG_WARN_MS = 15 * 60_000;
+const BACKLOG_FAIL_MS = 60 * 60_000;
 /** Share of failed calls among the last ones above which the gateway is struggling. */
-export const FAILING_SHARE = 0.5;
+const FAILING_SHARE = 0.5;
 const RECENT_ATTEMPTS = 100;
 
 export interface ChannelState {

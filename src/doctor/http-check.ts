@@ -20,10 +20,10 @@ export interface HttpObservation {
 }
 
 /** A first byte later than this (or than half the budget, if that is less) is slow. */
-export const SLOW_FIRST_BYTE_MS = 1000;
+const SLOW_FIRST_BYTE_MS = 1000;
 /** Clock skew beyond which signatures and tokens break, and beyond which it is worth a warning, s. */
-export const SKEW_FAIL_SECONDS = 300;
-export const SKEW_WARN_SECONDS = 30;
+const SKEW_FAIL_SECONDS = 300;
+const SKEW_WARN_SECONDS = 30;
 
 export async function getOnce(
   url: string,

@@ -442,10 +442,8 @@ export const KNOWLEDGE = {
   },
 } as const satisfies Record<string, Knowledge>;
 
-export type FindingCode = keyof typeof KNOWLEDGE;
-
 /** For `<layer>.check_failed`: a check that broke instead of finding something. */
-export const CHECK_FAILED: Knowledge = {
+const CHECK_FAILED: Knowledge = {
   cause: {
     zh: '检查本身出错了（详情中是未预料到的错误），该层的结论未知。',
     en: 'The check itself broke (the detail shows an error the doctor did not expect); this layer\'s verdict is unknown.',

@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fail, ok, warn, type Finding } from './check.js';
 
 /** Free space below which commits and renders start failing, and below which it is worth a warning. */
-export const DISK_FAIL_BYTES = 200 * 1024 * 1024;
-export const DISK_WARN_BYTES = 1024 * 1024 * 1024;
+const DISK_FAIL_BYTES = 200 * 1024 * 1024;
+const DISK_WARN_BYTES = 1024 * 1024 * 1024;
 
 const MEANING: Record<string, string> = {
   EACCES: 'permission denied',
@@ -102,7 +102,7 @@ export async function diskFinding(dataDir: string): Promise<Finding> {
  * Descriptors the gateway needs at its configured concurrency: a socket per upstream call, the
  * database, render threads, client connections, and room to spare.
  */
-export function descriptorsNeeded(concurrency: number): number {
+function descriptorsNeeded(concurrency: number): number {
   return Math.max(1024, concurrency * 4 + 256);
 }
 

@@ -21,7 +21,7 @@ export interface TlsObservation {
 }
 
 /** A certificate this close to its end is worth a warning. */
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 export function tlsHandshake(host: string, address: string, port: number, options: { timeoutMs: number; ca?: string }): Promise<TlsObservation | { error: Finding }> {

@@ -204,7 +204,7 @@ type Party = { readonly address?: string | undefined; readonly phone?: string | 
  * parties' address, phone, bank and account in 备注 (where the 税控 face had boxes for them), so
  * the buyer's accountant can match it to the 开票信息 they gave.
  */
-export function remarksOnFace(invoice: IssuedInvoice['invoice']): string {
+function remarksOnFace(invoice: IssuedInvoice['invoice']): string {
   const lines: string[] = [];
   if (invoice.type === 'special') {
     // One line per party, in the 税控 face's words: 地址、电话 and 开户行及账号.

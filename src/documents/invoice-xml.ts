@@ -8,7 +8,7 @@ import type { ComputedInvoiceJson, ComputedLineJson, SellerParty } from '../doma
 import { RED_FLUSH_REASON_CODES, type RedOf } from '../domain/red-flush.js';
 import { TAX_RATES } from '../domain/tax-rate.js';
 
-export const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
+const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
 
 
 /** An issued invoice, as the documents show it. */

@@ -9,7 +9,7 @@ import { parseDecimal, pow10, type DecimalLimits, type DecimalSyntaxFault } from
 export type Fen = bigint;
 
 /** Digits before the point of an amount: 18 digits in all, 2 of them decimals (乐企 18,2). */
-export const MONEY_MAX_INTEGER_DIGITS = 16;
+const MONEY_MAX_INTEGER_DIGITS = 16;
 
 /** The largest amount any field may hold, in fen: 9999999999999999.99. */
 export const MONEY_MAX_FEN: Fen = pow10(MONEY_MAX_INTEGER_DIGITS + 2) - 1n;

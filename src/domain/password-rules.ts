@@ -6,8 +6,8 @@
  */
 import { COMMON_PASSWORDS } from './common-passwords.js';
 
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 256;
+const MIN_PASSWORD_LENGTH = 12;
+const MAX_PASSWORD_LENGTH = 256;
 
 export type PasswordFault = 'too_short' | 'too_long' | 'repetitive' | 'sequence' | 'contains_username' | 'common';
 

@@ -34,7 +34,7 @@ export interface FlushedLine {
   readonly tax: Fen;
 }
 
-export const NOTHING_FLUSHED: FlushedLine = { quantity: undefined, amount: 0n, tax: 0n };
+const NOTHING_FLUSHED: FlushedLine = { quantity: undefined, amount: 0n, tax: 0n };
 
 /** A red line: the blue line's text with negative quantity and amounts, and which blue line it flushes. */
 export interface RedLineJson extends ComputedLineJson {

@@ -27,7 +27,7 @@ export function usccCheckCharacter(first17: string): string {
 }
 
 /** Whether a code has the shape of a USCC (GB 32100 character classes by position). */
-export function isUsccShaped(code: string): boolean {
+function isUsccShaped(code: string): boolean {
   return USCC_SHAPE.test(code);
 }
 

@@ -9,9 +9,9 @@ import type { Fen } from './money.js';
 import { MICRO, type TaxRate } from './tax-rate.js';
 
 /** |单价 × 数量 − 金额| ≤ 0.01 */
-export const LINE_AMOUNT_TOLERANCE_FEN: Fen = 1n;
+const LINE_AMOUNT_TOLERANCE_FEN: Fen = 1n;
 /** |金额 × 税率 − 税额| ≤ 0.06 */
-export const LINE_TAX_TOLERANCE_FEN: Fen = 6n;
+const LINE_TAX_TOLERANCE_FEN: Fen = 6n;
 /** |Σ(金额ᵢ × 税率ᵢ) − 合计税额| ≤ 1.27, over the unrounded products. */
 export const TOTAL_TAX_TOLERANCE_FEN: Fen = 127n;
 

@@ -42,7 +42,7 @@ interface Reading {
 }
 
 /** The configuration a parsed file gives. */
-export function configFromJson(json: unknown, reading: Reading): ConfigInput {
+function configFromJson(json: unknown, reading: Reading): ConfigInput {
   const fail = (path: string, message: string): never => {
     throw new ConfigFileError(`${reading.where}: ${path}: ${message}`);
   };

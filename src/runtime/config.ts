@@ -15,7 +15,7 @@ export const SIGNING_ALGORITHMS = ['SM2-SM3', 'Ed25519'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 /** Render threads by default: every core but one for the API and workers, at least one. */
-export function defaultRenderThreads(): number {
+function defaultRenderThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 

@@ -11,7 +11,7 @@ import { SECRETS_KEY_FILE } from '../runtime/secret-box.js';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 
-export const BACKUP_DB_FILE = 'fapiao.db';
+const BACKUP_DB_FILE = 'fapiao.db';
 
 function emptyOrMissing(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;

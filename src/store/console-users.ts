@@ -13,7 +13,7 @@ import type { ConsoleUserTable, Database } from './schema/index.js';
 /** `operator` runs the shared channels and is bound to no seller; the others act for their sellers. */
 
 /** A session lasts this long from login, however active. */
-export const SESSION_MS = 12 * 3_600_000;
+const SESSION_MS = 12 * 3_600_000;
 
 export interface ConsoleUser {
   readonly username: string;

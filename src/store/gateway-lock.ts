@@ -15,7 +15,7 @@ export interface GatewayLock {
   release(): void;
 }
 
-export function gatewayLockFile(dbFile: string): string {
+function gatewayLockFile(dbFile: string): string {
   return `${dbFile}-gateway-lock`;
 }
 

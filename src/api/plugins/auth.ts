@@ -41,7 +41,7 @@ export interface AuthOptions {
  * Successful key checks are remembered for one second, which takes two queries off every request;
  * so a revoked or expired key stops working within a second. Failures are never remembered.
  */
-export const KEY_CACHE_MS = 1000;
+const KEY_CACHE_MS = 1000;
 
 /** The console session cookie's name. */
 export const SESSION_COOKIE = 'fapiao_session';

@@ -16,12 +16,12 @@ const DECIMAL = /^-?\d{1,15}(\.\d{1,6})?$/;
 const LONG_DIGITS = /^\d{12,}$/;
 
 /** A text cell's content, safe to hand to a spreadsheet. */
-export function neutralisedText(text: string): string {
+function neutralisedText(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
 /** Whether a cell of a number column really is a number; anything else is written as text. */
-export const isPlainNumber = (text: string) => DECIMAL.test(text);
+const isPlainNumber = (text: string) => DECIMAL.test(text);
 
 function csvCell(text: string, kind: ColumnKind): string {
   if (kind === 'number' && isPlainNumber(text)) return text;
