@@ -331,12 +331,14 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
       [`invoices/${String(issued.body.id)}`, () => page.locator('.sheet').waitFor()],
       ['issue', () => page.getByRole('button', { name: /^(开具发票|Issue invoice)$/ }).waitFor()],
       ['channels', () => page.locator('table.channels, .channel').first().waitFor()],
+      ['security', () => page.getByRole('heading', { name: /^(账户安全|Security)$/ }).waitFor()],
     ];
     for (const language of ['中文', 'English']) {
       for (const [path, ready] of pages) {
         await page.goto(`${t.gateway.url}/console/${path}`);
         await ready();
         expect({ page: path, language, violations: await accessibilityViolations(page) }).toEqual({ page: path, language, violations: [] });
+        await shoot(page, `${language === '中文' ? 'zh' : 'en'}-${path.split('/')[0]}${path.includes('/') ? '-detail' : ''}`);
       }
       if (language === '中文') await page.getByRole('button', { name: 'English' }).click();
     }
@@ -344,7 +346,9 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.goto(`${t.gateway.url}/console/invoices/${String(issued.body.id)}`);
     await page.getByRole('button', { name: 'Red-flush' }).click();
     await page.getByLabel('Reason').waitFor();
+    await page.getByLabel('In part: quantities or amounts by line').check();
     expect(await accessibilityViolations(page)).toEqual([]);
+    await shoot(page, 'en-red-flush');
     await page.context().close();
   });
 
