@@ -4,8 +4,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, newKey, type Problem } from '../api';
 import { dateTime, money } from '../format';
-import { isWord, language, problemWords, say, t, words } from '../i18n';
+import { isWord, language, say, t, words } from '../i18n';
 import { InvoiceSheet } from '../parts/invoice-sheet';
+import { ProblemText } from '../parts/problem-text';
 import { usePolling } from '../parts/use-polling';
 import { StatusBadge } from '../parts/status-badge';
 import { linkProps, navigate } from '../router';
@@ -15,23 +16,6 @@ import type { Invoice, TimelineEntry } from '../types';
 
 const REFRESH_MS = 1500;
 const REASONS = ['sales_return', 'issued_in_error', 'service_stopped', 'sales_allowance'] as const;
-
-function ProblemText({ problem }: { problem: Problem }) {
-  return (
-    <div class="error" role="alert">
-      <p>{problemWords(problem)}</p>
-      {problem.errors && (
-        <ul>
-          {problem.errors.map((error, index) => (
-            <li key={index}>
-              {error.path && <code>{error.path}</code>} {say(error)}
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
 
 type Reason = (typeof REASONS)[number];
 type RedPreview = Static<typeof RedFlushPreview>;
@@ -197,18 +181,7 @@ function RedFlushForm({ invoice, done }: { invoice: Invoice; done: (id: string) 
           </table>
         </div>
       )}
-      {problem && (
-        <div class="error" role="alert">
-          <p>{problemWords(problem)}</p>
-          {elsewhere.length > 0 && (
-            <ul>
-              {elsewhere.map((error, index) => (
-                <li key={index}>{say(error)}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      {problem && <ProblemText problem={problem} errors={elsewhere} />}
       <button type="submit">{t('redFlushCheck')}</button>
     </form>
   );

@@ -6,8 +6,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, me, newKey, type FieldProblem, type Problem } from '../api';
 import { money } from '../format';
-import { language, problemWords, say, t, type Word } from '../i18n';
+import { language, say, t, type Word } from '../i18n';
 import { navigate } from '../router';
+import { ProblemText } from '../parts/problem-text';
 import type { Invoice, Line } from '../types';
 
 interface DraftLine {
@@ -271,18 +272,7 @@ export function Issue() {
             <p>{nothingTyped ? t('computedAsYouType') : errors.length > 0 ? t('fixErrors') : t('loading')}</p>
           )}
         </section>
-        {problem && (
-          <div class="error" role="alert">
-            <p>{problemWords(problem)}</p>
-            {elsewhere.length > 0 && (
-              <ul>
-                {elsewhere.map((error, index) => (
-                  <li key={index}>{say(error)}</li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        {problem && <ProblemText problem={problem} errors={elsewhere} />}
         <button type="submit" disabled={busy}>
           {t('submitIssue')}
         </button>
