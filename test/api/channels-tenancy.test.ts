@@ -60,6 +60,8 @@ describe('GET /v1/channels across tenants', () => {
       code: 'upstream_error',
       message: 'the upstream answered with an unexpected error',
       at: expect.any(String) as string,
+      // Our sentence for the code, the same for every tenant.
+      text: { zh: '上游返回了意外错误', en: 'the upstream answered with an unexpected error' },
       // The doctor's knowledge of the code is generic: no tenant's data in it.
       cause: { zh: expect.stringContaining('非预期') as string, en: expect.stringContaining('unexpected answer') as string },
       remedy: { zh: expect.any(String) as string, en: expect.any(String) as string },
