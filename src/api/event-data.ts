@@ -3,11 +3,11 @@
  * it was when the event happened (recorded by src/store/webhook-outbox.ts) and its `sequence`; for
  * a channel event, the channel's state.
  */
-import type { ChannelSnapshot, InvoiceSnapshot } from '../store/webhook-outbox.js';
+import type { ChannelEventSnapshot, InvoiceSnapshot } from '../store/webhook-outbox.js';
 import { invoiceResource } from './invoice-resource.js';
 
 export function eventData(type: string, snapshot: unknown, sequence: number): unknown {
-  if (type.startsWith('channel.')) return { ...(snapshot as ChannelSnapshot), sequence };
+  if (type.startsWith('channel.')) return { ...(snapshot as ChannelEventSnapshot), sequence };
   const { invoice, redFlushes } = snapshot as InvoiceSnapshot;
   return { invoice: invoiceResource(invoice, invoice.kind === 'blue' ? (redFlushes ?? []) : undefined), sequence };
 }

@@ -20,7 +20,7 @@ export interface InvoiceSnapshot {
 }
 
 /** What a channel event carries. */
-export interface ChannelSnapshot {
+export interface ChannelEventSnapshot {
   readonly channel: { readonly name: string; readonly state: 'down' | 'up'; readonly reason: string | null; readonly since: string };
 }
 
@@ -28,7 +28,7 @@ interface NewEvent {
   readonly type: WebhookEventType;
   readonly subject: string;
   readonly sellerTaxId: string | null;
-  readonly snapshot: InvoiceSnapshot | ChannelSnapshot;
+  readonly snapshot: InvoiceSnapshot | ChannelEventSnapshot;
 }
 
 /** A disabled endpoint's deliveries wait this far ahead, so claims never scan them; enabling brings them back. */
@@ -146,7 +146,7 @@ export async function reportChannelState(
     .executeTakeFirst();
   if ((changed.numInsertedOrUpdatedRows ?? 0n) === 0n) return 'unchanged';
   const subscribers = await listeners(tx);
-  const snapshot: ChannelSnapshot = { channel: { name: change.channel, state: change.state, reason: change.reason, since: new Date(change.now).toISOString() } };
+  const snapshot: ChannelEventSnapshot = { channel: { name: change.channel, state: change.state, reason: change.reason, since: new Date(change.now).toISOString() } };
   await writeEvents(tx, capabilities, change.now, [{ type: change.state === 'down' ? 'channel.down' : 'channel.up', subject: `channel:${change.channel}`, sellerTaxId: null, snapshot }], subscribers);
   return 'reported';
 }
