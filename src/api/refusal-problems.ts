@@ -44,6 +44,9 @@ const PROBLEMS: { readonly [K in RefusalKind]: (refusal: Extract<Refusal, { kind
   second_factor_required: () => new ApiProblem('second_factor_required'),
   second_factor_invalid: () => new ApiProblem('second_factor_invalid'),
   second_factor_not_offered: () => new ApiProblem('second_factor_not_offered'),
+  session_invalid: () => new ApiProblem('session_invalid'),
+  csrf_token_invalid: () => new ApiProblem('csrf_token_invalid'),
+  second_factor_enrolment_required: () => new ApiProblem('second_factor_enrolment_required'),
 };
 
 const REFUSAL_KINDS: ReadonlySet<string> = new Set(Object.keys(PROBLEMS));

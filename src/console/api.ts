@@ -21,7 +21,7 @@ export class ApiError extends Error {
 /** Who is signed in; null when nobody is. */
 export const me = signal<Me | null | undefined>(undefined);
 
-/** As the gateway decides it (api/plugins/auth.ts scopesGrant): admin for its sellers, operator for the channels. */
+/** As the gateway decides it (access/console-sessions.ts scopesGrant): admin for its sellers, operator for the channels. */
 export const can = (scope: 'issue' | 'read' | 'admin' | 'operator') => {
   const scopes = me.value?.scopes ?? [];
   if (scope === 'operator') return scopes.includes('operator');

@@ -36,6 +36,12 @@ export type Refusal =
   | { readonly kind: 'busy'; readonly retryAfterSeconds: number; readonly detail: string }
   | { readonly kind: 'second_factor_required' }
   | { readonly kind: 'second_factor_invalid' }
-  | { readonly kind: 'second_factor_not_offered' };
+  | { readonly kind: 'second_factor_not_offered' }
+  /** No live console session for the cookie (never signed in, signed out, expired, user disabled). */
+  | { readonly kind: 'session_invalid' }
+  /** A write by a console session without its CSRF token. */
+  | { readonly kind: 'csrf_token_invalid' }
+  /** The user must enrol a second factor before anything else. */
+  | { readonly kind: 'second_factor_enrolment_required' };
 
 export type RefusalKind = Refusal['kind'];

@@ -31,6 +31,9 @@ const EXAMPLES: { readonly [K in RefusalKind]: readonly [Extract<Refusal, { kind
   second_factor_required: [{ kind: 'second_factor_required' }, 'second_factor_required', 401],
   second_factor_invalid: [{ kind: 'second_factor_invalid' }, 'second_factor_invalid', 401],
   second_factor_not_offered: [{ kind: 'second_factor_not_offered' }, 'second_factor_not_offered', 409],
+  session_invalid: [{ kind: 'session_invalid' }, 'session_invalid', 401],
+  csrf_token_invalid: [{ kind: 'csrf_token_invalid' }, 'csrf_token_invalid', 403],
+  second_factor_enrolment_required: [{ kind: 'second_factor_enrolment_required' }, 'second_factor_enrolment_required', 403],
 };
 
 describe('refusal problems', () => {

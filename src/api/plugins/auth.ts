@@ -3,8 +3,8 @@
  * in its config (`config.scope`), and this plugin checks the key (or the session) before the
  * handler runs. A key acts for its own sellers only; a console user for theirs, within their role
  * (operator: operator, bound to no seller; admin: admin; clerk: issue and read; viewer: read); handlers read `request.apiKey.sellers` and
- * never look wider (design.md invariant 6). A write by session must carry the session's CSRF token
- * in `X-CSRF-Token`: a cookie is sent by the browser whoever asks, the token only by our pages.
+ * never look wider (design.md invariant 6). A session's own rules (its CSRF token on writes, a
+ * second factor to enrol first, the scopes of a role) are src/access/console-sessions.ts.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -12,13 +12,12 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../runtime/clock.js';
 import { TtlCache } from '../../runtime/ttl-cache.js';
 import { checkApiKey, type ApiKeyInfo, type ApiKeyScope } from '../../store/api-key-store.js';
-import type { ConsoleRole } from '../../domain/console-user-rules.js';
-import { findSession } from '../../store/console-users.js';
-import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { Database } from '../../store/schema/index.js';
 import { ApiProblem } from '../problem.js';
-import { secondFactorRequired, type SecondFactorPolicy } from '../../access/second-factor.js';
+import { unlessRefused } from '../refusal-problems.js';
+import type { SecondFactorPolicy } from '../../access/second-factor.js';
+import { scopesGrant, sessionActor } from '../../access/console-sessions.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,23 +45,7 @@ const KEY_CACHE_MS = 1000;
 /** The console session cookie's name. */
 export const SESSION_COOKIE = 'fapiao_session';
 
-export const ROLE_SCOPES: Readonly<Record<ConsoleRole, readonly ApiKeyScope[]>> = { operator: ['operator'], admin: ['admin'], clerk: ['issue', 'read'], viewer: ['read'] };
-
-/**
- * Whether scopes grant what a route needs. `admin` grants everything done for its sellers; only
- * `operator` grants the operator's routes (what every seller shares), and it reads as `read` does,
- * which for an operator bound to no seller shows the channels and nothing of any seller's.
- */
-export function scopesGrant(scopes: readonly ApiKeyScope[], needed: ApiKeyScope): boolean {
-  if (needed === 'operator') return scopes.includes('operator');
-  return scopes.includes(needed) || scopes.includes('admin') || (needed === 'read' && scopes.includes('operator'));
-}
-
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Whether a request's X-CSRF-Token is its session's, compared in constant time. */
-export const csrfTokenMatches = (given: string | string[] | undefined, expected: string) =>
-  typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   const verified = new TtlCache<ApiKeyInfo>(options.clock, KEY_CACHE_MS, 10_000);
@@ -70,13 +53,8 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
 
   /** A console user's session as if it were a key: their sellers, the scopes of their role. */
   async function sessionKey(request: FastifyRequest, token: string): Promise<ApiKeyInfo> {
-    const session = await findSession(options.reader, token, options.clock.now());
-    if (!session) throw new ApiProblem('session_invalid');
-    if (!session.user.secondFactor && secondFactorRequired(options.secondFactorPolicy, session.user.role)) throw new ApiProblem('second_factor_enrolment_required');
-    if (!SAFE_METHODS.has(request.method)) {
-      if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
-    }
-    return { id: `user:${session.user.username}`, sellers: session.user.sellers, scopes: ROLE_SCOPES[session.user.role], createdAt: session.user.createdAt, expiresAt: session.expiresAt, revokedAt: null };
+    const deps = { db: options.reader, clock: options.clock, secondFactorPolicy: options.secondFactorPolicy };
+    return unlessRefused(await sessionActor(deps, { token, write: !SAFE_METHODS.has(request.method), csrfToken: request.headers['x-csrf-token'] })).actor;
   }
 
   // onRequest: before the body is read. A stranger's megabyte is refused from its headers, not

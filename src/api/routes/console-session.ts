@@ -8,8 +8,9 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { addressHeldUntil, signIn, type SignInDeps } from '../../access/sign-in.js';
 import { beginEnrolment, confirmEnrolment, secondFactorRequired } from '../../access/second-factor.js';
-import { closeSession, findSession, type ConsoleUser } from '../../store/console-users.js';
-import { csrfTokenMatches, ROLE_SCOPES, SESSION_COOKIE } from '../plugins/auth.js';
+import type { ConsoleUser } from '../../store/console-users.js';
+import { openSessionOf, ROLE_SCOPES, signOut } from '../../access/console-sessions.js';
+import { SESSION_COOKIE } from '../plugins/auth.js';
 import { ApiProblem } from '../problem.js';
 import { unlessRefused } from '../refusal-problems.js';
 import { ProblemSchema } from '../schemas/invoice.js';
@@ -37,13 +38,10 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
     secondFactor: { enrolled: user.secondFactor, required: secondFactorRequired(options.signIn.secondFactorPolicy, user.role) },
   });
 
+  const sessions = { db, clock, secondFactorPolicy: options.signIn.secondFactorPolicy };
   /** The session of a write (its CSRF token checked), or 401/403. */
   async function writingSession(request: FastifyRequest) {
-    const token = request.cookies[SESSION_COOKIE];
-    const session = token ? await findSession(db, token, clock.now()) : undefined;
-    if (!session) throw new ApiProblem('session_invalid');
-    if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
-    return session;
+    return unlessRefused(await openSessionOf(sessions, { token: request.cookies[SESSION_COOKIE], write: true, csrfToken: request.headers['x-csrf-token'] })).session;
   }
 
   app.post(
@@ -77,9 +75,7 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
     '/session',
     { schema: { operationId: 'whoAmI', summary: 'Who is signed in to the console', tags: ['console'], response: { 200: Me, 401: ProblemSchema } } },
     async (request) => {
-      const token = request.cookies[SESSION_COOKIE];
-      const session = token ? await findSession(db, token, clock.now()) : undefined;
-      if (!session) throw new ApiProblem('session_invalid');
+      const { session } = unlessRefused(await openSessionOf(sessions, { token: request.cookies[SESSION_COOKIE], write: false }));
       return meJson(session.user, session.csrfToken, session.expiresAt);
     },
   );
@@ -88,13 +84,8 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionOptio
     '/session',
     { schema: { operationId: 'signOut', summary: 'Console sign-out', tags: ['console'], response: { 204: Type.Null(), 401: ProblemSchema, 403: ProblemSchema } } },
     async (request, reply) => {
-      const token = request.cookies[SESSION_COOKIE];
-      const session = token ? await findSession(db, token, clock.now()) : undefined;
       // Signing out is a write: a page of another site must not sign a user out (login CSRF's twin).
-      if (session) {
-        if (!csrfTokenMatches(request.headers['x-csrf-token'], session.csrfToken)) throw new ApiProblem('csrf_token_invalid');
-        await closeSession(db, token!);
-      }
+      unlessRefused(await signOut(sessions, { token: request.cookies[SESSION_COOKIE], csrfToken: request.headers['x-csrf-token'] }));
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
