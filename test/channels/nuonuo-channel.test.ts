@@ -78,7 +78,8 @@ describe('the 诺诺 channel', () => {
     const nuonuo = channel(sim);
     const request = issueRequest();
     await nuonuo.issue(request, call());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // 诺诺 has the order (it answered only once it did): the same order again is a repeat.
+    expect(sim.ledger.find(request.serialNo)).toBeDefined();
     const again = await nuonuo.issue(request, call());
     expect(again.kind).toBe('issued');
     expect(sim.ledger.issued(Date.now() + 1000)).toHaveLength(1);
@@ -89,8 +90,12 @@ describe('the 诺诺 channel', () => {
     const nuonuo = channel(sim);
     const request = issueRequest();
     await nuonuo.issue(request, call());
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await nuonuo.query(SELLER, request.serialNo, call())).toMatchObject({ kind: 'rejected', upstreamCode: 'status_22', message: expect.stringContaining('购买方') as unknown });
+    // Asked until 诺诺 has decided (its processing takes a moment), as the dispatcher asks.
+    const decided = await eventually(async () => {
+      const outcome = await nuonuo.query(SELLER, request.serialNo, call());
+      return outcome.kind === 'accepted' ? undefined : outcome;
+    }, 5000, () => 'still processing');
+    expect(decided).toMatchObject({ kind: 'rejected', upstreamCode: 'status_22', message: expect.stringContaining('购买方') as unknown });
   });
 
   it('keeps its token across a restart, and fetches a new one once when 诺诺 refuses it', async () => {

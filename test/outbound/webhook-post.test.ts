@@ -4,6 +4,7 @@
 // of a huge answer. And the signature: Standard Webhooks' scheme, checked the way a receiver checks it.
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../support/processes.js';
 import { WebhookPoster } from '../../src/outbound/webhook-post.js';
 import { newWebhookSecret, verifyWebhook, webhookSignature } from '../../src/outbound/webhook-signature.js';
 
@@ -73,7 +74,8 @@ describe('the webhook poster', () => {
     expect(await poster({ timeoutMs: 300 }).post(silent.url, {}, '{}')).toEqual({ kind: 'no_answer', message: 'no answer within 300 ms' });
     // The status came in time: that is the answer, and the body as far as it came.
     expect(await poster({ timeoutMs: 300 }).post(slow.url, {}, '{}')).toMatchObject({ kind: 'answered', status: 200, body: 'a' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Each receiver sees its connection cut when the poster gives up on it.
+    await eventually(async () => (cutOff.length === 2 ? true : undefined), 5000, () => `cut off: ${cutOff.join(', ')}`);
     expect(cutOff.sort()).toEqual(['silent', 'slow']);
   });
 
