@@ -91,9 +91,17 @@ describe(`fapiao reconcile on ${DIALECT}`, () => {
       await store.close();
     }
 
-    // A restarted gateway has nothing to send: the upstream, which would issue again, sees nothing new.
+    // A restarted gateway has nothing to send: every invoice is issued in its store, so with its
+    // dispatcher running (ready) there is nothing it could lease; the upstream, which would issue
+    // again, sees nothing new.
     const restarted = await startFapiao(['serve', '--port', '0', '--channel', channel, ...db], env);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await eventually(async () => ((await fetch(`${restarted.url}/readyz`)).status === 200 ? true : undefined), 10_000, () => restarted.output());
+    const reopened = await openStore(database.location);
+    try {
+      expect(await reopened.db.selectFrom('invoices').select('id').where('status', '=', 'pending').execute()).toEqual([]);
+    } finally {
+      await reopened.close();
+    }
     await restarted.kill('SIGTERM');
     const serials = simulator.ledger.issued(Date.now()).map((record) => record.serialNo);
     expect(serials).toHaveLength(5);
