@@ -80,8 +80,14 @@ describe(`the drawer's login on ${DIALECT}`, () => {
     expect(await pausedMetric(t)).toBe('1');
 
     const id = await submit(t, 'watch');
-    // Several pause lengths later it still waits, untouched: no attempt, nothing at 诺诺.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Several pause lengths later — the watch has renewed the pause twice since the invoice came, seen
+    // by its pausedUntil moving on — it still waits, untouched: no attempt, nothing at 诺诺.
+    const renewals = new Set<string>();
+    await eventually(async () => {
+      const until = (await channelState(t)).pausedUntil;
+      if (typeof until === 'string') renewals.add(until);
+      return renewals.size >= 3 ? true : undefined;
+    }, 5000, () => `the pause was renewed ${renewals.size - 1} times`);
     const waiting = (await http(`${t.gateway.url}/v1/invoices/${id}`, { key: t.key })).body;
     expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
     expect(sim.ledger.issued(Date.now() + 60_000)).toHaveLength(0);
