@@ -50,8 +50,9 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     issuedAt: iso(row.issued_at),
     channel: row.channel,
     attempts: row.attempts,
+    // Once issued, an earlier attempt's error is history (the timeline keeps it), not the invoice's state.
     lastError:
-      row.last_error_code === null
+      row.last_error_code === null || row.status === 'issued'
         ? null
         : { code: row.last_error_code, message: row.last_error_message ?? '', at: iso(row.last_error_at) ?? '', text: errorWords(row.last_error_code) },
     createdAt: iso(row.created_at)!,

@@ -160,8 +160,13 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
   it('fails over to the next channel only while the first provably never got the invoice', async () => {
     const sim = await simulator();
     const t = await gateway({ channels: [{ name: 'dead', url: await closedPortUrl() }, { name: 'sim', url: sim.url }], breaker: { failuresToOpen: 2 } });
-    const done = await final(t, await issue(t));
+    const id = await issue(t);
+    const done = await final(t, id);
     expect(done).toMatchObject({ status: 'issued', channel: 'sim' });
+    // The first channel's refusal is history once it is issued: in the timeline, not in lastError.
+    expect(done.lastError).toBeNull();
+    const timeline = (await http(`${t.gateway.url}/v1/invoices/${id}/timeline`, { key: t.key })).body.data as Array<{ errorCode: string | null }>;
+    expect(timeline.some((entry) => entry.errorCode === 'connect_failed')).toBe(true);
   });
 
   it('keeps an uncertain invoice on its channel through an outage instead of failing over', async () => {
