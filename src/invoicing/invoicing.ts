@@ -59,6 +59,13 @@ export type RetryOutcome = { readonly kind: 'requeued'; readonly invoice: Invoic
  */
 export const isInvoiceId = (id: string): boolean => INVOICE_ID_FORM.test(id);
 
+/** Why an invoice cannot be red-flushed at all, whatever the request: it is red, or not issued. */
+function unflushableBlue(blue: { readonly id: string; readonly kind: string; readonly status: string; readonly number: string | null }): Extract<Refusal, { kind: 'red_of_red' | 'not_issued' }> | undefined {
+  if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
+  if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
+  return undefined;
+}
+
 function sellerTaxIdOf(body: unknown): string | undefined {
   const taxId = (body as { seller?: { taxId?: unknown } } | null)?.seller?.taxId;
   return typeof taxId === 'string' ? taxId : undefined;
@@ -145,8 +152,8 @@ export class Invoicing {
     if (!isInvoiceId(blueInvoiceId)) return notFound;
     const blue = await findInvoice(this.deps.reader, blueInvoiceId, actor.sellers);
     if (!blue) return notFound;
-    if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
-    if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
+    const unflushable = unflushableBlue(blue);
+    if (unflushable) return unflushable;
     const reds = await redInvoicesOf(this.deps.reader, blue.id);
     const decided = this.decideRedFlush(blue, reds, body);
     return decided.kind === 'ok' ? { kind: 'computed', red: decided.red } : decided;
@@ -172,8 +179,8 @@ export class Invoicing {
       const key = await readIdempotencyKey(tx, blue.seller_tax_id, idempotencyKey, hash, now);
       if (key.kind === 'key_reused') return { ...key, key: idempotencyKey };
       if (key.kind !== 'free') return key;
-      if (blue.kind === 'red') return { kind: 'red_of_red', invoiceId: blue.id };
-      if (blue.status !== 'issued' || blue.number === null) return { kind: 'not_issued', invoiceId: blue.id, status: blue.status };
+      const unflushable = unflushableBlue(blue);
+      if (unflushable) return unflushable;
 
       const reds = await redInvoicesOf(tx, blue.id);
       const outcome = this.decideRedFlush(blue, reds, body);

@@ -114,6 +114,12 @@ describe(`red-flush on ${DIALECT}`, () => {
     expect((await preview({ reason: 'sales_allowance', lines: [{ line: 0, amount: '-99999999.00' }] })).body.code).toBe('red_flush_exceeds_blue');
     expect((await preview({ reason: 'sideways' })).body.code).toBe('red_flush_invalid');
     expect((await preview({ reason: 'sales_return' }, t.otherKey)).status).toBe(404);
+    // A read-only key may not ask (it is part of issuing), and a stranger is refused before the body is read.
+    expect((await preview({ reason: 'sales_return' }, t.readOnlyKey)).body.code).toBe('scope_missing');
+    expect((await http(url(`/v1/invoices/${String(blue.id)}/red-flush/preview`), { json: { reason: 'sales_return' } })).status).toBe(401);
+    // Many at once change nothing either.
+    const many = await Promise.all(Array.from({ length: 20 }, () => preview({ reason: 'sales_return' })));
+    expect(many.every((answer) => answer.status === 200)).toBe(true);
     expect(await invoiceCount()).toBe(before);
   });
 

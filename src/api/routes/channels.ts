@@ -13,7 +13,7 @@ import { DEFAULT_ISOLATION_REASON, type ChannelControl } from '../../operating/c
 import { unlessRefused } from '../refusal-problems.js';
 import { knowledgeOfChannelError } from '../../doctor/channel-error-knowledge.js';
 import type { DoctorReport } from '../../doctor/check.js';
-import { channelErrorText } from '../channel-error-text.js';
+import { errorWords } from '../../domain/event-words.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 import { ChannelList, DoctorAnswer } from '../schemas/channel.js';
 import type { Database } from '../../store/schema/index.js';
@@ -61,7 +61,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
           ...channel,
           pausedUntil: iso(channel.pausedUntil),
           rateLimitedUntil: iso(channel.rateLimitedUntil),
-          pauseReason: channel.pauseReason === null || operator ? channel.pauseReason : channelErrorText('auth_failed').en,
+          // A tenant is told our fixed sentence: the upstream's own words can quote another seller's invoice.
+          pauseReason: channel.pauseReason === null || operator ? channel.pauseReason : errorWords('auth_failed').en,
           lastSuccessAt: iso(channel.lastSuccessAt),
           lastFailureAt: iso(channel.lastFailureAt),
           failingSince: iso(channel.failingSince),
@@ -71,8 +72,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
               ? null
               : {
                   code: lastErrorCode,
-                  message: operator ? (lastError ?? '') : channelErrorText(lastErrorCode).en,
-                  text: channelErrorText(lastErrorCode),
+                  message: operator ? (lastError ?? '') : errorWords(lastErrorCode).en,
+                  text: errorWords(lastErrorCode),
                   at: iso(channel.lastFailureAt)!,
                   cause: knowledgeOfChannelError(lastErrorCode)?.cause ?? null,
                   remedy: knowledgeOfChannelError(lastErrorCode)?.remedy ?? null,

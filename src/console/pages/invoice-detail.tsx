@@ -19,8 +19,6 @@ const REASONS = ['sales_return', 'issued_in_error', 'service_stopped', 'sales_al
 
 type Reason = (typeof REASONS)[number];
 type RedPreview = Static<typeof RedFlushPreview>;
-/** Red invoices in these states hold part of their blue invoice (src/domain/red-flush.ts). */
-const HOLDING = ['pending', 'issued', 'failed'];
 
 /**
  * Red-flushing an issued invoice: the clerk chooses whole or in part and a reason (only the reasons
@@ -28,7 +26,8 @@ const HOLDING = ['pending', 'issued', 'failed'];
  * second, explicit confirmation with the amount in words issues it.
  */
 function RedFlushForm({ invoice, done }: { invoice: Invoice; done: (id: string) => void }) {
-  const flushedBefore = (invoice.redFlushes ?? []).some((red) => HOLDING.includes(red.status));
+  // What is left to flush is the gateway's figure: anything less than the total was flushed before.
+  const flushedBefore = invoice.redFlushableTotal !== null && invoice.redFlushableTotal !== undefined && invoice.redFlushableTotal !== invoice.totals.total;
   const [scope, setScope] = useState<'whole' | 'part' | null>(null);
   const [reason, setReason] = useState<Reason | ''>('');
   const [lines, setLines] = useState<Record<number, { quantity: string; amount: string }>>({});
