@@ -10,6 +10,11 @@ import type { Faults } from './faults.js';
 import { redRefusal } from './red-check.js';
 import { formStatus, type LedgerRecord, type RedForm, type SimulatorLedger } from './simulator-ledger.js';
 
+/** 诺诺's serial for an order (发票流水号, 20 digits): returned by requestBillingNew, shown and found by queryInvoiceResult. */
+export function invoiceSerialNum(recordId: number): string {
+  return String(recordId).padStart(20, '0');
+}
+
 export const nuonuoAnswer = (code: string, describe: string, result?: unknown) => ({ code, describe, ...(result !== undefined && { result }) });
 type Answer = ReturnType<typeof nuonuoAnswer>;
 
@@ -129,7 +134,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
       billStatus: status,
       billMessage: status === '07' ? '红字确认单超过72小时未确认，已作废' : (form.message ?? ''),
       openStatus: red ? '1' : '0',
-      ...(red && { orderNo: red.orderNo, invoiceSerialNum: String(red.id).padStart(20, '0') }),
+      ...(red && { orderNo: red.orderNo, invoiceSerialNum: invoiceSerialNum(red.id) }),
       applySource: '0',
       blueInvoiceLine: form.blueLine,
       blueInvoiceNumber: form.blueNumber,
@@ -163,7 +168,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
     const now = Date.now();
     const red = issueOf(form, now);
     if (!red) return nuonuoAnswer('E9103', `红字确认单状态为 ${formStatus(form, now)}，不能开具红字发票`);
-    return nuonuoAnswer('E0000', '开票提交成功', { invoiceSerialNum: String(red.id).padStart(20, '0'), orderNo: red.orderNo });
+    return nuonuoAnswer('E0000', '开票提交成功', { invoiceSerialNum: invoiceSerialNum(red.id), orderNo: red.orderNo });
   }
 
   function list(payload: Record<string, unknown>): Answer {

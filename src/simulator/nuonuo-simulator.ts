@@ -10,7 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatFen, parseMoney, sumFen, type Fen } from '../domain/money.js';
 import type { Faults } from './faults.js';
-import { nuonuoAnswer as answer, nuonuoRedDesk } from './nuonuo-red-desk.js';
+import { invoiceSerialNum, nuonuoAnswer as answer, nuonuoRedDesk } from './nuonuo-red-desk.js';
 import type { LedgerRecord, SimulatorLedger } from './simulator-ledger.js';
 
 export interface NuonuoCredentials {
@@ -195,7 +195,7 @@ export function registerNuonuoRoutes(
     }
     const accepted = Date.now();
     const rejected = Math.random() < faults.rejectRate;
-    ledger.add({
+    const record = ledger.add({
       serialNo: order.orderNo,
       sellerTaxId: order.salerTaxNum,
       orderNo: order.orderNo,
@@ -211,19 +211,33 @@ export function registerNuonuoRoutes(
       reply.hijack();
       return reply;
     }
-    return answer('E0000', '开票提交成功', { invoiceSerialNum: `${accepted}${randomBytes(3).toString('hex')}` });
+    return answer('E0000', '开票提交成功', { invoiceSerialNum: invoiceSerialNum(record.id) });
   }
 
+  /**
+   * queryInvoiceResult by 诺诺's serials (`serialNos`, what requestBillingNew returned) or by our
+   * order numbers (`orderNos`); when both are given the serials win, as 诺诺's spec says.
+   */
   function queryResult(payload: Record<string, unknown>) {
-    const orderNos = Array.isArray(payload.orderNos) ? payload.orderNos.filter((item): item is string => typeof item === 'string') : [];
-    if (orderNos.length === 0) return answer('E9611', '发票流水号或订单号不能全为空');
+    const listed = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string' && item !== '') : []);
+    const serialNos = listed(payload.serialNos);
+    const orderNos = listed(payload.orderNos);
+    if (serialNos.length === 0 && orderNos.length === 0) return answer('E9611', '发票流水号或订单号不能全为空');
+    if (serialNos.length > 50 || orderNos.length > 50) return answer('E4000', '一次最多查询50个流水号或订单号');
     const at = Date.now();
-    const items = orderNos.flatMap((orderNo) => {
-      redDesk.issueDue(orderNo, at);
-      const record = ledger.find(orderNo);
-      return record ? [itemOf(record, at)] : [];
+    const records =
+      serialNos.length > 0
+        ? serialNos.map((serialNo) => (/^\d{1,20}$/.test(serialNo) ? ledger.findById(Number(serialNo)) : undefined))
+        : orderNos.map((orderNo) => {
+            redDesk.issueDue(orderNo, at);
+            return ledger.find(orderNo);
+          });
+    const visible = records.flatMap((record) => {
+      if (!record) return [];
+      if (serialNos.length > 0) redDesk.issueDue(record.orderNo, at);
+      const item = itemOf(ledger.find(record.orderNo) ?? record, at);
+      return item ? [item] : [];
     });
-    const visible = items.filter((item) => item !== undefined);
     if (visible.length === 0) return answer('E9500', '发票不存在');
     return answer('E0000', '', visible);
   }
@@ -240,7 +254,7 @@ export function registerNuonuoRoutes(
     const totals = Array.isArray(order.invoiceDetail) ? orderTotals(order.invoiceDetail as OrderDetail[]) : undefined;
     const base = {
       orderNo: record.orderNo,
-      serialNo: String(record.id).padStart(20, '0'),
+      serialNo: invoiceSerialNum(record.id),
       salerTaxNum: record.sellerTaxId,
       exTaxAmount: totals ? formatFen(totals.exTax) : '',
       taxAmount: totals ? formatFen(totals.tax) : '',

@@ -250,6 +250,12 @@ export class SimulatorLedger {
     return row && toRecord(row);
   }
 
+  /** The record with this id (the simulator's own serial for it); undefined when there is none. */
+  findById(id: number): LedgerRecord | undefined {
+    const row = this.db.prepare('select * from records where id = ?').get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
   /** The request a record was made from, as it arrived (JSON). */
   payloadOf(id: number): string {
     return (this.db.prepare('select payload from records where id = ?').get(id) as { payload: string }).payload;
