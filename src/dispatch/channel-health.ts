@@ -80,6 +80,12 @@ interface Entry {
 const countsAsFailure = (error: unknown) =>
   isChannelError(error) && error.code !== 'rate_limited' && (error.disposition === 'retry' || error.disposition === 'uncertain');
 
+/**
+ * Longest an upstream's Retry-After may hold a channel, ms: past it the breaker's probe decides,
+ * so a misconfigured "Retry-After: 86400" cannot take a channel out for a day.
+ */
+const MAX_UNAVAILABLE_HOLD_MS = 10 * 60_000;
+
 /** Longest a call waits for room at its channel's rate before it goes back in line, ms. */
 const MAX_RATE_WAIT_MS = 5000;
 
@@ -174,6 +180,11 @@ export class ChannelHealth {
       if (isChannelError(error) && error.code === 'rate_limited') {
         const change = entry.rate.limited(this.clock.now(), error.details.retryAfterMs);
         this.tell({ kind: 'rate_limited', channel: name, ...change });
+      } else if (isChannelError(error) && error.details.retryAfterMs !== undefined) {
+        // "Unavailable, come back then" speaks for the channel, not the invoice: the channel is held
+        // (no new work goes there) while what was provably not sent fails over at once.
+        const holdUntil = entry.rate.unavailable(this.clock.now(), Math.min(error.details.retryAfterMs, MAX_UNAVAILABLE_HOLD_MS));
+        this.tell({ kind: 'unavailable', channel: name, holdUntil, cause: error.message });
       }
       if (countsAsFailure(error)) {
         entry.lastFailureAt = this.clock.now();

@@ -100,6 +100,16 @@ export class ChannelRate {
   }
 
   /**
+   * The upstream said it is unavailable until then (a 503 with Retry-After): hold the channel, but
+   * keep its pace, since being down says nothing about how fast it takes calls when up.
+   */
+  unavailable(now: number, forMs: number): number {
+    this.holdUntil = Math.max(this.holdUntil, now + forMs);
+    this.refilledAt = Math.max(this.refilledAt, this.holdUntil);
+    return this.holdUntil;
+  }
+
+  /**
    * Calls that may go at once: half a second's worth. The upstream's own bucket holds about a
    * second's; keeping ours smaller leaves it headroom, so calls that arrive bunched by network
    * jitter still find room there instead of a 429.

@@ -76,6 +76,9 @@ export function decideFailure(context: AttemptContext, error: unknown, pausedUnt
   const later = paced
     ? context.now + (failure.details.retryAfterMs ?? 1000) + Math.round(context.random * 250)
     : context.now + retryDelayMs(context.attempts + 1, context.backoff, context.random, failure.details.retryAfterMs);
+  // A Retry-After on a call that provably never arrived holds the channel (ChannelHealth), not the
+  // invoice: back in line at once, where the next claim gives it to the next usable channel.
+  const elsewhere = context.now + Math.round(context.random * 250);
 
   if (failure.disposition === 'operator') {
     // Not the invoice's fault: no attempt counted, back in line when the channel may be used again.
@@ -87,7 +90,8 @@ export function decideFailure(context: AttemptContext, error: unknown, pausedUnt
     case 'retry': {
       // Provably not sent: the invoice stays unbound (free to fail over) and may be given up on.
       const event = context.now >= context.giveUpAt ? 'gave_up' : 'not_sent';
-      return { event, called, channel: null, nextAttemptAt: later, error: problem, ...(attempt && { attempt }) };
+      const next = !paced && failure.details.retryAfterMs !== undefined ? elsewhere : later;
+      return { event, called, channel: null, nextAttemptAt: next, error: problem, ...(attempt && { attempt }) };
     }
     case 'uncertain':
       // It may have reached this channel: bound to it until a query says otherwise. Ask soon.

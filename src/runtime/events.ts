@@ -21,7 +21,8 @@ export interface ReconciledDay {
 export type ChannelChange =
   | { readonly kind: 'circuit'; readonly channel: string; readonly state: 'open' | 'half_open' | 'closed'; readonly cause: string | null }
   | { readonly kind: 'paused'; readonly channel: string; readonly until: number; readonly cause: string }
-  | { readonly kind: 'rate_limited'; readonly channel: string; readonly holdUntil: number; readonly ratePerSecond: number };
+  | { readonly kind: 'rate_limited'; readonly channel: string; readonly holdUntil: number; readonly ratePerSecond: number }
+  | { readonly kind: 'unavailable'; readonly channel: string; readonly holdUntil: number; readonly cause: string };
 
 const FAILED_OUTCOMES = new Set(['retry', 'uncertain', 'operator', 'rejected']);
 
@@ -115,6 +116,12 @@ export class GatewayEvents {
           this.log.warn(
             { channel: change.channel, until: new Date(change.holdUntil).toISOString(), ratePerSecond: Number.isFinite(change.ratePerSecond) ? change.ratePerSecond : null },
             'upstream rate limit (429): the channel waits out Retry-After and slows down',
+          );
+          return;
+        case 'unavailable':
+          this.log.warn(
+            { channel: change.channel, until: new Date(change.holdUntil).toISOString(), cause: change.cause },
+            'upstream unavailable with Retry-After: the channel is held; invoices not sent there move to the next usable channel',
           );
           return;
       }

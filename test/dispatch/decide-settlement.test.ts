@@ -2,7 +2,8 @@
 // or when its declared settle window has passed since the invoice was last sent; an invoice the
 // upstream accepted once is never sent again on a "not found".
 import { describe, expect, it } from 'vitest';
-import { decideOutcome, type AttemptContext } from '../../src/dispatch/decide-settlement.js';
+import { ChannelError } from '../../src/channels/channel-error.js';
+import { decideFailure, decideOutcome, type AttemptContext } from '../../src/dispatch/decide-settlement.js';
 
 const NOW = 1_790_000_000_000;
 const context = (overrides: Partial<AttemptContext> = {}): AttemptContext => ({
@@ -39,5 +40,25 @@ describe('a "not found" from the upstream', () => {
     const settlement = decideOutcome(context({ stage: 'awaiting_result', lastSentAt: NOW - 3_600_000 }), { kind: 'not_found', authoritative: false });
     expect(settlement).toMatchObject({ event: 'not_found_upstream', channel: 'nuonuo' });
     expect(settlement.nextAttemptAt).toBeGreaterThan(NOW);
+  });
+});
+
+describe("an upstream's Retry-After", () => {
+  const submit = context({ action: 'submit', stage: 'submitting' });
+
+  it('holds the channel, not an invoice that provably never arrived: back in line at once, unbound', () => {
+    const settlement = decideFailure(submit, new ChannelError('upstream_unavailable', 'retry', '诺诺 answered 503', { upstreamCode: 'http_503', retryAfterMs: 90_000 }));
+    expect(settlement).toMatchObject({ event: 'not_sent', channel: null });
+    expect(settlement.nextAttemptAt).toBeLessThanOrEqual(NOW + 250);
+  });
+
+  it('still paces a 429: the upstream is up and asks every caller to slow down', () => {
+    const settlement = decideFailure(submit, new ChannelError('rate_limited', 'retry', 'rate limited', { retryAfterMs: 2000 }));
+    expect(settlement.nextAttemptAt).toBeGreaterThanOrEqual(NOW + 2000);
+  });
+
+  it('does not free an invoice that may have arrived (a 502 after the work): it stays bound and is asked about', () => {
+    const settlement = decideFailure(submit, new ChannelError('upstream_unavailable', 'uncertain', '诺诺 answered 502', { retryAfterMs: 90_000 }));
+    expect(settlement).toMatchObject({ event: 'outcome_unknown', channel: 'nuonuo' });
   });
 });

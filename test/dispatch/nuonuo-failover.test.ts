@@ -76,3 +76,50 @@ describe(`failover from 诺诺 on ${DIALECT}`, () => {
     expect(invoices.some((invoice) => invoice.channel === 'backup')).toBe(true);
   });
 });
+
+describe(`an upstream's Retry-After holds the channel, not the invoice, on ${DIALECT}`, () => {
+  it('moves invoices 诺诺 provably never took (503, Retry-After: 90) to the backup at once', async () => {
+    const nuonuo = await simulator('nuonuo', {});
+    const backup = await simulator('reference', {});
+    // Down for 90 s: every call answers 503 with Retry-After: 90, before any work.
+    nuonuo.setFaults({ outageUntil: Date.now() + 90_000 });
+    const t = await startTestGateway({
+      channels: [
+        { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS },
+        { name: 'backup', url: backup.url },
+      ],
+      // The breaker would move new work on by itself after enough failures; this is about the Retry-After.
+      breaker: { failuresToOpen: 1000 },
+    });
+    cleanups.push(() => t.close());
+    const started = Date.now();
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const answer = await http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: `ra-${i}-${started}`, json: validRequest({ orderNo: `RA-${i}-${started}` }) });
+        expect(answer.status).toBe(202);
+        return String(answer.body.id);
+      }),
+    );
+    const invoices = await Promise.all(
+      ids.map((id) =>
+        eventually(
+          async () => {
+            const invoice = (await http(`${t.gateway.url}/v1/invoices/${id}`, { key: t.key })).body;
+            return invoice.status === 'issued' ? invoice : undefined;
+          },
+          60_000,
+          () => `invoice ${id} not issued`,
+        ),
+      ),
+    );
+    // Well inside the 90 s the old behaviour waited (each invoice sat out the Retry-After).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(invoices.every((invoice) => invoice.channel === 'backup')).toBe(true);
+    const timeline = (await http(`${t.gateway.url}/v1/invoices/${ids[0]}/timeline`, { key: t.key })).body as { entries: Array<{ kind: string; channel?: string; outcome?: string }> };
+    expect(JSON.stringify(timeline)).toContain('nuonuo');
+    // The channel, not the invoice, waits the Retry-After out: the channel list says until when.
+    const channels = (await http(`${t.gateway.url}/v1/channels`, { key: t.operatorKey })).body as { data: Array<{ name: string; rateLimitedUntil: string | null }> };
+    const held = channels.data.find((channel) => channel.name === 'nuonuo')!;
+    expect(Date.parse(String(held.rateLimitedUntil))).toBeGreaterThan(Date.now() + 30_000);
+  });
+});

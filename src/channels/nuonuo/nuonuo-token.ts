@@ -6,7 +6,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
-import { transportError } from '../transport-error.js';
+import { retryAfterMs, transportError } from '../transport-error.js';
 
 import type { KeptToken, TokenShelf } from '../token-shelf.js';
 
@@ -64,6 +64,7 @@ export class NuonuoTokens {
     const { tokenUrl, appKey, appSecret } = this.config;
     let status: number;
     let text: string;
+    let retryAfter: number | undefined;
     try {
       const response = await request(tokenUrl, {
         method: 'POST',
@@ -73,6 +74,7 @@ export class NuonuoTokens {
         body: new URLSearchParams({ client_id: appKey, client_secret: appSecret, grant_type: 'client_credentials' }).toString(),
       });
       status = response.statusCode;
+      retryAfter = retryAfterMs(response.headers['retry-after'], this.config.now());
       text = await response.body.text();
     } catch (error) {
       throw transportError(error);
@@ -86,7 +88,7 @@ export class NuonuoTokens {
     if (typeof answer.access_token !== 'string' || answer.access_token === '') {
       // A token call changes nothing upstream, so any refusal is safe to report as is.
       const words = [answer.error, answer.error_description].filter((part) => typeof part === 'string').join(': ');
-      if (status >= 500 || status === 429) throw new ChannelError('upstream_unavailable', 'retry', `the token endpoint answered ${status}: ${words}`, { upstreamCode: `http_${status}` });
+      if (status >= 500 || status === 429) throw new ChannelError('upstream_unavailable', 'retry', `the token endpoint answered ${status}: ${words}`, { upstreamCode: `http_${status}`, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) });
       throw new ChannelError('auth_failed', 'operator', `诺诺 refused a token for appKey ${appKey}: ${words || `HTTP ${status}`}`, { upstreamCode: typeof answer.error === 'string' ? answer.error : `http_${status}` });
     }
     const seconds = Number(answer.expires_in);
