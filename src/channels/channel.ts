@@ -121,6 +121,13 @@ export interface Channel {
    * Undefined: it never does (only an authoritative answer frees the invoice).
    */
   readonly settleWindowMs?: number;
+  /**
+   * The upstream refuses a second invoice under a serial it already holds (诺诺's E9106) and the
+   * adapter answers that refusal by a query: sending the same serial again to this channel can never
+   * issue it twice. An uncertain invoice it cannot find yet is then sent again here at once instead
+   * of waiting out the settle window (which only guards a move to another channel).
+   */
+  readonly refusesRepeatedSerial?: boolean;
   /** Sends one invoice for issue. @throws {ChannelError} always classified */
   issue(request: IssueRequest, options: CallOptions): Promise<UpstreamOutcome>;
   /** Asks what became of `serialNo`; called before any resend of an uncertain attempt. @throws {ChannelError} */

@@ -40,6 +40,41 @@ function attemptRow(context: AttemptContext, outcome: string) {
   return { action: context.action, channel: context.channel, outcome, startedAt: context.startedAt, durationMs: Math.max(0, Math.round(context.now - context.startedAt)) };
 }
 
+/**
+ * Whether an uncertain invoice its channel cannot find yet is sent again to that same channel at
+ * once. Only where the upstream refuses a repeated serial (Channel.refusesRepeatedSerial): the
+ * second send either issues what never arrived or is refused and found by the adapter's query.
+ * Anywhere else a "not found" inside the settle window proves nothing, and the invoice waits.
+ */
+export function sendsAgainHere(context: AttemptContext, outcome: QueryOutcome, refusesRepeatedSerial: boolean): boolean {
+  return refusesRepeatedSerial && context.stage === 'uncertain' && outcome.kind === 'not_found' && !notFoundIsProof(context, outcome.authoritative);
+}
+
+/**
+ * The settlement for a send made again to the same channel (sendsAgainHere), after `queried`
+ * found nothing. Its answer counts as a submit's; a failure leaves the invoice uncertain and bound
+ * where it is (it may be there now); either way the send restarts the settle window, and the
+ * query keeps its own row on the timeline.
+ */
+export function decideResend(
+  queried: AttemptContext,
+  resend: AttemptContext,
+  result: { readonly outcome: UpstreamOutcome } | { readonly error: unknown },
+  pausedUntil?: number,
+): Settlement {
+  const sent = { ...resend, action: 'submit' } as const;
+  const also = { sentAt: resend.startedAt, queried: { ...attemptRow(queried, 'not_found'), durationMs: Math.max(0, Math.round(resend.startedAt - queried.startedAt)) } };
+  if ('outcome' in result) return { ...decideOutcome(sent, result.outcome), ...also };
+  const failure = isChannelError(result.error) ? result.error : new ChannelError('protocol_error', 'uncertain', errorMessage(result.error));
+  const problem = { code: failure.code, message: failure.message };
+  const called = failure.code !== 'circuit_open' && failure.code !== 'rate_held';
+  const attempt = called ? attemptRow(sent, failure.disposition) : undefined;
+  if (failure.disposition === 'operator') {
+    return { event: 'channel_paused', called: false, channel: resend.channel, nextAttemptAt: pausedUntil ?? resend.now + retryDelayMs(1, resend.backoff, resend.random), error: problem, ...also, ...(attempt && { attempt }) };
+  }
+  return { ...queryFailed(resend, attempt, problem), ...also };
+}
+
 /** The settlement for an answer from the upstream (to a submit or a query). */
 export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome | QueryOutcome): Settlement {
   const base = { called: true, channel: context.channel, attempt: attemptRow(context, outcome.kind) } as const;

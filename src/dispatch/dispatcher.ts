@@ -21,7 +21,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
 import { totalsDiffering } from './reported-totals.js';
-import { decideFailure, decideOutcome, type AttemptContext } from './decide-settlement.js';
+import { decideFailure, decideOutcome, decideResend, sendsAgainHere, type AttemptContext } from './decide-settlement.js';
 import { listIsolations } from '../store/channel-isolation.js';
 import { leaseDue, reclaimExpired, submitSettle, type Lease, type Settlement } from '../store/invoice-leases.js';
 
@@ -141,6 +141,7 @@ export class Dispatcher {
       const result = await submitSettle(this.deps.commit, this.deps.capabilities, clock.now(), lease, settlement);
       if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });
       else if (settlement.attempt) {
+        if (settlement.queried) this.deps.events.attemptFinished({ invoiceId: lease.invoiceId, ...settlement.queried });
         this.deps.events.attemptFinished({
           invoiceId: lease.invoiceId,
           channel: settlement.attempt.channel,
@@ -162,20 +163,40 @@ export class Dispatcher {
       if (action === 'query') {
         const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal, red: lease.kind === 'red' }), signal);
         this.checkTotals(lease, channel.name, outcome);
+        const queried = context(channel.name);
+        if (sendsAgainHere(queried, outcome, channel.refusesRepeatedSerial === true)) return this.sendAgain(lease, channel, queried, signal);
         return decideOutcome(context(channel.name), outcome);
       }
-      const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'] & { red?: RedOf };
-      const red = invoice.red && { blueNumber: invoice.red.blueNumber, reason: invoice.red.reason, whole: invoice.red.whole === true };
-      const outcome = await this.deps.health.execute(
-        channel.name,
-        () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice, ...(red && { red }) }, { signal }),
-        signal,
-      );
-      this.checkTotals(lease, channel.name, outcome);
+      const outcome = await this.send(lease, channel, signal);
       return decideOutcome(context(channel.name), outcome);
     } catch (error) {
       const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
       return decideFailure(context(channel.name), error, paused);
+    }
+  }
+
+  /** Sends the leased invoice to the channel, through its rate and breaker. */
+  private async send(lease: Lease, channel: Channel, signal: AbortSignal): Promise<UpstreamOutcome> {
+    const invoice = JSON.parse(lease.computedJson) as IssueRequest['invoice'] & { red?: RedOf };
+    const red = invoice.red && { blueNumber: invoice.red.blueNumber, reason: invoice.red.reason, whole: invoice.red.whole === true };
+    const outcome = await this.deps.health.execute(
+      channel.name,
+      () => channel.issue({ serialNo: lease.serialNo, sellerTaxId: lease.sellerTaxId, orderNo: lease.orderNo, invoice, ...(red && { red }) }, { signal }),
+      signal,
+    );
+    this.checkTotals(lease, channel.name, outcome);
+    return outcome;
+  }
+
+  /** An uncertain invoice its channel cannot find yet, sent again there at once (decideResend says why that is safe). */
+  private async sendAgain(lease: Lease, channel: Channel, queried: AttemptContext, signal: AbortSignal): Promise<Settlement> {
+    const resend = (): AttemptContext => ({ ...queried, startedAt: queried.now, now: this.deps.clock.now() });
+    try {
+      const outcome = await this.send(lease, channel, signal);
+      return decideResend(queried, resend(), { outcome });
+    } catch (error) {
+      const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
+      return decideResend(queried, resend(), { error }, paused);
     }
   }
 

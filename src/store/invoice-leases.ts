@@ -154,14 +154,21 @@ export interface Settlement {
   readonly error?: { readonly code: string; readonly message: string };
   /** A red invoice's 红字确认单 as the upstream reported it. */
   readonly confirmation?: { readonly billNo: string; readonly status: string };
+  /** When the invoice was sent again (a resend to the same channel): restarts the settle window. */
+  readonly sentAt?: number;
   /** The attempt row, when a call was made. */
-  readonly attempt?: {
-    readonly action: 'submit' | 'query';
-    readonly channel: string;
-    readonly outcome: string;
-    readonly startedAt: number;
-    readonly durationMs: number;
-  };
+  readonly attempt?: AttemptRecord;
+  /** The query that found nothing just before a resend to the same channel (sentAt): its own row. */
+  readonly queried?: AttemptRecord;
+}
+
+/** One call to an upstream, as the timeline shows it. */
+export interface AttemptRecord {
+  readonly action: 'submit' | 'query';
+  readonly channel: string;
+  readonly outcome: string;
+  readonly startedAt: number;
+  readonly durationMs: number;
 }
 
 /**
@@ -188,6 +195,7 @@ export async function settleLease(
       lease_expires_at: null,
       attempts: settlement.called ? sql<number>`attempts + 1` : sql<number>`attempts`,
       updated_at: now,
+      ...(plan.sentAt !== undefined && { last_sent_at: plan.sentAt }),
       ...(plan.number && { number: plan.number.number, issued_at: plan.number.issuedAt }),
       ...(plan.simulated !== undefined && { simulated: plan.simulated }),
       ...(plan.error && { last_error_code: plan.error.code, last_error_message: plan.error.message, last_error_at: now }),
@@ -215,9 +223,10 @@ interface SettlePlan {
   readonly simulated?: number;
   readonly error?: { readonly code: string; readonly message: string };
   readonly confirmation?: { readonly billNo: string; readonly status: string };
+  readonly sentAt?: number;
   /** Issued: its documents are due (the document renderer makes them off this path). */
   readonly documentsDue: boolean;
-  readonly attempt?: Insertable<AttemptTable>;
+  readonly attempts: readonly Insertable<AttemptTable>[];
   readonly audit?: AuditEntry;
 }
 
@@ -244,28 +253,31 @@ function planSettle(now: number, lease: Lease, settlement: Settlement): SettlePl
     ...(to.status === 'issued' && { simulated: settlement.simulated ? 1 : 0 }),
     ...(settlement.error && { error: settlement.error }),
     ...(settlement.confirmation && { confirmation: settlement.confirmation }),
+    ...(settlement.sentAt !== undefined && { sentAt: settlement.sentAt }),
     documentsDue: to.status === 'issued',
-    ...(settlement.attempt && {
-      attempt: {
-        invoice_id: lease.invoiceId,
-        kind: settlement.attempt.action,
-        channel: settlement.attempt.channel,
-        serial_no: lease.serialNo,
-        outcome: settlement.attempt.outcome,
-        error_code: settlement.error?.code ?? null,
-        error_message: settlement.error?.message ?? null,
-        started_at: settlement.attempt.startedAt,
-        duration_ms: settlement.attempt.durationMs,
-      },
-    }),
+    attempts: [settlement.queried, settlement.attempt].flatMap((attempt) => (attempt ? [attemptRowOf(lease, attempt, attempt === settlement.attempt ? settlement.error : undefined)] : [])),
     ...(fromKey !== toKey && { audit: { invoiceId: lease.invoiceId, event: settlement.event, from: fromKey, to: toKey, detail, at: now } }),
+  };
+}
+
+function attemptRowOf(lease: Lease, attempt: AttemptRecord, error: Settlement['error']): Insertable<AttemptTable> {
+  return {
+    invoice_id: lease.invoiceId,
+    kind: attempt.action,
+    channel: attempt.channel,
+    serial_no: lease.serialNo,
+    outcome: attempt.outcome,
+    error_code: error?.code ?? null,
+    error_message: error?.message ?? null,
+    started_at: attempt.startedAt,
+    duration_ms: attempt.durationMs,
   };
 }
 
 /** The rows that follow settles that landed: documents jobs, attempts, audit entries; a statement each for all of them. */
 async function writeAfterSettle(tx: Transaction<Database>, capabilities: StoreCapabilities, now: number, plans: readonly SettlePlan[]): Promise<void> {
   await enqueueJobs(tx, 'documents', plans.filter((plan) => plan.documentsDue).map((plan) => plan.lease.invoiceId), now);
-  const attempts = plans.flatMap((plan) => (plan.attempt ? [plan.attempt] : []));
+  const attempts = plans.flatMap((plan) => plan.attempts);
   if (attempts.length > 0) await tx.insertInto('attempts').values(attempts).execute();
   await appendAudit(tx, capabilities, now, plans.flatMap((plan) => (plan.audit ? [plan.audit] : [])));
   const changes = plans.flatMap((plan) => {
@@ -314,6 +326,7 @@ const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
         sql`cast(${plan.confirmation !== undefined} as boolean)`,
         text(plan.confirmation?.billNo ?? null),
         text(plan.confirmation?.status ?? null),
+        big(plan.sentAt ?? null),
       ])})`,
     );
     const { rows: landed } = await sql<{ id: string; version: number }>`
@@ -327,8 +340,9 @@ const SETTLE_BATCH: Batched<SettleRequest, 'settled' | 'lost'> = {
         last_error_message = case when v.set_error then v.error_message else i.last_error_message end,
         last_error_at = case when v.set_error then v.now else i.last_error_at end,
         confirmation_bill_no = case when v.set_confirmation then v.bill_no else i.confirmation_bill_no end,
-        confirmation_status = case when v.set_confirmation then v.bill_status else i.confirmation_status end
-      from (values ${sql.join(rows)}) as v (id, version, owner, status, stage, channel, next_at, called, now, set_number, num, issued, set_simulated, sim, set_error, error_code, error_message, set_confirmation, bill_no, bill_status)
+        confirmation_status = case when v.set_confirmation then v.bill_status else i.confirmation_status end,
+        last_sent_at = coalesce(v.sent_at, i.last_sent_at)
+      from (values ${sql.join(rows)}) as v (id, version, owner, status, stage, channel, next_at, called, now, set_number, num, issued, set_simulated, sim, set_error, error_code, error_message, set_confirmation, bill_no, bill_status, sent_at)
       where i.id = v.id and i.lease_version = v.version and i.lease_owner = v.owner
       returning v.id, v.version`.execute(tx);
     const held = new Set(landed.map((row) => `${row.id}/${Number(row.version)}`));

@@ -3,7 +3,7 @@
 // upstream accepted once is never sent again on a "not found".
 import { describe, expect, it } from 'vitest';
 import { ChannelError } from '../../src/channels/channel-error.js';
-import { decideFailure, decideOutcome, type AttemptContext } from '../../src/dispatch/decide-settlement.js';
+import { decideFailure, decideOutcome, decideResend, sendsAgainHere, type AttemptContext } from '../../src/dispatch/decide-settlement.js';
 
 const NOW = 1_790_000_000_000;
 const context = (overrides: Partial<AttemptContext> = {}): AttemptContext => ({
@@ -60,5 +60,29 @@ describe("an upstream's Retry-After", () => {
   it('does not free an invoice that may have arrived (a 502 after the work): it stays bound and is asked about', () => {
     const settlement = decideFailure(submit, new ChannelError('upstream_unavailable', 'uncertain', '诺诺 answered 502', { retryAfterMs: 90_000 }));
     expect(settlement).toMatchObject({ event: 'outcome_unknown', channel: 'nuonuo' });
+  });
+});
+
+describe('an uncertain invoice its channel cannot find yet', () => {
+  const queried = context({ lastSentAt: NOW - 1000 });
+  const resend = { ...queried, startedAt: NOW + 10, now: NOW + 40 };
+
+  it('is sent again at once only where the upstream refuses a repeated serial, and only while the not-found proves nothing', () => {
+    expect(sendsAgainHere(queried, { kind: 'not_found', authoritative: false }, true)).toBe(true);
+    expect(sendsAgainHere(queried, { kind: 'not_found', authoritative: false }, false)).toBe(false);
+    expect(sendsAgainHere(queried, { kind: 'not_found', authoritative: true }, true)).toBe(false);
+    expect(sendsAgainHere(context({ stage: 'awaiting_result' }), { kind: 'not_found', authoritative: false }, true)).toBe(false);
+  });
+
+  it('counts the second send as a submit, keeps the query on the timeline and restarts the settle window', () => {
+    const settlement = decideResend(queried, resend, { outcome: { kind: 'accepted', pollAfterMs: 50 } });
+    expect(settlement).toMatchObject({ event: 'accepted', channel: 'nuonuo', sentAt: NOW + 10, attempt: { action: 'submit', outcome: 'accepted' }, queried: { action: 'query', outcome: 'not_found', durationMs: 15 } });
+  });
+
+  it('stays uncertain and bound where it is when the second send fails, whatever the failure', () => {
+    for (const error of [new ChannelError('connect_failed', 'retry', 'refused'), new ChannelError('connection_reset', 'uncertain', 'reset'), new Error('bug')]) {
+      expect(decideResend(queried, resend, { error })).toMatchObject({ event: 'query_failed', channel: 'nuonuo', sentAt: NOW + 10 });
+    }
+    expect(decideResend(queried, resend, { error: new ChannelError('auth_failed', 'operator', 'refused') })).toMatchObject({ event: 'channel_paused', channel: 'nuonuo' });
   });
 });

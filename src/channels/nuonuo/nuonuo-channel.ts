@@ -59,6 +59,8 @@ export class NuonuoChannel implements Channel {
   readonly name: string;
   /** E9500 is said for a while after 诺诺 took an order: only this long after the send is it proof. */
   readonly settleWindowMs: number;
+  /** A repeated order number is E9106, which issue() answers with a query. */
+  readonly refusesRepeatedSerial = true;
   private readonly agent: Agent;
   private readonly tokens: NuonuoTokens;
   private readonly now: () => number;
