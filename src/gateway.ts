@@ -32,6 +32,7 @@ import { ChannelControl } from './operating/channel-control.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { callTimeoutMs, TUNING, type ChannelConfig, type GatewayConfig } from './runtime/config.js';
 import { GatewayEvents } from './runtime/events.js';
+import { Lifecycle } from './runtime/lifecycle.js';
 import { createLogger } from './runtime/logger.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
 import { SecretBox } from './runtime/secret-box.js';
@@ -57,8 +58,23 @@ export interface Gateway {
   readonly signingKey: SigningKey;
   /** The daily reconciliation (FAPIAO_RECONCILE_AT); undefined when off or workers are off. */
   readonly reconciliation: DailyReconciliation | undefined;
+  readonly lifecycle: Lifecycle;
+  /** Stops at once: waits for the requests and attempts in flight, however long they take (tests, failed starts). */
   close(): Promise<void>;
+  /**
+   * The graceful stop of SIGTERM/SIGINT: not ready at once, requests served for the drain, then
+   * refused with 503 while those in flight finish; workers stop claiming, attempts in flight finish
+   * or are aborted by the deadline and their leases given back; the pool closes — all within
+   * FAPIAO_SHUTDOWN_SECONDS. Resolves when everything is closed.
+   */
+  shutdown(signal: string): Promise<void>;
 }
+
+/**
+ * Of the shutdown's time, what is kept after the workers' deadline for giving leases back and
+ * closing the pool, ms (at most a tenth of the whole).
+ */
+const CLOSE_MARGIN_MS = 3000;
 
 /** The port (or address) is taken by another process; the operator must choose another. */
 export class AddressInUseError extends Error {
@@ -83,6 +99,9 @@ interface Basics {
   readonly clock: Clock;
   readonly log: Logger;
   readonly closers: Closers;
+  readonly lifecycle: Lifecycle;
+  /** By when (epoch ms) the API and the workers must have stopped: set by a graceful shutdown, else never. */
+  readonly stopBy: { at: number };
 }
 
 /** Phase 1: the database (and, on SQLite, the lock that keeps a second gateway off it), the signing and sealing keys. */
@@ -152,7 +171,7 @@ async function startChannelsPhase({ config, clock, log, closers }: Basics, { sto
  * made but not started: nothing runs before the API listens.
  */
 async function buildWorkersPhase(
-  { config, clock, log, closers }: Basics,
+  { config, clock, log, closers, stopBy }: Basics,
   { store, secrets, signingKey }: Awaited<ReturnType<typeof openStorePhase>>,
   { channels, health, events, wakeWebhooks }: Awaited<ReturnType<typeof startChannelsPhase>>,
 ) {
@@ -232,7 +251,7 @@ async function buildWorkersPhase(
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
     sweepSignInThrottles(store.db, { rules: config.signIn.rules, now: clock.now() }).catch((error: unknown) => log.warn({ err: error }, 'sign-in throttle sweep failed'));
   };
-  const workers = [dispatcher, drawers, renderer, reconciliation, webhooks, emails].filter((worker) => worker !== undefined);
+  const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails].filter((worker) => worker !== undefined);
   let running = false;
   let sweeper: NodeJS.Timeout | undefined;
   // Registered now, so that it runs after the API (registered later) has stopped taking requests.
@@ -240,7 +259,7 @@ async function buildWorkersPhase(
     if (!running) return;
     running = false;
     clearInterval(sweeper);
-    for (const worker of workers) await worker.stop();
+    await Promise.all(workers.map((worker) => worker.stop(stopBy.at)));
   });
   /** Starts every worker and the sweep; nothing runs before the API listens. */
   const start = () => {
@@ -259,7 +278,7 @@ async function buildApiPhase(
   { channelConfigs, health, metrics, events, tokens }: Awaited<ReturnType<typeof startChannelsPhase>>,
   workers: Awaited<ReturnType<typeof buildWorkersPhase>>,
 ) {
-  const { config, clock, log, closers } = basics;
+  const { config, clock, log, closers, lifecycle, stopBy } = basics;
   const { deliveries } = config;
   const useCases: UseCases = {
     invoicing: new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit: workers.commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs }),
@@ -305,11 +324,19 @@ async function buildApiPhase(
     signIn: config.signIn,
     storage: workers.storage,
     workersRunning: workers.running,
+    lifecycle,
     events,
     metrics,
     useCases,
   });
-  closers.add(() => app.close());
+  // In-flight requests finish, but not past the stop's deadline: then their connections are cut.
+  closers.add(async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = Number.isFinite(stopBy.at) ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, stopBy.at - Date.now()))))] : [];
+    await Promise.race([app.close(), ...late]);
+    clearTimeout(timer);
+    app.server.closeAllConnections();
+  });
   try {
     // A deep listen queue: a burst of new connections waits to be accepted (and answered, or shed
     // at once) rather than overflowing into SYN retries that clients see as multi-second stalls.
@@ -325,13 +352,16 @@ async function buildApiPhase(
 
 export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
   const closers = new Closers();
-  const basics: Basics = { config, clock: options.clock ?? systemClock, log: options.log ?? createLogger(config.logLevel), closers };
+  const lifecycle = new Lifecycle();
+  const stopBy = { at: Infinity };
+  const basics: Basics = { config, clock: options.clock ?? systemClock, log: options.log ?? createLogger(config.logLevel), closers, lifecycle, stopBy };
   try {
     const stored = await openStorePhase(basics);
     const channels = await startChannelsPhase(basics, stored);
     const workers = await buildWorkersPhase(basics, stored, channels);
     const app = await buildApiPhase(basics, stored, channels, workers);
     workers.start();
+    lifecycle.serving();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     return {
@@ -343,7 +373,24 @@ export async function startGateway(config: GatewayConfig, options: { readonly cl
       channels: channels.channels,
       signingKey: stored.signingKey,
       reconciliation: workers.reconciliation,
-      close: () => closers.closeAll(),
+      lifecycle,
+      close: () => {
+        lifecycle.closing();
+        return closers.closeAll();
+      },
+      shutdown: async (signal) => {
+        const began = Date.now();
+        lifecycle.draining(began);
+        stopBy.at = began + config.shutdownMs - Math.min(CLOSE_MARGIN_MS, config.shutdownMs / 10);
+        basics.log.warn(
+          { signal, drainSeconds: config.drainMs / 1000, shutdownSeconds: config.shutdownMs / 1000 },
+          'stopping: /readyz answers 503 now; requests are served through the drain, then refused with 503 and Retry-After while those in flight finish',
+        );
+        await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+        lifecycle.closing();
+        await closers.closeAll();
+        basics.log.info({ signal, seconds: (Date.now() - began) / 1000 }, 'stopped: requests and attempts finished or handed back, leases released, pool closed');
+      },
     };
   } catch (error) {
     // Nothing may keep the process alive after a failed start: it must exit with the reason.

@@ -18,8 +18,9 @@ import type { StorageHealth } from '../store/storage-health.js';
 import type { Database } from '../store/schema/index.js';
 import { auth } from './plugins/auth.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
 import type { GatewayConfig } from '../runtime/config.js';
-import { sendProblem } from './problem.js';
+import { ApiProblem, sendProblem } from './problem.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { frameworkProblem, problemAnswersPlugin } from './plugins/problem-answers.js';
 import { answerClientError } from './client-errors.js';
@@ -62,6 +63,8 @@ export interface AppDeps {
   /** Whether the database takes writes; see StorageHealth. */
   readonly storage: StorageHealth;
   readonly workersRunning: () => boolean;
+  /** Where the process is in its life: the probes read it, and a closing process refuses new requests. */
+  readonly lifecycle: Lifecycle;
   readonly events: GatewayEvents;
   readonly metrics: Metrics;
   readonly useCases: UseCases;
@@ -127,11 +130,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: true, removeAdditional: false } },
     clientErrorHandler: answerClientError,
+    // Requests that arrive while the server closes get our own 503 (with Retry-After, below), not Fastify's bare one.
+    return503OnClosing: false,
     frameworkErrors: (error, _request, reply) => {
       void sendProblem(reply, frameworkProblem(error));
     },
   });
 
+  // First of all hooks: a closing process takes no new work (before a key is checked or a body read).
+  app.addHook('onRequest', async (_request, reply) => {
+    if (deps.lifecycle.phase !== 'closing') return;
+    void reply.header('connection', 'close');
+    return sendProblem(reply, new ApiProblem('shutting_down', 'this process is stopping; send the request again (with the same Idempotency-Key): another process takes it', { headers: { 'retry-after': '1' } }));
+  });
   await app.register(jsonBodyPlugin, { bodyLimitBytes: deps.bodyLimitBytes });
   // Serialise exactly what handlers return; the response schemas document, they do not filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -195,6 +206,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
   await app.register(webhookRoutes, { prefix: '/v1', webhooks });
   await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });
-  await app.register(healthRoutes, { reader: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning });
+  await app.register(healthRoutes, { reader: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning, lifecycle: deps.lifecycle });
   return app;
 }

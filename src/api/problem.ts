@@ -53,6 +53,7 @@ const CATALOG = {
   overloaded: [503, 'The gateway is busy; retry after the time in Retry-After', '网关繁忙，请按 Retry-After 稍后重试'],
   storage_unavailable: [503, 'The database cannot take writes now (disk full, read-only, I/O error or unreachable); nothing was stored; retry after Retry-After', '数据库暂时无法写入（磁盘已满、只读、I/O 错误或无法连接），未保存任何内容，请按 Retry-After 稍后重试'],
   not_ready: [503, 'The gateway is not ready', '网关尚未就绪'],
+  shutting_down: [503, 'This gateway process is stopping; send the request again after Retry-After (another process takes it)', '网关进程正在停止，请按 Retry-After 稍后重发（将由其他节点处理）'],
   internal_error: [500, 'Something went wrong inside the gateway; the request may be retried with the same Idempotency-Key', '网关内部错误，可使用同一 Idempotency-Key 重试'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 

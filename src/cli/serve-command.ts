@@ -77,14 +77,23 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
   }
 }
 
-/** Stops the gateway cleanly on the first signal; a second one exits at once. */
-export function stopOnSignal(gateway: Gateway): void {
+/**
+ * Stops the gateway gracefully on the first signal (Gateway.shutdown: drain, then finish or hand
+ * back what is in flight), exit 0; a second signal, or a stop that outruns FAPIAO_SHUTDOWN_SECONDS
+ * by more than a few seconds, exits 1 at once (whatever was left is resolved by its lease).
+ */
+export function stopOnSignal(gateway: Gateway, shutdownMs: number): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    process.stderr.write(`${signal}: finishing the attempts in flight, then stopping\n`);
-    gateway.close().then(
+    process.stderr.write(`${signal}: not ready now; finishing the requests and attempts in flight, then stopping (at most ${Math.round(shutdownMs / 1000)} s)\n`);
+    const overdue = setTimeout(() => {
+      process.stderr.write(`${signal}: the stop took longer than ${Math.round(shutdownMs / 1000)} s; exiting now (leases left run out by themselves)\n`);
+      process.exit(1);
+    }, shutdownMs + 5000);
+    overdue.unref();
+    gateway.shutdown(signal).then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`stop failed: ${String(error)}\n`);
@@ -138,7 +147,7 @@ export function registerServeCommand(program: Command): void {
       throw new UsageError('no channel: give --config FILE with channels, --channel NAME=URL (repeatable) or --with-simulator');
     }
     const gateway = await startServing(config);
-    stopOnSignal(gateway);
+    stopOnSignal(gateway, config.shutdownMs);
     process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);
   });
 }

@@ -11,7 +11,7 @@ import { reconcileDay } from '../invoicing/reconciliation.js';
 import type { Clock } from '../runtime/clock.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
-import { completeJob, enqueueJobs, leaseDueJobs, recordJobFailure, type JobLease } from '../store/job-queue.js';
+import { completeJob, enqueueJobs, leaseDueJobs, recordJobFailure, releaseJobs, type JobLease } from '../store/job-queue.js';
 import type { Database } from '../store/schema/index.js';
 import { retryDelayMs } from './backoff.js';
 import { LeasedWorker } from './leased-worker.js';
@@ -57,6 +57,7 @@ export class DailyReconciliation {
       {
         claim: (free) => leaseDueJobs(deps.db, deps.capabilities, 'reconcile', deps.clock.now(), { limit: free, leaseMs: 10 * 60_000 }),
         work: (lease) => this.run(lease),
+        release: (leases) => releaseJobs(deps.db, leases, deps.clock.now()),
       },
       { concurrency: 1, refillAt: 0, pollIntervalMs: deps.pollIntervalMs, name: 'reconciliation' },
       deps.log,
@@ -69,9 +70,9 @@ export class DailyReconciliation {
     this.schedule();
   }
 
-  async stop(): Promise<void> {
+  async stop(deadlineAt?: number): Promise<void> {
     clearTimeout(this.timer);
-    await this.worker.stop();
+    await this.worker.stop(deadlineAt);
   }
 
   /** Queues the day before `at` for every channel that can list a day, due now (once, however many processes ask). */

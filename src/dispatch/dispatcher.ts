@@ -23,7 +23,7 @@ import { LeasedWorker } from './leased-worker.js';
 import { totalsDiffering } from './reported-totals.js';
 import { decideFailure, decideOutcome, decideResend, sendsAgainHere, type AttemptContext } from './decide-settlement.js';
 import { listIsolations } from '../store/channel-isolation.js';
-import { leaseDue, reclaimExpired, submitSettle, type Lease, type Settlement } from '../store/invoice-leases.js';
+import { leaseDue, reclaimExpired, releaseLeases, submitSettle, type Lease, type Settlement } from '../store/invoice-leases.js';
 
 const ISOLATIONS_READ_EVERY_MS = 1000;
 
@@ -60,7 +60,13 @@ export class Dispatcher {
     private readonly options: DispatcherOptions,
   ) {
     this.worker = new LeasedWorker(
-      { claim: (free) => this.claim(free), work: (lease) => this.attempt(lease) },
+      {
+        claim: (free) => this.claim(free),
+        work: (lease, stopping) => this.attempt(lease, stopping),
+        release: async (leases) => {
+          await releaseLeases(deps.db, deps.capabilities, deps.clock.now(), leases);
+        },
+      },
       { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'dispatcher' },
       deps.log,
     );
@@ -70,9 +76,12 @@ export class Dispatcher {
     this.worker.start();
   }
 
-  /** Stops leasing and waits for the attempts in flight to settle. */
-  async stop(): Promise<void> {
-    await this.worker.stop();
+  /**
+   * Stops leasing and waits for the attempts in flight to settle, until `deadlineAt` at most: then
+   * their calls are aborted (settled as outcome unknown) and any claim left is given back.
+   */
+  async stop(deadlineAt?: number): Promise<void> {
+    await this.worker.stop(deadlineAt);
   }
 
   /** A hint that work may be due (after a commit or a settled attempt). */
@@ -117,7 +126,7 @@ export class Dispatcher {
   }
 
   /** One attempt: call with no transaction open, then settle fenced by the lease. */
-  private async attempt(lease: Lease): Promise<void> {
+  private async attempt(lease: Lease, stopping: AbortSignal): Promise<void> {
     const { clock, log } = this.deps;
     const action = lease.stage === 'submitting' ? 'submit' : 'query';
     const channelName = lease.channel;
@@ -136,7 +145,7 @@ export class Dispatcher {
       settleWindowMs: this.deps.channels.get(channel)?.settleWindowMs,
     });
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
-    const settlement = channel ? await this.call(lease, action, channel, context) : this.noChannel(lease, action, channelName ?? null);
+    const settlement = channel ? await this.call(lease, action, channel, context, stopping) : this.noChannel(lease, action, channelName ?? null);
     try {
       const result = await submitSettle(this.deps.commit, this.deps.capabilities, clock.now(), lease, settlement);
       if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });
@@ -157,8 +166,9 @@ export class Dispatcher {
     }
   }
 
-  private async call(lease: Lease, action: 'submit' | 'query', channel: Channel, context: (channel: string) => AttemptContext): Promise<Settlement> {
-    const signal = AbortSignal.timeout(this.options.callTimeoutMs);
+  private async call(lease: Lease, action: 'submit' | 'query', channel: Channel, context: (channel: string) => AttemptContext, stopping: AbortSignal): Promise<Settlement> {
+    // The call's own time limit, or the process's stop deadline, whichever comes first.
+    const signal = AbortSignal.any([AbortSignal.timeout(this.options.callTimeoutMs), stopping]);
     try {
       if (action === 'query') {
         const outcome = await this.deps.health.execute(channel.name, () => channel.query(lease.sellerTaxId, lease.serialNo, { signal, red: lease.kind === 'red' }), signal);

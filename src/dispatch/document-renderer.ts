@@ -51,7 +51,7 @@ export class DocumentRenderer extends LeasedJobWorker<DocumentLease> {
     super(
       (free) => leaseDueDocuments(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }),
       { concurrency: options.batch, refillAt: 0, pollIntervalMs: options.pollIntervalMs, name: 'document renderer' },
-      deps.log,
+      deps,
     );
   }
 

@@ -34,7 +34,7 @@ export class EmailSender extends LeasedJobWorker<EmailLease> {
     },
     private readonly options: { readonly concurrency: number; readonly pollIntervalMs: number; readonly retryScheduleMs: readonly number[]; readonly leaseMs: number },
   ) {
-    super((free) => leaseDueEmails(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'email sender' }, deps.log);
+    super((free) => leaseDueEmails(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'email sender' }, deps);
   }
 
   protected async work(lease: EmailLease): Promise<void> {

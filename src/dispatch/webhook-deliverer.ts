@@ -50,7 +50,7 @@ export class WebhookDeliverer extends LeasedJobWorker<WebhookLease> {
     },
     private readonly options: WebhookDelivererOptions,
   ) {
-    super((free) => leaseDueWebhooks(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'webhook deliverer' }, deps.log);
+    super((free) => leaseDueWebhooks(deps.db, deps.capabilities, deps.clock.now(), { limit: free, leaseMs: options.leaseMs }), { concurrency: options.concurrency, pollIntervalMs: options.pollIntervalMs, name: 'webhook deliverer' }, deps);
   }
 
   /** The body every try of this event sends (the same bytes each time, but for the signature's timestamp). */

@@ -22,6 +22,7 @@ export const EVENT_WORDS: Readonly<Record<string, Words>> = {
   not_sent: w('未发出，将重新提交', 'not sent; it will be sent again'),
   outcome_unknown: w('结果未知，将查询确认', 'outcome unknown; it will be queried'),
   lease_expired: w('处理中断，将查询确认', 'interrupted; it will be queried'),
+  lease_released: w('节点停止，已交还处理，将查询确认', 'its node stopped and handed it back; it will be queried'),
   not_found_upstream: w('上游无此发票，将重新提交', 'not found upstream; it will be sent again'),
   query_failed: w('查询未获应答', 'the query got no answer'),
   channel_paused: w('通道暂停', 'channel paused'),

@@ -39,6 +39,8 @@ export const INVOICE_EVENTS = [
   'outcome_unknown',
   /** The worker's lease ran out mid-attempt (it died or stalled): treated as outcome unknown. */
   'lease_expired',
+  /** The worker's process stopped (a graceful shutdown) before the attempt ended, and gave its claim back: outcome unknown. */
+  'lease_released',
   /** A query found no record of it upstream: it was never issued and may be sent again. */
   'not_found_upstream',
   /** A query got no answer; the outcome is still unknown. */
@@ -78,6 +80,7 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     channel_paused: 'pending/queued',
     outcome_unknown: 'pending/uncertain',
     lease_expired: 'pending/uncertain',
+    lease_released: 'pending/uncertain',
     gave_up: 'failed',
     adopted: 'issued',
   },

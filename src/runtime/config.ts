@@ -75,6 +75,13 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number;
   /** Accepts waiting for a commit before new ones get 503. @default 2000 */
   readonly acceptQueueLimit: number;
+  /**
+   * On SIGTERM/SIGINT: how long /readyz answers 503 while requests are still served, so a load
+   * balancer stops sending new ones (FAPIAO_DRAIN_SECONDS), ms. @default 5000
+   */
+  readonly drainMs: number;
+  /** The whole stop (drain, requests and attempts in flight, leases given back, pool closed) within this (FAPIAO_SHUTDOWN_SECONDS), ms. @default 30000 */
+  readonly shutdownMs: number;
   /** How the HTTP server protects itself from slow and numerous clients. */
   readonly http: {
     /** The whole request (headers and body) must arrive within this, ms; else 408 and closed. @default 30000 */
@@ -198,6 +205,8 @@ export const DEFAULTS = {
   logLevel: 'info',
   bodyLimitBytes: 1024 * 1024,
   acceptQueueLimit: 2000,
+  drainMs: 5000,
+  shutdownMs: 30_000,
   http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxConnections: 4096, maxInFlight: 512, maxEventLoopDelayMs: 100, maxEventLoopUtilization: 0.9, trustProxy: false },
   signIn: { checksInFlight: 2, checksPerName: 2, require2fa: 'none', rules: DEFAULT_THROTTLE_RULES },
   idempotencyTtlMs: 72 * HOUR,
@@ -248,6 +257,8 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     signingAlgorithm: input.signingAlgorithm ?? 'SM2-SM3',
     bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,
+    drainMs: input.drainMs ?? DEFAULTS.drainMs,
+    shutdownMs: input.shutdownMs ?? DEFAULTS.shutdownMs,
     http: { ...DEFAULTS.http, ...input.http },
     signIn: { ...DEFAULTS.signIn, ...input.signIn },
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULTS.idempotencyTtlMs,
@@ -269,6 +280,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     throw new Error(`lease (${config.dispatcher.leaseMs} ms) must be at least twice the call timeout (connect + response = ${callTimeoutMs} ms)`);
   }
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) throw new Error('the headers timeout must not exceed the request timeout');
+  if (config.drainMs >= config.shutdownMs) throw new Error(`the drain (${config.drainMs / 1000} s) must be shorter than the whole shutdown (${config.shutdownMs / 1000} s): FAPIAO_DRAIN_SECONDS < FAPIAO_SHUTDOWN_SECONDS`);
   if (config.idempotencyTtlMs < HOUR) throw new Error('idempotency keys must be kept at least one hour (72 h recommended)');
   const names = new Set<string>();
   for (const channel of config.channels) {

@@ -112,6 +112,8 @@ export function configFromEnv(): ConfigInput {
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
     maxAgeMs: number('FAPIAO_MAX_AGE_HOURS') !== undefined ? number('FAPIAO_MAX_AGE_HOURS')! * 3_600_000 : undefined,
     acceptQueueLimit: number('FAPIAO_ACCEPT_QUEUE_LIMIT'),
+    drainMs: number('FAPIAO_DRAIN_SECONDS') !== undefined ? number('FAPIAO_DRAIN_SECONDS')! * 1000 : undefined,
+    shutdownMs: number('FAPIAO_SHUTDOWN_SECONDS') !== undefined ? number('FAPIAO_SHUTDOWN_SECONDS')! * 1000 : undefined,
     http: defined({
       requestTimeoutMs: number('FAPIAO_REQUEST_TIMEOUT_MS'),
       headersTimeoutMs: number('FAPIAO_HEADERS_TIMEOUT_MS'),

@@ -359,6 +359,46 @@ export function submitSettle(commit: GroupCommit, capabilities: StoreCapabilitie
 }
 
 /**
+ * Gives back this process's claims whose attempts did not end as it stopped (a graceful shutdown
+ * past its deadline): each row still held under its claim is released at once, a row caught
+ * mid-submit to `uncertain` (the request may have reached the upstream) exactly as an expired lease
+ * would be, so another process resolves it in seconds instead of after the lease runs out. Fenced
+ * by version and owner; the version moves on, so the abandoned attempt's settle writes nothing.
+ */
+export async function releaseLeases(db: Kysely<Database>, capabilities: StoreCapabilities, now: number, leases: readonly Lease[]): Promise<number> {
+  if (leases.length === 0) return 0;
+  return db.transaction().execute(async (tx) => {
+    const released: { id: string; stage: string | null }[] = [];
+    for (const lease of leases) {
+      const row = await tx
+        .updateTable('invoices')
+        .set({
+          stage: sql<string>`case when stage = 'submitting' then 'uncertain' else stage end`,
+          lease_owner: null,
+          lease_expires_at: null,
+          lease_version: sql<number>`lease_version + 1`,
+          next_attempt_at: now,
+          updated_at: now,
+        })
+        .where('id', '=', lease.invoiceId)
+        .where('lease_version', '=', lease.leaseVersion)
+        .where('lease_owner', '=', lease.workerId)
+        .where('status', '=', 'pending')
+        .returning(['id'])
+        .executeTakeFirst();
+      if (row) released.push({ id: row.id, stage: lease.stage });
+    }
+    await appendAudit(
+      tx,
+      capabilities,
+      now,
+      released.filter((row) => row.stage === 'submitting').map((row) => ({ invoiceId: row.id, event: 'lease_released', from: 'pending/submitting', to: 'pending/uncertain' })),
+    );
+    return released.length;
+  });
+}
+
+/**
  * Releases leases that expired before `now`: a row caught mid-submit becomes `uncertain` (the
  * request may have reached the upstream), and every released row is due at once. Returns how many.
  */

@@ -134,6 +134,20 @@ export async function giveUpJob(tx: Transaction<Database>, lease: JobLease, fail
   return held.numUpdatedRows === 0n ? 'lost' : 'failed';
 }
 
+/**
+ * Gives claims back before they run out (a process stopping): each job still held under its claim
+ * is due again at once, and its version moves on, so the work that was abandoned cannot settle it.
+ */
+export async function releaseJobs(db: Kysely<Database>, leases: readonly JobLease[], now: number): Promise<void> {
+  for (const lease of leases) {
+    await db
+      .updateTable('jobs')
+      .set({ lease_until: null, next_at: now, lease_version: sql<number>`lease_version + 1`, updated_at: now })
+      .where((eb) => stillHeld(eb, lease))
+      .execute();
+  }
+}
+
 /** Makes a job due again from its first try, whatever it was (a redelivery asked for by a person). */
 export async function requeueJob(tx: Transaction<Database>, queue: JobQueue, subjectId: string, now: number): Promise<void> {
   await tx

@@ -1,6 +1,6 @@
 // The one pattern every background job runs on: never more in flight than its concurrency, a full
 // claim goes round again at once, a finished batch claims the next, and stop() waits for the jobs
-// in flight.
+// in flight — until its deadline, then aborts them and gives back the claims still held.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LeasedWorker } from '../../src/dispatch/leased-worker.js';
@@ -12,10 +12,14 @@ function queue(total: number) {
   const claims: number[] = [];
   const done: number[] = [];
   const release: Array<() => void> = [];
+  const givenBack: number[] = [];
+  const aborted: number[] = [];
   return {
     claims,
     done,
     release,
+    givenBack,
+    aborted,
     get peak() {
       return peak;
     },
@@ -25,12 +29,17 @@ function queue(total: number) {
         claims.push(taken.length);
         return Promise.resolve(taken);
       },
-      async work(id: number) {
+      async work(id: number, stopping: AbortSignal) {
         inFlight++;
         peak = Math.max(peak, inFlight);
+        stopping.addEventListener('abort', () => aborted.push(id), { once: true });
         await new Promise<void>((resolve) => release.push(resolve));
         inFlight--;
         done.push(id);
+      },
+      release(leases: readonly number[]) {
+        givenBack.push(...leases);
+        return Promise.resolve();
       },
     },
   };
@@ -93,6 +102,21 @@ describe('LeasedWorker', () => {
     while (q.release.length > 0) q.release.shift()!();
     await stopping;
     expect(q.done).toHaveLength(3);
+    expect(q.claims).toEqual([3]);
+  });
+
+  it('stop(deadline) aborts the work still in flight at the deadline and gives back the claims that do not settle', async () => {
+    const q = queue(100);
+    const worker = new LeasedWorker(q.job, { concurrency: 3, pollIntervalMs: 60_000, name: 'test' }, pino({ level: 'silent' }));
+    worker.start();
+    await settle();
+    // One finishes in time; the other two hang past the deadline and past the abort's grace.
+    q.release.shift()!();
+    const started = Date.now();
+    await worker.stop(Date.now() + 100);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(q.aborted).toEqual(expect.arrayContaining([1, 2]));
+    expect(q.givenBack.sort()).toEqual([1, 2]);
     expect(q.claims).toEqual([3]);
   });
 });

@@ -23,7 +23,7 @@ export interface LoadSheddingOptions {
   readonly onShed?: (reason: 'event_loop' | 'in_flight') => void;
 }
 
-const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
+const NEVER_SHED = new Set(['/healthz', '/livez', '/startupz', '/readyz', '/metrics']);
 const RETRY_AFTER_SECONDS = '1';
 
 function exempt(request: FastifyRequest): boolean {

@@ -1,4 +1,8 @@
-/** /healthz (the process answers) and /readyz (database reachable, migrated and taking writes, workers running). */
+/**
+ * The probes: /livez and /healthz (the process answers; never the database or a channel, so a slow
+ * database cannot get a healthy process restarted), /startupz (started once), /readyz (database
+ * reachable, migrated and taking writes, workers running; 503 at once when the process is stopping).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { isMigrated, pingDatabase } from '../../store/database.js';
@@ -8,6 +12,7 @@ import { Type } from 'typebox';
 import { ApiProblem } from '../problem.js';
 import { ProblemSchema } from '../schemas/invoice.js';
 import { errorMessage } from '../../domain/error-message.js';
+import type { Lifecycle } from '../../runtime/lifecycle.js';
 
 const Status = Type.Object({ status: Type.String() });
 
@@ -18,13 +23,27 @@ export interface HealthRoutesOptions {
   readonly storage: StorageHealth;
   /** Whether the dispatcher is running (false while starting or stopping). */
   readonly workersRunning: () => boolean;
+  readonly lifecycle: Lifecycle;
 }
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   app.get(
     '/healthz',
-    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['operations'], security: [], response: { 200: Status } } },
+    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers (the same as /livez)', tags: ['operations'], security: [], response: { 200: Status } } },
     async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/livez',
+    { schema: { operationId: 'livez', summary: 'Liveness: the process answers; never looks at the database or the channels', tags: ['operations'], security: [], response: { 200: Status } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/startupz',
+    { schema: { operationId: 'startupz', summary: 'Startup: the store is open and migrated and the API listens (once true, stays true)', tags: ['operations'], security: [], response: { 200: Status, 503: ProblemSchema } } },
+    async () => {
+      if (!options.lifecycle.started) throw new ApiProblem('not_ready', 'still starting');
+      return { status: 'started' };
+    },
   );
 
   app.get(
@@ -39,6 +58,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       },
     },
     async () => {
+    // A stopping process says so before anything else: the load balancer must stop sending at once.
+    if (options.lifecycle.phase === 'draining' || options.lifecycle.phase === 'closing') {
+      throw new ApiProblem('shutting_down', `this process is stopping (since ${new Date(options.lifecycle.stoppingSince ?? 0).toISOString()}); it still finishes what it has`, { headers: { 'retry-after': '1' } });
+    }
     try {
       await pingDatabase(options.reader);
       if (!(await isMigrated(options.reader))) throw new ApiProblem('not_ready', 'migrations have not all run');
