@@ -87,7 +87,7 @@ export function registerDemoCommand(program: Command): void {
       const key = await demoKey(options.db, config.dataDir);
       const user = await demoConsoleUser(options.db, config.dataDir);
       // No load balancer watches a demo: Ctrl-C stops it without the drain, unless one is asked for.
-      const drainMs = process.env.FAPIAO_DRAIN_SECONDS ? config.drainMs : 0;
+      const drainMs = environment.drainGiven ? config.drainMs : 0;
       const gateway = await startServing({ ...config, drainMs, logLevel: environment.logLevelGiven ? config.logLevel : 'warn' });
       stopOnSignal(gateway, config.shutdownMs);
       process.stdout.write(`fapiao gateway listening on ${gateway.url} (channels: ${gateway.channels.map((c) => c.name).join(', ')})\n`);

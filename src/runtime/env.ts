@@ -177,6 +177,10 @@ export const environment = {
   get logLevelGiven(): boolean {
     return Boolean(process.env.FAPIAO_LOG_LEVEL);
   },
+  /** Whether FAPIAO_DRAIN_SECONDS was set at all (the demo does not drain unless it was). */
+  get drainGiven(): boolean {
+    return Boolean(process.env.FAPIAO_DRAIN_SECONDS);
+  },
   /** FAPIAO_DEBUG: print stack traces of unexpected errors. */
   get debug(): boolean {
     return Boolean(process.env.FAPIAO_DEBUG);
