@@ -42,7 +42,7 @@ async function nuonuo(method: string, payload: unknown): Promise<{ code: string;
   const signed = `a=services&l=v1&p=open&k=${APP_KEY}&i=${envelope.senid}&n=${envelope.nonce}&t=${envelope.timestamp}&f=${body}`;
   const sign = createHmac('sha1', APP_SECRET).update(signed, 'utf8').digest('base64');
   const query = new URLSearchParams({ ...envelope, appkey: APP_KEY });
-  const response = await request(`${simulator.url}/open/v1/services?${query}`, {
+  const response = await request(`${simulator.url}/open/v1/services?${query.toString()}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-nuonuo-sign': sign, accessToken: token, method, userTax: SELLER },
     body,
