@@ -9,16 +9,9 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/database.js';
 import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
-
-interface Column {
-  readonly type: string;
-  readonly nullable: boolean;
-  readonly hasDefault: boolean;
-}
-type Schema = Record<string, { columns: Record<string, Column>; indexes: Record<string, string> }>;
+import { schemaShape, type Schema } from '../support/schema-shape.js';
 
 const SNAPSHOT = join(import.meta.dirname, 'schema-snapshot', `${DIALECT}.json`);
-const BOOKKEEPING = /^kysely_migration/;
 
 let database: TestDatabase;
 let store: Store;
@@ -33,27 +26,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function migratedSchema(): Promise<Schema> {
-  const schema: Schema = {};
-  const current = DIALECT === 'postgres' ? (await sql<{ name: string }>`select current_schema() as name`.execute(store.db)).rows[0]!.name : undefined;
-  for (const table of await store.db.introspection.getTables()) {
-    if (BOOKKEEPING.test(table.name) || (current !== undefined && table.schema !== current)) continue;
-    const columns = Object.fromEntries(
-      [...table.columns].sort((a, b) => a.name.localeCompare(b.name)).map((column) => [column.name, { type: column.dataType.toLowerCase(), nullable: column.isNullable, hasDefault: column.hasDefaultValue || column.isAutoIncrementing }]),
-    );
-    schema[table.name] = { columns, indexes: {} };
-  }
-  const indexes =
-    DIALECT === 'postgres'
-      ? (await sql<{ name: string; table: string; definition: string }>`select indexname as name, tablename as "table", indexdef as definition from pg_indexes where schemaname = current_schema()`.execute(store.db)).rows
-      : (await sql<{ name: string; table: string; definition: string | null }>`select name, tbl_name as "table", sql as definition from sqlite_master where type = 'index'`.execute(store.db)).rows;
-  for (const index of indexes) {
-    if (BOOKKEEPING.test(index.table) || !schema[index.table]) continue;
-    // PostgreSQL names the test's own schema in each definition; SQLite's automatic indexes have none.
-    schema[index.table]!.indexes[index.name] = (index.definition ?? '(automatic)').replace(/ ON [a-z0-9_]+\./, ' ON ').replace(/\s+/g, ' ');
-  }
-  return Object.fromEntries(Object.entries(schema).sort(([a], [b]) => a.localeCompare(b)).map(([name, table]) => [name, { columns: table.columns, indexes: Object.fromEntries(Object.entries(table.indexes).sort(([a], [b]) => a.localeCompare(b))) }]));
-}
+const migratedSchema = (): Promise<Schema> => schemaShape(store.db, DIALECT);
 
 /** What src/store/schema/index.ts declares: each table of `Database`, its columns, and whether each may be null. */
 function declaredSchema(): Record<string, Record<string, { nullable: boolean }>> {
