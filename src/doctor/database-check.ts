@@ -3,7 +3,7 @@
  * spare, and do the secrets sealed in it open with the key this installation has?
  */
 import type { SecretBox } from '../runtime/secret-box.js';
-import { isMigrated, pingDatabase, postgresConnections, type Store } from '../store/database.js';
+import { isMigrated, pingDatabase, postgresConnections, primaryState, type Store } from '../store/database.js';
 import { sealedSecrets } from '../store/sealed-secrets.js';
 import { fail, ok, warn, type Finding } from './check.js';
 
@@ -35,6 +35,19 @@ export async function migratedFinding(store: Store): Promise<Finding> {
     throw error;
   }
   return migrated ? ok('every migration has run') : fail('db.not_migrated', 'migrations are missing: this database is older than this gateway');
+}
+
+/**
+ * Whether the database reached takes writes: on PostgreSQL a primary (not in recovery, not
+ * read-only), named by its host — with several hosts in DATABASE_URL, the one found as primary.
+ */
+export async function primaryFinding(store: Store): Promise<Finding> {
+  if (store.capabilities.dialect === 'sqlite') return ok('embedded SQLite: the only copy, writable');
+  const row = await primaryState(store.db);
+  const named = store.primary?.() ?? (row.address === null ? 'a local socket' : `${row.address}:${row.port ?? 5432}`);
+  if (row.recovery) return fail('db.not_primary', `${named} is a standby (in recovery): it takes no writes; point DATABASE_URL at the primary, or list every host with target_session_attrs=read-write`);
+  if (row.readOnly) return fail('db.not_primary', `${named} is read-only (default_transaction_read_only is on): it takes no writes`);
+  return ok(`${named} is a writable primary`);
 }
 
 export async function connectionsFinding(store: Store): Promise<Finding> {

@@ -4,10 +4,11 @@
  * checked, so that checking a URL does not load the database drivers.
  */
 import { openExistingStore, type Store, type StoreLocation } from '../store/database.js';
+import { postgresHosts } from '../store/postgres-hosts.js';
 import type { ChannelConfig } from '../runtime/config.js';
 import { fail, ok, type Check, type Finding } from './check.js';
 import { CheckList } from './check-list.js';
-import { connectionsFinding, migratedFinding, reachableFinding } from './database-check.js';
+import { connectionsFinding, migratedFinding, primaryFinding, reachableFinding } from './database-check.js';
 import type { DoctorOptions } from './doctor-options.js';
 import { backlogFinding, circuitFinding, readChannelStates, recentAttemptsFinding, type ChannelState } from './gateway-check.js';
 import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding, privacyFinding } from './local-check.js';
@@ -31,8 +32,9 @@ export async function localChecks(options: DoctorOptions): Promise<Check[]> {
 
 function describeStore(location: StoreLocation): string {
   if (location.kind === 'sqlite') return `SQLite ${location.file}`;
-  const url = new URL(location.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  const hosts = postgresHosts(location.url);
+  const database = /^[^/]*\/\/[^/]*(\/[^?#]*)/.exec(location.url)?.[1] ?? '';
+  return `PostgreSQL ${hosts.names.join(',')}${database}`;
 }
 
 export async function openDatabase(list: CheckList, options: DoctorOptions): Promise<Store | undefined> {
@@ -50,6 +52,7 @@ export async function openDatabase(list: CheckList, options: DoctorOptions): Pro
   });
   if (!store) return undefined;
   const opened = store;
+  await list.run('db', 'writable primary', () => primaryFinding(opened));
   await list.run('db', 'migrations', () => migratedFinding(opened));
   await list.run('db', 'connection headroom', () => connectionsFinding(opened));
   return opened;

@@ -93,6 +93,16 @@ export const KNOWLEDGE = {
       en: 'Put the old key back (secrets.key from the backup, or the old FAPIAO_SECRETS_KEY); on several nodes give every process the same FAPIAO_SECRETS_KEY.',
     },
   },
+  'db.not_primary': {
+    cause: {
+      zh: '网关连到的 PostgreSQL 不可写：它是备库（正在恢复/流复制中），或被设为只读。主备切换后 DATABASE_URL 仍指向旧主库时常见。此时所有开票请求都会失败。',
+      en: 'The PostgreSQL the gateway reaches takes no writes: it is a standby (in recovery, streaming) or set read-only. Common after a switchover when DATABASE_URL still names the old primary. Every issue request fails.',
+    },
+    remedy: {
+      zh: '把 DATABASE_URL 指向主库：使用 Patroni + HAProxy 的读写端口、CloudNativePG 的 -rw 服务，或列出全部节点并加 target_session_attrs=read-write（postgres://u@h1:5432,h2:5432/fapiao?target_session_attrs=read-write），网关会自动找到主库并在切换后跟随。',
+      en: 'Point DATABASE_URL at the primary: the read-write port of Patroni + HAProxy, the CloudNativePG -rw service, or every host with target_session_attrs=read-write (postgres://u@h1:5432,h2:5432/fapiao?target_session_attrs=read-write): the gateway finds the primary and follows a switchover.',
+    },
+  },
   'db.not_migrated': {
     cause: {
       zh: '数据库结构版本落后于网关程序：升级后尚未运行迁移。',

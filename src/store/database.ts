@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type MigrationProvider, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { MIGRATIONS } from './migrations/index.js';
 import type { StoreLocation } from '../runtime/config.js';
@@ -15,6 +15,8 @@ import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { AuditChainOpener } from './audit-log.js';
 import { postgresCapabilities, SQLITE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
+import { FailoverPool } from './failover-pool.js';
+import { postgresHosts } from './postgres-hosts.js';
 
 export interface Store {
   /** Every write, and reads that must see this process's uncommitted work. */
@@ -28,6 +30,8 @@ export interface Store {
   readonly capabilities: StoreCapabilities;
   /** Where several processes write (PostgreSQL): opens audit chains ahead of the writers. */
   readonly auditChains?: AuditChainOpener;
+  /** PostgreSQL: the host:port writes go to now (the primary found among several); undefined on SQLite or while looking. */
+  readonly primary?: () => string | undefined;
   close(): Promise<void>;
 }
 
@@ -134,8 +138,7 @@ function openSqlite(file: string): Store {
 }
 
 function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number): Store {
-  const pool = new pg.Pool({
-    connectionString: url,
+  const settings: Omit<pg.PoolConfig, 'connectionString'> = {
     max: poolSize,
     ...(connectTimeoutMs !== undefined && { connectionTimeoutMillis: connectTimeoutMs }),
     // Times are epoch milliseconds in bigint columns: well inside 2^53, so read them as numbers.
@@ -143,7 +146,25 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
-  });
+  };
+  const hosts = postgresHosts(url);
+  let primary: () => string | undefined;
+  let pool: PostgresPool;
+  if (hosts.primaryOnly) {
+    // Several hosts, or only a primary will do: follow the primary through a failover.
+    const failover = new FailoverPool(hosts.urls, hosts.names, { pool: settings, ...(connectTimeoutMs !== undefined && { checkTimeoutMs: connectTimeoutMs }) });
+    pool = failover;
+    primary = () => failover.currentPrimary;
+  } else {
+    const single = new pg.Pool({ ...settings, connectionString: url });
+    // An idle connection whose server restarted emits 'error' on the pool: unhandled, it would end
+    // the process. The pool drops that connection; the next query opens a new one.
+    single.on('error', () => undefined);
+    // Nor one checked out between two queries (a transaction in progress): its next query fails with the reason.
+    single.on('connect', (client) => client.on('error', () => undefined));
+    pool = single;
+    primary = () => hosts.names[0];
+  }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const capabilities: StoreCapabilities = postgresCapabilities(() => chains.soon());
   const chains = new AuditChainOpener(db, capabilities);
@@ -152,6 +173,7 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
     reader: db,
     capabilities,
     auditChains: chains,
+    primary,
     close: () => db.destroy(),
   };
 }
@@ -192,6 +214,15 @@ export async function postgresConnections(db: Kysely<Database>): Promise<{ max: 
            current_setting('superuser_reserved_connections')::int as reserved,
            (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as used`.execute(db);
   return rows[0]!;
+}
+
+/** Whether the PostgreSQL reached takes writes (not a standby, not read-only), and its address. */
+export async function primaryState(db: Kysely<Database>): Promise<{ recovery: boolean; readOnly: boolean; address: string | null; port: number | null }> {
+  const { rows } = await sql<{ recovery: boolean; read_only: string; address: string | null; port: number | null }>`
+    select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') as read_only,
+           host(inet_server_addr()) as address, inet_server_port() as port`.execute(db);
+  const row = rows[0]!;
+  return { recovery: row.recovery, readOnly: row.read_only !== 'off', address: row.address, port: row.port };
 }
 
 /** Whether every migration has run, for /readyz. */

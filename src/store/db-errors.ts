@@ -23,9 +23,11 @@ export function storageFault(error: unknown): StorageFault | undefined {
   if (code.startsWith('SQLITE_READONLY') || code === '25006' || code === 'EROFS') return 'read_only';
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === '58030' || code === 'EIO') return 'io_error';
   // PostgreSQL: cannot connect now, admin shutdown, too many connections, connection exceptions.
-  if (code === '57P03' || code === '57P01' || code === '53300' || code.startsWith('08') || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
+  if (code === '57P03' || code === '57P01' || code === '57P02' || code === '53300' || code.startsWith('08') || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') {
     return 'unavailable';
   }
+  // node-postgres says a connection died in words, without a code.
+  if (code === '' && /Connection terminated|connection error and is not queryable|Client was closed|timeout exceeded when trying to connect/i.test(errorMessage(error))) return 'unavailable';
   return undefined;
 }
 

@@ -16,6 +16,8 @@ export interface LoadReport {
   readonly failures: readonly string[];
   /** Latency of each request that was answered 202, ms. */
   readonly latenciesMs: readonly number[];
+  /** When each accepted request was sent and answered (epoch ms): when accepting stopped and resumed. */
+  readonly acceptedAt: ReadonlyArray<{ readonly sentAt: number; readonly answeredAt: number }>;
 }
 
 export interface SteadyLoad {
@@ -35,6 +37,7 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
   const accepted = new Map<string, string>();
   const failures: string[] = [];
   const latenciesMs: number[] = [];
+  const acceptedAt: { sentAt: number; answeredAt: number }[] = [];
   const inFlight = new Set<Promise<void>>();
   let retried503 = 0;
   let sent = 0;
@@ -43,6 +46,7 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
     const body = JSON.stringify(validRequest({ orderNo }));
     for (let attempt = 0; attempt < 100; attempt++) {
       const started = performance.now();
+      const sentAt = Date.now();
       try {
         const response = await request(`${url}/v1/invoices`, {
           method: 'POST',
@@ -53,6 +57,7 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
         const answer = (await response.body.json()) as { id?: string; code?: string };
         if (response.statusCode === 202 && answer.id) {
           latenciesMs.push(performance.now() - started);
+          acceptedAt.push({ sentAt, answeredAt: Date.now() });
           accepted.set(orderNo, answer.id);
           return;
         }
@@ -88,7 +93,7 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
       clearInterval(timer);
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await agent.close();
-      return { sent, accepted, retried503, failures, latenciesMs };
+      return { sent, accepted, retried503, failures, latenciesMs, acceptedAt };
     },
   };
 }
