@@ -1,4 +1,5 @@
 /** The invoice resource of shared/api.md, built from a stored row. */
+import { traceIdOf } from '../runtime/trace-context.js';
 import { emailFailureText } from '../domain/email-failure-text.js';
 import { errorWords } from '../domain/event-words.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
@@ -60,6 +61,7 @@ export function invoiceResource(row: InvoiceRecord, redFlushes?: readonly RedFlu
     documents:
       row.documents_status === null ? null : { status: row.documents_status === 'done' ? 'rendered' : 'pending', attempts: row.documents_attempts ?? 0, error: row.documents_error },
     simulated: row.simulated === 1,
+    traceId: traceIdOf(row.trace_parent),
     ...(deliveries && {
       deliveries: deliveries.map((delivery) => ({ channel: 'email' as const, to: delivery.to, status: delivery.status, at: iso(delivery.sentAt ?? delivery.createdAt)!, attempts: delivery.attempts, error: delivery.lastError === null ? null : emailFailureText(delivery.lastError).en })),
     }),

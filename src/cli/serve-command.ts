@@ -1,4 +1,5 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
+import { flushTracing } from '../runtime/trace-context.js';
 import type { Command } from 'commander';
 import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../runtime/config.js';
 import { ConfigFileError, readConfigFile } from '../runtime/config-file.js';
@@ -94,7 +95,8 @@ export function stopOnSignal(gateway: Gateway, shutdownMs: number): void {
     }, shutdownMs + 5000);
     overdue.unref();
     gateway.shutdown(signal).then(
-      () => process.exit(0),
+      // The last spans go out before the process does.
+      () => flushTracing().then(() => process.exit(0)),
       (error: unknown) => {
         process.stderr.write(`stop failed: ${String(error)}\n`);
         process.exit(1);

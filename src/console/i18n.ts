@@ -78,6 +78,7 @@ const WORDS = {
   resend: ['重新发送邮件', 'Email again'],
   send: ['发送', 'Send'],
   timeline: ['处理记录', 'Timeline'],
+  traceId: ['链路追踪 ID（在 Jaeger/Tempo 等中查找整条链路）', 'Trace id (find the whole path in Jaeger, Tempo …)'],
   lastError: ['最近错误', 'Last error'],
   reason: ['冲红原因', 'Reason'],
   sales_return: ['销货退回', 'Sales return'],

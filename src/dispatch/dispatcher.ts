@@ -20,6 +20,7 @@ import type { Database } from '../store/schema/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
+import { inInvoiceTrace } from '../runtime/trace-context.js';
 import { totalsDiffering } from './reported-totals.js';
 import { decideFailure, decideOutcome, decideResend, sendsAgainHere, type AttemptContext } from './decide-settlement.js';
 import { listIsolations } from '../store/channel-isolation.js';
@@ -125,8 +126,19 @@ export class Dispatcher {
     this.wake();
   }
 
+  /**
+   * One attempt, a span of the invoice's own trace (accepted under it, in any process): the call
+   * (whose HTTP request carries the trace on to the upstream) and the settle.
+   */
+  private attempt(lease: Lease, stopping: AbortSignal): Promise<void> {
+    const action = lease.stage === 'submitting' ? 'submit' : 'query';
+    return inInvoiceTrace(`fapiao.attempt ${action}`, lease.traceParent, { 'fapiao.invoice.id': lease.invoiceId, 'fapiao.channel': lease.channel ?? '', 'fapiao.action': action, 'fapiao.attempts_before': lease.attempts }, (span) =>
+      this.attemptTraced(lease, stopping, (outcome) => span.setAttribute('fapiao.outcome', outcome)),
+    );
+  }
+
   /** One attempt: call with no transaction open, then settle fenced by the lease. */
-  private async attempt(lease: Lease, stopping: AbortSignal): Promise<void> {
+  private async attemptTraced(lease: Lease, stopping: AbortSignal, tell: (outcome: string) => void): Promise<void> {
     const { clock, log } = this.deps;
     const action = lease.stage === 'submitting' ? 'submit' : 'query';
     const channelName = lease.channel;
@@ -146,6 +158,7 @@ export class Dispatcher {
     });
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
     const settlement = channel ? await this.call(lease, action, channel, context, stopping) : this.noChannel(lease, action, channelName ?? null);
+    tell(settlement.attempt?.outcome ?? settlement.event);
     try {
       const result = await submitSettle(this.deps.commit, this.deps.capabilities, clock.now(), lease, settlement);
       if (result === 'lost') this.deps.events.leaseLost({ invoiceId: lease.invoiceId, channel: channelName });

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff.js';
 import type { ComputedInvoiceJson, SellerParty } from '../domain/invoice-json.js';
 import type { Clock } from '../runtime/clock.js';
+import { inInvoiceTrace } from '../runtime/trace-context.js';
 import { LeasedJobWorker } from './leased-worker.js';
 import type { GatewayEvents } from '../runtime/events.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
@@ -55,8 +56,13 @@ export class DocumentRenderer extends LeasedJobWorker<DocumentLease> {
     );
   }
 
+  /** A span of the invoice's trace around the render and its settle. */
+  protected work(lease: DocumentLease): Promise<void> {
+    return inInvoiceTrace('fapiao.documents.render', lease.traceParent, { 'fapiao.invoice.id': lease.invoiceId }, () => this.render(lease));
+  }
+
   /** Render with no transaction open, then settle fenced by the claim. */
-  protected async work(lease: DocumentLease): Promise<void> {
+  private async render(lease: DocumentLease): Promise<void> {
     const { db, commit, pool, clock, log } = this.deps;
     try {
       const issued: IssuedInvoice = {

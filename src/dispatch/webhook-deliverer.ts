@@ -17,6 +17,7 @@ import type { SecretBox } from '../runtime/secret-box.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
 import type { Database } from '../store/schema/index.js';
 import { leaseDueWebhooks, settleWebhookTry, type WebhookLease, type WebhookTry } from '../store/webhook-deliveries.js';
+import { inInvoiceTrace } from '../runtime/trace-context.js';
 import { LeasedJobWorker } from './leased-worker.js';
 import { errorMessage } from '../domain/error-message.js';
 
@@ -59,7 +60,12 @@ export class WebhookDeliverer extends LeasedJobWorker<WebhookLease> {
     return JSON.stringify({ id: lease.eventId, type: lease.type, timestamp: new Date(lease.createdAt).toISOString(), data });
   }
 
-  protected async work(lease: WebhookLease): Promise<void> {
+  /** A span of the invoice's trace (the event's subject) around one try; the POST carries the trace on to the receiver. */
+  protected work(lease: WebhookLease): Promise<void> {
+    return inInvoiceTrace('fapiao.webhook.deliver', lease.traceParent, { 'fapiao.webhook.event': lease.type, 'fapiao.webhook.delivery': lease.deliveryId }, () => this.deliver(lease));
+  }
+
+  private async deliver(lease: WebhookLease): Promise<void> {
     const { clock, log, events } = this.deps;
     const started = clock.now();
     let result: { status: number | null; error: string | null; retryAfterMs?: number; gone: boolean };

@@ -15,6 +15,7 @@ import { TtlCache } from '../runtime/ttl-cache.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { newInvoiceId, newSerialNo } from '../store/ids.js';
+import { activeTraceparent, inSpan } from '../runtime/trace-context.js';
 import { acceptInvoice, findInvoice, pendingInvoiceRow, readIdempotencyKey, retryInvoice, type InvoiceRecord } from '../store/invoice-store.js';
 import { insertRedInvoice, lockInvoiceForFlush, redInvoicesOf } from '../store/red-flush-store.js';
 import { requestHash } from '../store/request-hash.js';
@@ -112,26 +113,24 @@ export class Invoicing {
     const now = this.deps.clock.now();
     // The seller block as registered now: what was accepted is what gets issued.
     const invoice = { ...request, seller: sellerBlock(seller) };
-    const accepted = await acceptInvoice(this.deps.commit, this.deps.capabilities, {
+    const row = pendingInvoiceRow({
+      id: newInvoiceId(now),
+      serialNo: newSerialNo(now),
       sellerTaxId: seller.taxId,
-      idempotencyKey,
-      requestHash: requestHash(body),
-      idempotencyTtlMs: this.deps.idempotencyTtlMs,
-      row: pendingInvoiceRow({
-        id: newInvoiceId(now),
-        serialNo: newSerialNo(now),
-        sellerTaxId: seller.taxId,
-        orderNo: request.orderNo,
-        buyerTaxId: request.buyer.taxId ?? null,
-        buyerName: request.buyer.name,
-        type: request.type,
-        total: request.totals.total,
-        requestJson: JSON.stringify(body),
-        computedJson: JSON.stringify(invoice),
-        now,
-        giveUpAt: now + this.deps.maxAgeMs,
-      }),
+      orderNo: request.orderNo,
+      buyerTaxId: request.buyer.taxId ?? null,
+      buyerName: request.buyer.name,
+      type: request.type,
+      total: request.totals.total,
+      requestJson: JSON.stringify(body),
+      computedJson: JSON.stringify(invoice),
+      now,
+      giveUpAt: now + this.deps.maxAgeMs,
+      // The trace the request is in (the caller's, carried in by its traceparent): the invoice's from now on.
+      traceParent: activeTraceparent(),
     });
+    const accept = { sellerTaxId: seller.taxId, idempotencyKey, requestHash: requestHash(body), idempotencyTtlMs: this.deps.idempotencyTtlMs, row };
+    const accepted = await inSpan('fapiao.commit', { 'fapiao.invoice.id': row.id }, () => acceptInvoice(this.deps.commit, this.deps.capabilities, accept));
     if (accepted.kind === 'order_no_taken') return { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId };
     if (accepted.kind === 'key_reused') return { ...accepted, key: idempotencyKey };
     return accepted;

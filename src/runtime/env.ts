@@ -205,6 +205,22 @@ export const environment = {
   variable(name: string): string | undefined {
     return process.env[name];
   },
+  /**
+   * OpenTelemetry's standard variables, as far as the gateway reads them itself (the OTLP exporter
+   * reads the rest: headers, timeouts, per-signal endpoints). Tracing is on when an OTLP endpoint
+   * is given, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+   */
+  get tracing(): { readonly on: boolean; readonly protocol: string; readonly serviceName: string; readonly sampler: string | undefined; readonly samplerArg: string | undefined } {
+    const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const off = process.env.OTEL_SDK_DISABLED === 'true' || process.env.OTEL_TRACES_EXPORTER === 'none';
+    return {
+      on: Boolean(endpoint) && !off,
+      protocol: process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf',
+      serviceName: process.env.OTEL_SERVICE_NAME || 'fapiao-gateway',
+      sampler: process.env.OTEL_TRACES_SAMPLER || undefined,
+      samplerArg: process.env.OTEL_TRACES_SAMPLER_ARG || undefined,
+    };
+  },
   /** The version npm passes to scripts it runs. */
   get packageVersion(): string | undefined {
     return process.env.npm_package_version;

@@ -23,6 +23,8 @@ export interface DocumentLease {
   readonly channel: string | null;
   readonly simulated: boolean;
   readonly attempts: number;
+  /** The invoice's trace (W3C traceparent), for the render's span; null when none. */
+  readonly traceParent: string | null;
 }
 
 /** Claims up to `limit` invoices whose documents are due; never waits on rows another process holds. */
@@ -33,7 +35,7 @@ export async function leaseDueDocuments(
   options: { readonly limit: number; readonly leaseMs: number },
 ): Promise<DocumentLease[]> {
   return leaseJobs(db, capabilities, 'documents', now, options, {
-    load: (ids) => db.selectFrom('invoices').select(['id', 'computed_json', 'number', 'issued_at', 'serial_no', 'channel', 'simulated']).where('id', 'in', ids).execute(),
+    load: (ids) => db.selectFrom('invoices').select(['id', 'computed_json', 'number', 'issued_at', 'serial_no', 'channel', 'simulated', 'trace_parent']).where('id', 'in', ids).execute(),
     idOf: (row) => row.id,
     lease: (job, row) => ({
       job,
@@ -45,6 +47,7 @@ export async function leaseDueDocuments(
       channel: row.channel,
       simulated: row.simulated === 1,
       attempts: job.attempts,
+      traceParent: row.trace_parent,
     }),
   });
 }

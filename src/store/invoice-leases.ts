@@ -61,6 +61,8 @@ export interface Lease {
   readonly lastSentAt: number | null;
   /** A red invoice is pinned to its channel (the blue invoice's): settles never unbind it. */
   readonly kind: 'blue' | 'red';
+  /** The trace the invoice belongs to (W3C traceparent); null while tracing was off when it was accepted. */
+  readonly traceParent: string | null;
 }
 
 /** Claims due invoices; [] when none are due. Never waits on rows another worker holds. */
@@ -112,6 +114,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
         'computed_json',
         'last_sent_at',
         'kind',
+        'trace_parent',
       ])
       .execute();
     const submits = rows.filter((row) => row.stage === 'submitting');
@@ -135,6 +138,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       computedJson: row.computed_json,
       lastSentAt: row.last_sent_at === null ? null : Number(row.last_sent_at),
       kind: row.kind === 'red' ? 'red' : 'blue',
+      traceParent: row.trace_parent,
     }));
   });
 }

@@ -27,6 +27,8 @@ export interface NewInvoice {
   readonly now: number;
   /** When to stop trying if it never reaches an upstream, ms. */
   readonly giveUpAt: number;
+  /** The W3C traceparent it is accepted under, while tracing is on. */
+  readonly traceParent?: string | null;
 }
 
 /** The row of a freshly accepted invoice: pending, queued, due now, unclaimed, bound to no channel. */
@@ -65,6 +67,7 @@ export function pendingInvoiceRow(invoice: NewInvoice): InvoiceRow {
     red_reason: null,
     confirmation_bill_no: null,
     confirmation_status: null,
+    trace_parent: invoice.traceParent ?? null,
   };
 }
 

@@ -118,6 +118,8 @@ export interface WebhookLease {
   /** Since when the endpoint has failed without one success; null when its last try went through. */
   readonly failingSince: number | null;
   readonly subscriptionStatus: WebhookSubscriptionTable['status'];
+  /** The trace of the invoice the event is about (W3C traceparent); null for channel events or without tracing. */
+  readonly traceParent: string | null;
 }
 
 /** A due delivery may go now: its subscription is enabled and no earlier event of its subject waits for it. */
@@ -145,7 +147,9 @@ export async function leaseDueWebhooks(db: Kysely<Database>, capabilities: Store
         .selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
         .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
-        .select(['d.id', 'd.subscription_id', 'd.attempts', 's.url', 's.secret_sealed', 's.failing_since', 's.status as subscription_status', 'e.id as event_id', 'e.type', 'e.sequence', 'e.snapshot', 'e.created_at'])
+        // The invoice the event is about, for its trace (channel events have none).
+        .leftJoin('invoices as i', 'i.id', 'e.subject')
+        .select(['d.id', 'd.subscription_id', 'd.attempts', 's.url', 's.secret_sealed', 's.failing_since', 's.status as subscription_status', 'e.id as event_id', 'e.type', 'e.sequence', 'e.snapshot', 'e.created_at', 'i.trace_parent'])
         .where('d.id', 'in', ids)
         .execute(),
     idOf: (row) => row.id,
@@ -163,6 +167,7 @@ export async function leaseDueWebhooks(db: Kysely<Database>, capabilities: Store
       attempts: row.attempts,
       failingSince: row.failing_since,
       subscriptionStatus: row.subscription_status,
+      traceParent: row.trace_parent,
     }),
   });
 }

@@ -17,7 +17,16 @@ export interface RoundRobinProxy {
 
 const CHECK_EVERY_MS = 200;
 
-export async function startRoundRobinProxy(backends: string[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(
+  backends: string[],
+  options: {
+    /** Told of each request's path and headers (what the backend is sent). */
+    readonly seen?: (path: string, headers: IncomingMessage['headers']) => void;
+    /** The readiness path to check; null: every backend is always ready. @default '/readyz' */
+    readonly healthPath?: string | null;
+  } = {},
+): Promise<RoundRobinProxy> {
+  const healthPath = options.healthPath === undefined ? '/readyz' : options.healthPath;
   const urls = [...backends];
   const ready = new Set<string>(urls);
   const agent = new Agent({ connections: 64, keepAliveTimeout: 4000, connect: { timeout: 1000 } });
@@ -25,8 +34,12 @@ export async function startRoundRobinProxy(backends: string[]): Promise<RoundRob
   let noBackend = 0;
 
   const check = setInterval(() => {
+    if (healthPath === null) {
+      for (const url of urls) ready.add(url);
+      return;
+    }
     for (const url of urls) {
-      request(`${url}/readyz`, { dispatcher: agent, headersTimeout: 1000, bodyTimeout: 1000 }).then(
+      request(`${url}${healthPath}`, { dispatcher: agent, headersTimeout: 1000, bodyTimeout: 1000 }).then(
         async (response) => {
           await response.body.dump();
           if (response.statusCode === 200) ready.add(url);
@@ -38,6 +51,7 @@ export async function startRoundRobinProxy(backends: string[]): Promise<RoundRob
   }, CHECK_EVERY_MS);
 
   async function forward(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    options.seen?.(incoming.url ?? '/', incoming.headers);
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);

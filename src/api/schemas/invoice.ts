@@ -116,6 +116,7 @@ export const InvoiceResource = Type.Object(
       Type.Null(),
     ]),
     simulated: Type.Boolean({ description: 'issued through the built-in simulator: not a real invoice' }),
+    traceId: Type.Union([Type.String({ description: 'the OpenTelemetry trace every span of this invoice belongs to (API, commit, attempts, render, webhooks), 32 hex digits' }), Type.Null()], { description: 'null when tracing was off as it was accepted' }),
     kind: OneOf(['blue', 'red'], { description: 'red: a red invoice (红字发票), its figures negative' }),
     blueInvoiceId: Type.Union([Type.String({ description: 'a red invoice: the blue invoice it flushes' }), Type.Null()]),
     blueNumber: Type.Union([Type.String({ description: "a red invoice: the blue invoice's number" }), Type.Null()]),

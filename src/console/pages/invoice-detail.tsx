@@ -310,6 +310,11 @@ export function InvoiceDetail({ id }: { id: string }) {
       </section>
       <section>
         <h2>{t('timeline')}</h2>
+        {invoice.traceId && (
+          <p class="trace">
+            {t('traceId')} <code>{invoice.traceId}</code>
+          </p>
+        )}
         <ol class="timeline">
           {timeline.map((entry, index) => (
             <li key={index}>

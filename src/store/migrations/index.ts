@@ -13,6 +13,7 @@ import * as redFlush from './010-red-flush.js';
 import * as deliveries from './011-deliveries.js';
 import * as consoleUsers from './012-console-users.js';
 import * as securityLimits from './013-security-limits.js';
+import * as traceContext from './014-trace-context.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -28,4 +29,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '011-deliveries': deliveries,
   '012-console-users': consoleUsers,
   '013-security-limits': securityLimits,
+  '014-trace-context': traceContext,
 };

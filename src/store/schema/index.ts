@@ -78,6 +78,8 @@ export interface InvoiceTable {
   /** The 红字确认单 the upstream filed for a red invoice, and its state (02 waiting …), once it said. */
   confirmation_bill_no: Generated<string | null>;
   confirmation_status: Generated<string | null>;
+  /** The W3C traceparent of the request that accepted it (migration 014); null while tracing is off. */
+  trace_parent: Generated<string | null>;
 }
 
 /** Background work that is not an invoice's own state (migration 005); leased by src/store/job-queue.ts. */
