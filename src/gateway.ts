@@ -102,12 +102,13 @@ interface Basics {
   readonly lifecycle: Lifecycle;
   /** By when (epoch ms) the API and the workers must have stopped: set by a graceful shutdown, else never. */
   readonly stopBy: { at: number };
+  readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void;
 }
 
 /** Phase 1: the database (and, on SQLite, the lock that keeps a second gateway off it), the signing and sealing keys. */
-async function openStorePhase({ config, closers }: Basics) {
+async function openStorePhase({ config, closers, onQuery }: Basics) {
   const signingKey = loadOrCreateSigningKey(config.dataDir, config.signingAlgorithm);
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { ...(onQuery && { onQuery }) });
   closers.add(() => store.close());
   const lock = config.store.kind === 'sqlite' && config.store.file !== ':memory:' ? takeGatewayLock(config.store.file) : undefined;
   if (lock) closers.add(() => lock.release());
@@ -350,11 +351,14 @@ async function buildApiPhase(
   return app;
 }
 
-export async function startGateway(config: GatewayConfig, options: { readonly clock?: Clock; readonly log?: Logger } = {}): Promise<Gateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  options: { readonly clock?: Clock; readonly log?: Logger; readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void } = {},
+): Promise<Gateway> {
   const closers = new Closers();
   const lifecycle = new Lifecycle();
   const stopBy = { at: Infinity };
-  const basics: Basics = { config, clock: options.clock ?? systemClock, log: options.log ?? createLogger(config.logLevel), closers, lifecycle, stopBy };
+  const basics: Basics = { config, clock: options.clock ?? systemClock, log: options.log ?? createLogger(config.logLevel), closers, lifecycle, stopBy, ...(options.onQuery && { onQuery: options.onQuery }) };
   try {
     const stored = await openStorePhase(basics);
     const channels = await startChannelsPhase(basics, stored);

@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type MigrationProvider, type PostgresPool } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, type KyselyConfig, type MigrationProvider, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { MIGRATIONS } from './migrations/index.js';
 import type { StoreLocation } from '../runtime/config.js';
@@ -51,6 +51,16 @@ export interface OpenStoreOptions {
    * a new, empty installation. @default false
    */
   readonly mustExist?: boolean;
+  /** Told of every statement run, with its parameters (the rolling-upgrade test records a release's queries with it). */
+  readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void;
+}
+
+/** Kysely's log option for OpenStoreOptions.onQuery. */
+function queryLog(onQuery: OpenStoreOptions['onQuery']): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (event) => {
+    if (event.level === 'query') onQuery(event.query.sql, event.query.parameters);
+  };
 }
 
 /** Whether an SQLite file would be created by opening it (so a caller can say so first). */
@@ -82,7 +92,8 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
     if (options.mustExist) throw new StoreMissingError(`no database at ${location.file}`);
     createPrivateFile(location.file);
   }
-  const store = location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, options.poolSize ?? 10);
+  const log = queryLog(options.onQuery);
+  const store = location.kind === 'sqlite' ? openSqlite(location.file, log) : openPostgres(location.url, options.poolSize ?? 10, undefined, log);
   try {
     const applied = await migrate(store.db);
     // Migrations write through the WAL, which keeps its size until it is truncated: give the space
@@ -107,7 +118,7 @@ export function openExistingStore(location: StoreLocation, options: { readonly c
   return { db, reader: db, capabilities: SQLITE_CAPABILITIES, close: () => db.destroy() };
 }
 
-function openSqlite(file: string): Store {
+function openSqlite(file: string, log?: KyselyConfig['log']): Store {
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // better-sqlite3 defaults to NORMAL, which survives a process crash but not a power loss.
@@ -115,13 +126,13 @@ function openSqlite(file: string): Store {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }), ...(log && { log }) });
   // Opened lazily: the file and its schema must exist first (migrations run on `db`).
   let reader: Kysely<Database> | undefined;
   const openReader = () => {
     const connection = new SqliteDatabase(file);
     connection.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }) });
+    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }), ...(log && { log }) });
   };
   return {
     db,
@@ -137,7 +148,7 @@ function openSqlite(file: string): Store {
   };
 }
 
-function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number): Store {
+function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number, log?: KyselyConfig['log']): Store {
   const settings: Omit<pg.PoolConfig, 'connectionString'> = {
     max: poolSize,
     ...(connectTimeoutMs !== undefined && { connectionTimeoutMillis: connectTimeoutMs }),
@@ -165,7 +176,7 @@ function openPostgres(url: string, poolSize: number, connectTimeoutMs?: number):
     pool = single;
     primary = () => hosts.names[0];
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log && { log }) });
   const capabilities: StoreCapabilities = postgresCapabilities(() => chains.soon());
   const chains = new AuditChainOpener(db, capabilities);
   return {

@@ -40,7 +40,7 @@ export const FAST: ConfigInput = {
   http: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 },
 };
 
-export async function startTestGateway(input: ConfigInput): Promise<TestGateway> {
+export async function startTestGateway(input: ConfigInput, options: { readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void } = {}): Promise<TestGateway> {
   const database = await freshDatabase();
   const setup = await openStore(database.location);
   await registerSellers(setup.db);
@@ -65,7 +65,7 @@ export async function startTestGateway(input: ConfigInput): Promise<TestGateway>
     http: { ...FAST.http, ...input.http },
   });
   // TEST_LOG=info shows the gateway's log when a test needs it.
-  const gateway = await startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  const gateway = await startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(options.onQuery && { onQuery: options.onQuery }) });
   return {
     gateway,
     database,
