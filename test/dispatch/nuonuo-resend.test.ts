@@ -38,7 +38,7 @@ describe(`uncertain on 诺诺, on ${DIALECT}`, () => {
     // Resets (half before 诺诺 takes the order, half after) and answers lost after the work: every
     // kind of "uncertain", with 诺诺's real settle window (ten minutes) and a backup that would
     // issue a second time if the invoice moved there too soon.
-    const nuonuo = await simulator('nuonuo', { resetRate: 0.3, dropResponseRate: 0.2, processingMs: 100 });
+    const nuonuo = await simulator('nuonuo', { resetRate: 0.6, dropResponseRate: 0.2, processingMs: 100 });
     const backup = await simulator('reference', {});
     const t = await startTestGateway({
       channels: [
@@ -50,7 +50,7 @@ describe(`uncertain on 诺诺, on ${DIALECT}`, () => {
     cleanups.push(() => t.close());
     const started = Date.now();
     const ids = await Promise.all(
-      Array.from({ length: 24 }, async (_, i) => {
+      Array.from({ length: 30 }, async (_, i) => {
         const answer = await http(`${t.gateway.url}/v1/invoices`, { key: t.key, idempotencyKey: `rs-${i}-${started}`, json: validRequest({ orderNo: `RS-${i}-${started}` }) });
         expect(answer.status).toBe(202);
         return String(answer.body.id);

@@ -37,8 +37,8 @@ export function invoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): In
 }
 
 /** An invoice row as a database before migration 008 holds it (for upgrade tests). */
-export function legacyInvoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): Omit<InvoiceRow, 'last_sent_at' | 'kind' | 'blue_invoice_id' | 'red_reason' | 'confirmation_bill_no' | 'confirmation_status'> {
-  const { last_sent_at: _sent, kind: _kind, blue_invoice_id: _blue, red_reason: _reason, confirmation_bill_no: _bill, confirmation_status: _state, ...row } = invoiceRow(now, overrides);
+export function legacyInvoiceRow(now: number, overrides: Partial<InvoiceRow> = {}): Omit<InvoiceRow, 'last_sent_at' | 'kind' | 'blue_invoice_id' | 'red_reason' | 'confirmation_bill_no' | 'confirmation_status' | 'trace_parent'> {
+  const { last_sent_at: _sent, kind: _kind, blue_invoice_id: _blue, red_reason: _reason, confirmation_bill_no: _bill, confirmation_status: _state, trace_parent: _trace, ...row } = invoiceRow(now, overrides);
   return row;
 }
 
