@@ -363,6 +363,22 @@ export function submitSettle(commit: GroupCommit, capabilities: StoreCapabilitie
 }
 
 /**
+ * A lease given up, however (expired, or handed back by a stopping process): a row caught
+ * mid-submit becomes `uncertain` (the request may have reached the upstream), the claim is cleared,
+ * its version moves on (so the old holder's settle writes nothing), and the row is due at once.
+ */
+function releasedLease(now: number) {
+  return {
+    stage: sql<string>`case when stage = 'submitting' then 'uncertain' else stage end`,
+    lease_owner: null,
+    lease_expires_at: null,
+    lease_version: sql<number>`lease_version + 1`,
+    next_attempt_at: now,
+    updated_at: now,
+  };
+}
+
+/**
  * Gives back this process's claims whose attempts did not end as it stopped (a graceful shutdown
  * past its deadline): each row still held under its claim is released at once, a row caught
  * mid-submit to `uncertain` (the request may have reached the upstream) exactly as an expired lease
@@ -376,14 +392,7 @@ export async function releaseLeases(db: Kysely<Database>, capabilities: StoreCap
     for (const lease of leases) {
       const row = await tx
         .updateTable('invoices')
-        .set({
-          stage: sql<string>`case when stage = 'submitting' then 'uncertain' else stage end`,
-          lease_owner: null,
-          lease_expires_at: null,
-          lease_version: sql<number>`lease_version + 1`,
-          next_attempt_at: now,
-          updated_at: now,
-        })
+        .set(releasedLease(now))
         .where('id', '=', lease.invoiceId)
         .where('lease_version', '=', lease.leaseVersion)
         .where('lease_owner', '=', lease.workerId)
@@ -419,14 +428,7 @@ export async function reclaimExpired(db: Kysely<Database>, capabilities: StoreCa
     if (rows.length === 0) return 0;
     await tx
       .updateTable('invoices')
-      .set({
-        stage: sql<string>`case when stage = 'submitting' then 'uncertain' else stage end`,
-        lease_owner: null,
-        lease_expires_at: null,
-        lease_version: sql<number>`lease_version + 1`,
-        next_attempt_at: now,
-        updated_at: now,
-      })
+      .set(releasedLease(now))
       .where('id', 'in', rows.map((row) => row.id))
       .where('lease_expires_at', '<', now)
       .execute();

@@ -9,40 +9,34 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { startSimulator } from '../../src/simulator/simulator-server.js';
 import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
+import { closeAfterAll } from '../support/close-after-all.js';
 import { DIALECT } from '../support/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { startPostgresCluster } from '../support/postgres-cluster.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.js';
+import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
 import { percentile, startSteadyLoad } from '../support/steady-load.js';
 import { listInvoices } from './chaos-clients.js';
 
 const RATE = 100;
-let cluster: PostgresCluster | undefined;
-let simulator: RunningSimulator | undefined;
-let proxy: RoundRobinProxy | undefined;
+const later = closeAfterAll();
 const nodes: RunningProcess[] = [];
-afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.kill('SIGKILL')));
-  await proxy?.close();
-  await simulator?.close();
-  await cluster?.close();
-});
 
 describe.skipIf(DIALECT !== 'postgres')('a PostgreSQL primary failover under load', () => {
   it('keeps every accepted invoice (RPO 0), issues none twice, and accepts again within 30 s', async () => {
-    cluster = await startPostgresCluster();
+    const cluster = await startPostgresCluster();
+    later(() => cluster.close());
     const setup = await openStore({ kind: 'postgres', url: cluster.url });
     await registerSellers(setup.db);
     const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
     await setup.close();
 
-    simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-pgfo-')), port: 0, host: '127.0.0.1', dedup: false, faults: { ...NO_FAULTS, latencyMs: 10, jitterMs: 20 } });
+    const simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-pgfo-')), port: 0, host: '127.0.0.1', dedup: false, faults: { ...NO_FAULTS, latencyMs: 10, jitterMs: 20 } });
     const dataDir = mkdtempSync(join(tmpdir(), 'fapiao-pgfo-data-'));
     // Short call limits, so that a settle lost with the old primary comes back (its lease runs out) in seconds.
     const env = {
@@ -53,8 +47,11 @@ describe.skipIf(DIALECT !== 'postgres')('a PostgreSQL primary failover under loa
       FAPIAO_RESPONSE_TIMEOUT_MS: '3000',
       FAPIAO_LEASE_MS: '10000',
     };
-    nodes.push(...(await Promise.all([0, 1].map(() => startFapiao(['serve', '--port', '0', '--channel', `sim=${simulator!.url}`], env)))));
-    proxy = await startRoundRobinProxy(nodes.map((node) => node.url));
+    later(() => simulator.close());
+    later(() => Promise.all(nodes.map((node) => node.kill('SIGKILL'))));
+    nodes.push(...(await Promise.all([0, 1].map(() => startFapiao(['serve', '--port', '0', '--channel', `sim=${simulator.url}`], env)))));
+    const proxy = await startRoundRobinProxy(nodes.map((node) => node.url));
+    later(() => proxy.close());
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const started = Date.now();

@@ -7,27 +7,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
-import { DIALECT, type TestDatabase } from '../support/database.js';
+import { startSimulator } from '../../src/simulator/simulator-server.js';
+import { closeAfterAll } from '../support/close-after-all.js';
+import { DIALECT } from '../support/database.js';
 import { databaseWithKey } from '../support/fixtures.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.js';
+import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
 import { percentile, startSteadyLoad } from '../support/steady-load.js';
 import { listInvoices } from './chaos-clients.js';
 
 const RATE = 100;
-let database: TestDatabase | undefined;
-let simulator: RunningSimulator | undefined;
-let proxy: RoundRobinProxy | undefined;
+const later = closeAfterAll();
 const nodes: RunningProcess[] = [];
-afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.kill('SIGKILL')));
-  await proxy?.close();
-  await simulator?.close();
-  await database?.drop();
-});
 
 async function readyAt(url: string): Promise<void> {
   await eventually(
@@ -43,13 +36,16 @@ async function readyAt(url: string): Promise<void> {
 describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways under load, on PostgreSQL', () => {
   it('loses nothing, issues nothing twice, fails no request but 503s with Retry-After, and keeps p99 under a second', async () => {
     const prepared = await databaseWithKey();
-    database = prepared.database;
-    simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-roll-')), port: 0, host: '127.0.0.1', dedup: false, faults: { ...NO_FAULTS, latencyMs: 20, jitterMs: 30 } });
-    const env = { ...database.env, FAPIAO_DATA_DIR: database.dataDir, FAPIAO_RENDER_THREADS: '0', FAPIAO_DRAIN_SECONDS: '2', FAPIAO_SHUTDOWN_SECONDS: '10' };
+    later(() => prepared.database.drop());
+    const simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-roll-')), port: 0, host: '127.0.0.1', dedup: false, faults: { ...NO_FAULTS, latencyMs: 20, jitterMs: 30 } });
+    const env = { ...prepared.database.env, FAPIAO_DATA_DIR: prepared.database.dataDir, FAPIAO_RENDER_THREADS: '0', FAPIAO_DRAIN_SECONDS: '2', FAPIAO_SHUTDOWN_SECONDS: '10' };
     const args = ['serve', '--port', '0', '--channel', `sim=${simulator.url}`];
+    later(() => simulator.close());
+    later(() => Promise.all(nodes.map((node) => node.kill('SIGKILL'))));
     nodes.push(...(await Promise.all([0, 1, 2].map(() => startFapiao(args, env)))));
     await Promise.all(nodes.map((node) => readyAt(node.url)));
-    proxy = await startRoundRobinProxy(nodes.map((node) => node.url));
+    const proxy = await startRoundRobinProxy(nodes.map((node) => node.url));
+    later(() => proxy.close());
 
     const started = Date.now();
     const load = startSteadyLoad(proxy.url, prepared.key, RATE, `ROLL-${started}`);

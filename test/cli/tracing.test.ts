@@ -10,16 +10,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/store/api-key-store.js';
 import { openStore } from '../../src/store/database.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
-import { DIALECT, freshDatabase, type TestDatabase } from '../support/database.js';
+import { startSimulator } from '../../src/simulator/simulator-server.js';
+import { closeAfterAll } from '../support/close-after-all.js';
+import { DIALECT, freshDatabase } from '../support/database.js';
 import { registerSellers, SELLER } from '../support/fixtures.js';
 import { validRequest } from '../support/invoice-request.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.js';
+import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
 
 interface ExportedSpan {
   traceId: string;
@@ -28,22 +29,13 @@ interface ExportedSpan {
   instance: string;
 }
 
-const servers: Server[] = [];
-let database: TestDatabase | undefined;
-let simulator: RunningSimulator | undefined;
-let proxy: RoundRobinProxy | undefined;
+const later = closeAfterAll();
 const nodes: RunningProcess[] = [];
-afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.kill('SIGKILL')));
-  for (const server of servers) server.close();
-  await proxy?.close();
-  await simulator?.close();
-  await database?.drop();
-});
+later(() => Promise.all(nodes.map((node) => node.kill('SIGKILL'))));
 
 /** A server on loopback that records what it is sent; answers 200. */
 async function recorder(onRequest: (path: string, headers: IncomingHttpHeaders, body: string) => void): Promise<string> {
-  const server = createServer((incoming, outgoing) => {
+  const server: Server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
@@ -52,7 +44,7 @@ async function recorder(onRequest: (path: string, headers: IncomingHttpHeaders, 
       outgoing.end('{}');
     });
   });
-  servers.push(server);
+  later(() => server.close());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -80,8 +72,9 @@ describe(`tracing with OpenTelemetry, on ${DIALECT}`, () => {
     const upstreamTraces: string[] = [];
     // The upstream answers every call after 3 s, past the gateway's 1 s limit: the submit is
     // uncertain (the order is taken all the same) and so is every query, until the restart.
-    simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-trace-')), port: 0, host: '127.0.0.1', dedup: true, faults: { ...NO_FAULTS, latencyMs: 3000 } });
-    proxy = await startRoundRobinProxy([simulator.url], {
+    const simulator = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'fapiao-trace-')), port: 0, host: '127.0.0.1', dedup: true, faults: { ...NO_FAULTS, latencyMs: 3000 } });
+    later(() => simulator.close());
+    const proxy = await startRoundRobinProxy([simulator.url], {
       healthPath: null,
       seen: (_path, headers) => {
         const id = traceIdIn(headers);
@@ -89,15 +82,17 @@ describe(`tracing with OpenTelemetry, on ${DIALECT}`, () => {
       },
     });
 
-    database = await freshDatabase();
+    later(() => proxy.close());
+    const database = await freshDatabase();
+    later(() => database.drop());
     const setup = await openStore(database.location);
     await registerSellers(setup.db);
     const { key } = await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read', 'admin'], expiresAt: null }, Date.now());
     await setup.close();
     const storeArgs = database.location.kind === 'sqlite' ? ['--db', database.location.file] : [];
     const env = (instance: string) => ({
-      ...database!.env,
-      FAPIAO_DATA_DIR: database!.dataDir,
+      ...database.env,
+      FAPIAO_DATA_DIR: database.dataDir,
       FAPIAO_RENDER_THREADS: '1',
       FAPIAO_WEBHOOK_ALLOW_PRIVATE: '1',
       FAPIAO_RESPONSE_TIMEOUT_MS: '1000',
