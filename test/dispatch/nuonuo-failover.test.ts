@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS, type Faults } from '../../src/simulator/faults.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
 import { DIALECT } from '../support/database.js';
+import type { ConfigInput } from '../../src/runtime/config.js';
 import { FAST, http, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { validRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
@@ -31,6 +32,19 @@ async function simulator(protocol: 'nuonuo' | 'reference', faults: Partial<Fault
   });
   cleanups.push(() => sim.close());
   return sim;
+}
+
+/** A gateway with 诺诺 first and the reference channel `backup` behind it. */
+async function gatewayOver(nuonuo: RunningSimulator, backup: RunningSimulator, input: { readonly settleWindowMs?: number; readonly breaker: NonNullable<ConfigInput['breaker']> }): Promise<TestGateway> {
+  const t = await startTestGateway({
+    channels: [
+      { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS, ...(input.settleWindowMs !== undefined && { settleWindowMs: input.settleWindowMs }) },
+      { name: 'backup', url: backup.url },
+    ],
+    breaker: input.breaker,
+  });
+  cleanups.push(() => t.close());
+  return t;
 }
 
 /** Issues `count` invoices at once (each its own key and order number); their ids. */
@@ -65,14 +79,7 @@ describe(`failover from 诺诺 on ${DIALECT}`, () => {
   it('issues every invoice exactly once across both channels through resets before and after the work', async () => {
     const nuonuo = await simulator('nuonuo', { resetRate: 0.6, processingMs: 50 });
     const backup = await simulator('reference', {});
-    const t = await startTestGateway({
-      channels: [
-        { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS, settleWindowMs: 300 },
-        { name: 'backup', url: backup.url },
-      ],
-      breaker: { failuresToOpen: 3, halfOpenAfterMs: 1500 },
-    });
-    cleanups.push(() => t.close());
+    const t = await gatewayOver(nuonuo, backup, { settleWindowMs: 300, breaker: { failuresToOpen: 3, halfOpenAfterMs: 1500 } });
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       // Halfway, 诺诺 goes down for two seconds: its breaker opens and new work moves on.
@@ -101,15 +108,8 @@ describe(`an upstream's Retry-After holds the channel, not the invoice, on ${DIA
     const backup = await simulator('reference', {});
     // Down for 90 s: every call answers 503 with Retry-After: 90, before any work.
     nuonuo.setFaults({ outageUntil: Date.now() + 90_000 });
-    const t = await startTestGateway({
-      channels: [
-        { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS },
-        { name: 'backup', url: backup.url },
-      ],
-      // The breaker would move new work on by itself after enough failures; this is about the Retry-After.
-      breaker: { failuresToOpen: 1000 },
-    });
-    cleanups.push(() => t.close());
+    // The breaker would move new work on by itself after enough failures; this is about the Retry-After.
+    const t = await gatewayOver(nuonuo, backup, { breaker: { failuresToOpen: 1000 } });
     const started = Date.now();
     const ids = await issueAll(t, 8, 'RA');
     const invoices = await settledAll(t, ids, 60_000, 'issued');
@@ -136,14 +136,7 @@ describe(`uncertain on 诺诺, on ${DIALECT}`, () => {
     // issue a second time if the invoice moved there too soon.
     const nuonuo = await simulator('nuonuo', { resetRate: 0.6, dropResponseRate: 0.2, processingMs: 100 });
     const backup = await simulator('reference', {});
-    const t = await startTestGateway({
-      channels: [
-        { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, ...CREDENTIALS },
-        { name: 'backup', url: backup.url },
-      ],
-      breaker: { failuresToOpen: 1000 },
-    });
-    cleanups.push(() => t.close());
+    const t = await gatewayOver(nuonuo, backup, { breaker: { failuresToOpen: 1000 } });
     const started = Date.now();
     const ids = await issueAll(t, 30, 'RS');
     const invoices = await settledAll(t, ids, 90_000);
