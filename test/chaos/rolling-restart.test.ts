@@ -48,6 +48,12 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
     later(() => proxy.close());
 
     const started = Date.now();
+    // Where the run is, for a failure's message: what it waited on last.
+    const phases: string[] = [];
+    const phase = (what: string) => {
+      phases.push(`+${((Date.now() - started) / 1000).toFixed(1)} s ${what}`);
+      console.log(`rolling restart: ${phases.at(-1)!}`);
+    };
     const load = startSteadyLoad(proxy.url, prepared.key, RATE, `ROLL-${started}`);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const stops: { node: number; exitCode: number | null; stopSeconds: number }[] = [];
@@ -55,17 +61,23 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
       const node = nodes[index]!;
       const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
       const stoppedAt = Date.now();
+      phase(`SIGTERM node ${index}`);
       node.child.kill('SIGTERM');
       const exitCode = await exited;
+      phase(`node ${index} exited ${exitCode}`);
       stops.push({ node: index, exitCode, stopSeconds: (Date.now() - stoppedAt) / 1000 });
       const replacement = await startFapiao(args, env);
       nodes[index] = replacement;
+      phase(`node ${index} started again`);
       await readyAt(replacement.url);
+      phase(`node ${index} ready`);
       proxy.setBackend(index, replacement.url);
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     await new Promise((resolve) => setTimeout(resolve, 3000));
+    phase('stopping the load');
     const report = await load.stop();
+    phase('load stopped');
     const seconds = (Date.now() - started) / 1000;
 
     const client = new Agent();

@@ -66,6 +66,8 @@ export async function startRoundRobinProxy(
           method: incoming.method as 'GET',
           headers,
           dispatcher: agent,
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
           ...(body.length > 0 && { body }),
         });
         const answer = Buffer.from(await response.body.arrayBuffer());

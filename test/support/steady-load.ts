@@ -51,6 +51,9 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
         const response = await request(`${url}/v1/invoices`, {
           method: 'POST',
           dispatcher: agent,
+          // A request that hangs is a failure with a name, not a test that times out.
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `load-${orderNo}` },
           body,
         });
