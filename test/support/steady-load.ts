@@ -38,6 +38,8 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
   const failures: string[] = [];
   const latenciesMs: number[] = [];
   const acceptedAt: { sentAt: number; answeredAt: number }[] = [];
+  /** Each order's last answer while it is retried, for a failure's message. */
+  const lastAnswer = new Map<string, string>();
   const inFlight = new Set<Promise<void>>();
   let retried503 = 0;
   let sent = 0;
@@ -65,6 +67,7 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
           return;
         }
         const retryAfter = Number(response.headers['retry-after']);
+        lastAnswer.set(orderNo, `${response.statusCode} ${answer.code ?? ''}`);
         if (response.statusCode === 503 && Number.isFinite(retryAfter)) {
           retried503++;
           await new Promise((resolve) => setTimeout(resolve, Math.max(50, retryAfter * 1000 * (0.5 + Math.random()))));
@@ -94,8 +97,13 @@ export function startSteadyLoad(url: string, key: string, perSecond: number, pre
   return {
     async stop() {
       clearInterval(timer);
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      await agent.close();
+      // Orders still retrying a minute after the last was sent are failures, named with their last answer.
+      const deadline = Date.now() + 60_000;
+      while (inFlight.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 1000))]);
+      }
+      for (const [orderNo, last] of lastAnswer) if (!accepted.has(orderNo) && !failures.some((failure) => failure.startsWith(`${orderNo}:`))) failures.push(`${orderNo}: still not accepted after a minute; last answer ${last}`);
+      await agent.close().catch(() => undefined);
       return { sent, accepted, retried503, failures, latenciesMs, acceptedAt };
     },
   };
