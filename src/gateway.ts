@@ -39,7 +39,7 @@ import { SecretBox } from './runtime/secret-box.js';
 import { NO_FAULTS } from './simulator/faults.js';
 import { startSimulator, type RunningSimulator } from './simulator/simulator-server.js';
 import { ChannelTokens } from './store/channel-tokens.js';
-import { openStore, type Store } from './store/database.js';
+import { openStore, type OpenStoreOptions, type Store } from './store/database.js';
 import { takeGatewayLock } from './store/gateway-lock.js';
 import { GroupCommit } from './store/group-commit.js';
 import { purgeExpiredIdempotencyKeys } from './store/invoice-store.js';
@@ -102,7 +102,7 @@ interface Basics {
   readonly lifecycle: Lifecycle;
   /** By when (epoch ms) the API and the workers must have stopped: set by a graceful shutdown, else never. */
   readonly stopBy: { at: number };
-  readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void;
+  readonly onQuery?: OpenStoreOptions['onQuery'];
 }
 
 /** Phase 1: the database (and, on SQLite, the lock that keeps a second gateway off it), the signing and sealing keys. */
@@ -353,7 +353,7 @@ async function buildApiPhase(
 
 export async function startGateway(
   config: GatewayConfig,
-  options: { readonly clock?: Clock; readonly log?: Logger; readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void } = {},
+  options: { readonly clock?: Clock; readonly log?: Logger; readonly onQuery?: OpenStoreOptions['onQuery'] } = {},
 ): Promise<Gateway> {
   const closers = new Closers();
   const lifecycle = new Lifecycle();

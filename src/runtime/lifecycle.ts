@@ -15,7 +15,7 @@ export class Lifecycle {
 
   /** Started once: /startupz answers 200 from now on, whatever comes later. */
   get started(): boolean {
-    return this.current !== 'starting' || this.drainingSince !== null;
+    return this.current !== 'starting';
   }
 
   /** When the stop began (epoch ms); null while serving. */

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { resolveConfig, type ConfigInput } from '../../src/runtime/config.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createApiKey, revokeApiKey } from '../../src/store/api-key-store.js';
-import { openStore } from '../../src/store/database.js';
+import { openStore, type OpenStoreOptions } from '../../src/store/database.js';
 import { freshDatabase, type TestDatabase } from './database.js';
 import { OTHER_SELLER, registerSellers, SELLER } from './fixtures.js';
 
@@ -40,7 +40,7 @@ export const FAST: ConfigInput = {
   http: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 },
 };
 
-export async function startTestGateway(input: ConfigInput, options: { readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void } = {}): Promise<TestGateway> {
+export async function startTestGateway(input: ConfigInput, options: { readonly onQuery?: OpenStoreOptions['onQuery'] } = {}): Promise<TestGateway> {
   const database = await freshDatabase();
   const setup = await openStore(database.location);
   await registerSellers(setup.db);
