@@ -220,7 +220,11 @@ describe(`dispatcher through upstream failures (${DIALECT})`, () => {
     expect(channel.pauseReason).toContain('401');
     const tenant = (await http(`${t.gateway.url}/v1/channels`, { key: t.key })).body.data as Array<{ pauseReason: string | null }>;
     expect(tenant[0]!.pauseReason).toBe("the upstream refused this gateway's credentials or permissions");
-    const current = await invoice(t, id);
+    // The pause is taken before the attempt is settled, so the invoice may still read `submitting` here.
+    const current = await eventually(async () => {
+      const now = await invoice(t, id);
+      return now.stage === 'submitting' ? undefined : now;
+    }, 10_000, () => 'the refused attempt was never settled');
     expect(current).toMatchObject({ status: 'pending', stage: 'queued', attempts: 0, lastError: { code: 'auth_failed' } });
   });
 
