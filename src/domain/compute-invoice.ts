@@ -6,8 +6,8 @@
 import { roundHalfUp, trimDecimal, type Decimal } from './decimal.js';
 import { amountInWords } from './amount-in-words.js';
 import { lineNatures, type LineNature } from './discount-lines.js';
-import type { InvoiceDraft, LineDraft } from './invoice-draft.js';
-import { lineTax, type LineTax } from './line-tax.js';
+import { NATURAL_PERSON_SUFFIX, type BuyerDraft, type InvoiceDraft, type LineDraft } from './invoice-draft.js';
+import { differentialLine, lineTax, type LineTax } from './line-tax.js';
 import { formatFen, MONEY_MAX_FEN, sumFen, type Fen } from './money.js';
 import { fieldError, type FieldError } from './field-error.js';
 import { MICRO } from './tax-rate.js';
@@ -43,7 +43,10 @@ const UNIT_PRICE_DECIMALS = 8;
 export function computeInvoice(draft: InvoiceDraft): ComputeResult {
   const natures = lineNatures(draft.lines);
   const lines = draft.lines.map((line, index): ComputedLine => {
-    const split = lineTax(line.amount, line.taxRate, draft.priceIncludesTax);
+    const split =
+      draft.taxation === 'differential' && line.deduction !== undefined
+        ? differentialLine(line.amount, line.deduction, line.taxRate)
+        : lineTax(line.amount, line.taxRate, draft.priceIncludesTax);
     const unitPrice = unitPriceExcludingTax(line, split, draft.priceIncludesTax);
     return { ...line, ...split, nature: natures[index]!, ...(unitPrice && { unitPriceExcludingTax: unitPrice }) };
   });
@@ -54,7 +57,9 @@ export function computeInvoice(draft: InvoiceDraft): ComputeResult {
   const errors: FieldError[] = [];
   if (amount <= 0n || total <= 0n) errors.push(fieldError('/lines', 'total_not_positive'));
   if (total > MONEY_MAX_FEN) errors.push(fieldError('/lines', 'total_too_large', { max: formatFen(MONEY_MAX_FEN) }));
-  const deviation = totalTaxDeviationMicroFen(
+  // A differential invoice has one line whose tax is within half a fen of its own rule; Σ(金额 × 税率)
+  // does not apply to it (its tax is on the amount less the deduction).
+  const deviation = draft.taxation === 'differential' ? 0n : totalTaxDeviationMicroFen(
     lines.map((line) => ({ amountExcludingTax: line.amountExcludingTax, rate: line.taxRate })),
     tax,
   );
@@ -66,8 +71,14 @@ export function computeInvoice(draft: InvoiceDraft): ComputeResult {
   const { lines: _draftLines, ...header } = draft; // the draft lines are replaced by the computed ones
   return {
     ok: true,
-    invoice: { ...header, lines, totals: { amount, tax, total, totalInWords: amountInWords(total) } },
+    invoice: { ...header, buyer: issuedBuyer(draft.buyer), lines, totals: { amount, tax, total, totalInWords: amountInWords(total) } },
   };
+}
+
+/** The buyer as the invoice names it: a natural person's name ends with （个人）, as the platform prints it. */
+function issuedBuyer(buyer: BuyerDraft): BuyerDraft {
+  if (!buyer.naturalPerson || buyer.name.endsWith(NATURAL_PERSON_SUFFIX)) return buyer;
+  return { ...buyer, name: `${buyer.name}${NATURAL_PERSON_SUFFIX}` };
 }
 
 /**

@@ -214,6 +214,76 @@ const CATALOG = {
     en: `${p.asked} asked in total, but only ${p.left} of the invoice is left to flush`,
     zh: `申请冲红合计 ${p.asked}，该发票剩余可冲红 ${p.left}`,
   }),
+  date_format: (): Text => ({ en: 'a date is written yyyy-MM-dd and must exist, e.g. "2026-12-01"', zh: '日期格式应为 yyyy-MM-dd 且为真实日期，例如 "2026-12-01"' }),
+  place_province_form: (): Text => ({
+    en: 'the province must end in 省, 自治区 or 特别行政区, or be 北京市, 天津市, 上海市 or 重庆市',
+    zh: '省份须以“省”“自治区”“特别行政区”结尾，或为北京市、天津市、上海市、重庆市',
+  }),
+  place_city_form: (): Text => ({
+    en: 'the city must end in 市, 盟, 自治州, 地区 or 区 (县 only under 重庆市 and 海南省)',
+    zh: '市须以“市”“盟”“自治州”“地区”“区”结尾（仅重庆市、海南省可以“县”结尾）',
+  }),
+  place_address_form: (): Text => ({
+    en: 'the detailed address must contain one of 街, 路, 村, 乡, 镇, 道, 巷 or 号',
+    zh: '详细地址须包含“街、路、村、乡、镇、道、巷、号”中的任意一个',
+  }),
+  lease_period_order: (): Text => ({ en: 'the lease ends before it starts', zh: '租赁期止早于租赁期起' }),
+  specific_rows_count: (p: { max: number }): Text => ({ en: `give 1 to ${p.max} rows`, zh: `应填写 1 至 ${p.max} 行` }),
+  specific_tax_code: (p: { kind: string; family: string }): Text => ({
+    en: `a ${p.kind} invoice has lines of ${p.family} only`,
+    zh: `${p.kind}发票的明细只能使用${p.family}的税收分类编码`,
+  }),
+  lease_unit: (p: { units: string }): Text => ({
+    en: `a property lease line is counted in an area unit: ${p.units}`,
+    zh: `不动产经营租赁明细的单位须为面积单位：${p.units}`,
+  }),
+  lease_area_required: (): Text => ({ en: 'give the leased area as the quantity (and the unit price)', zh: '请以数量填写租赁面积（并填写单价）' }),
+  policy_unknown: (p: { given: string; known: string }): Text => ({
+    en: `${p.given} is not a preferential policy (优惠政策); use one of ${p.known}`,
+    zh: `${p.given} 不是有效的优惠政策标识；可用值：${p.known}`,
+  }),
+  policy_rate_mismatch: (p: { policy: string; rates: string }): Text => ({
+    en: `the policy ${p.policy} takes the rate ${p.rates}`,
+    zh: `优惠政策“${p.policy}”的税率/征收率只能为 ${p.rates}`,
+  }),
+  policy_not_mixable: (p: { policy: string }): Text => ({
+    en: `the policy ${p.policy} cannot be mixed with other lines on one invoice (该优惠政策不能混开); issue those lines separately`,
+    zh: `优惠政策“${p.policy}”不能与其他明细混开，请分开开具`,
+  }),
+  reduced_rate_property_lease_only: (): Text => ({
+    en: 'the 1.5 % rate (reduced_1_5, 按5%简易征收减按1.5%计征) is for property leasing only: add "specific": {"kind": "property_lease", …}',
+    zh: '按5%简易征收减按1.5%计征仅适用于不动产经营租赁，请填写 specific.kind = "property_lease"',
+  }),
+  reduced_rate_single_line: (): Text => ({
+    en: 'an invoice at the reduced 1.5 % rate has exactly one line and no discount',
+    zh: '减按1.5%计征的发票只能单张单行开具，不能有折扣行',
+  }),
+  natural_person_special: (): Text => ({
+    en: 'a natural person (naturalPerson: true) cannot receive a special VAT invoice (专票); issue a normal invoice',
+    zh: '自然人不能取得增值税专用发票，请开具普通发票',
+  }),
+  natural_person_name_short: (): Text => ({ en: "a natural person's name has at least two characters", zh: '自然人购买方名称至少两个字符' }),
+  differential_one_line: (): Text => ({
+    en: 'a differential-taxation invoice (差额征税) has exactly one line and no discount',
+    zh: '差额征税发票只能有一行明细，且不能有折扣行',
+  }),
+  differential_tax_inclusive: (): Text => ({
+    en: 'differential taxation computes tax from the amount including tax: set priceIncludesTax to true',
+    zh: '差额征税按含税金额计算税额，请将 priceIncludesTax 设为 true',
+  }),
+  deduction_required: (): Text => ({ en: 'a differential-taxation line gives its deduction (扣除额) above zero', zh: '差额征税明细须填写大于零的扣除额' }),
+  deduction_not_differential: (): Text => ({
+    en: 'a deduction (扣除额) belongs only on a differential-taxation invoice ("taxation": "differential")',
+    zh: '只有差额征税发票（taxation = "differential"）可以填写扣除额',
+  }),
+  deduction_exceeds_amount: (p: { deduction: string; amount: string }): Text => ({
+    en: `the deduction ${p.deduction} exceeds the line amount including tax ${p.amount}`,
+    zh: `扣除额 ${p.deduction} 大于含税金额 ${p.amount}`,
+  }),
+  red_differential_partial: (): Text => ({
+    en: 'a differential-taxation invoice (差额征税) can only be red-flushed whole: omit "lines"',
+    zh: '差额征税发票只能全额红冲，请不填 lines',
+  }),
   total_tax_tolerance: (p: { deviation: string }): Text => ({
     en: `the total tax differs from Σ(amount × rate) by ${p.deviation}, beyond the tax platform's 1.27 limit; split the invoice or merge small lines`,
     zh: `合计税额与 Σ(金额 × 税率) 相差 ${p.deviation}，超过税务平台允许的 1.27，请拆分发票或合并小额明细`,

@@ -4,6 +4,8 @@
  */
 import type { Decimal } from './decimal.js';
 import type { Fen } from './money.js';
+import type { SpecificBusiness } from './specific-business.js';
+import type { TaxPolicy } from './tax-policy.js';
 import type { TaxRate } from './tax-rate.js';
 
 /** normal = 普通发票, special = 增值税专用发票 */
@@ -14,6 +16,13 @@ export type InvoiceType = (typeof INVOICE_TYPES)[number];
 export const LINE_KINDS = ['normal', 'discount'] as const;
 export type LineKind = (typeof LINE_KINDS)[number];
 
+/** normal = tax on the whole amount; differential = 差额征税 (差额开票), tax on the amount less a deduction. */
+export const TAXATIONS = ['normal', 'differential'] as const;
+export type Taxation = (typeof TAXATIONS)[number];
+
+/** What the platform appends to a natural person's name ([LQ-KP] "（个人）"标注规则). */
+export const NATURAL_PERSON_SUFFIX = '（个人）';
+
 export interface BuyerDraft {
   readonly name: string;
   readonly taxId?: string;
@@ -22,6 +31,8 @@ export interface BuyerDraft {
   readonly bankName?: string;
   readonly bankAccount?: string;
   readonly email?: string;
+  /** 购买方自然人标志: the issued name ends with （个人）. */
+  readonly naturalPerson?: true;
 }
 
 export interface LineDraft {
@@ -38,6 +49,10 @@ export interface LineDraft {
   readonly amount: Fen;
   readonly taxRate: TaxRate;
   readonly kind: LineKind;
+  /** 优惠政策标识 */
+  readonly policy?: TaxPolicy;
+  /** 扣除额 in fen, on the one line of a differential-taxation invoice. */
+  readonly deduction?: Fen;
 }
 
 export interface InvoiceDraft {
@@ -49,4 +64,12 @@ export interface InvoiceDraft {
   readonly lines: readonly LineDraft[];
   readonly remarks?: string;
   readonly drawer?: string;
+  /** 收款人 */
+  readonly payee?: string;
+  /** 复核人 */
+  readonly reviewer?: string;
+  /** Absent for normal taxation. */
+  readonly taxation?: 'differential';
+  /** 特定业务 */
+  readonly specific?: SpecificBusiness;
 }

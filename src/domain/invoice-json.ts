@@ -5,6 +5,7 @@
 import { formatDecimal } from './decimal.js';
 import type { ComputedInvoice, ComputedLine } from './compute-invoice.js';
 import type { BuyerDraft, InvoiceType, LineKind } from './invoice-draft.js';
+import type { SpecificBusiness } from './specific-business.js';
 import type { LineNature } from './discount-lines.js';
 import { formatFen } from './money.js';
 
@@ -24,6 +25,10 @@ export interface ComputedLineJson {
   tax: string;
   amountIncludingTax: string;
   unitPriceExcludingTax?: string;
+  /** 优惠政策标识, by name (tax-policy.ts). */
+  policy?: string;
+  /** 扣除额 of a differential-taxation line. */
+  deduction?: string;
 }
 
 export interface ComputedInvoiceJson {
@@ -35,6 +40,10 @@ export interface ComputedInvoiceJson {
   lines: ComputedLineJson[];
   remarks?: string;
   drawer?: string;
+  payee?: string;
+  reviewer?: string;
+  taxation?: 'differential';
+  specific?: SpecificBusiness;
   totals: { amount: string; tax: string; total: string; totalInWords: string };
 }
 
@@ -64,6 +73,8 @@ function lineJson(line: ComputedLine): ComputedLineJson {
     tax: formatFen(line.tax),
     amountIncludingTax: formatFen(line.amountIncludingTax),
     ...(line.unitPriceExcludingTax !== undefined && { unitPriceExcludingTax: formatDecimal(line.unitPriceExcludingTax) }),
+    ...(line.policy !== undefined && { policy: line.policy.name }),
+    ...(line.deduction !== undefined && { deduction: formatFen(line.deduction) }),
   };
 }
 
@@ -77,6 +88,10 @@ export function computedInvoiceJson(invoice: ComputedInvoice): ComputedInvoiceJs
     lines: invoice.lines.map(lineJson),
     ...(invoice.remarks !== undefined && { remarks: invoice.remarks }),
     ...(invoice.drawer !== undefined && { drawer: invoice.drawer }),
+    ...(invoice.payee !== undefined && { payee: invoice.payee }),
+    ...(invoice.reviewer !== undefined && { reviewer: invoice.reviewer }),
+    ...(invoice.taxation !== undefined && { taxation: invoice.taxation }),
+    ...(invoice.specific !== undefined && { specific: invoice.specific }),
     totals: {
       amount: formatFen(invoice.totals.amount),
       tax: formatFen(invoice.totals.tax),

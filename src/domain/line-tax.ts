@@ -28,6 +28,15 @@ export function taxInclusiveLine(gross: Fen, rate: TaxRate): LineTax {
   return { amountExcludingTax: gross - tax, tax, amountIncludingTax: gross };
 }
 
+/**
+ * 差额征税 (差额开票): tax on the amount including tax less the deduction,
+ * `round((gross − deduction) × rate / (1 + rate))`, and 金额 = gross − tax ([LQ-KP] 2.2.4.2).
+ */
+export function differentialLine(gross: Fen, deduction: Fen, rate: TaxRate): LineTax {
+  const tax = roundHalfUp((gross - deduction) * rate.micro, MICRO + rate.micro);
+  return { amountExcludingTax: gross - tax, tax, amountIncludingTax: gross };
+}
+
 /** The split of a line amount in the invoice's price convention. */
 export function lineTax(amount: Fen, rate: TaxRate, priceIncludesTax: boolean): LineTax {
   return priceIncludesTax ? taxInclusiveLine(amount, rate) : taxExclusiveLine(amount, rate);

@@ -5,14 +5,25 @@
  */
 import { formatDecimal, multiplyDecimals, rescaleHalfUp, type Decimal } from './decimal.js';
 import { checkDiscountLines } from './discount-lines.js';
-import { INVOICE_TYPES, LINE_KINDS, type BuyerDraft, type InvoiceDraft, type InvoiceType, type LineDraft } from './invoice-draft.js';
+import {
+  INVOICE_TYPES,
+  LINE_KINDS,
+  NATURAL_PERSON_SUFFIX,
+  TAXATIONS,
+  type BuyerDraft,
+  type InvoiceDraft,
+  type InvoiceType,
+  type LineDraft,
+} from './invoice-draft.js';
 import { INVOICE_LIMITS as LIMITS } from './invoice-limits.js';
 import { formatFen, type Fen } from './money.js';
 import { pointer, fieldError, type FieldError } from './field-error.js';
 import { BANK_ACCOUNT_FORM, EMAIL_FORM, LINE_NAME_FORM, PHONE_FORM, TAX_CODE_FORM } from './field-forms.js';
 import { RequestReader, type JsonObject } from './request-reader.js';
 import { isResidentIdNumber, taxIdFault, usccCheckCharacter } from './tax-id.js';
-import { parseTaxRate, TAX_RATE_CODES, type TaxRate } from './tax-rate.js';
+import { parseTaxRate, TAX_RATE_CODES, TAX_RATES, type TaxRate } from './tax-rate.js';
+import { findTaxPolicy, impliedPolicy, policyAllowsRate, policyRatesText, TAX_POLICY_NAMES, type TaxPolicy } from './tax-policy.js';
+import { checkSpecificLine, readSpecificBusiness, type SpecificKind } from './specific-business.js';
 import { priceAgreesWithAmount } from './tolerance.js';
 
 export type ReadInvoiceResult = { ok: true; draft: InvoiceDraft } | { ok: false; errors: FieldError[] };
@@ -25,9 +36,9 @@ export interface ReadOptions {
   readonly isSandboxSeller?: (taxId: string) => boolean;
 }
 
-const REQUEST_FIELDS = ['orderNo', 'type', 'seller', 'buyer', 'priceIncludesTax', 'lines', 'remarks', 'drawer'];
-const BUYER_FIELDS = ['name', 'taxId', 'address', 'phone', 'bankName', 'bankAccount', 'email'];
-const LINE_FIELDS = ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount', 'taxRate', 'kind'];
+const REQUEST_FIELDS = ['orderNo', 'type', 'seller', 'buyer', 'priceIncludesTax', 'lines', 'remarks', 'drawer', 'payee', 'reviewer', 'taxation', 'specific'];
+const BUYER_FIELDS = ['name', 'taxId', 'address', 'phone', 'bankName', 'bankAccount', 'email', 'naturalPerson'];
+const LINE_FIELDS = ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount', 'taxRate', 'kind', 'policy', 'deduction'];
 /** Fields a discount line (折扣行) must leave empty ([LQ-KP] §2.2.4.2). */
 const DISCOUNT_FORBIDDEN = ['spec', 'unit', 'quantity', 'unitPrice'];
 
@@ -44,9 +55,14 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
   const sellerTaxId = readSeller(reader, body, options);
   const buyer = readBuyer(reader, body, type);
   const priceIncludesTax = reader.boolean(body, 'priceIncludesTax', '');
-  const lines = readLines(reader, body, type);
+  const { kind: specificKind, business: specific } = readSpecificBusiness(reader, body.specific);
+  const taxation = reader.choice(body, 'taxation', '', TAXATIONS, false) ?? 'normal';
+  const lines = readLines(reader, body, type, specificKind);
   const remarks = reader.string(body, 'remarks', '', { required: false, max: LIMITS.remarksLength });
   const drawer = reader.string(body, 'drawer', '', { required: false, max: LIMITS.drawerLength });
+  const payee = reader.string(body, 'payee', '', { required: false, max: LIMITS.drawerLength });
+  const reviewer = reader.string(body, 'reviewer', '', { required: false, max: LIMITS.drawerLength });
+  if (lines) checkWholeInvoice(reader, { lines, taxation, specificKind, priceIncludesTax });
 
   if (
     reader.errors.length > 0 ||
@@ -70,8 +86,48 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
       lines,
       ...(remarks !== undefined && { remarks }),
       ...(drawer !== undefined && { drawer }),
+      ...(payee !== undefined && { payee }),
+      ...(reviewer !== undefined && { reviewer }),
+      ...(taxation === 'differential' && { taxation }),
+      ...(specific !== undefined && { specific }),
     },
   };
+}
+
+interface WholeInvoice {
+  readonly lines: readonly LineDraft[];
+  readonly taxation: 'normal' | 'differential';
+  readonly specificKind: SpecificKind | undefined;
+  readonly priceIncludesTax: boolean | undefined;
+}
+
+/** Rules across the lines: policies that cannot be mixed, the 1.5 % lease rate, 差额征税. */
+function checkWholeInvoice(reader: RequestReader, invoice: WholeInvoice): void {
+  const { lines } = invoice;
+  const policyOf = (line: LineDraft) => line.policy?.name;
+  // 不征税 and the reduced 1.5 % cannot share an invoice with other lines ([LQ-LK]).
+  for (const name of ['not_taxable', 'reduced_1_5']) {
+    if (!lines.some((line) => policyOf(line) === name)) continue;
+    const other = lines.findIndex((line) => policyOf(line) !== name);
+    if (other >= 0) reader.report(fieldError(pointer(pointer('/lines', other), 'policy'), 'policy_not_mixable', { policy: name }));
+  }
+  if (lines.some((line) => policyOf(line) === 'reduced_1_5')) {
+    if (invoice.specificKind !== 'property_lease') reader.report(fieldError('/specific', 'reduced_rate_property_lease_only'));
+    if (lines.length !== 1) reader.report(fieldError('/lines', 'reduced_rate_single_line'));
+  }
+  if (invoice.taxation !== 'differential') {
+    lines.forEach((line, index) => {
+      if (line.deduction !== undefined) reader.report(fieldError(pointer(pointer('/lines', index), 'deduction'), 'deduction_not_differential'));
+    });
+    return;
+  }
+  // 差额征税: one line, no discount, tax on the amount including tax less the deduction ([LQ-KP] 2.2.4.2).
+  if (lines.length !== 1) reader.report(fieldError('/lines', 'differential_one_line'));
+  if (invoice.priceIncludesTax === false) reader.report(fieldError('/priceIncludesTax', 'differential_tax_inclusive'));
+  const line = lines[0]!;
+  const at = pointer('/lines/0', 'deduction');
+  if (line.deduction === undefined || line.deduction <= 0n) reader.report(fieldError(at, 'deduction_required'));
+  else if (line.deduction > line.amount) reader.report(fieldError(at, 'deduction_exceeds_amount', { deduction: formatFen(line.deduction), amount: formatFen(line.amount) }));
 }
 
 function readTaxId(reader: RequestReader, object: JsonObject, path: string, required: boolean, sandbox?: (taxId: string) => boolean): string | undefined {
@@ -102,7 +158,12 @@ function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | 
   // A special VAT invoice lets the buyer deduct input tax, so it must name the buyer fully.
   const special = type === 'special';
   const before = reader.errors.length;
-  const name = reader.string(buyer, 'name', '/buyer', { required: true, max: LIMITS.buyerNameLength });
+  const naturalPerson = buyer.naturalPerson === undefined || buyer.naturalPerson === null ? false : reader.boolean(buyer, 'naturalPerson', '/buyer');
+  // The issued name gains （个人）, which must still fit the name's length.
+  const nameLength = LIMITS.buyerNameLength - (naturalPerson ? NATURAL_PERSON_SUFFIX.length : 0);
+  const name = reader.string(buyer, 'name', '/buyer', { required: true, max: nameLength });
+  if (naturalPerson && special) reader.report(fieldError(pointer('/buyer', 'naturalPerson'), 'natural_person_special'));
+  if (naturalPerson && name !== undefined && [...name].length < 2) reader.report(fieldError(pointer('/buyer', 'name'), 'natural_person_name_short'));
   const taxId = readTaxId(reader, buyer, '/buyer', special);
   // A resident identity number names a natural person, who cannot deduct input tax: no 专票
   // (a 个体户 has the 20-character form, ID number and a sequence, and may receive one).
@@ -133,10 +194,11 @@ function readBuyer(reader: RequestReader, body: JsonObject, type: InvoiceType | 
     ...(bankName !== undefined && { bankName }),
     ...(bankAccount !== undefined && { bankAccount }),
     ...(email !== undefined && { email }),
+    ...(naturalPerson === true && { naturalPerson }),
   };
 }
 
-function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | undefined): LineDraft[] | undefined {
+function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | undefined, specific: SpecificKind | undefined): LineDraft[] | undefined {
   const value = body.lines;
   if (value === undefined || value === null) {
     reader.report(fieldError('/lines', 'field_required'));
@@ -144,12 +206,18 @@ function readLines(reader: RequestReader, body: JsonObject, type: InvoiceType | 
   }
   const items = reader.lines(value, LIMITS.maxLines);
   if (!items) return undefined;
-  const lines = items.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type));
+  const lines = items.map((line: unknown, index) => readLine(reader, line, pointer('/lines', index), type, specific));
   checkDiscountLines(lines, (item) => reader.report(item));
   return lines.every((line) => line !== undefined) ? lines : undefined;
 }
 
-function readLine(reader: RequestReader, value: unknown, path: string, type: InvoiceType | undefined): LineDraft | undefined {
+function readLine(
+  reader: RequestReader,
+  value: unknown,
+  path: string,
+  type: InvoiceType | undefined,
+  specific: SpecificKind | undefined,
+): LineDraft | undefined {
   const line = reader.object(value, path, true);
   if (!line) return undefined;
   const before = reader.errors.length;
@@ -170,7 +238,10 @@ function readLine(reader: RequestReader, value: unknown, path: string, type: Inv
   };
   const quantity = positive(reader, reader.decimal(line, 'quantity', path, quantityLimits, '2.5'), pointer(path, 'quantity'));
   const unitPrice = positive(reader, reader.decimal(line, 'unitPrice', path, quantityLimits, '424.00'), pointer(path, 'unitPrice'));
-  const taxRate = readTaxRate(reader, line, path, taxCode, type);
+  const policy = readPolicy(reader, line, path);
+  const taxRate = readTaxRate(reader, line, path, taxCode, type, policy);
+  const deduction = hasValue(line, 'deduction') ? reader.money(line, 'deduction', path, false) : undefined;
+  if (specific) checkSpecificLine(reader, specific, { taxCode, unit, hasQuantity: quantity !== undefined, discount }, path);
 
   if (discount) {
     for (const field of DISCOUNT_FORBIDDEN) {
@@ -195,7 +266,30 @@ function readLine(reader: RequestReader, value: unknown, path: string, type: Inv
     amount,
     taxRate,
     kind,
+    ...(lineAfterPolicy(policy ?? impliedPolicy(taxRate))),
+    ...(deduction !== undefined && { deduction }),
   };
+}
+
+const lineAfterPolicy = (policy: TaxPolicy | undefined): { policy?: TaxPolicy } => (policy ? { policy } : {});
+
+function readPolicy(reader: RequestReader, line: JsonObject, path: string): TaxPolicy | undefined {
+  const text = reader.string(line, 'policy', path, { required: false, max: 32 });
+  if (text === undefined) return undefined;
+  const policy = findTaxPolicy(text);
+  if (!policy) reader.report(fieldError(pointer(path, 'policy'), 'policy_unknown', { given: JSON.stringify(text), known: TAX_POLICY_NAMES }));
+  return policy;
+}
+
+const FREE = TAX_RATES.find((rate) => rate.kind === 'free')!;
+const NONE = TAX_RATES.find((rate) => rate.kind === 'none')!;
+
+/** 免税 and 不征税 are rate 0 with their policy: the line's rate becomes the zero-tax kind. */
+function rateUnderPolicy(rate: TaxRate, policy: TaxPolicy | undefined): TaxRate {
+  if (rate.code !== '0') return rate;
+  if (policy?.name === 'exempt') return FREE;
+  if (policy?.name === 'not_taxable') return NONE;
+  return rate;
 }
 
 function hasValue(object: JsonObject, key: string): boolean {
@@ -250,13 +344,24 @@ function readTaxRate(
   path: string,
   taxCode: string | undefined,
   type: InvoiceType | undefined,
+  policy: TaxPolicy | undefined,
 ): TaxRate | undefined {
   const at = pointer(path, 'taxRate');
   const text = reader.string(line, 'taxRate', path, { required: true, max: 16 });
   if (text === undefined) return undefined;
-  const rate = parseTaxRate(text);
-  if (!rate) {
+  const given = parseTaxRate(text);
+  if (!given) {
     reader.report(fieldError(at, 'tax_rate_unknown', { given: JSON.stringify(text), known: TAX_RATE_CODES }));
+    return undefined;
+  }
+  const rate = rateUnderPolicy(given, policy);
+  if (policy && !policyAllowsRate(policy, rate)) {
+    reader.report(fieldError(at, 'policy_rate_mismatch', { policy: policy.name, rates: policyRatesText(policy) }));
+    return undefined;
+  }
+  // The reduced 1.5 % exists only as 按5%简易征收减按1.5%计征 ([LQ-LK] code 10).
+  if (rate.code === '0.015' && policy?.name !== 'reduced_1_5') {
+    reader.report(fieldError(at, 'policy_rate_mismatch', { policy: 'reduced_1_5', rates: '0.015' }));
     return undefined;
   }
   // Codes starting 6 are 未发生销售行为的不征税项目 and must be 不征税 ([LQ-KP] §2.2.4.3).

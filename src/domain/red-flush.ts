@@ -266,6 +266,8 @@ export function redFlush(body: unknown, blue: BlueInvoice): RedFlushOutcome {
     if (notAllowed) reader.report(notAllowed);
     if (reason === 'issued_in_error' && asked !== undefined) reader.report(fieldError('/lines', 'red_reason_requires_full'));
   }
+  // 差额征税 has one line taxed on the amount less its deduction: only the whole invoice can be undone.
+  if (blue.invoice.taxation === 'differential' && asked !== undefined) reader.report(fieldError('/lines', 'red_differential_partial'));
   if (reader.errors.length > 0 || reason === undefined) return { kind: 'invalid', errors: reader.errors };
 
   const left = blueLines.map((line, index) => remainingOf(line, index, blue.flushed[index] ?? NOTHING_FLUSHED));

@@ -56,15 +56,18 @@ describe('computed invoice', () => {
     expect(invoice.lines[0]).toMatchObject({ quantity: '2.5', unitPrice: '424.00', unitPriceExcludingTax: '424.00', tax: '63.60' });
   });
 
-  it('sums lines at several rates, zero-tax kinds included', () => {
+  it('sums lines at several rates, 免税 included; 不征税 stands alone (该优惠政策不能混开)', () => {
     const invoice = preview(
       validRequest({
         priceIncludesTax: false,
-        lines: [line('100.50', '0.13'), line('1.50', '0.03'), line('1000.00', 'free'), line('50.00', 'none', { taxCode: '6010000000000000000' })],
+        lines: [line('100.50', '0.13'), line('1.50', '0.03'), line('1000.00', 'free'), line('50.00', '0', { policy: 'exempt' })],
       }),
     );
     expect(invoice.lines.map((l) => l.tax)).toEqual(['13.07', '0.05', '0.00', '0.00']);
+    expect(invoice.lines.map((l) => [l.taxRate, l.policy])).toEqual([['0.13', undefined], ['0.03', undefined], ['free', 'exempt'], ['free', 'exempt']]);
     expect(invoice.totals).toEqual({ amount: '1152.00', tax: '13.12', total: '1165.12', totalInWords: '壹仟壹佰陆拾伍圆壹角贰分' });
+    const alone = preview(validRequest({ priceIncludesTax: false, lines: [line('50.00', '0', { policy: 'not_taxable', taxCode: '6010000000000000000' })] }));
+    expect(alone.lines[0]).toMatchObject({ taxRate: 'none', policy: 'not_taxable', tax: '0.00' });
   });
 
   it('nets a discount line against the line it discounts (domain.md §3.5)', () => {
