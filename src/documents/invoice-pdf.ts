@@ -1,7 +1,7 @@
 /**
  * The PDF a person receives: laid out like a 数电 e-invoice (domain.md §7.2) — title, QR code,
  * number and date, buyer and seller blocks, the eight-column line table, 合计, 价税合计 in capitals
- * and figures, 备注, 开票人 — in an embedded, subset CJK font, drawn as vectors so it is crisp at
+ * and figures, 备注, 开票人 — and a 特定业务 table under the lines where the invoice has one — in an embedded, subset CJK font, drawn as vectors so it is crisp at
  * any zoom. Up to 8 lines fit the platform's 210 × 140 mm page; longer invoices flow onto A4 pages
  * with the table header repeated and 共N页 第M页. Simulated invoices carry a mark nobody can miss.
  */
@@ -9,6 +9,7 @@ import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { cjkFont } from './cjk-font.js';
 import { beijingTime } from '../domain/beijing-time.js';
+import { faceRemarks, specificTable, type SpecificTable } from '../domain/invoice-face.js';
 import type { IssuedInvoice } from './invoice-xml.js';
 import { qrPayload } from './qr-payload.js';
 
@@ -167,6 +168,29 @@ function lineRow(doc: Doc, line: IssuedInvoice['invoice']['lines'][number], y: n
   });
 }
 
+/** A row of the table: an invoice line, or a row of the 特定业务 block drawn in the line rows' place. */
+type TableRow = { readonly line: IssuedInvoice['invoice']['lines'][number] } | { readonly cells: readonly string[]; readonly head: boolean } | { readonly title: string };
+
+/** The rows of the table: the lines, then the 特定业务 title, its column heads and its rows. */
+function tableRows(invoice: IssuedInvoice['invoice']): TableRow[] {
+  const rows: TableRow[] = invoice.lines.map((line) => ({ line }));
+  if (!invoice.specific) return rows;
+  const table: SpecificTable = specificTable(invoice.specific);
+  rows.push({ title: table.title }, { cells: table.columns, head: true }, ...table.rows.map((cells) => ({ cells, head: false })));
+  return rows;
+}
+
+function drawRow(doc: Doc, row: TableRow, y: number): void {
+  if ('line' in row) return lineRow(doc, row.line, y);
+  const full = WIDTH - 2 * MARGIN;
+  if ('title' in row) {
+    doc.strokeColor(INK).lineWidth(0.6).moveTo(MARGIN, y).lineTo(MARGIN + full, y).stroke();
+    return text(doc, row.title, MARGIN + 4, y + 4, full - 8, { size: 8, color: INK });
+  }
+  const width = full / row.cells.length;
+  row.cells.forEach((cell, index) => text(doc, cell, MARGIN + index * width + 3, y + 4, width - 6, { size: 7.5, align: 'center', ...(row.head && { color: INK }) }));
+}
+
 function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
   const { invoice } = issued;
   const full = WIDTH - 2 * MARGIN;
@@ -189,31 +213,12 @@ function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
   doc.rect(MARGIN, remarks, full, REMARKS_HEIGHT).stroke();
   doc.moveTo(MARGIN + 18, remarks).lineTo(MARGIN + 18, remarks + REMARKS_HEIGHT).stroke();
   verticalLabel(doc, '备注', MARGIN, remarks, 18, REMARKS_HEIGHT);
-  const remarkText = remarksOnFace(invoice);
+  const remarkText = faceRemarks(invoice).join('\n');
   if (remarkText) {
     doc.fontSize(7.5).fillColor('black').text(remarkText, MARGIN + 24, remarks + 4, { width: full - 30, height: REMARKS_HEIGHT - 6, ellipsis: true, lineGap: 0.3 });
   }
   text(doc, '开票人：', MARGIN + 6, remarks + REMARKS_HEIGHT + 8, 40, { size: 8.5, color: INK });
   text(doc, invoice.drawer ?? '', MARGIN + 44, remarks + REMARKS_HEIGHT + 8, 200, { size: 8.5 });
-}
-
-type Party = { readonly address?: string | undefined; readonly phone?: string | undefined; readonly bankName?: string | undefined; readonly bankAccount?: string | undefined };
-
-/**
- * The 备注 as printed. A 专票 lets the buyer deduct input tax, and its 数电 face carries both
- * parties' address, phone, bank and account in 备注 (where the 税控 face had boxes for them), so
- * the buyer's accountant can match it to the 开票信息 they gave.
- */
-function remarksOnFace(invoice: IssuedInvoice['invoice']): string {
-  const lines: string[] = [];
-  if (invoice.type === 'special') {
-    // One line per party, in the 税控 face's words: 地址、电话 and 开户行及账号.
-    const party = (prefix: string, p: Party) =>
-      `${prefix}地址、电话：${[p.address, p.phone].filter(Boolean).join(' ')}；开户行及账号：${[p.bankName, p.bankAccount].filter(Boolean).join(' ')}`;
-    lines.push(party('购方', invoice.buyer), party('销方', invoice.seller));
-  }
-  if (invoice.remarks) lines.push(invoice.remarks);
-  return lines.join('\n');
 }
 
 function simulatedWatermark(doc: Doc, height: number): void {
@@ -226,7 +231,8 @@ function simulatedWatermark(doc: Doc, height: number): void {
 
 /** Renders the invoice as PDF bytes. */
 export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
-  const { pageHeight, pages } = paginate(issued.invoice.lines.length);
+  const rowsToDraw = tableRows(issued.invoice);
+  const { pageHeight, pages } = paginate(rowsToDraw.length);
   const doc = new PDFDocument({
     size: [WIDTH, pageHeight],
     margin: 0,
@@ -256,7 +262,7 @@ export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
     header(doc, issued, index + 1, pages.length);
     const top = TOP_OF_TABLE + TABLE_HEADER;
     doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, rows * ROW).stroke();
-    for (let row = 0; row < rows; row++) lineRow(doc, issued.invoice.lines[next + row]!, top + row * ROW);
+    for (let row = 0; row < rows; row++) drawRow(doc, rowsToDraw[next + row]!, top + row * ROW);
     next += rows;
     if (index === pages.length - 1) closingBlock(doc, issued, top + rows * ROW);
   });

@@ -7,6 +7,9 @@ import { beijingTime } from '../domain/beijing-time.js';
 import type { ComputedInvoiceJson, ComputedLineJson, SellerParty } from '../domain/invoice-json.js';
 import { RED_FLUSH_REASON_CODES, type RedOf } from '../domain/red-flush.js';
 import { TAX_RATES } from '../domain/tax-rate.js';
+import { faceRemarks } from '../domain/invoice-face.js';
+import { SPECIFIC_CODES, type SpecificBusiness } from '../domain/specific-business.js';
+import { findTaxPolicy } from '../domain/tax-policy.js';
 
 const INVOICE_XML_NAMESPACE = 'urn:fapiao-gateway:einvoice:1';
 
@@ -80,6 +83,8 @@ export function invoiceXml(issued: IssuedInvoice): string {
         element('TaxRateLabel', rateLabel.get(line.taxRate) ?? line.taxRate, i3) +
         element('ComTaxAm', line.tax, i3) +
         element('TotaltaxIncludedAmount', line.amountIncludingTax, i3) +
+        element('PreferentialPolicyCode', line.policy && findTaxPolicy(line.policy)?.code, i3) +
+        element('Deduction', line.deduction, i3) +
         `${i2}</Item>\n`,
     )
     .join('');
@@ -112,8 +117,61 @@ export function invoiceXml(issued: IssuedInvoice): string {
     element('TotalTax-includedAmount', invoice.totals.total, i2) +
     element('TotalTax-includedAmountInChinese', invoice.totals.totalInWords, i2) +
     element('Drawer', invoice.drawer, i2) +
+    element('Payee', invoice.payee, i2) +
+    element('Reviewer', invoice.reviewer, i2) +
+    element('BuyerNaturalPerson', invoice.buyer.naturalPerson ? 'Y' : undefined, i2) +
+    element('DifferentialTaxation', invoice.taxation === 'differential' ? '02' : undefined, i2) +
     '  </BasicInformation>\n' +
-    (invoice.remarks === undefined ? '' : `  <AdditionalInformation>\n${element('Remark', invoice.remarks, i2)}  </AdditionalInformation>\n`) +
+    (invoice.specific ? specificXml(invoice.specific) : '') +
+    remarkXml(faceRemarks(invoice)) +
     '</EInvoice>\n'
   );
+}
+
+function remarkXml(items: readonly string[]): string {
+  return items.length === 0 ? '' : `  <AdditionalInformation>\n${element('Remark', items.join('\n'), '    ')}  </AdditionalInformation>\n`;
+}
+
+const flag = (value: boolean) => (value ? 'Y' : 'N');
+
+/** 特定要素 ([LQ-XML] §四 SpecificInformation), one element per group, in the request's words. */
+function specificXml(specific: SpecificBusiness): string {
+  const i2 = '    ';
+  const i3 = '      ';
+  const group = (name: string, body: string) => `${i2}<${name}>\n${body}${i2}</${name}>\n`;
+  let body = '';
+  switch (specific.kind) {
+    case 'property_lease':
+      body = group(
+        'RealPropertyLease',
+        element('Province', specific.province, i3) + element('City', specific.city, i3) + element('Address', specific.address, i3) +
+          element('LeaseFrom', specific.leaseFrom, i3) + element('LeaseTo', specific.leaseTo, i3) + element('CrossCity', flag(specific.crossCity), i3) +
+          element('CertificateNo', specific.certificateNo, i3),
+      );
+      break;
+    case 'construction':
+      body = group(
+        'ConstructionService',
+        element('Province', specific.province, i3) + element('City', specific.city, i3) + element('Address', specific.address, i3) +
+          element('ProjectName', specific.projectName, i3) + element('CrossCity', flag(specific.crossCity), i3) + element('LandVatProjectNo', specific.landVatProjectNo, i3),
+      );
+      break;
+    case 'freight':
+      body = specific.shipments
+        .map((s) => group('Shipment', element('VehicleType', s.vehicleType, i3) + element('VehicleNo', s.vehicleNo, i3) + element('From', s.from, i3) + element('To', s.to, i3) + element('Goods', s.goods, i3)))
+        .join('');
+      break;
+    case 'passenger':
+      body = specific.travellers
+        .map((t) =>
+          group(
+            'Traveller',
+            element('Name', t.name, i3) + element('IdNumber', t.idNumber, i3) + element('Date', t.date, i3) + element('From', t.from, i3) + element('To', t.to, i3) +
+              element('SeatClass', t.seatClass, i3) + element('VehicleType', t.vehicleType, i3),
+          ),
+        )
+        .join('');
+      break;
+  }
+  return `  <SpecificInformation Kind="${specific.kind}" Code="${SPECIFIC_CODES[specific.kind]}">\n${body}  </SpecificInformation>\n`;
 }

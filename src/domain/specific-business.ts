@@ -53,7 +53,7 @@ export interface Shipment {
 
 export interface Freight {
   readonly kind: 'freight';
-  readonly shipments: readonly Shipment[];
+  readonly shipments: Shipment[];
 }
 
 export interface Traveller {
@@ -73,7 +73,7 @@ export interface Traveller {
 
 export interface Passenger {
   readonly kind: 'passenger';
-  readonly travellers: readonly Traveller[];
+  readonly travellers: Traveller[];
 }
 
 export type SpecificBusiness = PropertyLease | Construction | Freight | Passenger;

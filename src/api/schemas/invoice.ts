@@ -9,6 +9,8 @@ import { INVOICE_LIMITS as LIMITS } from '../../domain/invoice-limits.js';
 import { INVOICE_STATUSES, PENDING_STAGES } from '../../domain/invoice-state.js';
 import { TAX_RATES } from '../../domain/tax-rate.js';
 import { RED_FLUSH_REASONS } from '../../domain/red-flush.js';
+import { FREIGHT_VEHICLES, PASSENGER_VEHICLES } from '../../domain/specific-business.js';
+import { TAX_POLICIES } from '../../domain/tax-policy.js';
 
 /** One of a list of strings (anyOf of consts in the document), typed as that list's union. */
 function OneOf<const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) {
@@ -28,6 +30,7 @@ export const Buyer = Type.Object(
     bankName: Type.Optional(Type.String({ maxLength: LIMITS.bankNameLength })),
     bankAccount: Type.Optional(Type.String({ maxLength: LIMITS.bankAccountLength })),
     email: Type.Optional(Type.String({ maxLength: LIMITS.emailLength })),
+    naturalPerson: Type.Optional(Type.Boolean({ description: '购买方自然人标志: the issued name ends with （个人）; not on a 专票' })),
   },
   { additionalProperties: false },
 );
@@ -42,7 +45,58 @@ const lineFields = {
   amount: Money('line amount in the invoice\'s price convention; negative on a discount line'),
   taxRate: OneOf(TAX_RATES.map((rate) => rate.code)),
   kind: Type.Optional(OneOf(['normal', 'discount'])),
+  policy: Type.Optional(OneOf(TAX_POLICIES.map((p) => p.name), { description: '优惠政策标识 (docs/invoice-kinds.md)' })),
+  deduction: Type.Optional(Money('扣除额, on the one line of a differential-taxation invoice')),
 };
+
+const Text = (maxLength: number, description: string) => Type.String({ maxLength, description });
+const placeFields = {
+  province: Text(20, '省 / 自治区 / 直辖市'),
+  city: Type.Optional(Text(20, '市')),
+  address: Text(80, '详细地址'),
+};
+const Specific = Type.Union(
+  [
+    Type.Object({
+      kind: Type.Literal('property_lease'),
+      ...placeFields,
+      leaseFrom: Text(10, '租赁期起 yyyy-MM-dd'),
+      leaseTo: Text(10, '租赁期止 yyyy-MM-dd'),
+      crossCity: Type.Boolean({ description: '跨地（市）标志' }),
+      certificateNo: Text(40, '产权证书/不动产权证号, 无 when none'),
+    }),
+    Type.Object({
+      kind: Type.Literal('construction'),
+      ...placeFields,
+      projectName: Text(80, '建筑项目名称'),
+      crossCity: Type.Boolean({ description: '跨地（市）标志' }),
+      landVatProjectNo: Type.Optional(Text(40, '土地增值税项目编号')),
+    }),
+    Type.Object({
+      kind: Type.Literal('freight'),
+      shipments: Type.Array(
+        Type.Object({ vehicleType: OneOf(FREIGHT_VEHICLES), vehicleNo: Text(40, '运输工具牌号'), from: Text(80, '起运地'), to: Text(80, '到达地'), goods: Text(80, '运输货物名称') }),
+        { minItems: 1, maxItems: 100 },
+      ),
+    }),
+    Type.Object({
+      kind: Type.Literal('passenger'),
+      travellers: Type.Array(
+        Type.Object({
+          name: Text(40, '出行人'),
+          idNumber: Type.Optional(Text(30, '有效身份证件号')),
+          date: Text(10, '出行日期 yyyy-MM-dd'),
+          from: Text(80, '出发地'),
+          to: Text(80, '到达地'),
+          seatClass: Text(20, '等级'),
+          vehicleType: OneOf(PASSENGER_VEHICLES),
+        }),
+        { minItems: 1, maxItems: 100 },
+      ),
+    }),
+  ],
+  { description: '特定业务 (docs/invoice-kinds.md)' },
+);
 
 const requestFields = {
   orderNo: Type.String({ maxLength: LIMITS.orderNoLength }),
@@ -51,7 +105,11 @@ const requestFields = {
   buyer: Buyer,
   priceIncludesTax: Type.Boolean(),
   remarks: Type.Optional(Type.String({ maxLength: LIMITS.remarksLength })),
-  drawer: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength })),
+  drawer: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength, description: '开票人' })),
+  payee: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength, description: '收款人' })),
+  reviewer: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength, description: '复核人' })),
+  taxation: Type.Optional(OneOf(['normal', 'differential'], { description: 'differential = 差额征税 (one line with a deduction)' })),
+  specific: Type.Optional(Specific),
 };
 
 export const InvoiceRequest = Type.Object(
