@@ -10,6 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatFen, parseMoney, sumFen, type Fen } from '../domain/money.js';
 import type { Faults } from './faults.js';
+import { orderKindRefusal, type OrderFields } from './nuonuo-order-rules.js';
 import { invoiceSerialNum, nuonuoAnswer as answer, nuonuoRedDesk } from './nuonuo-red-desk.js';
 import type { LedgerRecord, SimulatorLedger } from './simulator-ledger.js';
 
@@ -184,6 +185,8 @@ export function registerNuonuoRoutes(
     const totals = orderTotals(details);
     if (!totals) return answer('E9124', '金额格式错误');
     if (totals.exTax + totals.tax !== totals.total) return answer('E9130', '不含税金额+税额≠含税金额');
+    const kindRefusal = orderKindRefusal(order as OrderFields, details as unknown as OrderFields[]);
+    if (kindRefusal) return answer('E4000', kindRefusal);
     const faults = gate.faults();
     const resetNow = Math.random() < faults.resetRate;
     const resetBeforeWork = Math.random() < 0.5;

@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/simul
 import { verifyAuditChain } from '../../src/store/audit-verify.js';
 import { DIALECT } from '../support/database.js';
 import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { goodsAndServiceRequest, validSpecialRequest } from '../support/invoice-request.js';
+import { goodsAndServiceRequest, KIND_REQUESTS, validSpecialRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-red-'));
@@ -156,6 +156,30 @@ describe(`red-flush on ${DIALECT}`, () => {
     expect((await flush(String(whole.body.id), { reason: 'issued_in_error' })).body.code).toBe('red_flush_of_red');
     const nothing = await flush(String(blue.id), { reason: 'sales_allowance' });
     expect([nothing.status, (nothing.body.errors as Array<{ code: string }>)[0]!.code]).toEqual([409, 'red_flush_nothing_left']);
+  });
+
+  it('issues each kind of invoice, shows its fields, and flushes 差额征税 whole only, keeping （个人）', async () => {
+    for (const [kind, build] of Object.entries(KIND_REQUESTS)) {
+      const blue = await issueBlue(build());
+      expect(blue.status, kind).toBe('issued');
+    }
+    const differential = await issueBlue(KIND_REQUESTS.differential());
+    expect(differential).toMatchObject({ taxation: 'differential', lines: [{ deduction: '6000.00', tax: '226.42' }], totals: { total: '10000.00' } });
+    const before = await invoiceCount();
+    const partial = await flush(String(differential.id), { reason: 'sales_allowance', lines: [{ line: 0, amount: '-100.00' }] });
+    expect(partial.status).toBe(422);
+    expect(partial.body.errors).toMatchObject([{ path: '/lines', code: 'red_differential_partial' }]);
+    expect(await invoiceCount()).toBe(before);
+    const whole = await flush(String(differential.id), { reason: 'issued_in_error' });
+    expect(whole.status).toBe(202);
+    expect(await issued(String(whole.body.id))).toMatchObject({ status: 'issued', taxation: 'differential', totals: { total: '-10000.00' } });
+
+    const person = await issueBlue(KIND_REQUESTS.exemptForPerson());
+    expect(person).toMatchObject({ buyer: { name: '张三（个人）', naturalPerson: true }, payee: '李出纳', reviewer: '赵复核', lines: [{ policy: 'exempt', taxRate: 'free' }] });
+    const red = await flush(String(person.id), { reason: 'issued_in_error' });
+    expect(await issued(String(red.body.id))).toMatchObject({ status: 'issued', buyer: { name: '张三（个人）' } });
+    const lease = await issueBlue(KIND_REQUESTS.propertyLease());
+    expect(lease.specific).toMatchObject({ kind: 'property_lease', certificateNo: '浙(2020)杭州市不动产权第0012345号' });
   });
 
   it('refuses an invoice that is not issued', async () => {

@@ -5,7 +5,10 @@
  */
 import { beijingTime } from '../../domain/beijing-time.js';
 import type { ComputedInvoiceJson, ComputedLineJson } from '../../domain/invoice-json.js';
+import { NATURAL_PERSON_SUFFIX } from '../../domain/invoice-draft.js';
+import { findTaxPolicy } from '../../domain/tax-policy.js';
 import type { IssueRequest } from '../channel.js';
+import { nuonuoSpecific, type NuonuoSpecific } from './nuonuo-specific.js';
 
 /** The seller block as stored on an accepted invoice (src/invoicing fills it from the registration). */
 interface SellerBlock {
@@ -27,7 +30,7 @@ export interface NuonuoOrderOptions {
 }
 
 export type NuonuoDetail = Readonly<Record<string, string>>;
-export type NuonuoOrder = Readonly<Record<string, string | readonly NuonuoDetail[]>>;
+export type NuonuoOrder = Readonly<Record<string, string | readonly NuonuoDetail[]>> & NuonuoSpecific;
 
 const NATURE = { normal: '0', discount: '1', discounted: '2' } as const;
 // 数电 优惠政策标识 for the zero-tax kinds (domain.md §3.1): 03 免税, 04 不征税.
@@ -56,6 +59,8 @@ const joined = (...parts: Array<string | undefined>) => parts.filter((part) => p
 
 function detail(line: ComputedLineJson, priceIncludesTax: boolean): NuonuoDetail {
   const zeroKind = POLICY_FLAG[line.taxRate];
+  // Invoices stored before lines named a policy carry only the zero-tax rate codes.
+  const policyFlag = (line.policy && findTaxPolicy(line.policy)?.code) ?? zeroKind;
   return {
     goodsName: goodsName(line.name),
     goodsCode: line.taxCode,
@@ -69,7 +74,8 @@ function detail(line: ComputedLineJson, priceIncludesTax: boolean): NuonuoDetail
     taxExcludedAmount: line.amountExcludingTax,
     taxIncludedAmount: line.amountIncludingTax,
     invoiceLineProperty: NATURE[line.nature],
-    ...(zeroKind && { favouredPolicyFlag: zeroKind }),
+    ...(policyFlag && { favouredPolicyFlag: policyFlag }),
+    ...(line.deduction !== undefined && { deduction: line.deduction }),
   };
 }
 
@@ -91,7 +97,9 @@ export function nuonuoOrder(request: IssueRequest, options: NuonuoOrderOptions):
     ...(seller.phone && { salerTel: seller.phone }),
     ...(seller.address && { salerAddress: seller.address }),
     ...(sellerAccount && { salerAccount: sellerAccount }),
-    buyerName: buyer.name,
+    // 诺诺 appends （个人） itself when naturalPersonFlag is 1.
+    buyerName: buyer.naturalPerson && buyer.name.endsWith(NATURAL_PERSON_SUFFIX) ? buyer.name.slice(0, -NATURAL_PERSON_SUFFIX.length) : buyer.name,
+    ...(buyer.naturalPerson && { naturalPersonFlag: '1' }),
     ...(buyer.taxId && { buyerTaxNum: buyer.taxId }),
     ...(buyer.phone && { buyerTel: buyer.phone }),
     ...(buyer.address && { buyerAddress: buyer.address }),
@@ -99,6 +107,11 @@ export function nuonuoOrder(request: IssueRequest, options: NuonuoOrderOptions):
     // 0 none, 1 seller's, 2 buyer's, 3 both: print the bank details we were given.
     showBankAccountType: String((sellerAccount ? 1 : 0) + (buyerAccount ? 2 : 0)),
     clerk: invoice.drawer ?? options.clerk,
+    ...(invoice.payee && { payee: invoice.payee }),
+    ...(invoice.reviewer && { checker: invoice.reviewer }),
+    // 差额征税: 02 差额开票, with the line's deduction.
+    ...(invoice.taxation === 'differential' && { invoiceDifferenceType: '02' }),
+    ...(invoice.specific && nuonuoSpecific(invoice.specific, invoice.lines[0]?.unit)),
     ...(invoice.remarks && { remark: invoice.remarks }),
     // We deliver the invoice ourselves (email, webhooks): 诺诺 must not send its own.
     pushMode: '-1',
