@@ -20,6 +20,9 @@ import { DocumentRenderer } from './dispatch/document-renderer.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { DrawerWatch } from './dispatch/drawer-watch.js';
 import { EmailSender } from './dispatch/email-sender.js';
+import { BatchIssuer } from './dispatch/batch-issuer.js';
+import { BatchImport } from './invoicing/batch-import.js';
+import { BatchReading } from './invoicing/batch-reading.js';
 import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
 import { runChannelDoctor } from './doctor/doctor.js';
 import { RenderPool } from './documents/render-pool.js';
@@ -220,6 +223,9 @@ async function buildWorkersPhase(
     },
   );
   wakeDispatcher.now = () => dispatcher.wake();
+  // The one invoicing use case: the API's issue requests and the batch rows go through it alike.
+  const invoicing = new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs });
+  const batches = workersOn ? new BatchIssuer({ db: store.db, capabilities: store.capabilities, invoicing, clock, log }, TUNING.batches) : undefined;
   const drawers = new DrawerWatch(channels, health, log, { intervalMs: config.breaker.drawerCheckMs, callTimeoutMs: callTimeoutMs(config) });
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
   if (pool) closers.add(() => pool.close());
@@ -252,7 +258,7 @@ async function buildWorkersPhase(
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
     sweepSignInThrottles(store.db, { rules: config.signIn.rules, now: clock.now() }).catch((error: unknown) => log.warn({ err: error }, 'sign-in throttle sweep failed'));
   };
-  const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails].filter((worker) => worker !== undefined);
+  const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails, batches].filter((worker) => worker !== undefined);
   let running = false;
   let sweeper: NodeJS.Timeout | undefined;
   // Registered now, so that it runs after the API (registered later) has stopped taking requests.
@@ -269,7 +275,7 @@ async function buildWorkersPhase(
     sweeper.unref();
     running = true;
   };
-  return { commit, storage, dispatcher, reconciliation, mailer, webhooks, start, running: () => running };
+  return { commit, storage, dispatcher, reconciliation, mailer, webhooks, invoicing, batches, start, running: () => running };
 }
 
 /** Phase 4: the use cases, built once, and the HTTP API that translates requests into them. */
@@ -282,7 +288,9 @@ async function buildApiPhase(
   const { config, clock, log, closers, lifecycle, stopBy } = basics;
   const { deliveries } = config;
   const useCases: UseCases = {
-    invoicing: new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit: workers.commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs }),
+    invoicing: workers.invoicing,
+    batches: new BatchImport({ db: store.db, reader: store.reader, invoicing: workers.invoicing, clock, onStored: () => workers.batches?.wake() }),
+    batchReading: new BatchReading(store.reader),
     reading: new InvoiceReading(store.reader),
     emailAgain: (request) =>
       emailInvoiceAgain(

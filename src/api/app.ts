@@ -38,6 +38,10 @@ import type { InvoiceReading } from '../invoicing/invoice-reading.js';
 import type { WebhookSubscriptions } from '../invoicing/webhook-subscriptions.js';
 import type { ChannelControl } from '../operating/channel-control.js';
 import type { InvoiceRoutesOptions } from './routes/invoices.js';
+import { TUNING } from '../runtime/config.js';
+import type { BatchImport } from '../invoicing/batch-import.js';
+import type { BatchReading } from '../invoicing/batch-reading.js';
+import { batchRoutes } from './routes/batches.js';
 
 /** The use cases the routes translate HTTP to, built once in the composition root (src/gateway.ts). */
 export interface UseCases {
@@ -47,6 +51,8 @@ export interface UseCases {
   readonly webhooks: WebhookSubscriptions;
   readonly channels: ChannelControl<DoctorReport>;
   readonly signIn: SignInDeps;
+  readonly batches: BatchImport;
+  readonly batchReading: BatchReading;
 }
 
 export interface AppDeps {
@@ -205,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { invoicing, reading, emailAgain, webhooks, channels } = deps.useCases;
   await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
   await app.register(webhookRoutes, { prefix: '/v1', webhooks });
+  await app.register(batchRoutes, { prefix: '/v1', batches: deps.useCases.batches, reading: deps.useCases.batchReading, maxUploadBytes: TUNING.batches.maxUploadBytes });
   await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });
   await app.register(healthRoutes, { reader: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning, lifecycle: deps.lifecycle });
   return app;

@@ -48,6 +48,8 @@ const CATALOG = {
   headers_too_large: [431, 'The request headers are too large', '请求头过大'],
   content_type_unsupported: [415, 'Send the body as application/json', '请以 application/json 发送请求内容'],
   invoice_invalid: [422, 'The invoice request is invalid', '发票请求内容有误'],
+  batch_invalid: [422, 'The batch request is invalid (see errors); nothing was stored', '批量开票请求有误（见 errors），未做任何更改'],
+  batch_file_invalid: [422, 'The file cannot be read as the 电子税务局 batch template (see problems); nothing was issued', '文件无法按电子税务局批量开票模板读取（见 problems），未开具任何发票'],
   red_flush_invalid: [422, 'The red-flush request breaks a rule (see errors); nothing was written', '红冲请求不符合规则（见 errors），未做任何更改'],
   sign_in_throttled: [429, 'Too many failed sign-ins from here: try again after the time in Retry-After', '登录失败次数过多，请按 Retry-After 稍后再试'],
   overloaded: [503, 'The gateway is busy; retry after the time in Retry-After', '网关繁忙，请按 Retry-After 稍后重试'],
@@ -81,7 +83,7 @@ export class ApiProblem extends Error {
       readonly errors?: readonly FieldError[];
       readonly headers?: Readonly<Record<string, string>>;
       /** Extension members of the problem document (RFC 9457 §3.2), e.g. the invoice it names. */
-      readonly members?: Readonly<Record<string, string>>;
+      readonly members?: Readonly<Record<string, unknown>>;
     } = {},
   ) {
     super(detail ?? CATALOG[code][1]);

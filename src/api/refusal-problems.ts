@@ -18,6 +18,8 @@ const PROBLEMS: { readonly [K in RefusalKind]: (refusal: Extract<Refusal, { kind
     }
     return new ApiProblem(`${of}_invalid`, undefined, { errors });
   },
+  batch_file_refused: ({ problems }) =>
+    new ApiProblem('batch_file_invalid', problems.map((problem) => problem.messageZh).join('；'), { members: { problems } }),
   seller_forbidden: ({ sellers }) => new ApiProblem('seller_forbidden', `this API key does not act for seller ${sellers.join(', ')}`),
   key_reused: ({ key, invoiceId }) => new ApiProblem('idempotency_key_reused', `key ${JSON.stringify(key)} was first used for invoice ${invoiceId} with a different request`),
   order_no_taken: ({ orderNo, sellerTaxId, invoiceId, status }) =>

@@ -2,12 +2,15 @@
  * Reading and writing .xlsx, behind one small module so the library can be swapped: rows stream in
  * and out (exceljs's streaming reader and writer), cells arrive as text. An untrusted file is
  * unpacked once first with yauzl, which holds every entry to its declared size, so a zip bomb or a
- * lying archive is refused before the reader (which would spill sheets to temporary files) sees it.
+ * lying archive is refused before the reader sees it; that pass also rewrites the archive in the
+ * entry order the streaming reader needs (yazl).
  */
-import { createReadStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
+import yazl from 'yazl';
 
 /** Why a file cannot be read as a workbook: the code is stable, the words are for a person. */
 export class SpreadsheetRefusal extends Error {
@@ -46,51 +49,74 @@ const notXlsx = (detail: string) =>
 
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (error, zip) => (error ? reject(notXlsx(error.message)) : resolve(zip)));
+    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (error, zip) => (error ? reject(notXlsx(error.message)) : resolve(zip)));
   });
 }
 
+/** Every entry of the archive, from its central directory. */
+function entriesOf(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: yauzl.Entry[] = [];
+    zip.on('error', (error: Error) => reject(notXlsx(error.message)));
+    zip.on('entry', (entry: yauzl.Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.readEntry();
+  });
+}
+
+// The streaming reader takes entries in archive order and assumes the workbook, its relations and
+// shared strings come before the sheets; writers do not promise that (exceljs's own writer varies).
+const FIRST = ['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/styles.xml'];
+const rank = (name: string) => (FIRST.includes(name) ? FIRST.indexOf(name) : name.startsWith('xl/worksheets/') ? FIRST.length + 1 : FIRST.length);
+
 /**
- * Unpacks every entry once, counting bytes, and refuses the file past the limits: yauzl fails an
- * entry whose real size differs from the size it declares, so the count cannot be lied to.
+ * Unpacks an untrusted workbook once, counting bytes, and writes it again to `output` with its
+ * entries in the order the reader needs. Refused past the limits: yauzl fails an entry whose real
+ * size differs from the size it declares, so the count cannot be lied to.
  */
-export async function checkWorkbookFile(path: string, limits: SpreadsheetLimits = SPREADSHEET_LIMITS): Promise<void> {
-  const zip = await openZip(path);
-  let unpacked = 0;
-  let sawWorkbook = false;
+export async function checkWorkbookFile(path: string, output: string, limits: SpreadsheetLimits = SPREADSHEET_LIMITS): Promise<void> {
   const tooLarge = () =>
     new SpreadsheetRefusal(
       'too_large',
       `文件解压后过大（超过 ${Math.round(limits.maxUnpackedBytes / 1048576)} MB 或压缩比异常），疑似压缩炸弹，已拒绝`,
       `the file unpacks to too much (over ${Math.round(limits.maxUnpackedBytes / 1048576)} MB, or an abnormal packing ratio): refused as a possible zip bomb`,
     );
+  const zip = await openZip(path);
   try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', (error: Error) => reject(error instanceof SpreadsheetRefusal ? error : notXlsx(error.message)));
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName === 'xl/workbook.xml') sawWorkbook = true;
-        if (entry.uncompressedSize > limits.maxUnpackedBytes || entry.uncompressedSize > Math.max(entry.compressedSize, 1024) * limits.maxRatio) return reject(tooLarge());
-        if (/\/$/.test(entry.fileName)) return zip.readEntry();
-        zip.openReadStream(entry, (error, stream) => {
-          if (error) return reject(notXlsx(error.message));
-          stream.on('data', (chunk: Buffer) => {
-            unpacked += chunk.length;
-            if (unpacked > limits.maxUnpackedBytes) {
-              stream.destroy();
-              reject(tooLarge());
-            }
-          });
-          stream.on('error', (streamError: Error) => reject(notXlsx(streamError.message)));
-          stream.on('end', () => zip.readEntry());
-        });
+    const entries = (await entriesOf(zip)).filter((entry) => !entry.fileName.endsWith('/'));
+    if (!entries.some((entry) => entry.fileName === 'xl/workbook.xml')) throw notXlsx('no xl/workbook.xml');
+    if (entries.length > 10_000) throw notXlsx('too many entries');
+    let declared = 0;
+    for (const entry of entries) {
+      declared += entry.uncompressedSize;
+      if (declared > limits.maxUnpackedBytes || entry.uncompressedSize > Math.max(entry.compressedSize, 1024) * limits.maxRatio) throw tooLarge();
+    }
+    const copy = new yazl.ZipFile();
+    const written = pipeline(copy.outputStream, createWriteStream(output, { mode: 0o600 }));
+    let unpacked = 0;
+    for (const entry of [...entries].sort((a, b) => rank(a.fileName) - rank(b.fileName))) {
+      const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (error, opened) => (error ? reject(notXlsx(error.message)) : resolve(opened))));
+      const counted = new PassThrough();
+      stream.on('data', (chunk: Buffer) => {
+        unpacked += chunk.length;
+        if (unpacked > limits.maxUnpackedBytes) stream.destroy(tooLarge());
       });
-      zip.readEntry();
-    });
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('error', (error: Error) => reject(error instanceof SpreadsheetRefusal ? error : notXlsx(error.message)));
+        counted.on('end', resolve);
+      });
+      copy.addReadStream(stream.pipe(counted), entry.fileName);
+      // One entry at a time: yazl writes them in order, and a bad one stops the copy here.
+      await done;
+    }
+    copy.end();
+    await written;
   } finally {
     zip.close();
   }
-  if (!sawWorkbook) throw notXlsx('no xl/workbook.xml');
 }
 
 /** A cell's value as text: numbers in their shortest exact form, dates as yyyy-MM-dd; formulas refused. */
@@ -116,7 +142,7 @@ function cellText(value: ExcelJS.CellValue, at: { sheet: string; row: number; co
 
 /**
  * The rows of the named sheets, in file order, as they are read: the whole workbook is never held.
- * Call checkWorkbookFile first on a file from outside.
+ * Read the copy checkWorkbookFile wrote, never a file from outside directly.
  */
 export async function* readSheetRows(path: string, sheets: readonly string[], limits: SpreadsheetLimits = SPREADSHEET_LIMITS): AsyncGenerator<SheetRow | { readonly sheet: string; readonly started: true }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore' });

@@ -3,10 +3,11 @@
  * thing wherever it comes from, and carries what its answer must say. The API turns each kind into
  * one problem document (src/api/refusal-problems.ts, an exhaustive table); the CLI into a sentence.
  */
+import type { BatchError } from './batch-template.js';
 import type { FieldError } from './field-error.js';
 
 /** What a request body was read as, when it broke the rules. */
-export type RequestSubject = 'invoice' | 'red_flush' | 'delivery' | 'webhook';
+export type RequestSubject = 'invoice' | 'red_flush' | 'delivery' | 'webhook' | 'batch';
 
 export type Refusal =
   /** The thing named does not exist for the asker (another tenant's does not either). */
@@ -41,6 +42,8 @@ export type Refusal =
   | { readonly kind: 'session_invalid' }
   /** A write by a console session without its CSRF token. */
   | { readonly kind: 'csrf_token_invalid' }
+  /** A batch file that cannot be read as the 电子税务局 template (not a workbook, a zip bomb, a missing sheet or column). */
+  | { readonly kind: 'batch_file_refused'; readonly problems: readonly BatchError[] }
   /** The user must enrol a second factor before anything else. */
   | { readonly kind: 'second_factor_enrolment_required' };
 

@@ -72,3 +72,8 @@ export function newSubscriptionId(nowMs: number): string {
 export function newEmailDeliveryId(nowMs: number): string {
   return `eml_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
 }
+
+/** A batch of invoices submitted at once. */
+export function newBatchId(nowMs: number): string {
+  return `bat_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
+}

@@ -12,9 +12,10 @@ import type { Database } from './schema/index.js';
 /**
  * documents: render an issued invoice's PDF and XML; reconcile: one channel's day (subject
  * `CHANNEL@YYYY-MM-DD`); webhook: one event to one subscription (subject: the delivery id);
- * email: one invoice mailed to one address (subject: the delivery id).
+ * email: one invoice mailed to one address (subject: the delivery id); batch: the waiting rows of
+ * one batch issued (subject: the batch id).
  */
-export type JobQueue = 'documents' | 'reconcile' | 'webhook' | 'email';
+export type JobQueue = 'documents' | 'reconcile' | 'webhook' | 'email' | 'batch';
 
 /** A claim on one job: which one, the version that fences its settle, and how often it failed before. */
 export interface JobLease {
@@ -157,4 +158,14 @@ export async function requeueJob(tx: Transaction<Database>, queue: JobQueue, sub
       conflict.columns(['queue', 'subject_id']).doUpdateSet({ status: 'pending', attempts: 0, next_at: now, lease_until: null, last_error: null, lease_version: sql<number>`jobs.lease_version + 1`, updated_at: now }),
     )
     .execute();
+}
+
+/** Gives a job back unfinished but not failed (work done in slices): due again at `nextAt`, if the claim still holds. */
+export async function deferJob(db: Kysely<Database>, lease: JobLease, nextAt: number, now: number): Promise<'deferred' | 'lost'> {
+  const held = await db
+    .updateTable('jobs')
+    .set({ next_at: nextAt, lease_until: null, lease_version: sql<number>`lease_version + 1`, updated_at: now })
+    .where((eb) => stillHeld(eb, lease))
+    .executeTakeFirst();
+  return held.numUpdatedRows === 0n ? 'lost' : 'deferred';
 }

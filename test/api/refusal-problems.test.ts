@@ -28,6 +28,7 @@ const EXAMPLES: { readonly [K in RefusalKind]: readonly [Extract<Refusal, { kind
   refused: [{ kind: 'refused' }, 'login_failed', 401],
   throttled: [{ kind: 'throttled', retryAfterSeconds: 30 }, 'sign_in_throttled', 429],
   busy: [{ kind: 'busy', retryAfterSeconds: 1, detail: 'busy' }, 'overloaded', 503],
+  batch_file_refused: [{ kind: 'batch_file_refused', problems: [{ code: 'file_not_xlsx', message: 'not a workbook', messageZh: '不是工作簿' }] }, 'batch_file_invalid', 422],
   second_factor_required: [{ kind: 'second_factor_required' }, 'second_factor_required', 401],
   second_factor_invalid: [{ kind: 'second_factor_invalid' }, 'second_factor_invalid', 401],
   second_factor_not_offered: [{ kind: 'second_factor_not_offered' }, 'second_factor_not_offered', 409],

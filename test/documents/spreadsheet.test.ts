@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
+import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
 import { checkWorkbookFile, readSheetRows, SPREADSHEET_LIMITS, SpreadsheetRefusal, writeWorkbook } from '../../src/documents/spreadsheet.js';
 
@@ -81,12 +82,46 @@ describe('the .xlsx module', () => {
       { name: '1-发票基本信息', columns: [{ header: '发票流水号', width: 20 }, { header: '金额', width: 10 }, { header: '备注', width: 10 }], rows: [['S1', '1060.5', undefined], ['S2', 19.9, '合同 HT-88']] },
       { name: '其他', columns: [{ header: 'x', width: 5 }], rows: [['ignored']] },
     ]);
-    await checkWorkbookFile(file);
-    expect(await rowsOf(file, ['1-发票基本信息'])).toEqual([
+    const copy = `${file}.checked`;
+    await checkWorkbookFile(file, copy);
+    expect(await rowsOf(copy, ['1-发票基本信息'])).toEqual([
       { sheet: '1-发票基本信息', row: 1, cells: ['发票流水号', '金额', '备注'] },
       { sheet: '1-发票基本信息', row: 2, cells: ['S1', '1060.5'] },
       { sheet: '1-发票基本信息', row: 3, cells: ['S2', '19.9', '合同 HT-88'] },
     ]);
+  });
+
+  it('reads a workbook whose archive puts the sheets before the workbook (the streaming reader alone fails on it)', async () => {
+    const book = new ExcelJS.Workbook();
+    book.addWorksheet('1-发票基本信息').addRows([['发票流水号', '购买方名称'], ['S1', '杭州某某科技有限公司']]);
+    const original = path();
+    await book.xlsx.writeFile(original);
+    const entries = await new Promise<Array<{ name: string; data: Buffer }>>((resolve, reject) => {
+      yauzl.open(original, { lazyEntries: true }, (error, zipFile) => {
+        if (error) return reject(error);
+        const found: Array<{ name: string; data: Buffer }> = [];
+        zipFile.on('entry', (entry: yauzl.Entry) =>
+          zipFile.openReadStream(entry, (openError, stream) => {
+            if (openError) return reject(openError);
+            const chunks: Buffer[] = [];
+            stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => {
+              found.push({ name: entry.fileName, data: Buffer.concat(chunks) });
+              zipFile.readEntry();
+            });
+          }),
+        );
+        zipFile.on('end', () => resolve(found));
+        zipFile.readEntry();
+      });
+    });
+    // Relations and shared strings first, then the sheet, and the workbook last.
+    const order = (name: string) => (name === 'xl/sharedStrings.xml' || name.includes('_rels') ? 0 : name.startsWith('xl/worksheets/') ? 1 : name === 'xl/workbook.xml' ? 3 : 2);
+    const shuffled = path();
+    writeFileSync(shuffled, zip([...entries].sort((a, b) => order(a.name) - order(b.name))));
+    await expect(rowsOf(shuffled, ['1-发票基本信息'])).rejects.toThrow();
+    const copy = `${shuffled}.checked`;
+    await checkWorkbookFile(shuffled, copy);
+    expect((await rowsOf(copy, ['1-发票基本信息'])).map((row) => row.cells)).toEqual([['发票流水号', '购买方名称'], ['S1', '杭州某某科技有限公司']]);
   });
 
   it('refuses a formula, naming its cell, and a sheet past the row limit', async () => {
@@ -108,24 +143,24 @@ describe('the .xlsx module', () => {
     const sheetXml = Buffer.from(`<worksheet><sheetData>${'<row><c t="inlineStr"><is><t>x</t></is></c></row>'.repeat(200_000)}</sheetData></worksheet>`);
     const honest = path();
     writeFileSync(honest, zip([{ name: 'xl/workbook.xml', data: Buffer.from('<workbook/>') }, { name: 'xl/worksheets/sheet1.xml', data: sheetXml }]));
-    expect((await refusal(() => checkWorkbookFile(honest))).code).toBe('too_large');
+    expect((await refusal(() => checkWorkbookFile(honest, `${honest}.out`))).code).toBe('too_large');
     // The same bytes declaring a tenth of their size: yauzl finds the lie.
     const lying = path();
     writeFileSync(lying, zip([{ name: 'xl/workbook.xml', data: Buffer.from('<workbook/>') }, { name: 'xl/worksheets/sheet1.xml', data: sheetXml, declaredSize: Math.floor(sheetXml.length / 10) }]));
-    expect((await refusal(() => checkWorkbookFile(lying, { ...SPREADSHEET_LIMITS, maxRatio: 1_000_000 }))).code).toMatch(/^(too_large|not_xlsx)$/);
+    expect((await refusal(() => checkWorkbookFile(lying, `${lying}.out`, { ...SPREADSHEET_LIMITS, maxRatio: 1_000_000 }))).code).toMatch(/^(too_large|not_xlsx)$/);
     // Past the total however it packs.
-    expect((await refusal(() => checkWorkbookFile(honest, { ...SPREADSHEET_LIMITS, maxRatio: 1_000_000, maxUnpackedBytes: 1_000_000 }))).code).toBe('too_large');
+    expect((await refusal(() => checkWorkbookFile(honest, `${honest}.out`, { ...SPREADSHEET_LIMITS, maxRatio: 1_000_000, maxUnpackedBytes: 1_000_000 }))).code).toBe('too_large');
   });
 
   it('refuses what is no workbook: text, an empty file, a zip of something else', async () => {
     const text = path();
     writeFileSync(text, '发票流水号,金额\nS1,100\n');
-    expect((await refusal(() => checkWorkbookFile(text))).code).toBe('not_xlsx');
+    expect((await refusal(() => checkWorkbookFile(text, `${text}.out`))).code).toBe('not_xlsx');
     const empty = path();
     writeFileSync(empty, '');
-    expect((await refusal(() => checkWorkbookFile(empty))).code).toBe('not_xlsx');
+    expect((await refusal(() => checkWorkbookFile(empty, `${empty}.out`))).code).toBe('not_xlsx');
     const other = path();
     writeFileSync(other, zip([{ name: 'word/document.xml', data: Buffer.from('<doc/>') }]));
-    expect((await refusal(() => checkWorkbookFile(other))).code).toBe('not_xlsx');
+    expect((await refusal(() => checkWorkbookFile(other, `${other}.out`))).code).toBe('not_xlsx');
   });
 });

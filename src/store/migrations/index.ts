@@ -14,6 +14,7 @@ import * as deliveries from './011-deliveries.js';
 import * as consoleUsers from './012-console-users.js';
 import * as securityLimits from './013-security-limits.js';
 import * as traceContext from './014-trace-context.js';
+import * as batches from './015-batches.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -30,4 +31,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '012-console-users': consoleUsers,
   '013-security-limits': securityLimits,
   '014-trace-context': traceContext,
+  '015-batches': batches,
 };

@@ -295,6 +295,32 @@ export interface StorageProbeTable {
   payload: string;
 }
 
+/** Many invoices submitted at once (migration 015); its rows are issued by the `batch` job queue. */
+export interface BatchTable {
+  id: string;
+  seller_tax_id: string;
+  mode: string;
+  status: string;
+  source: string;
+  file_name: string | null;
+  total: number;
+  problems: string | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BatchRowTable {
+  batch_id: string;
+  row_no: number;
+  serial_no: string;
+  status: string;
+  request_json: string | null;
+  invoice_id: string | null;
+  errors: string | null;
+  updated_at: number;
+}
+
 export interface Database {
   sellers: SellerTable;
   api_keys: ApiKeyTable;
@@ -319,6 +345,8 @@ export interface Database {
   console_sessions: ConsoleSessionTable;
   sign_in_throttles: SignInThrottleTable;
   storage_probe: StorageProbeTable;
+  batches: BatchTable;
+  batch_rows: BatchRowTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
