@@ -30,6 +30,18 @@ export interface BatchRoutesOptions {
 
 type Mode = (typeof BATCH_MODES)[number];
 
+/**
+ * A multipart body the parser refuses (no boundary, cut short, too many parts, a file past the
+ * limit) is the client's fault: 413 or 400 with the parser's words, never a 500.
+ */
+function multipartProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  const message = error instanceof Error ? error.message : 'the multipart body cannot be read';
+  if (status === 413) return new ApiProblem('body_too_large', message);
+  return new ApiProblem('batch_invalid', `the multipart/form-data body cannot be read: ${message}`);
+}
+
 function modeOf(value: unknown): Mode {
   if (value === undefined || value === null || value === '') return 'each';
   if (typeof value === 'string' && (BATCH_MODES as readonly string[]).includes(value)) return value as Mode;
@@ -118,19 +130,23 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         try {
           const fields: Record<string, string> = {};
           let file: { path: string; name: string | null } | undefined;
-          for await (const part of request.parts()) {
-            if (part.type === 'field') {
-              fields[part.fieldname] = String(part.value);
-              continue;
+          try {
+            for await (const part of request.parts()) {
+              if (part.type === 'field') {
+                fields[part.fieldname] = String(part.value);
+                continue;
+              }
+              if (part.fieldname !== 'file' || file) {
+                part.file.resume();
+                continue;
+              }
+              const path = join(folder, 'upload.xlsx');
+              await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
+              if (part.file.truncated) throw new ApiProblem('body_too_large', `the file is larger than ${limit} bytes`);
+              file = { path, name: part.filename || null };
             }
-            if (part.fieldname !== 'file' || file) {
-              part.file.resume();
-              continue;
-            }
-            const path = join(folder, 'upload.xlsx');
-            await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
-            if (part.file.truncated) throw new ApiProblem('body_too_large', `the file is larger than ${limit} bytes`);
-            file = { path, name: part.filename || null };
+          } catch (error) {
+            throw multipartProblem(error);
           }
           if (!file) throw new ApiProblem('batch_invalid', 'send the template as the multipart field "file"', { errors: [{ path: '/file', code: 'field_required', message: 'this field is required', messageZh: '此字段必填' }] });
           const seller = fields.seller ?? (actor.sellers.length === 1 ? actor.sellers[0] : undefined);
