@@ -12,6 +12,7 @@ import { registerBackupCommands } from './cli/backup-command.js';
 import { registerChannelCommands } from './cli/channels-command.js';
 import { registerDemoCommand } from './cli/demo-command.js';
 import { registerDoctorCommand } from './cli/doctor-command.js';
+import { registerImportCommand } from './cli/import-command.js';
 import { registerKeyCommands } from './cli/keys-command.js';
 import { registerUserCommands } from './cli/users-command.js';
 import { registerReconcileCommand } from './cli/reconcile-command.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerChannelCommands(program);
   registerDoctorCommand(program);
   registerReconcileCommand(program);
+  registerImportCommand(program);
   return program;
 }
 

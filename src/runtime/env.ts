@@ -197,6 +197,14 @@ export const environment = {
   get secretsKey(): string | null {
     return process.env.FAPIAO_SECRETS_KEY || null;
   },
+  /** FAPIAO_API_KEY: the key `fapiao import` calls the gateway with, when --key is not given. */
+  get apiKey(): string | undefined {
+    return process.env.FAPIAO_API_KEY || undefined;
+  },
+  /** FAPIAO_GATEWAY_URL: where `fapiao import` finds the gateway, when --gateway is not given. */
+  get gatewayUrl(): string | undefined {
+    return process.env.FAPIAO_GATEWAY_URL || undefined;
+  },
   /** FAPIAO_CONFIG: the configuration file, when --config is not given. */
   get configFile(): string | undefined {
     return process.env.FAPIAO_CONFIG || undefined;
