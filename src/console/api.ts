@@ -51,8 +51,22 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   return answer as T;
 }
 
+/** A multipart upload (the batch template), with the CSRF token like every write. */
+async function upload<T>(path: string, form: FormData): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(me.value && { 'x-csrf-token': me.value.csrfToken }) },
+    body: form,
+  });
+  const answer = (await response.json().catch(() => ({}))) as unknown;
+  if (!response.ok) throw new ApiError({ status: response.status, code: 'unknown', title: response.statusText, ...(answer as object) } as Problem);
+  return answer as T;
+}
+
 export const api = {
   get: <T>(path: string) => call<T>('GET', path),
+  upload,
   post: <T>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body ?? {}, headers),
   delete: <T>(path: string) => call<T>('DELETE', path),
 };

@@ -4,6 +4,7 @@ import { useEffect } from 'preact/hooks';
 import { can, loadMe, me, signOut } from './api';
 import { language, setLanguage, t } from './i18n';
 import { Banner } from './parts/banner';
+import { Batches } from './pages/batches';
 import { Channels } from './pages/channels';
 import { InvoiceDetail } from './pages/invoice-detail';
 import { Invoices } from './pages/invoices';
@@ -20,6 +21,8 @@ function Page() {
   const detail = /^\/invoices\/(inv_[0-9A-Za-z]+)$/.exec(current);
   if (detail) return <InvoiceDetail id={detail[1]!} />;
   if (current === '/issue' && can('issue')) return <Issue />;
+  const batch = /^\/batches(?:\/(bat_[0-9A-Za-z]+))?$/.exec(current);
+  if (batch) return <Batches {...(batch[1] && { id: batch[1] })} />;
   if (current === '/channels') return <Channels />;
   return <Invoices />;
 }
@@ -59,6 +62,7 @@ function App() {
         <nav aria-label="main">
           {nav('/invoices', 'invoices')}
           {can('issue') && nav('/issue', 'issue')}
+          {nav('/batches', 'batches')}
           {nav('/channels', 'channels')}
           {nav('/security', 'security')}
         </nav>

@@ -2,18 +2,24 @@
  * What an invoice face prints beyond its lines: the 备注 in the platform's order ([LQ-XML] §三(一)1.6,
  * domain.md §2.7) and the 特定业务 table. The PDF, the XML and the console print the same words.
  */
-import type { ComputedInvoiceJson } from './invoice-json.js';
 import { FREIGHT_VEHICLE_LABELS, PASSENGER_VEHICLE_LABELS, SPECIFIC_LABELS, type SpecificBusiness } from './specific-business.js';
 
 /** The platform's separator between 备注 items: ";" and four spaces. */
 const SEPARATOR = ';    ';
 
-type Party = { readonly address?: string | undefined; readonly phone?: string | undefined; readonly bankName?: string | undefined; readonly bankAccount?: string | undefined };
+type Party = { readonly name?: string | undefined; readonly address?: string | undefined; readonly phone?: string | undefined; readonly bankName?: string | undefined; readonly bankAccount?: string | undefined };
 
-type FaceInvoice = Pick<ComputedInvoiceJson, 'type' | 'buyer' | 'remarks' | 'payee' | 'reviewer' | 'taxation'> & {
+/** What the 备注 is made of: an invoice as computed, stored, or read back from the API. */
+interface FaceInvoice {
+  readonly type: string;
+  readonly buyer: Party;
   readonly seller: Party;
-  readonly lines: ReadonlyArray<{ readonly deduction?: string }>;
-};
+  readonly remarks?: string | undefined;
+  readonly payee?: string | undefined;
+  readonly reviewer?: string | undefined;
+  readonly taxation?: string | undefined;
+  readonly lines: ReadonlyArray<{ readonly deduction?: string | undefined }>;
+}
 
 /**
  * The 备注 as printed, one paragraph per item, in the platform's order: 差额征税, the parties of a

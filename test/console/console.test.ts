@@ -6,11 +6,10 @@
 // refused, and repeated wrong passwords lock the user. Every page passes axe-core's WCAG 2.1 AA
 // rules and works by keyboard. CONSOLE_SCREENSHOTS=DIR saves the main pages.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/runtime/password-hash.js';
 import { NO_FAULTS } from '../../src/simulator/faults.js';
@@ -22,11 +21,11 @@ import { http, startTestGateway, type TestGateway } from '../support/gateway.js'
 import { validRequest } from '../support/invoice-request.js';
 import { hasFile } from '../support/tools.js';
 import { HANG_GUARD_MS } from '../support/hang-guard.js';
+import { consoleBrowser } from '../support/console-browser.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = hasFile(CHROMIUM);
 const PASSWORD = 'correct horse battery';
-const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 
 let simulator: RunningSimulator;
 let t: TestGateway;
@@ -54,34 +53,8 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-async function signedIn(username: string, viewport = { width: 1280, height: 900 }, options: { bypassCSP?: boolean } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
-  const page = await context.newPage();
-  await page.goto(`${t.gateway.url}/console`);
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
-  return page;
-}
-
-/** axe-core's WCAG 2.1 A and AA rules on the page as it stands: what each violation is and where. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const result = await (globalThis as unknown as { axe: typeof axe }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    // A check that checked nothing would pass anything: the rules that passed are counted too.
-    return { passed: result.passes.length, violations: result.violations.map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`) };
-  });
-  expect(violations.passed).toBeGreaterThan(5);
-  return violations.violations;
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
+// The browser and the gateway exist once beforeAll ran; the helpers are called only after.
+const { signedIn, accessibilityViolations, shoot } = consoleBrowser(() => browser, () => t.gateway.url, PASSWORD);
 
 describe.runIf(hasChromium)('the web console in Chromium', () => {
   it('refuses a wrong password, then signs in', async () => {
@@ -137,7 +110,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
   it('shows no problem on an empty form, and a 专票 asks for the buyer in full, each problem at its field', async () => {
     const page = await signedIn('clerk-a');
     const previewed = page.waitForResponse((answer) => answer.url().endsWith('/v1/invoices/preview'));
-    await page.getByRole('link', { name: '开票' }).click();
+    await page.getByRole('link', { name: '开票', exact: true }).click();
     // The preview of the empty form has answered with its problems, and none is shown before the clerk types.
     expect((await previewed).status()).toBe(422);
     await page.getByText('填写后自动计算税额与价税合计').waitFor();
@@ -160,7 +133,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
 
   it('issues an invoice by hand, computed as typed, watches it become issued, downloads its PDF and red-flushes it', async () => {
     const page = await signedIn('clerk-a');
-    await page.getByRole('link', { name: '开票' }).click();
+    await page.getByRole('link', { name: '开票', exact: true }).click();
     await page.getByLabel('订单号', { exact: true }).fill('HAND-0001');
     await page.getByLabel('购买方名称').fill('杭州某某科技有限公司');
     await page.getByLabel('购买方税号').fill('91330100716105852X');
@@ -266,7 +239,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     const id = String(issued.body.id);
 
     const viewer = await signedIn('viewer-a');
-    expect(await viewer.getByRole('link', { name: '开票' }).count()).toBe(0);
+    expect(await viewer.getByRole('link', { name: '开票', exact: true }).count()).toBe(0);
     await viewer.goto(`${t.gateway.url}/console/issue`);
     await viewer.getByRole('heading', { name: '发票', exact: true }).waitFor();
     expect(await viewer.getByRole('button', { name: '开具发票' }).count()).toBe(0);

@@ -1,12 +1,44 @@
 // An invoice as it prints (the layout of a 数电 invoice, simplified): title, number and date,
-// buyer and seller, the lines, the totals and the total in Chinese capitals.
+// buyer and seller, the lines, the 特定业务 block, the totals and the total in Chinese capitals,
+// and 备注 in the platform's order — the same words as the PDF (src/domain/invoice-face.ts).
+import { faceRemarks, specificTable } from '../../domain/invoice-face.js';
 import { dateTime } from '../format';
 import type { Invoice } from '../types';
 
 const TITLES = { normal: '电子发票（普通发票）', special: '电子发票（增值税专用发票）' } as const;
 const rateLabel = (rate: string) => (rate === 'free' ? '免税' : rate === 'none' ? '不征税' : `${Number(rate) * 100}%`);
 
+function SpecificBlock({ specific }: { specific: NonNullable<Invoice['specific']> }) {
+  const table = specificTable(specific);
+  return (
+    <div class="table-wrap specific" data-testid="specific-block">
+      <table>
+        <caption>{table.title}</caption>
+        <thead>
+          <tr>
+            {table.columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {table.rows.map((row, index) => (
+            <tr key={index}>
+              {row.map((cell, column) => (
+                <td key={column}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function InvoiceSheet({ invoice }: { invoice: Invoice }) {
+  const remarks = faceRemarks(invoice);
   return (
     <section class="sheet" aria-label={TITLES[invoice.type]} lang="zh-CN">
       <header>
@@ -83,7 +115,15 @@ export function InvoiceSheet({ invoice }: { invoice: Invoice }) {
           </tfoot>
         </table>
       </div>
-      {invoice.remarks && <p class="remarks">备注：{invoice.remarks}</p>}
+      {invoice.specific && <SpecificBlock specific={invoice.specific} />}
+      {remarks.length > 0 && (
+        <div class="remarks" data-testid="face-remarks">
+          备注：
+          {remarks.map((item, index) => (
+            <p key={index}>{item}</p>
+          ))}
+        </div>
+      )}
       {invoice.drawer && <p>开票人：{invoice.drawer}</p>}
     </section>
   );
