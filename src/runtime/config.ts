@@ -200,7 +200,7 @@ export const TUNING = {
    * Batches: the largest upload (file or JSON), rows issued per claim (a slice, then the batch is
    * due again, so a crash costs one slice's lease), and rows in flight at once within a slice.
    */
-  batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 64, retryMs: 1000 },
+  batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 256, retryMs: 1000 },
 } as const;
 
 export const DEFAULTS = {

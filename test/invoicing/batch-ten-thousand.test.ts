@@ -1,0 +1,104 @@
+// Ten thousand invoices from one 电子税务局 template, uploaded twice, on both databases: every
+// invoice issued once across both uploads and the simulator's ledger, the second upload issuing
+// nothing. Prints how long the upload took to be checked and stored, to be accepted, to be issued,
+// and how far the process's memory rose while the file was read (the figures of docs/batch-import.md).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_FAULTS } from '../../src/simulator/faults.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator-server.js';
+import { plainInvoice, templateWorkbook } from '../support/batch-template.js';
+import { DIALECT } from '../support/database.js';
+import { http, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { eventually } from '../support/processes.js';
+
+const INVOICES = 10_000;
+let simulator: RunningSimulator;
+let t: TestGateway;
+
+beforeAll(async () => {
+  simulator = await startSimulator({ dataDir: join(mkdtempSync(join(tmpdir(), 'fapiao-10k-')), 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
+  t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }], dispatcher: { concurrency: 64 } });
+});
+
+afterAll(async () => {
+  await t.close();
+  await simulator.close();
+});
+
+interface Counts {
+  accepted: number;
+  refused: number;
+  issued: number;
+  pending: number;
+  failed: number;
+}
+
+async function counts(id: string): Promise<{ status: string; counts: Counts }> {
+  return (await http(`${t.gateway.url}/v1/batches/${id}`, { key: t.key })).body as unknown as { status: string; counts: Counts };
+}
+
+/** Uploads the file; resolves with the batch id, the time to its 202 and the highest RSS seen meanwhile. */
+async function upload(file: Buffer): Promise<{ id: string; checkedMs: number; peakRss: number }> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  const form = new FormData();
+  form.set('file', new Blob([file]), 'ten-thousand.xlsx');
+  const response = await fetch(`${t.gateway.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${t.key}` }, body: form });
+  const checkedMs = performance.now() - started;
+  clearInterval(sampler);
+  const body = (await response.json()) as { id: string; status: string };
+  expect(response.status).toBe(202);
+  expect(body.status).toBe('accepted');
+  return { id: body.id, checkedMs, peakRss };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+describe(`ten thousand invoices from one template on ${DIALECT}`, () => {
+  it('issues each once, and the same file again issues nothing', async () => {
+    const rows = Array.from({ length: INVOICES }, (_, n) => plainInvoice(`TK${String(n + 1).padStart(6, '0')}`, `${(100 + (n % 900)).toFixed(2)}`));
+    const file = await templateWorkbook({ basic: rows.map((row) => row.basic), detail: rows.map((row) => row.detail) });
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    const started = performance.now();
+    const first = await upload(file);
+    const accepted = await eventually(async () => ((await counts(first.id)).counts.accepted === INVOICES ? performance.now() : undefined), 120_000, async () => JSON.stringify(await counts(first.id)));
+    const done = await eventually(
+      async () => {
+        const view = await counts(first.id);
+        return view.status === 'done' ? view : undefined;
+      },
+      300_000,
+      async () => JSON.stringify(await counts(first.id)),
+    );
+    const issuedAt = performance.now();
+    expect(done.counts).toEqual({ accepted: INVOICES, refused: 0, issued: INVOICES, pending: 0, failed: 0 });
+
+    const second = await upload(file);
+    const again = await eventually(
+      async () => {
+        const view = await counts(second.id);
+        return view.status === 'done' ? view : undefined;
+      },
+      120_000,
+      async () => JSON.stringify(await counts(second.id)),
+    );
+    expect(again.counts).toEqual({ accepted: INVOICES, refused: 0, issued: INVOICES, pending: 0, failed: 0 });
+    const stored = await t.gateway.store.db.selectFrom('invoices').select((eb) => eb.fn.countAll<number>().as('n')).where('order_no', 'like', 'TK%').executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(INVOICES);
+    const ledger = simulator.ledger.issued(Date.now() + 60_000);
+    expect(ledger).toHaveLength(INVOICES);
+    expect(new Set(ledger.map((record) => record.serialNo)).size).toBe(INVOICES);
+
+    const acceptRate = INVOICES / ((accepted - started) / 1000);
+    const issueRate = INVOICES / ((issuedAt - accepted) / 1000);
+    console.log(
+      `batch of ${INVOICES} on ${DIALECT}: file ${(file.length / 1048576).toFixed(1)} MiB checked and stored in ${seconds(first.checkedMs)}, ` +
+        `all accepted after ${seconds(accepted - started)} (${acceptRate.toFixed(0)}/s), all issued ${seconds(issuedAt - accepted)} later (${issueRate.toFixed(0)}/s); ` +
+        `second upload checked in ${seconds(second.checkedMs)}, 0 issued again; RSS rose ${((first.peakRss - baseline) / 1048576).toFixed(0)} MiB while the file was read`,
+    );
+  });
+});
