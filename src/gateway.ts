@@ -21,6 +21,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { DrawerWatch } from './dispatch/drawer-watch.js';
 import { EmailSender } from './dispatch/email-sender.js';
 import { BatchIssuer } from './dispatch/batch-issuer.js';
+import { purgeAbandonedBatchChecks } from './store/batch-store.js';
 import { BatchImport } from './invoicing/batch-import.js';
 import { BatchReading } from './invoicing/batch-reading.js';
 import { WebhookDeliverer } from './dispatch/webhook-deliverer.js';
@@ -257,6 +258,8 @@ async function buildWorkersPhase(
   const sweep = () => {
     purgeExpiredIdempotencyKeys(store.db, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'idempotency purge failed'));
     sweepSignInThrottles(store.db, { rules: config.signIn.rules, now: clock.now() }).catch((error: unknown) => log.warn({ err: error }, 'sign-in throttle sweep failed'));
+    // A batch left checking by a process that stopped mid-check: its uploader got no answer, and retries.
+    purgeAbandonedBatchChecks(store.db, clock.now() - TUNING.batches.abandonedCheckMs).catch((error: unknown) => log.warn({ err: error }, 'batch check sweep failed'));
   };
   const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails, batches].filter((worker) => worker !== undefined);
   let running = false;

@@ -79,6 +79,11 @@ export function registerImportCommand(program: Command): void {
         throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
       const gateway = flags.gateway.replace(/\/+$/, '');
+      // The key is checked before the file is sent: the gateway refuses a key from the headers alone
+      // and closes the connection, which would break off a large upload half-way with no answer.
+      const probe = await call(`${gateway}/v1/batches`, key, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (probe.status === 401 || probe.status === 403) throw new UsageError(await problemOf(probe));
+      await probe.body?.cancel();
       const form = new FormData();
       form.set('mode', flags.mode);
       if (flags.seller) form.set('seller', flags.seller);
@@ -88,6 +93,7 @@ export function registerImportCommand(program: Command): void {
       const answer = await call(`${gateway}/v1/batches`, key, { method: 'POST', body: form });
       if (terminal) process.stderr.write('\r\x1b[2K');
       if (answer.status === 401 || answer.status === 403) throw new UsageError(await problemOf(answer));
+      // A seller the key does not act for is refused after the upload (403 above); other refusals below.
       if (answer.status !== 202) {
         process.stderr.write(`fapiao import: refused: ${await problemOf(answer)}\n`);
         process.exitCode = 1;

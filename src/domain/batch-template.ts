@@ -139,7 +139,22 @@ function rateText(text: string): string {
   return value === '' ? '0' : value;
 }
 
-/** Reads one upload of the template: headers first, then rows, in any sheet order. */
+/** Where each sheet's columns are, as found in its header row. */
+export interface TemplateColumns {
+  readonly basic: ColumnsOf<typeof BASIC_COLUMNS> | undefined;
+  readonly detail: ColumnsOf<typeof DETAIL_COLUMNS> | undefined;
+  readonly specific: ColumnsOf<typeof SPECIFIC_COLUMNS> | undefined;
+}
+
+/** The template's sheets by number, as a batch stages their rows. */
+export const SHEET_NUMBERS: Readonly<Record<string, 1 | 2 | 3>> = { [BASIC_SHEET]: 1, [DETAIL_SHEET]: 2, [SPECIFIC_SHEET]: 3 };
+export const SHEET_NAMES: Readonly<Record<number, string>> = { 1: BASIC_SHEET, 2: DETAIL_SHEET, 3: SPECIFIC_SHEET };
+
+/**
+ * Reads one upload of the template: headers first, then rows, in any sheet order. A large file is
+ * read twice over: once for its headers (the rows themselves staged elsewhere), then a page of
+ * invoices at a time by readers that start from those columns.
+ */
 export class TemplateReader {
   private readonly problems: TemplateProblem[] = [];
   private basicColumns: ColumnsOf<typeof BASIC_COLUMNS> | undefined;
@@ -151,7 +166,32 @@ export class TemplateReader {
   private readonly pendingSpecific: Array<{ row: number; cells: ReadonlyArray<string | undefined> }> = [];
   private readonly seen = new Set<string>();
 
-  constructor(private readonly sellerTaxId: string) {}
+  constructor(
+    private readonly sellerTaxId: string,
+    columns?: TemplateColumns,
+  ) {
+    if (columns) {
+      this.basicColumns = columns.basic;
+      this.detailColumns = columns.detail;
+      this.specificColumns = columns.specific;
+    }
+  }
+
+  /** The columns found so far. */
+  columns(): TemplateColumns {
+    return { basic: this.basicColumns, detail: this.detailColumns, specific: this.specificColumns };
+  }
+
+  /** Whether the sheet's header row has been read: its rows from here on are data. */
+  hasHeader(sheet: string): boolean {
+    return (sheet === BASIC_SHEET ? this.basicColumns : sheet === DETAIL_SHEET ? this.detailColumns : this.specificColumns) !== undefined;
+  }
+
+  /** The 发票流水号 of a data row of the sheet. */
+  serialOf(sheet: string, cells: ReadonlyArray<string | undefined>): string | undefined {
+    const column = (sheet === BASIC_SHEET ? this.basicColumns : sheet === DETAIL_SHEET ? this.detailColumns : this.specificColumns)?.serialNo;
+    return column === undefined ? undefined : cells[column];
+  }
 
   private problem(at: CellRef, code: string, zh: string, en: string): void {
     this.problems.push({ ...at, code, messageZh: zh, message: en });

@@ -6,12 +6,37 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import { BASIC_SHEET, cellOf, TEMPLATE_SHEETS, TemplateReader, type BatchError, type TemplateInvoice, type TemplateProblem } from '../domain/batch-template.js';
+import {
+  BASIC_SHEET,
+  cellOf,
+  SHEET_NAMES,
+  SHEET_NUMBERS,
+  TEMPLATE_SHEETS,
+  TemplateReader,
+  type BatchError,
+  type TemplateColumns,
+  type TemplateInvoice,
+  type TemplateProblem,
+} from '../domain/batch-template.js';
 import { fieldError, pointer, type FieldError } from '../domain/field-error.js';
 import type { Refusal } from '../domain/refusal.js';
 import { checkWorkbookFile, readSheetRows, SpreadsheetRefusal } from '../documents/spreadsheet.js';
 import type { Clock } from '../runtime/clock.js';
-import { insertBatch, usedSerialNumbers, type BatchMode, type NewBatchRow } from '../store/batch-store.js';
+import {
+  addBatchRows,
+  dropBatch,
+  finishBatchCheck,
+  insertBatch,
+  stagedDuplicates,
+  stagedInvoiceCount,
+  stagedOrphans,
+  stagedPage,
+  stageRows,
+  usedSerialNumbers,
+  type BatchMode,
+  type NewBatchRow,
+  type StagedRow,
+} from '../store/batch-store.js';
 import { newBatchId } from '../store/ids.js';
 import { requestHash } from '../store/request-hash.js';
 import type { Database } from '../store/schema/index.js';
@@ -63,79 +88,120 @@ export class BatchImport {
 
   /** Reads, checks and stores a batch; nothing is issued here, and nothing stored when it is refused as a whole. */
   async submit(actor: Actor, createdBy: string, mode: BatchMode, source: BatchSource): Promise<SubmitOutcome> {
-    // A file for a seller the key does not act for is not even opened.
-    if (source.kind === 'xlsx' && !actor.sellers.includes(source.sellerTaxId)) return { kind: 'seller_forbidden', sellers: [source.sellerTaxId] };
-    const read = source.kind === 'xlsx' ? await this.readWorkbook(source) : readJsonRows(source.invoices);
+    if (source.kind === 'xlsx') return this.submitWorkbook(actor, createdBy, mode, source);
+    // JSON rows are bounded by the body's size: checked in memory, stored in one transaction.
+    const read = readJsonRows(source.invoices);
     if (read.kind !== 'read') return read;
     const sellers = [...new Set(read.candidates.map((candidate) => sellerOf(candidate.request)).filter((taxId) => taxId !== undefined))];
-    const seller = source.kind === 'xlsx' ? source.sellerTaxId : (sellers[0] ?? actor.sellers[0] ?? '');
+    const seller = sellers[0] ?? actor.sellers[0] ?? '';
     const foreign = sellers.filter((taxId) => !actor.sellers.includes(taxId));
     if (!actor.sellers.includes(seller) || foreign.length > 0) return { kind: 'seller_forbidden', sellers: foreign.length > 0 ? foreign : [seller] };
-
     await this.check(read.candidates, seller, actor);
-    const refused = read.problems.length > 0 || read.candidates.some((candidate) => candidate.errors.length > 0);
-    const status = mode === 'all' && refused ? 'refused' : 'accepted';
-    const rows: NewBatchRow[] = read.candidates.map((candidate) => {
-      if (candidate.errors.length > 0) return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'refused', errors: candidate.errors };
-      if (status === 'refused') {
-        const held: BatchError = { code: 'batch_refused', message: 'not issued: other rows of the batch were refused, and mode "all" issues all or nothing', messageZh: '未开具：本批其他行有错误，“全部或全不”模式下整批不开具' };
-        return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'refused', errors: [held] };
-      }
-      return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'waiting', request: candidate.request };
-    });
+    const status = mode === 'all' && read.candidates.some((candidate) => candidate.errors.length > 0) ? 'refused' : 'accepted';
+    const rows = read.candidates.map((candidate) => batchRow(candidate, status === 'refused'));
     const now = this.deps.clock.now();
     const id = newBatchId(now);
-    await insertBatch(
-      this.deps.db,
-      { id, sellerTaxId: seller, mode, status, source: source.kind, fileName: source.kind === 'xlsx' ? source.fileName : null, problems: read.problems.length > 0 ? read.problems : undefined, createdBy, rows },
-      now,
-    );
+    await insertBatch(this.deps.db, { id, sellerTaxId: seller, mode, status, source: 'json', fileName: null, problems: undefined, createdBy, rows }, now);
     if (status === 'accepted') this.deps.onStored?.();
     return { kind: 'stored', batchId: id, status };
   }
 
-  /** The template read into candidates; a file that cannot be read as the template is refused whole. */
-  private async readWorkbook(source: Extract<BatchSource, { kind: 'xlsx' }>): Promise<{ kind: 'read'; candidates: Candidate[]; problems: BatchError[] } | Extract<SubmitOutcome, { kind: 'batch_file_refused' }>> {
-    const template = new TemplateReader(source.sellerTaxId);
+  /**
+   * A template: its rows are staged as the file streams in, then checked a page of invoices at a
+   * time, so memory stays the same whatever the file's size. The batch is `checking` meanwhile,
+   * and removed whole if the file turns out not to be the template or the check fails.
+   */
+  private async submitWorkbook(actor: Actor, createdBy: string, mode: BatchMode, source: Extract<BatchSource, { kind: 'xlsx' }>): Promise<SubmitOutcome> {
+    // A file for a seller the key does not act for is not even opened.
+    if (!actor.sellers.includes(source.sellerTaxId)) return { kind: 'seller_forbidden', sellers: [source.sellerTaxId] };
+    const { db, clock } = this.deps;
+    const id = newBatchId(clock.now());
+    await insertBatch(db, { id, sellerTaxId: source.sellerTaxId, mode, status: 'checking', source: 'xlsx', fileName: source.fileName, problems: undefined, createdBy, rows: [] }, clock.now());
+    try {
+      const staged = await this.stageWorkbook(id, source);
+      if (staged.kind === 'batch_file_refused') {
+        await dropBatch(db, id);
+        return staged;
+      }
+      const { problems, duplicates } = await this.batchProblems(id);
+      let refused = problems.length > 0;
+      let total = 0;
+      for (let after = 0; ; ) {
+        const page = await stagedPage(db, id, after, PAGE_INVOICES, duplicates);
+        if (page.last === undefined) break;
+        const reader = new TemplateReader(source.sellerTaxId, staged.columns);
+        for (const row of [...page.basic, ...page.detail, ...page.specific]) reader.row(SHEET_NAMES[row.sheet]!, row.rowNo, row.cells);
+        const { invoices, problems: pageProblems } = reader.finish(TEMPLATE_SHEETS);
+        const candidates = candidatesOf(invoices, pageProblems, problems);
+        await this.check(candidates, source.sellerTaxId, actor);
+        const rows = candidates.map((candidate) => batchRow(candidate, false));
+        refused ||= rows.some((row) => row.status === 'refused');
+        await addBatchRows(db, id, rows, clock.now());
+        total += rows.length;
+        after = page.last;
+      }
+      const status = mode === 'all' && refused ? 'refused' : 'accepted';
+      await finishBatchCheck(db, id, { status, total, problems: problems.length > 0 ? problems : undefined, heldBack: [HELD_BACK] }, clock.now());
+      if (status === 'accepted') this.deps.onStored?.();
+      return { kind: 'stored', batchId: id, status };
+    } catch (error) {
+      await dropBatch(db, id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Streams the file's rows into the staging table; a file that is not the template is refused whole. */
+  private async stageWorkbook(id: string, source: Extract<BatchSource, { kind: 'xlsx' }>): Promise<{ kind: 'staged'; columns: TemplateColumns } | Extract<SubmitOutcome, { kind: 'batch_file_refused' }>> {
+    const headers = new TemplateReader(source.sellerTaxId);
     const seen: string[] = [];
     // The checked copy sits beside the upload, in the same private folder, and goes with it.
     const checked = `${source.path}.checked`;
+    let buffer: StagedRow[] = [];
     try {
       await checkWorkbookFile(source.path, checked);
       for await (const item of readSheetRows(checked, TEMPLATE_SHEETS)) {
         if ('started' in item) seen.push(item.sheet);
-        else template.row(item.sheet, item.row, item.cells);
+        else if (!headers.hasHeader(item.sheet)) headers.row(item.sheet, item.row, item.cells);
+        else if (item.cells.some((cell) => cell !== undefined)) {
+          buffer.push({ sheet: SHEET_NUMBERS[item.sheet]!, rowNo: item.row, serialNo: headers.serialOf(item.sheet, item.cells) ?? null, cells: item.cells });
+          if (buffer.length >= STAGE_ROWS) {
+            await stageRows(this.deps.db, id, buffer);
+            buffer = [];
+          }
+        }
       }
+      await stageRows(this.deps.db, id, buffer);
     } catch (error) {
-      await rm(checked, { force: true });
       if (!(error instanceof SpreadsheetRefusal)) throw error;
       return { kind: 'batch_file_refused', problems: [{ ...(error.at && { sheet: error.at.sheet, row: error.at.row, column: String(error.at.column) }), code: `file_${error.code}`, message: error.message, messageZh: error.zh }] };
+    } finally {
+      await rm(checked, { force: true });
     }
-    await rm(checked, { force: true });
-    const { invoices, problems } = template.finish(seen);
     // A file whose sheets or columns are not the template's cannot be read row by row at all.
-    const fileWide = problems.filter((problem) => problem.row === 0 || problem.code === 'template_column_missing');
+    const fileWide = headers.finish(seen).problems.filter((problem) => problem.row === 0 || problem.code === 'template_column_missing');
     if (fileWide.length > 0) return { kind: 'batch_file_refused', problems: fileWide.map(fromProblem) };
-    if (invoices.length > BATCH_LIMITS.maxInvoices) return { kind: 'batch_file_refused', problems: [tooMany(invoices.length)] };
-    if (invoices.length === 0) return { kind: 'batch_file_refused', problems: [{ sheet: BASIC_SHEET, code: 'template_empty', message: `${BASIC_SHEET} has no invoice rows`, messageZh: `“${BASIC_SHEET}”中没有发票` }] };
-    // Each problem of a row goes to the invoice it belongs to; the rest (lines of no invoice) to the batch.
-    const owner = new Map<string, TemplateInvoice>();
-    for (const invoice of invoices) for (const cell of [{ sheet: BASIC_SHEET, row: invoice.row }, ...invoice.cells.values()]) owner.set(`${cell.sheet}:${cell.row}`, invoice);
-    const byInvoice = new Map<TemplateInvoice, BatchError[]>();
-    const batchProblems: BatchError[] = [];
-    for (const problem of problems) {
-      const invoice = owner.get(`${problem.sheet}:${problem.row}`);
-      if (invoice) byInvoice.set(invoice, [...(byInvoice.get(invoice) ?? []), fromProblem(problem)]);
-      else batchProblems.push(fromProblem(problem));
+    const count = await stagedInvoiceCount(this.deps.db, id);
+    if (count > BATCH_LIMITS.maxInvoices) return { kind: 'batch_file_refused', problems: [tooMany(count)] };
+    if (count === 0) return { kind: 'batch_file_refused', problems: [{ sheet: BASIC_SHEET, code: 'template_empty', message: `${BASIC_SHEET} has no invoice rows`, messageZh: `“${BASIC_SHEET}”中没有发票` }] };
+    return { kind: 'staged', columns: headers.columns() };
+  }
+
+  /** What only the whole file shows: a 发票流水号 used twice, and lines or 特定业务 rows of no invoice. */
+  private async batchProblems(id: string): Promise<{ problems: BatchError[]; duplicates: ReadonlySet<number> }> {
+    const problems: BatchError[] = [];
+    const duplicates = await stagedDuplicates(this.deps.db, id);
+    for (const duplicate of duplicates) {
+      problems.push({ sheet: BASIC_SHEET, row: duplicate.rowNo, column: '发票流水号', code: 'template_serial_duplicate', message: `the 发票流水号 ${duplicate.serialNo} appears twice`, messageZh: `发票流水号 ${duplicate.serialNo} 重复` });
     }
-    const candidates = invoices.map((invoice): Candidate => ({
-      rowNo: invoice.row,
-      serialNo: invoice.serialNo,
-      request: invoice.request,
-      errors: byInvoice.get(invoice) ?? [],
-      locate: (path) => cellOf(invoice, path),
-    }));
-    return { kind: 'read', candidates, problems: batchProblems };
+    for (const orphan of await stagedOrphans(this.deps.db, id)) {
+      const at = { sheet: SHEET_NAMES[orphan.sheet]!, row: orphan.rowNo, column: '发票流水号' };
+      problems.push(
+        orphan.serialNo === null
+          ? { ...at, code: 'template_serial_missing', message: 'the 发票流水号 is empty', messageZh: '发票流水号为空' }
+          : { ...at, code: 'template_orphan_row', message: `no invoice in ${BASIC_SHEET} has the 发票流水号 ${orphan.serialNo}`, messageZh: `发票流水号 ${orphan.serialNo} 在“${BASIC_SHEET}”中没有对应的发票` },
+      );
+    }
+    return { problems, duplicates: new Set(duplicates.map((duplicate) => duplicate.rowNo)) };
   }
 
   /** Every rule of an invoice, then what the seller already used each serial number for. */
@@ -161,6 +227,32 @@ export class BatchImport {
       }
     }
   }
+}
+
+/** Invoices checked per page of a template, and rows staged per statement: what a check holds in memory. */
+const PAGE_INVOICES = 500;
+const STAGE_ROWS = 1000;
+
+const HELD_BACK: BatchError = { code: 'batch_refused', message: 'not issued: other rows of the batch were refused, and mode "all" issues all or nothing', messageZh: '未开具：本批其他行有错误，“全部或全不”模式下整批不开具' };
+
+/** A checked candidate as the batch stores it: waiting to be issued, or refused (its own errors, or held back with the batch). */
+function batchRow(candidate: Candidate, heldBack: boolean): NewBatchRow {
+  if (candidate.errors.length > 0) return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'refused', errors: candidate.errors };
+  if (heldBack) return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'refused', errors: [HELD_BACK] };
+  return { rowNo: candidate.rowNo, serialNo: candidate.serialNo, status: 'waiting', request: candidate.request };
+}
+
+/** The invoices of a page as candidates, each with the problems of its own rows; the others go to the batch's. */
+function candidatesOf(invoices: readonly TemplateInvoice[], problems: readonly TemplateProblem[], batchProblems: BatchError[]): Candidate[] {
+  const owner = new Map<string, TemplateInvoice>();
+  for (const invoice of invoices) for (const cell of [{ sheet: BASIC_SHEET, row: invoice.row }, ...invoice.cells.values()]) owner.set(`${cell.sheet}:${cell.row}`, invoice);
+  const byInvoice = new Map<TemplateInvoice, BatchError[]>();
+  for (const problem of problems) {
+    const invoice = owner.get(`${problem.sheet}:${problem.row}`);
+    if (invoice) byInvoice.set(invoice, [...(byInvoice.get(invoice) ?? []), fromProblem(problem)]);
+    else batchProblems.push(fromProblem(problem));
+  }
+  return invoices.map((invoice) => ({ rowNo: invoice.row, serialNo: invoice.serialNo, request: invoice.request, errors: byInvoice.get(invoice) ?? [], locate: (path) => cellOf(invoice, path) }));
 }
 
 const tooMany = (count: number): BatchError => ({

@@ -8,7 +8,7 @@ import { batchRows, findBatch, listBatches, type BatchRecord, type BatchRowRecor
 import type { Database } from '../store/schema/index.js';
 import type { Actor } from './invoicing.js';
 
-export type BatchStatus = 'refused' | 'accepted' | 'done';
+export type BatchStatus = 'checking' | 'refused' | 'accepted' | 'done';
 
 export interface BatchRowView {
   readonly row: number;
@@ -59,7 +59,7 @@ export function batchView(batch: BatchRecord, rows: readonly BatchRowRecord[]): 
     pending: count((row) => row.status === 'pending' || row.status === 'waiting'),
     failed: count((row) => row.status === 'failed' || row.status === 'rejected'),
   };
-  const status: BatchStatus = batch.status === 'refused' ? 'refused' : counts.pending === 0 ? 'done' : 'accepted';
+  const status: BatchStatus = batch.status === 'refused' || batch.status === 'checking' ? batch.status : counts.pending === 0 ? 'done' : 'accepted';
   return {
     id: batch.id,
     status,

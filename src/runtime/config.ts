@@ -198,9 +198,10 @@ export const TUNING = {
   signInHolds: { ttlMs: 1000, entries: 50_000 },
   /**
    * Batches: the largest upload (file or JSON), rows issued per claim (a slice, then the batch is
-   * due again, so a crash costs one slice's lease), and rows in flight at once within a slice.
+   * due again, so a crash costs one slice's lease), rows in flight at once within a slice, and
+   * when a batch still checking is taken for abandoned (its process stopped mid-check).
    */
-  batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 256, retryMs: 1000 },
+  batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 256, retryMs: 1000, abandonedCheckMs: HOUR },
 } as const;
 
 export const DEFAULTS = {

@@ -25,7 +25,7 @@ export interface NewBatch {
   readonly id: string;
   readonly sellerTaxId: string;
   readonly mode: BatchMode;
-  readonly status: 'accepted' | 'refused';
+  readonly status: 'accepted' | 'refused' | 'checking';
   readonly source: 'xlsx' | 'json';
   readonly fileName: string | null;
   readonly problems: unknown;
@@ -73,6 +73,169 @@ export async function insertBatch(db: Kysely<Database>, batch: NewBatch, now: nu
     }
     if (batch.status === 'accepted' && batch.rows.some((row) => row.status === 'waiting')) await enqueueJobs(tx, 'batch', [batch.id], now);
   });
+}
+
+/** One row of an uploaded template, as it is staged: the sheet (1–3), its row, its 发票流水号 and its cells. */
+export interface StagedRow {
+  readonly sheet: 1 | 2 | 3;
+  readonly rowNo: number;
+  readonly serialNo: string | null;
+  readonly cells: ReadonlyArray<string | undefined>;
+}
+
+const cellsOf = (json: string) => (JSON.parse(json) as Array<string | null>).map((cell) => cell ?? undefined);
+
+/** Stages rows of a batch being checked (no transaction: the batch is `checking`, and removed whole if the check fails). */
+export async function stageRows(db: Kysely<Database>, batchId: string, rows: readonly StagedRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    await db
+      .insertInto('batch_staging')
+      .values(rows.slice(start, start + CHUNK).map((row) => ({ batch_id: batchId, sheet: row.sheet, row_no: row.rowNo, serial_no: row.serialNo, cells: JSON.stringify(row.cells.map((cell) => cell ?? null)) })))
+      .execute();
+  }
+}
+
+/** How many invoice rows (sheet 1) are staged. */
+export async function stagedInvoiceCount(db: Kysely<Database>, batchId: string): Promise<number> {
+  const row = await db.selectFrom('batch_staging').select((eb) => eb.fn.countAll<number>().as('n')).where('batch_id', '=', batchId).where('sheet', '=', 1).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Sheet-1 rows whose 发票流水号 an earlier row has already (grouped first: a correlated "earlier row" query is quadratic on SQLite). */
+export async function stagedDuplicates(db: Kysely<Database>, batchId: string): Promise<Array<{ readonly rowNo: number; readonly serialNo: string }>> {
+  const repeated = await db
+    .selectFrom('batch_staging')
+    .select(['serial_no', (eb) => eb.fn.min('row_no').as('first')])
+    .where('batch_id', '=', batchId)
+    .where('sheet', '=', 1)
+    .where('serial_no', 'is not', null)
+    .groupBy('serial_no')
+    .having((eb) => eb.fn.countAll(), '>', 1)
+    .execute();
+  const duplicates: Array<{ rowNo: number; serialNo: string }> = [];
+  for (let start = 0; start < repeated.length; start += CHUNK) {
+    const chunk = repeated.slice(start, start + CHUNK);
+    const first = new Map(chunk.map((row) => [row.serial_no!, Number(row.first)]));
+    const rows = await db.selectFrom('batch_staging').select(['row_no', 'serial_no']).where('batch_id', '=', batchId).where('sheet', '=', 1).where('serial_no', 'in', [...first.keys()]).execute();
+    for (const row of rows) if (row.row_no !== first.get(row.serial_no!)) duplicates.push({ rowNo: row.row_no, serialNo: row.serial_no! });
+  }
+  return duplicates.sort((a, b) => a.rowNo - b.rowNo);
+}
+
+/** Rows of sheets 2 and 3 that belong to no invoice of sheet 1 (or name none). */
+export async function stagedOrphans(db: Kysely<Database>, batchId: string): Promise<Array<{ readonly sheet: number; readonly rowNo: number; readonly serialNo: string | null }>> {
+  const rows = await db
+    .selectFrom('batch_staging as s')
+    .select(['s.sheet', 's.row_no', 's.serial_no'])
+    .where('s.batch_id', '=', batchId)
+    .where('s.sheet', '>', 1)
+    .where((eb) =>
+      eb.or([
+        eb('s.serial_no', 'is', null),
+        eb.not(eb.exists(eb.selectFrom('batch_staging as b').select('b.row_no').whereRef('b.batch_id', '=', 's.batch_id').where('b.sheet', '=', 1).whereRef('b.serial_no', '=', 's.serial_no'))),
+      ]),
+    )
+    .orderBy('s.sheet')
+    .orderBy('s.row_no')
+    .execute();
+  return rows.map((row) => ({ sheet: row.sheet, rowNo: row.row_no, serialNo: row.serial_no }));
+}
+
+/**
+ * The next page of invoices after sheet-1 row `afterRow` (`skip`: rows that repeat an earlier
+ * 发票流水号), with their lines and 特定业务 rows: what one page of the check holds in memory.
+ * `last` is the page's last sheet-1 row, skipped or not, where the next page starts.
+ */
+export async function stagedPage(
+  db: Kysely<Database>,
+  batchId: string,
+  afterRow: number,
+  limit: number,
+  skip: ReadonlySet<number>,
+): Promise<{ readonly basic: StagedRow[]; readonly detail: StagedRow[]; readonly specific: StagedRow[]; readonly last: number | undefined }> {
+  const rows = await db
+    .selectFrom('batch_staging')
+    .select(['row_no', 'serial_no', 'cells'])
+    .where('batch_id', '=', batchId)
+    .where('sheet', '=', 1)
+    .where('row_no', '>', afterRow)
+    .orderBy('row_no')
+    .limit(limit)
+    .execute();
+  const basic = rows.filter((row) => !skip.has(row.row_no));
+  const serials = [...new Set(basic.map((row) => row.serial_no).filter((serial): serial is string => serial !== null))];
+  const related = serials.length === 0 ? [] : await db.selectFrom('batch_staging').select(['sheet', 'row_no', 'serial_no', 'cells']).where('batch_id', '=', batchId).where('sheet', '>', 1).where('serial_no', 'in', serials).orderBy('row_no').execute();
+  const staged = (sheet: 1 | 2 | 3) => (row: { row_no: number; serial_no: string | null; cells: string }): StagedRow => ({ sheet, rowNo: row.row_no, serialNo: row.serial_no, cells: cellsOf(row.cells) });
+  return {
+    basic: basic.map(staged(1)),
+    detail: related.filter((row) => row.sheet === 2).map(staged(2)),
+    specific: related.filter((row) => row.sheet === 3).map(staged(3)),
+    last: rows[rows.length - 1]?.row_no,
+  };
+}
+
+/** Adds checked rows to a batch being checked. */
+export async function addBatchRows(db: Kysely<Database>, batchId: string, rows: readonly NewBatchRow[], now: number): Promise<void> {
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    await db
+      .insertInto('batch_rows')
+      .values(
+        rows.slice(start, start + CHUNK).map((row) => ({
+          batch_id: batchId,
+          row_no: row.rowNo,
+          serial_no: row.serialNo,
+          status: row.status,
+          request_json: row.request === undefined ? null : JSON.stringify(row.request),
+          invoice_id: null,
+          errors: row.errors === undefined ? null : JSON.stringify(row.errors),
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Ends the check of a batch, in one transaction: its status, total and problems; refused as a
+ * whole (mode all), every waiting row refused with `heldBack`; accepted, its issuing queued; the
+ * staged rows dropped either way.
+ */
+export async function finishBatchCheck(
+  db: Kysely<Database>,
+  batchId: string,
+  outcome: { readonly status: 'accepted' | 'refused'; readonly total: number; readonly problems: unknown; readonly heldBack: unknown },
+  now: number,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('batches')
+      .set({ status: outcome.status, total: outcome.total, problems: outcome.problems === undefined ? null : JSON.stringify(outcome.problems), updated_at: now })
+      .where('id', '=', batchId)
+      .execute();
+    if (outcome.status === 'refused') {
+      await tx.updateTable('batch_rows').set({ status: 'refused', request_json: null, errors: JSON.stringify(outcome.heldBack), updated_at: now }).where('batch_id', '=', batchId).where('status', '=', 'waiting').execute();
+    } else {
+      const waiting = await tx.selectFrom('batch_rows').select('row_no').where('batch_id', '=', batchId).where('status', '=', 'waiting').limit(1).executeTakeFirst();
+      if (waiting) await enqueueJobs(tx, 'batch', [batchId], now);
+    }
+    await tx.deleteFrom('batch_staging').where('batch_id', '=', batchId).execute();
+  });
+}
+
+/** Removes a batch whose check failed or was abandoned, with its rows and staging. */
+export async function dropBatch(db: Kysely<Database>, batchId: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('batch_staging').where('batch_id', '=', batchId).execute();
+    await tx.deleteFrom('batch_rows').where('batch_id', '=', batchId).execute();
+    await tx.deleteFrom('batches').where('id', '=', batchId).execute();
+  });
+}
+
+/** Batches left `checking` by a process that stopped mid-check, older than `before`: dropped. */
+export async function purgeAbandonedBatchChecks(db: Kysely<Database>, before: number): Promise<number> {
+  const stale = await db.selectFrom('batches').select('id').where('status', '=', 'checking').where('updated_at', '<', before).execute();
+  for (const batch of stale) await dropBatch(db, batch.id);
+  return stale.length;
 }
 
 /**
@@ -176,7 +339,7 @@ export interface BatchRecord {
   readonly id: string;
   readonly sellerTaxId: string;
   readonly mode: BatchMode;
-  readonly status: 'accepted' | 'refused';
+  readonly status: 'accepted' | 'refused' | 'checking';
   readonly source: 'xlsx' | 'json';
   readonly fileName: string | null;
   readonly total: number;
@@ -191,7 +354,7 @@ export async function findBatch(db: Kysely<Database>, id: string): Promise<Batch
     id: row.id,
     sellerTaxId: row.seller_tax_id,
     mode: row.mode as BatchMode,
-    status: row.status as 'accepted' | 'refused',
+    status: row.status as 'accepted' | 'refused' | 'checking',
     source: row.source as 'xlsx' | 'json',
     fileName: row.file_name,
     total: row.total,

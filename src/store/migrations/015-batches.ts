@@ -14,7 +14,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('seller_tax_id', 'varchar(32)', (c) => c.notNull())
     // each: every valid row issued; all: one refused row refuses the batch before anything is issued.
     .addColumn('mode', 'varchar(8)', (c) => c.notNull())
-    // refused (nothing issued) or accepted (rows being issued); done is read off its rows and invoices.
+    // checking (its file being read), refused (nothing issued) or accepted (rows being issued);
+    // done is read off its rows and invoices.
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('source', 'varchar(8)', (c) => c.notNull())
     .addColumn('file_name', 'text')
@@ -42,4 +43,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('batch_rows_pk', ['batch_id', 'row_no'])
     .execute();
   await db.schema.createIndex('batch_rows_status').on('batch_rows').columns(['batch_id', 'status']).execute();
+
+  // The rows of an uploaded template while it is checked: streamed in as the file is read, then
+  // joined a page of invoices at a time, so memory does not grow with the file. Emptied once checked.
+  await db.schema
+    .createTable('batch_staging')
+    .addColumn('batch_id', 'varchar(40)', (c) => c.notNull().references('batches.id').onDelete('cascade'))
+    // 1 发票基本信息, 2 发票明细信息, 3 特定业务信息
+    .addColumn('sheet', 'integer', (c) => c.notNull())
+    .addColumn('row_no', 'integer', (c) => c.notNull())
+    .addColumn('serial_no', 'varchar(64)')
+    .addColumn('cells', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('batch_staging_pk', ['batch_id', 'sheet', 'row_no'])
+    .execute();
+  await db.schema.createIndex('batch_staging_serial').on('batch_staging').columns(['batch_id', 'sheet', 'serial_no']).execute();
 }

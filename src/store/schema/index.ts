@@ -321,6 +321,15 @@ export interface BatchRowTable {
   updated_at: number;
 }
 
+/** A row of an uploaded template while its batch is checked (migration 015). */
+export interface BatchStagingTable {
+  batch_id: string;
+  sheet: number;
+  row_no: number;
+  serial_no: string | null;
+  cells: string;
+}
+
 export interface Database {
   sellers: SellerTable;
   api_keys: ApiKeyTable;
@@ -347,6 +356,7 @@ export interface Database {
   storage_probe: StorageProbeTable;
   batches: BatchTable;
   batch_rows: BatchRowTable;
+  batch_staging: BatchStagingTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;
