@@ -176,6 +176,11 @@ describe(`batches on ${DIALECT}`, () => {
     formula.addWorksheet('2-发票明细信息').addRow(['发票流水号']);
     const formulaAnswer = await upload(Buffer.from(await formula.xlsx.writeBuffer()));
     expect(formulaAnswer).toMatchObject({ status: 422, body: { code: 'batch_file_invalid', problems: [{ code: 'file_formula', sheet: '1-发票基本信息', row: 2, column: '4' }] } });
+    // Past the upload limit (32 MiB): refused as it arrives, nothing stored.
+    const huge = await upload(Buffer.alloc(33 * 1024 * 1024, 0x50));
+    expect(huge).toMatchObject({ status: 413, body: { code: 'body_too_large' } });
+    const stored = await t.gateway.store.db.selectFrom('batches').select('id').where('status', '=', 'checking').execute();
+    expect(stored).toEqual([]);
     expect(await invoiceCount()).toBe(before);
   });
 

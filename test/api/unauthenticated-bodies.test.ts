@@ -47,6 +47,10 @@ describe('authentication before the body', () => {
       expect(answer.text.toLowerCase()).toContain('connection: close');
       expect(answer.closed).toBe(true);
     }
+    // A batch upload announcing 30 MiB of template: the same, before a byte of it is read.
+    const upload = await headersOnly('/v1/batches', { 'content-type': 'multipart/form-data; boundary=x' }, 30 * 1024 * 1024);
+    expect(upload.text).toMatch(/^HTTP\/1\.1 401 /);
+    expect(upload.closed).toBe(true);
     // A keyed request's body is still read and judged.
     const keyed = await headersOnly('/v1/invoices', { authorization: `Bearer ${t.key}`, 'idempotency-key': 'never-sent' }, 1024);
     expect(keyed.text).toBe('');
