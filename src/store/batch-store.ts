@@ -54,23 +54,7 @@ export async function insertBatch(db: Kysely<Database>, batch: NewBatch, now: nu
         updated_at: now,
       })
       .execute();
-    for (let start = 0; start < batch.rows.length; start += CHUNK) {
-      await tx
-        .insertInto('batch_rows')
-        .values(
-          batch.rows.slice(start, start + CHUNK).map((row) => ({
-            batch_id: batch.id,
-            row_no: row.rowNo,
-            serial_no: row.serialNo,
-            status: row.status,
-            request_json: row.request === undefined ? null : JSON.stringify(row.request),
-            invoice_id: null,
-            errors: row.errors === undefined ? null : JSON.stringify(row.errors),
-            updated_at: now,
-          })),
-        )
-        .execute();
-    }
+    await addBatchRows(tx, batch.id, batch.rows, now);
     if (batch.status === 'accepted' && batch.rows.some((row) => row.status === 'waiting')) await enqueueJobs(tx, 'batch', [batch.id], now);
   });
 }

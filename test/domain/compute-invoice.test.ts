@@ -1,22 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computedInvoiceJson, type ComputedInvoiceJson } from '../../src/domain/invoice-json.js';
 import { formatFen } from '../../src/domain/money.js';
-import { previewInvoice } from '../../src/domain/preview-invoice.js';
 import { TAX_RATES } from '../../src/domain/tax-rate.js';
+import { computedInvoiceJson } from '../../src/domain/invoice-json.js';
+import { previewInvoice } from '../../src/domain/preview-invoice.js';
+import { codes, preview } from '../support/preview.js';
 import { validLine, validRequest, type JsonRecord } from '../support/invoice-request.js';
 import { fen } from '../support/money.js';
-
-function preview(request: JsonRecord): ComputedInvoiceJson {
-  const result = previewInvoice(request);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return computedInvoiceJson(result.invoice);
-}
-
-function codes(request: JsonRecord): string[] {
-  const result = previewInvoice(request);
-  return result.ok ? [] : result.errors.map((item) => `${item.path} ${item.code}`);
-}
 
 function line(amount: string, taxRate: string, extra: JsonRecord = {}): JsonRecord {
   return validLine({ quantity: undefined, unitPrice: undefined, spec: undefined, unit: undefined, amount, taxRate, ...extra });

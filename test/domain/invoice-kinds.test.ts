@@ -1,20 +1,8 @@
 // The kinds of invoice a real seller issues (issue 26): people, natural-person buyers, 优惠政策,
 // 差额征税 and the four 特定业务, each with figures worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
-import { computedInvoiceJson, type ComputedInvoiceJson } from '../../src/domain/invoice-json.js';
-import { previewInvoice } from '../../src/domain/preview-invoice.js';
+import { codes, preview } from '../support/preview.js';
 import { KIND_REQUESTS, validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
-
-function preview(request: JsonRecord): ComputedInvoiceJson {
-  const result = previewInvoice(request);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return computedInvoiceJson(result.invoice);
-}
-
-function codes(request: JsonRecord): string[] {
-  const result = previewInvoice(request);
-  return result.ok ? [] : result.errors.map((item) => `${item.path} ${item.code}`);
-}
 
 const plain = (extra: JsonRecord) => validLine({ spec: undefined, unit: undefined, quantity: undefined, unitPrice: undefined, ...extra });
 

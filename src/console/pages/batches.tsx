@@ -7,6 +7,7 @@ import { dateTime } from '../format';
 import { language, say, t } from '../i18n';
 import { linkProps, navigate } from '../router';
 import { ProblemText } from '../parts/problem-text';
+import { SellerSelect } from '../parts/seller-select';
 import { usePolling } from '../parts/use-polling';
 
 interface BatchError {
@@ -171,16 +172,7 @@ export function Batches({ id }: { id?: string }) {
             <input type="file" name="file" accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required onChange={(event) => setFile(event.currentTarget.files?.[0] ?? null)} />
           </label>
           {sellers.length > 1 && (
-            <label>
-              {t('seller')}
-              <select name="seller" value={seller} onChange={(event) => setSeller(event.currentTarget.value)}>
-                {sellers.map((taxId) => (
-                  <option key={taxId} value={taxId}>
-                    {taxId}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <SellerSelect sellers={sellers} value={seller} onChange={setSeller} />
           )}
           <fieldset>
             <legend>{t('batchMode')}</legend>

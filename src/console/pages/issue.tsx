@@ -10,6 +10,7 @@ import { money } from '../format';
 import { language, say, t, type Word } from '../i18n';
 import { navigate } from '../router';
 import { ProblemText } from '../parts/problem-text';
+import { SellerSelect } from '../parts/seller-select';
 import type { Invoice, Line } from '../types';
 import { blankRow, blankSpecific, BUSINESS_KINDS, SpecificFields, specificBody, specificPaths, type BusinessKind, type SpecificDraft } from '../parts/specific-fields';
 
@@ -220,16 +221,7 @@ export function Issue() {
         </fieldset>
         <fieldset>
           <legend>{t('seller')}</legend>
-          <label>
-            {t('seller')}
-            <select name="seller" value={seller} onChange={(event) => setSeller(event.currentTarget.value)}>
-              {sellers.map((taxId) => (
-                <option key={taxId} value={taxId}>
-                  {taxId}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SellerSelect sellers={sellers} value={seller} onChange={setSeller} />
           <label>
             {t('orderNo')}
             <input name="orderNo" required value={orderNo} onInput={typing('/orderNo', setOrderNo)} {...marks('/orderNo')} />
