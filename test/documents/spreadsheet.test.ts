@@ -152,6 +152,26 @@ describe('the .xlsx module', () => {
     expect((await refusal(() => checkWorkbookFile(honest, `${honest}.out`, { ...SPREADSHEET_LIMITS, maxRatio: 1_000_000, maxUnpackedBytes: 1_000_000 }))).code).toBe('too_large');
   });
 
+  it('stops reading a sheet of a million rows at the limit, however small the file', async () => {
+    const rows: string[] = [];
+    for (let n = 1; n <= 1_000_000; n++) rows.push(`<row r="${n}"><c r="A${n}" t="inlineStr"><is><t>${n}</t></is></c></row>`);
+    const million = path();
+    writeFileSync(
+      million,
+      zip([
+        { name: 'xl/workbook.xml', data: Buffer.from('<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="1-发票基本信息" sheetId="1" r:id="rId1"/></sheets></workbook>') },
+        { name: 'xl/_rels/workbook.xml.rels', data: Buffer.from('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>') },
+        { name: 'xl/sharedStrings.xml', data: Buffer.from('<sst/>') },
+        { name: 'xl/worksheets/sheet1.xml', data: Buffer.from(`<worksheet><sheetData>${rows.join('')}</sheetData></worksheet>`) },
+      ]),
+    );
+    const copy = `${million}.checked`;
+    await checkWorkbookFile(million, copy);
+    const refused = await refusal(() => rowsOf(copy, ['1-发票基本信息']));
+    expect(refused.code).toBe('too_many_rows');
+    expect(refused.zh).toContain('超过 120000 行');
+  });
+
   it('refuses what is no workbook: text, an empty file, a zip of something else', async () => {
     const text = path();
     writeFileSync(text, '发票流水号,金额\nS1,100\n');
