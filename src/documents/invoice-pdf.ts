@@ -188,7 +188,9 @@ function drawRow(doc: Doc, row: TableRow, y: number): void {
     return text(doc, row.title, MARGIN + 4, y + 4, full - 8, { size: 8, color: INK });
   }
   const width = full / row.cells.length;
-  row.cells.forEach((cell, index) => text(doc, cell, MARGIN + index * width + 3, y + 4, width - 6, { size: 7.5, align: 'center', ...(row.head && { color: INK }) }));
+  // Seven columns (a traveller's) leave 79 pt each: an 18-digit ID number fits at 6.8 pt.
+  const size = row.cells.length > 5 ? 6.8 : 7.5;
+  row.cells.forEach((cell, index) => text(doc, cell, MARGIN + index * width + 2, y + 4, width - 4, { size, align: 'center', ...(row.head && { color: INK }) }));
 }
 
 function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {

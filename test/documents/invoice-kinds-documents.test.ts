@@ -42,7 +42,7 @@ const KINDS: Array<[string, JsonRecord, string[], string[]]> = [
   [
     'passenger',
     KIND_REQUESTS.passenger(),
-    ['特定业务：旅客运输服务', '出行人', '李四', '杭州东', '二等座', '火车'],
+    ['特定业务：旅客运输服务', '出行人', '李四', '110101199003078515', '杭州东', '二等座', '火车'],
     ['<SpecificInformation Kind="passenger" Code="09">', '<SeatClass>二等座</SeatClass>', '<VehicleType>train</VehicleType>'],
   ],
   [
