@@ -93,7 +93,6 @@ export function registerImportCommand(program: Command): void {
       const answer = await call(`${gateway}/v1/batches`, key, { method: 'POST', body: form });
       if (terminal) process.stderr.write('\r\x1b[2K');
       if (answer.status === 401 || answer.status === 403) throw new UsageError(await problemOf(answer));
-      // A seller the key does not act for is refused after the upload (403 above); other refusals below.
       if (answer.status !== 202) {
         process.stderr.write(`fapiao import: refused: ${await problemOf(answer)}\n`);
         process.exitCode = 1;
