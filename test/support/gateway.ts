@@ -12,6 +12,8 @@ import { OTHER_SELLER, registerSellers, SELLER } from './fixtures.js';
 
 export interface TestGateway {
   readonly gateway: Gateway;
+  /** Stops the gateway as SIGTERM would and starts another on the same database (a new port); `between` runs while none is up. */
+  restart(between?: () => Promise<void>): Promise<void>;
   readonly database: TestDatabase;
   /** Issue + read for SELLER. */
   readonly key: string;
@@ -65,9 +67,17 @@ export async function startTestGateway(input: ConfigInput, options: { readonly o
     http: { ...FAST.http, ...input.http },
   });
   // TEST_LOG=info shows the gateway's log when a test needs it.
-  const gateway = await startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(options.onQuery && { onQuery: options.onQuery }) });
+  const start = () => startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(options.onQuery && { onQuery: options.onQuery }) });
+  let gateway = await start();
   return {
-    gateway,
+    get gateway() {
+      return gateway;
+    },
+    async restart(between) {
+      await gateway.close();
+      await between?.();
+      gateway = await start();
+    },
     database,
     key,
     otherKey,
