@@ -21,7 +21,8 @@ export interface NewBatchRow {
   readonly errors?: unknown;
 }
 
-export interface NewBatch {
+/** What a batch is, as written and as read back. */
+interface BatchHead {
   readonly id: string;
   readonly sellerTaxId: string;
   readonly mode: BatchMode;
@@ -29,6 +30,9 @@ export interface NewBatch {
   readonly source: 'xlsx' | 'json';
   readonly fileName: string | null;
   readonly problems: unknown;
+}
+
+export interface NewBatch extends BatchHead {
   readonly createdBy: string;
   readonly rows: readonly NewBatchRow[];
 }
@@ -319,15 +323,8 @@ export async function settleRows(db: Kysely<Database>, batchId: string, outcomes
   });
 }
 
-export interface BatchRecord {
-  readonly id: string;
-  readonly sellerTaxId: string;
-  readonly mode: BatchMode;
-  readonly status: 'accepted' | 'refused' | 'checking';
-  readonly source: 'xlsx' | 'json';
-  readonly fileName: string | null;
+export interface BatchRecord extends BatchHead {
   readonly total: number;
-  readonly problems: unknown;
   readonly createdAt: number;
 }
 
