@@ -175,7 +175,7 @@ export class Invoicing {
     return this.deps.commit.submit(async (tx): Promise<RedFlushOutcome> => {
       const blue = await lockInvoiceForFlush(tx, capabilities, blueInvoiceId, actor.sellers);
       if (!blue) return notFound;
-      const key = await readIdempotencyKey(tx, blue.seller_tax_id, idempotencyKey, hash, now);
+      const key = await readIdempotencyKey(tx, capabilities, blue.seller_tax_id, idempotencyKey, hash, now);
       if (key.kind === 'key_reused') return { ...key, key: idempotencyKey };
       if (key.kind !== 'free') return key;
       const unflushable = unflushableBlue(blue);

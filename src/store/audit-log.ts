@@ -10,6 +10,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { auditHash, chainGenesis, chainLink, type HashedEntry } from './audit-links.js';
 import type { StoreCapabilities } from './capabilities.js';
 import type { Database } from './schema/index.js';
+import { textRows } from './sql-text.js';
 
 export { auditHash } from './audit-links.js';
 
@@ -131,14 +132,24 @@ export function advanceHeldChain(tx: Transaction<Database>, head: ChainHead): vo
   headInTransaction.set(tx, head);
 }
 
+const AUDIT_ROW_TEXT = 'insert into audit_log (chain, seq, at, invoice_id, event, from_state, to_state, detail, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const CHAIN_HEAD_TEXT = 'update audit_chains set seq = ?, hash = ? where chain = ?';
+
 /** Appends entries in order, inside the caller's transaction. */
 export async function appendAudit(tx: Transaction<Database>, capabilities: StoreCapabilities, at: number, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const linked = linkEntries(await heldChain(tx, capabilities, at), at, entries);
-  // Insert in slices: SQLite allows at most 32,766 bound parameters per statement.
-  for (let i = 0; i < linked.rows.length; i += 500) {
-    await tx.insertInto('audit_log').values(linked.rows.slice(i, i + 500)).execute();
+  if (capabilities.batchedWrites) {
+    // Insert in slices of a few hundred rows: one round trip each.
+    for (let i = 0; i < linked.rows.length; i += 500) {
+      await tx.insertInto('audit_log').values(linked.rows.slice(i, i + 500)).execute();
+    }
+  } else {
+    // In the process (SQLite) a statement written once and run per row costs less than building a multi-row one.
+    for (const row of linked.rows) {
+      await textRows(tx, capabilities, AUDIT_ROW_TEXT, [row.chain, row.seq, row.at, row.invoice_id, row.event, row.from_state, row.to_state, row.detail, row.prev_hash, row.hash]);
+    }
   }
-  await tx.updateTable('audit_chains').set({ seq: linked.head.seq, hash: linked.head.hash }).where('chain', '=', linked.head.chain).execute();
+  await textRows(tx, capabilities, CHAIN_HEAD_TEXT, [linked.head.seq, linked.head.hash, linked.head.chain]);
   headInTransaction.set(tx, linked.head);
 }

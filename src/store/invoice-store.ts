@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
+import { insertInvoice, liveOrder, recordKey, storedKey } from './accept-queries.js';
 import { acceptPlainMany } from './accept-statement.js';
 import { advanceHeldChain, appendAudit, heldChain, linkEntries } from './audit-log.js';
 import type { StoreCapabilities } from './capabilities.js';
@@ -112,8 +113,8 @@ export type AcceptResult = IdempotentAnswer | { readonly kind: 'order_no_taken';
 export type KeyState = Exclude<IdempotentAnswer, { kind: 'created' }> | { readonly kind: 'free'; readonly expired: boolean };
 
 /** Reads the key in the write's transaction: a live record answers (replayed or key_reused); none, or an expired one, leaves it free. */
-export async function readIdempotencyKey(tx: Transaction<Database>, sellerTaxId: string, key: string, requestHash: string, now: number): Promise<KeyState> {
-  const existing = await tx.selectFrom('idempotency_keys').selectAll().where('seller_tax_id', '=', sellerTaxId).where('key', '=', key).executeTakeFirst();
+export async function readIdempotencyKey(tx: Transaction<Database>, capabilities: StoreCapabilities, sellerTaxId: string, key: string, requestHash: string, now: number): Promise<KeyState> {
+  const existing = await storedKey(tx, capabilities, sellerTaxId, key);
   if (!existing) return { kind: 'free', expired: false };
   if (existing.expires_at <= now) return { kind: 'free', expired: true };
   if (existing.request_hash !== requestHash) return { kind: 'key_reused', invoiceId: existing.invoice_id };
@@ -123,19 +124,16 @@ export async function readIdempotencyKey(tx: Transaction<Database>, sellerTaxId:
 /** Records the key for the invoice just written, replacing an expired record of it. */
 export async function recordIdempotencyKey(
   tx: Transaction<Database>,
+  capabilities: StoreCapabilities,
   record: { readonly sellerTaxId: string; readonly key: string; readonly requestHash: string; readonly invoiceId: string; readonly now: number; readonly ttlMs: number; readonly replacesExpired: boolean },
 ): Promise<void> {
-  if (record.replacesExpired) await tx.deleteFrom('idempotency_keys').where('seller_tax_id', '=', record.sellerTaxId).where('key', '=', record.key).execute();
-  await tx
-    .insertInto('idempotency_keys')
-    .values({ seller_tax_id: record.sellerTaxId, key: record.key, request_hash: record.requestHash, invoice_id: record.invoiceId, created_at: record.now, expires_at: record.now + record.ttlMs })
-    .execute();
+  await recordKey(tx, capabilities, { ...record, expiresAt: record.now + record.ttlMs });
 }
 
 /** Accepts one invoice through the group committer; resolves once it is durable. */
 export async function acceptInvoice(commit: GroupCommit, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const accept = () =>
-    capabilities.batchedWrites ? commit.submitBatched(ACCEPT_BATCH, { capabilities, input }) : commit.submit((tx) => acceptInTransaction(tx, capabilities, input));
+    commit.submitBatched(capabilities.batchedWrites ? ACCEPT_BATCH : ACCEPT_EACH, { capabilities, input });
   // Another process committed the same key or order number between our read and our insert
   // (PostgreSQL, several gateways): its row is committed now, so the next run reads it and answers
   // replayed, key_reused or order_no_taken. A few runs, since the next one may meet a third writer.
@@ -176,23 +174,39 @@ const ACCEPT_BATCH: Batched<{ readonly capabilities: StoreCapabilities; readonly
   },
 };
 
-/** One accept, reading first: the only path on SQLite, and PostgreSQL's for what is not plain. */
+/**
+ * The accepts of one batch on SQLite: each request read and written in turn (in the process, a
+ * statement per request costs microseconds), their audit entries appended together at the end.
+ */
+const ACCEPT_EACH: Batched<{ readonly capabilities: StoreCapabilities; readonly input: AcceptInput }, AcceptResult> = {
+  async run(tx, requests) {
+    const capabilities = requests[0]!.capabilities;
+    const answers: AcceptResult[] = [];
+    for (const { input } of requests) answers.push(await acceptUnaudited(tx, capabilities, input));
+    const made = requests.filter((_request, n) => answers[n]!.kind === 'created').map(({ input }) => acceptedEntry(input.row));
+    await appendAudit(tx, capabilities, requests[0]!.input.row.created_at, made);
+    return answers;
+  },
+};
+
+/** One accept, reading first: PostgreSQL's path for what is not plain. */
 async function acceptInTransaction(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
+  const answer = await acceptUnaudited(tx, capabilities, input);
+  if (answer.kind === 'created') await appendAudit(tx, capabilities, input.row.created_at, [acceptedEntry(input.row)]);
+  return answer;
+}
+
+/** One accept's checks and rows, without its audit entry (the caller appends it). */
+async function acceptUnaudited(tx: Transaction<Database>, capabilities: StoreCapabilities, input: AcceptInput): Promise<AcceptResult> {
   const now = input.row.created_at;
-  const key = await readIdempotencyKey(tx, input.sellerTaxId, input.idempotencyKey, input.requestHash, now);
+  const key = await readIdempotencyKey(tx, capabilities, input.sellerTaxId, input.idempotencyKey, input.requestHash, now);
   if (key.kind !== 'free') return key;
   // An order number is issued at most once per seller, whatever the idempotency key: an ERP that
   // makes a new key on every retry must not get a second invoice (and 诺诺 refuses it, E9106).
-  const sameOrder = await tx
-    .selectFrom('invoices')
-    .select(['id', 'status'])
-    .where('seller_tax_id', '=', input.sellerTaxId)
-    .where('order_no', '=', input.row.order_no)
-    .where('status', '<>', 'rejected')
-    .executeTakeFirst();
+  const sameOrder = await liveOrder(tx, capabilities, input.sellerTaxId, input.row.order_no);
   if (sameOrder) return { kind: 'order_no_taken', invoiceId: sameOrder.id, status: sameOrder.status };
-  await tx.insertInto('invoices').values(input.row).execute();
-  await recordIdempotencyKey(tx, {
+  await insertInvoice(tx, capabilities, input.row);
+  await recordIdempotencyKey(tx, capabilities, {
     sellerTaxId: input.sellerTaxId,
     key: input.idempotencyKey,
     requestHash: input.requestHash,
@@ -201,7 +215,6 @@ async function acceptInTransaction(tx: Transaction<Database>, capabilities: Stor
     ttlMs: input.idempotencyTtlMs,
     replacesExpired: key.expired,
   });
-  await appendAudit(tx, capabilities, now, [acceptedEntry(input.row)]);
   return { kind: 'created', invoice: newRecord(input.row) };
 }
 

@@ -36,7 +36,7 @@ export interface NewRedInvoice {
 export async function insertRedInvoice(tx: Transaction<Database>, capabilities: StoreCapabilities, red: NewRedInvoice): Promise<InvoiceRecord> {
   const { row, idempotency, now } = red;
   await tx.insertInto('invoices').values(row).execute();
-  await recordIdempotencyKey(tx, {
+  await recordIdempotencyKey(tx, capabilities, {
     sellerTaxId: row.seller_tax_id,
     key: idempotency.key,
     requestHash: idempotency.requestHash,
