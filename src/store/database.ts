@@ -13,6 +13,7 @@ import type { StoreLocation } from '../runtime/config.js';
 import type { Database } from './schema/index.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { syncWriteAheadLog, WalSync } from './wal-sync.js';
 import { AuditChainOpener } from './audit-log.js';
 import { postgresCapabilities, SQLITE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 import { FailoverPool } from './failover-pool.js';
@@ -121,12 +122,15 @@ export function openExistingStore(location: StoreLocation, options: { readonly c
 function openSqlite(file: string, log?: KyselyConfig['log']): Store {
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
-  // better-sqlite3 defaults to NORMAL, which survives a process crash but not a power loss.
-  // A 2xx promises durability, so every commit waits for the fsync (design.md invariant 1).
-  sqlite.pragma('synchronous = FULL');
+  // A 2xx promises durability, so every commit waits for the log's fsync (design.md invariant 1):
+  // FULL does it inside COMMIT on the event loop's thread; NORMAL with the dialect's WalSync does
+  // it on the thread pool, and the commit's caller still waits for it (src/store/wal-sync.ts).
+  // An in-memory database has nothing to sync.
+  const durability = file === ':memory:' ? undefined : { walSync: new WalSync(() => syncWriteAheadLog(file)), inTransaction: () => sqlite.inTransaction };
+  sqlite.pragma(durability ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }), ...(log && { log }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite), ...(durability && { durability }) }), ...(log && { log }) });
   // Opened lazily: the file and its schema must exist first (migrations run on `db`).
   let reader: Kysely<Database> | undefined;
   const openReader = () => {

@@ -1,6 +1,6 @@
 /**
  * Group commit: runs the writes of many concurrent requests in one transaction, so one fsync
- * serves them all, and answers each only after that commit. With synchronous=FULL a one-row
+ * serves them all, and answers each only after that commit is on disk. With a sync per commit a one-row
  * SQLite transaction costs a whole fsync (~3k/s here); a hundred per commit reach HTTP speed
  * (design.md, "Measured facts"). On PostgreSQL several batches are in flight at once (`lanes`),
  * each in its own transaction on its own connection, each appending to its own audit chain: the
