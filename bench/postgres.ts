@@ -46,7 +46,7 @@ export interface PostgresRuns {
 }
 
 /** A new empty database on the server of `base`; its URL. */
-async function freshDatabase(base: string, name: string): Promise<string> {
+export async function freshDatabase(base: string, name: string): Promise<string> {
   const admin = new pg.Client(base);
   await admin.connect();
   await admin.query(`drop database if exists ${name} with (force)`);
@@ -128,11 +128,23 @@ async function pgBossSend(url: string, requests: number, concurrency: number): P
   return { result: { requests, seconds, perSecond: requests / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures }, cpu };
 }
 
+/** pg-boss `send()` behind a bare Fastify route (bench/pg-boss-server.ts), loaded over HTTP like the gateway. */
+async function pgBossBehindFastify(url: string, requests: number, concurrency: number): Promise<{ result: LoadResult; cpu: CpuSeconds | null }> {
+  const server = await start(join(import.meta.dirname, 'pg-boss-server.js'), [], { BENCH_PGBOSS_URL: url });
+  const body = (offset: number) => (i: number) => JSON.stringify(payload(offset + i));
+  await postLoad(`${server.url}/v1/invoices`, { requests: 1000, concurrency, body: body(8_000_000), headers: () => ({}) });
+  const meter = cpuMeter([server.child.pid!], false);
+  const result = await postLoad(`${server.url}/v1/invoices`, { requests, concurrency, body: body(0), headers: () => ({}) });
+  const cpu = meter.stop();
+  await stop(server.child);
+  return { result, cpu };
+}
+
 function serve(url: string): Promise<{ url: string; child: ChildProcess }> {
   return start(BIN, ['serve', '--port', '0', '--channel', 'sim=http://127.0.0.1:9'], { DATABASE_URL: url, FAPIAO_CONCURRENCY: '0', FAPIAO_RENDER_THREADS: '0' });
 }
 
-async function prepare(url: string): Promise<string> {
+export async function prepare(url: string): Promise<string> {
   const store = await openStore({ kind: 'postgres', url });
   await saveSeller(store.db, { taxId: SELLER, name: '演示科技（杭州）有限公司', sandbox: false }, Date.now());
   const { key } = await createApiKey(store.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, Date.now());
@@ -192,13 +204,21 @@ async function drain(url: string, key: string, dataDir: string): Promise<Postgre
   return { invoices: Number(rows[0]!.n), seconds };
 }
 
-/** The runs, in order: pg-boss, the gateway with one process, with two; then the drain of the first's backlog. */
+/**
+ * The runs, in order: pg-boss behind bare Fastify (the peer the ratios are taken to), pg-boss
+ * in-process, the gateway with one process, with two; then the drain of the first's backlog.
+ */
 export async function postgresAccept(base: string, requests: number, concurrency: number, dataDir: string): Promise<PostgresRuns> {
+  const behindUrl = await freshDatabase(base, 'fapiao_bench_pgboss_http');
+  const behind = await pgBossBehindFastify(behindUrl, requests, concurrency);
   const bossUrl = await freshDatabase(base, 'fapiao_bench_pgboss');
   const boss = await pgBossSend(bossUrl, requests, concurrency);
   const one = await gatewayAccept(base, 1, requests, concurrency);
   const two = await gatewayAccept(base, 2, requests, concurrency);
-  return { accepts: [{ what: 'pg-boss 10 send()', processes: 1, ...boss }, one, two], drain: await drain(one.url, one.key, dataDir) };
+  return {
+    accepts: [{ what: 'pg-boss 10 send() behind bare Fastify', processes: 1, ...behind }, { what: 'pg-boss 10 send() in the load generator', processes: 1, ...boss }, one, two],
+    drain: await drain(one.url, one.key, dataDir),
+  };
 }
 
 /** CPU per request in µs: the subject (gateways, or pg-boss's client), the load generator, PostgreSQL. */
