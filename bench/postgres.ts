@@ -245,21 +245,25 @@ export function postgresSection(runs: PostgresRuns, sqliteDrainPerSecond: number
   const share = (b: BackendSample | undefined) => (b ? `${((b.lockWaits / Math.max(1, b.busy)) * 100).toFixed(1)} % (${b.top.map(([k, v]) => `${k} ${v}`).join(', ')})` : '—');
   return `## Accept on PostgreSQL, beside pg-boss
 
-The same payload (\`examples/invoice.json\`) on the same PostgreSQL, in this run: pg-boss 10 \`send()\`
-called at the same concurrency from the load generator's process, then the gateway with workers off
-(\`FAPIAO_CONCURRENCY=0\`), one process and two sharing the database (half the requests each). Lock
-waits: the share of busy backend samples of \`pg_stat_activity\` (every 20 ms) waiting on a lock.
+The same payload (\`examples/invoice.json\`) on the same PostgreSQL, in this run. The peer is what a
+team might build instead of the gateway: a bare Fastify route that parses the JSON and answers 202
+once pg-boss 10 \`send()\` stored the job (\`bench/pg-boss-server.ts\`), loaded over HTTP by the same
+client as the gateway; beside it \`send()\` called in the load generator's process (no HTTP). Then
+the gateway with workers off (\`FAPIAO_CONCURRENCY=0\`), one process and two sharing the database
+(half the requests each). Targets: the gateway ≥ 1.5× the peer, and its CPU with PostgreSQL's at
+most half of the peer's with PostgreSQL's. Lock waits: the share of busy backend samples of
+\`pg_stat_activity\` (every 20 ms) waiting on a lock.
 
-| what | per second | p50 | p99 | ratio to pg-boss | CPU µs per request: it / load generator / PostgreSQL | lock waits (top wait events) |
+| what | per second | p50 | p99 | ratio to pg-boss behind Fastify | CPU µs per request: it / load generator / PostgreSQL | lock waits (top wait events) |
 |---|---|---|---|---|---|---|
 ${rows.map((r) => `| ${r.what} | ${r.result.perSecond.toFixed(0)} | ${r.result.p50Ms.toFixed(0)} ms | ${r.result.p99Ms.toFixed(0)} ms | ${(r.result.perSecond / boss).toFixed(2)} | ${cpuPerRequest(r)} | ${share(r.backends)} |`).join('\n')}
 
 Each write transaction appends to an audit chain of its own (docs/audit.md), so processes no
 longer queue on one head row; the plain accepts of a group commit are one statement whose rows
-travel as one array per column (invoices, idempotency records, audit entries and the chain's
-head), and each process keeps up to four write transactions in flight. CPU per request, read
-from /proc over the measured run ("it" is the gateway processes, or pg-boss's client, which runs
-in the load generator's process), says where the cores went: the gateway costs PostgreSQL less
+travel as one JSON parameter read by \`json_to_recordset\` (invoices, idempotency records, audit
+entries and the chain's head), and each process keeps up to four write transactions in flight. CPU per request, read
+from /proc over the measured run ("it" is the gateway processes, the peer's server, or pg-boss's
+client where it runs in the load generator's process), says where the cores went: the gateway costs PostgreSQL less
 per invoice than pg-boss does per job (a batch is one statement and one commit; pg-boss commits
 each job), but one gateway process is one thread that also parses HTTP, validates, computes tax
 and hashes, so one process stops where that thread is busy all the time. Two processes take that

@@ -16,7 +16,9 @@ import { openLoop, type OpenLoopResult } from './open-loop.js';
 import { doctorBench } from './doctor.js';
 import { renderBench } from './render.js';
 import { describeSignInFlood, signInFloodBench, worst } from './sign-in-flood.js';
-import { describePostgresAccept, postgresAccept, postgresSection } from './postgres.js';
+import { describePostgresAccept, freshDatabase, postgresAccept, postgresSection } from './postgres.js';
+import { cpuMeter, type CpuSeconds } from './cpu-meter.js';
+import { describeNullDrain, nullDrain, type NullDrain } from './null-drain.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -27,6 +29,10 @@ const example = JSON.parse(readFileSync(join(ROOT, 'examples/invoice.json'), 'ut
 const body = (i: number) => JSON.stringify({ ...example, orderNo: `BENCH-${i}` });
 const fmt = (result: LoadResult) =>
   `${result.perSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms (${result.requests} requests, ${result.failures} failed)`;
+
+/** CPU per request, µs: the server's, and the load generator's. */
+const cpuMicros = (cpu: CpuSeconds | null, requests: number) =>
+  cpu ? `${((cpu.subject / requests) * 1e6).toFixed(0)} / ${((cpu.loadGenerator / requests) * 1e6).toFixed(0)}` : '— / —';
 
 const fmtOverload = (r: OpenLoopResult) =>
   `target ${r.targetPerSecond}/s (sent ${r.sentPerSecond.toFixed(0)}/s): ${r.accepted} accepted, ${r.refusedFast} refused fast, ${r.timedOut} timed out, ${r.other} other; p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`;
@@ -147,7 +153,9 @@ async function main(): Promise<void> {
   console.log(`accept: ${REQUESTS} POSTs at concurrency ${CONCURRENCY}, load generator in its own process`);
   const bare = await start(join(import.meta.dirname, 'bare-server.js'), []);
   await postLoad(`${bare.url}/v1/invoices`, { requests: 1000, concurrency: CONCURRENCY, body, headers: () => ({}) });
+  const bareMeter = cpuMeter([bare.child.pid!], false);
   const baseline = await postLoad(`${bare.url}/v1/invoices`, { requests: REQUESTS, concurrency: CONCURRENCY, body, headers: () => ({}) });
+  const bareCpu = bareMeter.stop();
   await stop(bare.child);
   console.log(`  bare fastify (JSON parse, 202): ${fmt(baseline)}`);
 
@@ -156,9 +164,12 @@ async function main(): Promise<void> {
   const accepting = await start(BIN, ['serve', '--port', '0', '--db', db, '--channel', `sim=${simulator.url}`], { FAPIAO_CONCURRENCY: '0' });
   const headers = (i: number) => ({ authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` });
   await postLoad(`${accepting.url}/v1/invoices`, { requests: 1000, concurrency: CONCURRENCY, body: (i) => body(1_000_000 + i), headers: (i) => headers(1_000_000 + i) });
+  const gatewayMeter = cpuMeter([accepting.child.pid!], false);
   const gateway = await postLoad(`${accepting.url}/v1/invoices`, { requests: REQUESTS, concurrency: CONCURRENCY, body, headers });
+  const gatewayCpu = gatewayMeter.stop();
   await stop(accepting.child);
-  console.log(`  gateway POST /v1/invoices (validate, tax, SQLite FULL fsync, group commit): ${fmt(gateway)}`);
+  console.log(`  gateway POST /v1/invoices (validate, tax, durable commit, group commit): ${fmt(gateway)}`);
+  console.log(`  CPU µs per request (server / load generator): bare ${cpuMicros(bareCpu, REQUESTS)}, gateway ${cpuMicros(gatewayCpu, REQUESTS)}`);
   const ratio = gateway.perSecond / baseline.perSecond;
   console.log(`  ratio gateway / bare: ${ratio.toFixed(2)}`);
 
@@ -227,6 +238,12 @@ async function main(): Promise<void> {
   });
   for (const line of postgresRuns ? describePostgresAccept(postgresRuns) : []) console.log(`  ${line}`);
 
+  const nullInvoices = Number(process.env.BENCH_NULL_INVOICES ?? 20_000);
+  console.log(`drain into a null upstream (answers at once, keeps nothing): ${nullInvoices} invoices, documents rendered meanwhile`);
+  const nullDrains: NullDrain[] = [await nullDrain({ kind: 'sqlite', file: join(dataDir, 'null-drain.db') }, nullInvoices)];
+  if (postgresRuns) nullDrains.push(await nullDrain({ kind: 'postgres', url: await freshDatabase(postgresBase, 'fapiao_bench_null') }, nullInvoices));
+  for (const run of nullDrains) console.log(`  ${describeNullDrain(run)}`);
+
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
   const doctorRatio = doctor.doctorMs / doctor.baselineMs;
@@ -262,15 +279,16 @@ async function main(): Promise<void> {
     `# Benchmark results
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), Node ${process.version},
-SQLite in WAL mode with synchronous=FULL. Server and load generator in separate processes on the
+SQLite in WAL mode, every commit's log synced before it is answered (src/store/wal-sync.ts: the
+fdatasync on the thread pool, as durable as synchronous=FULL). Server and load generator in separate processes on the
 same machine (loopback). Figures from a shared machine vary from run to run; compare ratios.
 
 ## Accept: POST /v1/invoices, ${REQUESTS} requests at concurrency ${CONCURRENCY}
 
-| server | req/s | p50 | p99 |
-|---|---|---|---|
-| bare Fastify, same JSON parse, answers 202 | ${baseline.perSecond.toFixed(0)} | ${baseline.p50Ms.toFixed(1)} ms | ${baseline.p99Ms.toFixed(1)} ms |
-| the gateway: auth, validation, tax, durable commit before 202 | ${gateway.perSecond.toFixed(0)} | ${gateway.p50Ms.toFixed(1)} ms | ${gateway.p99Ms.toFixed(1)} ms |
+| server | req/s | p50 | p99 | CPU µs per request: server / load generator |
+|---|---|---|---|---|
+| bare Fastify, same JSON parse, answers 202 | ${baseline.perSecond.toFixed(0)} | ${baseline.p50Ms.toFixed(1)} ms | ${baseline.p99Ms.toFixed(1)} ms | ${cpuMicros(bareCpu, REQUESTS)} |
+| the gateway: auth, validation, tax, durable commit before 202 | ${gateway.perSecond.toFixed(0)} | ${gateway.p50Ms.toFixed(1)} ms | ${gateway.p99Ms.toFixed(1)} ms | ${cpuMicros(gatewayCpu, REQUESTS)} |
 
 **Ratio gateway / bare: ${ratio.toFixed(2)}.** Every 202 waited for its fsync; group commit puts
 the requests that arrive together into one transaction.
@@ -311,6 +329,19 @@ ${protocolRuns.map((r) => `| ${r.protocol} | ${r.invoices} | ${r.seconds.toFixed
 carry a token, and its status lags (E9500, then 20/21 before 2), so each invoice takes more calls.
 
 ${postgresRuns ? postgresSection(postgresRuns, drainRate) : '## Accept on PostgreSQL\n\nNot measured in this run: no PostgreSQL server answered.\n'}
+## Drain into a null upstream: the gateway's own cost per invoice
+
+An upstream that speaks the reference protocol, issues every invoice at once and keeps nothing
+(\`bench/null-upstream.ts\`), so what is measured is the gateway alone: claim, call, settle, audit,
+documents job. ${nullInvoices} invoices accepted with workers off, then one gateway process started with
+the defaults (32 calls in flight); its render thread renders the documents meanwhile at a lower
+priority (niceness 10), on what the drain leaves of the two cores. Targets: 2,000/s on SQLite,
+1,000/s on PostgreSQL.
+
+| database | drained in (with start-up) | first call to last settle | invoices/s | gateway CPU per invoice (all threads, rendering included) |
+|---|---|---|---|---|
+${nullDrains.map((d) => `| ${d.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${d.seconds.toFixed(1)} s | ${d.spanSeconds.toFixed(1)} s | **${(d.invoices / d.spanSeconds).toFixed(0)}** | ${d.cpuMicros === null ? '—' : `${d.cpuMicros.toFixed(0)} µs`} |`).join('\n')}
+
 ## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
 
 Each invoice is a submit and a query, so ${RATE_LIMIT} calls a second drain ${RATE_LIMIT / 2} invoices a second at best.
@@ -362,16 +393,27 @@ themselves are a few per cent of it; the rest is starting Node and loading the m
 doctor uses (undici, Kysely and the database drivers). Commands load what they run only when they
 run (\`fapiao --version\` took ~490 ms when every command loaded the gateway).
 
-## Where the accept path's time goes (CPU profile, \`node --cpu-prof\`, 2026-11-22)
+## Where the accept path's time goes (CPU profile, \`node --cpu-prof\`, 2026-12-02)
 
-Inclusive shares of the gateway's CPU while accepting: the transaction's statements ~15 % (the
-audit append ~7 % of that), validation and tax (src/domain) ~7 %, the request fingerprint for
-idempotency ~4 %, Kysely's query compilation ~4 %; the rest is Fastify, HTTP parsing, GC, and
-~16 % idle. Fixed along the way: Kysely prepared every SQLite statement afresh (14 % of CPU; now a
-statement cache), reads waited behind group commits on SQLite's single connection (now a separate
-reader connection), key and seller lookups ran on every request (now cached for one second), and
-the dispatcher's claim sorted the whole backlog through the wrong index (now partial indexes:
-9.6 ms to 0.03 ms per claim at 11,000 rows; drain 266 to ~1,000–1,300 invoices/s).
+The gateway's threads while accepting on SQLite (read per thread from /proc): the main thread
+~300 µs a request, V8's four garbage-collection helpers ~60 µs together, the thread pool's log
+syncs a few µs. Shares of the main thread's busy time (it is idle a third of the run, between the
+client's answers and its next requests): SQLite running the statements ~13 % (their commit ~5 %),
+validation and tax (src/domain) ~10 %, building the answer's resource ~3 %, the request
+fingerprint ~4 %, garbage collection ~8 %; the rest, over half, is Node's HTTP parser and writes,
+Fastify's hooks and reply, and the promises that carry a request from one to the next.
+
+Cut for issue 27: the accept's statements were built by Kysely for every request (compile, parse
+and freeze of the query tree: ~80 µs of ~450, more than SQLite spent running them), now SQL text
+written once (src/store/sql-text.ts); SQLite's fsync ran inside COMMIT on the event loop, now on
+the thread pool with the commit's callers waiting for it; on PostgreSQL each column's array
+literal was escaped in JavaScript, now the batch is one JSON parameter; the drain's settles on
+SQLite were each a built query and four more statements, now one fixed-text UPDATE each and the
+following rows once per transaction; documents render at a lower priority. Earlier: Kysely
+prepared every SQLite statement afresh (14 % of CPU; now a statement cache), reads waited behind
+group commits on SQLite's single connection (now a separate reader connection), key and seller
+lookups ran on every request (now cached for one second), and the dispatcher's claim sorted the
+whole backlog through the wrong index (now partial indexes: 9.6 ms to 0.03 ms per claim).
 `,
   );
   console.log('wrote bench/RESULTS.md');
