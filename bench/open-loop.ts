@@ -20,7 +20,7 @@ export interface OpenLoopResult {
   readonly peakRssMiB: number;
 }
 
-function rssMiB(pid: number): Promise<number> {
+export function rssMiB(pid: number): Promise<number> {
   return import('node:fs/promises').then(async ({ readFile }) => {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
     const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);

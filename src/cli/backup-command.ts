@@ -23,8 +23,13 @@ export function registerBackupCommands(program: Command): void {
       refusePostgres();
       const dbFile = options.db ?? DEFAULT_DB_FILE;
       try {
+        const started = performance.now();
         const { pages, bytes, secretsKey } = await backupSqlite(dbFile, environment.dataDir ?? dirname(dbFile), dest);
-        process.stdout.write(`backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${(bytes / 1048576).toFixed(1)} MiB), the signing key${secretsKey ? ' and the secrets key' : ''}\n`);
+        const seconds = (performance.now() - started) / 1000;
+        const mib = bytes / 1048576;
+        process.stdout.write(
+          `backed up ${dbFile} to ${join(dest, 'fapiao.db')} (${pages} pages, ${mib.toFixed(1)} MiB in ${seconds.toFixed(1)} s, ${(mib / Math.max(seconds, 0.001)).toFixed(0)} MiB/s), the signing key${secretsKey ? ' and the secrets key' : ''}\n`,
+        );
         // A key given in the environment cannot be copied: without it the webhook secrets in the backup are useless.
         if (environment.secretsKey) process.stdout.write('secrets are sealed with FAPIAO_SECRETS_KEY, which is not in the backup: keep its value with the backup, as safely\n');
       } catch (error) {

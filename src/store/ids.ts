@@ -38,6 +38,19 @@ export function newInvoiceId(nowMs: number): string {
   return `inv_${timePrefix(nowMs)}${randomChars(16, CROCKFORD)}`;
 }
 
+/** Ten characters of 5 bits: time prefixes exist for 0 ≤ ms < 32¹⁰ (the year 37,648). */
+const PREFIX_LIMIT_MS = 32 ** 10;
+
+/**
+ * The smallest id an invoice created at `ms` or later can have: a date range over invoices is an
+ * id range, which the seller's (seller, id) index answers in list order. Undefined for a time no
+ * id can carry (the range is then left to created_at alone).
+ */
+export function invoiceIdFloor(ms: number): string | undefined {
+  if (!Number.isFinite(ms) || ms < 0 || ms >= PREFIX_LIMIT_MS) return undefined;
+  return `inv_${timePrefix(Math.floor(ms))}`;
+}
+
 /**
  * The serial number (流水号) an invoice carries to the upstream: 20 upper-case letters and digits,
  * within every provider's limit (诺诺 orderNo ≤ 20).

@@ -3,9 +3,11 @@
  * transaction), read, list with a cursor, and re-queue a failed one. The dispatcher's own queries
  * live in src/store/invoice-leases.ts.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { stateKey, transition } from '../domain/invoice-state.js';
 import { insertInvoice, liveOrder, recordKey, storedKey } from './accept-queries.js';
+import { buyerNamesContaining, containsPattern } from './buyer-names.js';
+import { invoiceIdFloor } from './ids.js';
 import { acceptPlainMany } from './accept-statement.js';
 import { advanceHeldChain, appendAudit, heldChain, linkEntries } from './audit-log.js';
 import type { StoreCapabilities } from './capabilities.js';
@@ -264,25 +266,50 @@ export interface InvoiceFilter {
 export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter): Promise<{ rows: InvoiceRecord[]; nextCursor: string | null }> {
   const sellers = filter.sellerTaxId ? filter.sellers.filter((s) => s === filter.sellerTaxId) : filter.sellers;
   if (sellers.length === 0) return { rows: [], nextCursor: null };
-  let query = selectRecords(db).where('invoices.seller_tax_id', 'in', [...sellers]);
-  if (filter.status) query = query.where('invoices.status', '=', filter.status);
-  if (filter.stage) query = query.where('invoices.stage', '=', filter.stage);
-  if (filter.buyerTaxId) query = query.where('invoices.buyer_tax_id', '=', filter.buyerTaxId);
-  if (filter.orderNo) query = query.where('invoices.order_no', '=', filter.orderNo);
-  if (filter.number) query = query.where('invoices.number', '=', filter.number);
-  if (filter.total) query = query.where('invoices.total', '=', filter.total);
-  if (filter.buyerName) {
-    // A part of the name; the pattern's own wildcards are taken literally.
-    const pattern = `%${filter.buyerName.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(sql<boolean>`invoices.buyer_name like ${pattern} escape '\\'`);
+  const wanted = filter.limit + 1;
+  let rows: InvoiceRecord[];
+  const matches = filter.buyerName ? await buyerNamesContaining(db, sellers, filter.buyerName) : undefined;
+  if (matches?.kind === 'names') {
+    // Each matching buyer's newest ids from the name index, merged: a few short reads instead of
+    // a walk through every invoice of the seller when the name is rare or absent.
+    const idLists = await Promise.all(
+      matches.names.map(({ seller, name }) =>
+        narrowed(db.selectFrom('invoices').select('invoices.id').where('invoices.seller_tax_id', '=', seller).where('invoices.buyer_name', '=', name), filter)
+          .orderBy('invoices.id', 'desc')
+          .limit(wanted)
+          .execute(),
+      ),
+    );
+    const ids = idLists.flat().map((row) => row.id).sort().reverse().slice(0, wanted);
+    rows = ids.length === 0 ? [] : await selectRecords(db).where('invoices.id', 'in', ids).orderBy('invoices.id', 'desc').execute();
+  } else {
+    let query = narrowed(selectRecords(db).where('invoices.seller_tax_id', 'in', [...sellers]), filter);
+    if (filter.buyerName) query = query.where(sql<boolean>`invoices.buyer_name like ${containsPattern(filter.buyerName)} escape '\\'`);
+    rows = await query.orderBy('invoices.id', 'desc').limit(wanted).execute();
   }
-  if (filter.from !== undefined) query = query.where('invoices.created_at', '>=', filter.from);
-  if (filter.to !== undefined) query = query.where('invoices.created_at', '<', filter.to);
-  if (filter.cursor) query = query.where('invoices.id', '<', filter.cursor);
-  const rows = await query.orderBy('invoices.id', 'desc').limit(filter.limit + 1).execute();
   const more = rows.length > filter.limit;
   const page = more ? rows.slice(0, filter.limit) : rows;
   return { rows: page, nextCursor: more ? page[page.length - 1]!.id : null };
+}
+
+/** The list's filters but the seller and the buyer's name, on any query over invoices. */
+function narrowed<Q extends SelectQueryBuilder<Database, 'invoices', object>>(query: Q, filter: InvoiceFilter): Q {
+  let q = query as SelectQueryBuilder<Database, 'invoices', object>;
+  if (filter.status) q = q.where('invoices.status', '=', filter.status);
+  if (filter.stage) q = q.where('invoices.stage', '=', filter.stage);
+  if (filter.buyerTaxId) q = q.where('invoices.buyer_tax_id', '=', filter.buyerTaxId);
+  if (filter.orderNo) q = q.where('invoices.order_no', '=', filter.orderNo);
+  if (filter.number) q = q.where('invoices.number', '=', filter.number);
+  if (filter.total) q = q.where('invoices.total', '=', filter.total);
+  // The id bounds let the (seller, id) index find the range; created_at says it exactly.
+  if (filter.from !== undefined) q = q.where('invoices.created_at', '>=', filter.from);
+  if (filter.to !== undefined) q = q.where('invoices.created_at', '<', filter.to);
+  const fromId = filter.from === undefined ? undefined : invoiceIdFloor(filter.from);
+  const toId = filter.to === undefined ? undefined : invoiceIdFloor(filter.to);
+  if (fromId) q = q.where('invoices.id', '>=', fromId);
+  if (toId) q = q.where('invoices.id', '<', toId);
+  if (filter.cursor) q = q.where('invoices.id', '<', filter.cursor);
+  return q as Q;
 }
 
 export type RetryResult = { kind: 'requeued'; invoice: InvoiceRecord } | { kind: 'not_found' } | { kind: 'not_failed'; invoice: InvoiceRecord };

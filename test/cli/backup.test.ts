@@ -73,6 +73,8 @@ describe('fapiao backup and restore', () => {
     const taken = await backup!;
     expect(taken.stderr).toBe('');
     expect(taken.status).toBe(0);
+    // It says how much it copied and how fast, so an operator can size the window for a big one.
+    expect(taken.stdout).toMatch(/\(\d+ pages, [\d.]+ MiB in [\d.]+ s, \d+ MiB\/s\)/);
     await live.kill('SIGTERM');
 
     const restored = await fapiao(['restore', join(root, 'backup'), '--data-dir', join(root, 'restored')]);

@@ -15,6 +15,7 @@ import * as consoleUsers from './012-console-users.js';
 import * as securityLimits from './013-security-limits.js';
 import * as traceContext from './014-trace-context.js';
 import * as batches from './015-batches.js';
+import * as listIndexes from './016-list-indexes.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -32,4 +33,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '013-security-limits': securityLimits,
   '014-trace-context': traceContext,
   '015-batches': batches,
+  '016-list-indexes': listIndexes,
 };
