@@ -19,6 +19,7 @@ import { describeSignInFlood, signInFloodBench, worst } from './sign-in-flood.js
 import { describePostgresAccept, freshDatabase, postgresAccept, postgresSection } from './postgres.js';
 import { cpuMeter, type CpuSeconds } from './cpu-meter.js';
 import { describeNullDrain, nullDrain, type NullDrain } from './null-drain.js';
+import { describeScale, scaleBench, scaleSection } from './scale.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -244,6 +245,11 @@ async function main(): Promise<void> {
   if (postgresRuns) nullDrains.push(await nullDrain({ kind: 'postgres', url: await freshDatabase(postgresBase, 'fapiao_bench_null') }, nullInvoices));
   for (const run of nullDrains) console.log(`  ${describeNullDrain(run)}`);
 
+  const scaleInvoices = Number(process.env.BENCH_SCALE_INVOICES ?? 1_000_000);
+  console.log(`scale: ${scaleInvoices} invoices stored (SQLite), beside an empty database`);
+  const scale = scaleInvoices > 0 ? await scaleBench(dataDir, scaleInvoices, Math.min(100_000, Math.floor(scaleInvoices / 10)), 5_000) : undefined;
+  for (const line of scale ? describeScale(scale) : ['skipped (BENCH_SCALE_INVOICES=0)']) console.log(`  ${line}`);
+
   console.log('doctor: a whole `fapiao doctor URL` run against the healthy simulator, a new process each time');
   const doctor = await doctorBench(BIN, simulator.url, 15);
   const doctorRatio = doctor.doctorMs / doctor.baselineMs;
@@ -342,6 +348,7 @@ priority (niceness 10), on what the drain leaves of the two cores. Targets: 2,00
 |---|---|---|---|---|
 ${nullDrains.map((d) => `| ${d.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${d.seconds.toFixed(1)} s | ${d.spanSeconds.toFixed(1)} s | **${(d.invoices / d.spanSeconds).toFixed(0)}** | ${d.cpuMicros === null ? '—' : `${d.cpuMicros.toFixed(0)} µs`} |`).join('\n')}
 
+${scale ? scaleSection(scale) : ''}
 ## Drain into a rate-limited upstream (${RATE_LIMIT} calls/s, 429 with Retry-After beyond it)
 
 Each invoice is a submit and a query, so ${RATE_LIMIT} calls a second drain ${RATE_LIMIT / 2} invoices a second at best.
