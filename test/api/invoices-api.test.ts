@@ -197,7 +197,8 @@ describe(`API on ${DIALECT}`, () => {
       ['amounts that do not add up', () => issue(request({ lines: [validLine({ amount: '1060.02' })] })), 422, 'invoice_invalid'],
       ['2,001 lines', () => issue(request({ lines: Array.from({ length: 2001 }, () => validLine()) })), 422, 'invoice_invalid'],
       ['retry of an issued invoice', async () => {
-        const row = await t.gateway.store.db.selectFrom('invoices').select('id').where('status', '=', 'issued').executeTakeFirstOrThrow();
+        // The key's own seller's: which row comes first among all sellers' is the planner's choice.
+        const row = await t.gateway.store.db.selectFrom('invoices').select('id').where('status', '=', 'issued').where('seller_tax_id', '=', SELLER).executeTakeFirstOrThrow();
         return api(`/v1/invoices/${row.id}/retry`, { method: 'POST', key: t.key });
       }, 409, 'invoice_not_failed'],
       ['an unknown invoice', () => api(`/v1/invoices/inv_nope`, { key: t.key }), 404, 'not_found'],
