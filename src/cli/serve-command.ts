@@ -1,4 +1,5 @@
 /** `fapiao serve`: the gateway (API and workers) until SIGINT/SIGTERM, then a clean stop. */
+import { limitHeapGrowth } from '../runtime/heap-growth.js';
 import { flushTracing } from '../runtime/trace-context.js';
 import type { Command } from 'commander';
 import { DEFAULTS, parseChannelSpec, resolveConfig, type ChannelConfig, type ConfigInput, type GatewayConfig } from '../runtime/config.js';
@@ -130,6 +131,7 @@ const START_REFUSALS = new Set(['AddressInUseError', 'GatewayLockedError', 'Stor
  * turning a taken port or a second gateway on one SQLite file into a one-line refusal.
  */
 export async function startServing(config: GatewayConfig): Promise<Gateway> {
+  limitHeapGrowth(config.heapGrowingPercent);
   await prepareStoreLocation(config.store, 'create');
   const { startGateway } = await import('../gateway.js');
   try {

@@ -69,6 +69,11 @@ export interface GatewayConfig {
   readonly logLevel: string;
   /** Threads that render documents; 0 renders none in this process. @default cores − 1, at least 1 */
   readonly renderThreads: number;
+  /**
+   * How far V8 lets the heap grow past what a full collection kept, per cent (src/runtime/heap-growth.ts);
+   * undefined leaves V8's own growth. @default undefined
+   */
+  readonly heapGrowingPercent?: number;
   /** The algorithm of the signing key created at first start (an existing key is kept). @default SM2-SM3 */
   readonly signingAlgorithm: SigningAlgorithm;
   /** Largest request body, bytes. @default 1 MiB */
@@ -260,6 +265,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     withSimulator: input.withSimulator ?? false,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
     renderThreads: input.renderThreads ?? defaultRenderThreads(),
+    ...(input.heapGrowingPercent !== undefined && { heapGrowingPercent: input.heapGrowingPercent }),
     signingAlgorithm: input.signingAlgorithm ?? 'SM2-SM3',
     bodyLimitBytes: input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     acceptQueueLimit: input.acceptQueueLimit ?? DEFAULTS.acceptQueueLimit,

@@ -12,6 +12,14 @@ function number(name: string): number | undefined {
   return parsed;
 }
 
+function heapGrowingPercent(): number | undefined {
+  const value = number('FAPIAO_HEAP_GROWING_PERCENT');
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 400)) {
+    throw new Error(`FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 1 to 400, not ${JSON.stringify(process.env.FAPIAO_HEAP_GROWING_PERCENT)}`);
+  }
+  return value;
+}
+
 function isAddressOrRange(entry: string): boolean {
   if (ipaddr.isValid(entry)) return true;
   try {
@@ -107,6 +115,7 @@ export function configFromEnv(): ConfigInput {
     port: port(),
     logLevel: logLevel(),
     renderThreads: number('FAPIAO_RENDER_THREADS'),
+    heapGrowingPercent: heapGrowingPercent(),
     reconcileAt: reconcileAt(),
     signingAlgorithm: signingAlgorithm(),
     idempotencyTtlMs: number('FAPIAO_IDEMPOTENCY_TTL_HOURS') !== undefined ? number('FAPIAO_IDEMPOTENCY_TTL_HOURS')! * 3_600_000 : undefined,
