@@ -13,7 +13,7 @@ import type { StoreLocation } from '../runtime/config.js';
 import type { Database } from './schema/index.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
-import { syncWriteAheadLog, WalSync } from './wal-sync.js';
+import { walSyncer, WalSync } from './wal-sync.js';
 import { AuditChainOpener } from './audit-log.js';
 import { postgresCapabilities, SQLITE_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 import { FailoverPool } from './failover-pool.js';
@@ -130,7 +130,8 @@ function openSqlite(file: string, log?: KyselyConfig['log']): Store {
   // FULL does it inside COMMIT on the event loop's thread; NORMAL with the dialect's WalSync does
   // it on the thread pool, and the commit's caller still waits for it (src/store/wal-sync.ts).
   // An in-memory database has nothing to sync.
-  const durability = file === ':memory:' ? undefined : { walSync: new WalSync(() => syncWriteAheadLog(file)), inTransaction: () => sqlite.inTransaction };
+  const writeAheadLog = file === ':memory:' ? undefined : walSyncer(file);
+  const durability = writeAheadLog && { walSync: new WalSync(() => writeAheadLog.sync()), inTransaction: () => sqlite.inTransaction };
   sqlite.pragma(durability ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
@@ -162,6 +163,7 @@ function openSqlite(file: string, log?: KyselyConfig['log']): Store {
       clearInterval(optimizing);
       if (reader && reader !== db) await reader.destroy();
       await db.destroy();
+      writeAheadLog?.close();
     },
   };
 }

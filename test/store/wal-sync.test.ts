@@ -2,7 +2,7 @@
 // outside a transaction, does not resolve until the log's sync that follows it has finished; reads
 // never wait; commits that arrive while a sync runs share the next one; a failed sync fails the
 // commit's caller. And a store opened on a file syncs its log for real.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
 import { ImmediateSqliteDialect } from '../../src/store/sqlite-immediate-dialect.js';
-import { syncWriteAheadLog, WalSync } from '../../src/store/wal-sync.js';
+import { syncWriteAheadLog, walSyncer, WalSync } from '../../src/store/wal-sync.js';
 
 /** A flush the test finishes by hand, counting how many were started. */
 function manualFlush() {
@@ -147,5 +147,35 @@ describe('a store on a file', () => {
     // With the last connection closed SQLite removed the log: the database file is flushed instead.
     await expect(syncWriteAheadLog(file)).resolves.toBeUndefined();
     await expect(syncWriteAheadLog(join(dir, 'missing.db'))).rejects.toThrow(/ENOENT/);
+  });
+
+  /** What this process's descriptors point at (Linux), to see which file a syncer holds. */
+  const heldPaths = () =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+
+  it.skipIf(process.platform !== 'linux')('keeps the log open between syncs, and syncs a log put in its place instead of the one it held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wal-held-'));
+    dirs.push(dir);
+    const file = join(dir, 'fapiao.db');
+    writeFileSync(`${file}-wal`, 'first');
+    const syncer = walSyncer(file);
+    await syncer.sync();
+    await syncer.sync();
+    expect(heldPaths().filter((path) => path === `${file}-wal`)).toHaveLength(1);
+    // Were SQLite ever to delete the log and start a new one while it is held, the old descriptor
+    // would sync a file nobody reads: the syncer sees it has no links left and takes the new one.
+    unlinkSync(`${file}-wal`);
+    writeFileSync(`${file}-wal`, 'second');
+    await syncer.sync();
+    expect(heldPaths().filter((path) => path.startsWith(`${file}-wal`))).toEqual([`${file}-wal`]);
+    syncer.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heldPaths().filter((path) => path.startsWith(`${file}-wal`))).toEqual([]);
   });
 });
