@@ -109,8 +109,6 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   return store;
 }
 
-const OPTIMIZE_EVERY_MS = 3_600_000;
-
 /**
  * Opens an existing store as it is, for inspection (`fapiao doctor`): nothing is created or
  * migrated, and a PostgreSQL server that does not answer within `connectTimeoutMs` is an error.
@@ -122,6 +120,9 @@ export function openExistingStore(location: StoreLocation, options: { readonly c
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { db, reader: db, capabilities: SQLITE_CAPABILITIES, close: () => db.destroy() };
 }
+
+/** How often a SQLite store refreshes its planner statistics (PRAGMA optimize). */
+const OPTIMIZE_EVERY_MS = 3_600_000;
 
 function openSqlite(file: string, log?: KyselyConfig['log']): Store {
   const sqlite = new SqliteDatabase(file);

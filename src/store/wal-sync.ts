@@ -9,11 +9,7 @@
  * that follows a commit (a 202, a wake-up, an upstream call) happens before the commit is on disk,
  * as with FULL; many commits waiting at once share one sync.
  */
-import { close, fdatasync, fstat, open } from 'node:fs';
-
-const opened = (path: string): Promise<number> => new Promise((resolve, reject) => open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
-const synced = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-const links = (fd: number): Promise<number> => new Promise((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats.nlink))));
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * The log of `file`, flushed to disk, through a descriptor kept open between syncs (opening and
@@ -24,41 +20,31 @@ const links = (fd: number): Promise<number> => new Promise((resolve, reject) => 
  * database file, which is flushed instead.
  */
 export function walSyncer(file: string): { sync(): Promise<void>; close(): void } {
-  let held: number | undefined;
+  let held: FileHandle | undefined;
   const drop = () => {
-    if (held !== undefined) close(held, () => undefined);
+    void held?.close().catch(() => undefined);
     held = undefined;
   };
   return {
     async sync() {
       for (let attempt = 0; ; attempt++) {
         try {
-          held ??= await opened(`${file}-wal`);
+          held ??= await open(`${file}-wal`, 'r');
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          const fd = await opened(file);
-          await synced(fd).finally(() => close(fd, () => undefined));
+          const database = await open(file, 'r');
+          await database.datasync().finally(() => database.close());
           return;
         }
-        const fd = held;
-        await synced(fd);
+        const log = held;
+        await log.datasync();
         // Checked after the sync: a log replaced before it would show here, and is synced anew.
-        if ((await links(fd)) > 0 || attempt > 0) return;
+        if ((await log.stat()).nlink > 0 || attempt > 0) return;
         drop();
       }
     },
     close: drop,
   };
-}
-
-/** The log of `file` flushed once, opened and closed for it (for a caller that syncs rarely). */
-export async function syncWriteAheadLog(file: string): Promise<void> {
-  const syncer = walSyncer(file);
-  try {
-    await syncer.sync();
-  } finally {
-    syncer.close();
-  }
 }
 
 export class WalSync {

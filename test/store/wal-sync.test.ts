@@ -10,7 +10,17 @@ import { Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
 import { ImmediateSqliteDialect } from '../../src/store/sqlite-immediate-dialect.js';
-import { syncWriteAheadLog, walSyncer, WalSync } from '../../src/store/wal-sync.js';
+import { walSyncer, WalSync } from '../../src/store/wal-sync.js';
+
+/** The log of `file` flushed once by a syncer of its own. */
+async function syncWriteAheadLog(file: string): Promise<void> {
+  const syncer = walSyncer(file);
+  try {
+    await syncer.sync();
+  } finally {
+    syncer.close();
+  }
+}
 
 /** A flush the test finishes by hand, counting how many were started. */
 function manualFlush() {
