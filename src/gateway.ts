@@ -34,6 +34,10 @@ import { Invoicing } from './invoicing/invoicing.js';
 import { WebhookSubscriptions } from './invoicing/webhook-subscriptions.js';
 import { ChannelControl } from './operating/channel-control.js';
 import { systemClock, type Clock } from './runtime/clock.js';
+import { QuotaGuard, quotaReadings, type QuotaSnapshot } from './invoicing/quota-guard.js';
+import { SellerQuotas } from './invoicing/seller-quota.js';
+import { QuotaReader } from './dispatch/quota-reader.js';
+import { QuotaWatch } from './dispatch/quota-watch.js';
 import { callTimeoutMs, TUNING, type ChannelConfig, type GatewayConfig } from './runtime/config.js';
 import { GatewayEvents } from './runtime/events.js';
 import { Lifecycle } from './runtime/lifecycle.js';
@@ -132,7 +136,8 @@ async function startChannelsPhase({ config, clock, log, closers }: Basics, { sto
   const channelConfigs: readonly ChannelConfig[] = [...(simulator ? [{ name: 'simulator', url: simulator.url }] : []), ...config.channels];
   // The metrics read the health lazily, at scrape time; the health reports changes to the events.
   const scraped = { channels: (): ReturnType<ChannelHealth['snapshot']> => [] };
-  const metrics: Metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => scraped.channels(), clock });
+  const scrapedQuotas = { all: (): readonly QuotaSnapshot[] => [] };
+  const metrics: Metrics = createMetrics({ database: scrapeReadings(store.reader), channels: () => scraped.channels(), quotas: () => quotaReadings(scrapedQuotas.all(), clock.now()), clock });
   const events = new GatewayEvents(log, metrics);
   // Channel changes become webhook events; the deliverer, started with the workers, is woken by them.
   const wakeWebhooks = { now: (): void => undefined };
@@ -168,7 +173,7 @@ async function startChannelsPhase({ config, clock, log, closers }: Basics, { sto
     }),
   );
   closers.add(() => Promise.all(channels.map((channel) => channel.close())));
-  return { simulator, channelConfigs, channels, health: channelHealth, metrics, events, tokens, wakeWebhooks };
+  return { simulator, channelConfigs, channels, health: channelHealth, metrics, events, tokens, wakeWebhooks, scrapedQuotas };
 }
 
 /**
@@ -178,7 +183,7 @@ async function startChannelsPhase({ config, clock, log, closers }: Basics, { sto
 async function buildWorkersPhase(
   { config, clock, log, closers, stopBy }: Basics,
   { store, secrets, signingKey }: Awaited<ReturnType<typeof openStorePhase>>,
-  { channels, health, events, wakeWebhooks }: Awaited<ReturnType<typeof startChannelsPhase>>,
+  { channels, health, events, wakeWebhooks, scrapedQuotas }: Awaited<ReturnType<typeof startChannelsPhase>>,
 ) {
   const { deliveries } = config;
   const workersOn = config.dispatcher.concurrency > 0;
@@ -213,8 +218,12 @@ async function buildWorkersPhase(
   // Each commit may have queued invoices: the dispatcher is told at once instead of at its next poll.
   const wakeDispatcher = { now: (): void => undefined };
   const commit = new GroupCommit(store.db, { maxBatch: TUNING.commitMaxBatch, maxQueued: config.acceptQueueLimit, onCommit: () => wakeDispatcher.now(), storage, lanes });
+  // The sellers' monthly quota: every process keeps its own snapshots (the dispatcher asks them
+  // before a first send), the watch refreshes them, one process at a time reads each upstream.
+  const quota = new QuotaGuard({ db: store.reader, capabilities: store.capabilities, clock });
+  scrapedQuotas.all = () => quota.all();
   const dispatcher = new Dispatcher(
-    { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events },
+    { db: store.db, capabilities: store.capabilities, commit, channels: new Map(channels.map((c) => [c.name, c])), health, clock, log, events, quota },
     {
       concurrency: config.dispatcher.concurrency,
       leaseMs: config.dispatcher.leaseMs,
@@ -225,7 +234,17 @@ async function buildWorkersPhase(
   );
   wakeDispatcher.now = () => dispatcher.wake();
   // The one invoicing use case: the API's issue requests and the batch rows go through it alike.
-  const invoicing = new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs });
+  const invoicing = new Invoicing({ db: store.db, reader: store.reader, capabilities: store.capabilities, commit, clock, idempotencyTtlMs: config.idempotencyTtlMs, maxAgeMs: config.maxAgeMs, quota });
+  const quotaWatch = new QuotaWatch(
+    { db: store.db, capabilities: store.capabilities, guard: quota, clock, log, wakeDispatcher: () => dispatcher.wake(), reported: () => wakeWebhooks.now() },
+    { refreshMs: config.quota.refreshMs, lowShare: config.quota.lowShare, lowWithinMs: config.quota.lowWithinMs },
+  );
+  const quotaReader = workersOn
+    ? new QuotaReader(
+        { db: store.db, capabilities: store.capabilities, channels, clock, log, onRead: () => quotaWatch.wake() },
+        { intervalMs: config.quota.readIntervalMs, retryMs: TUNING.quota.retryMs, callTimeoutMs: callTimeoutMs(config), leaseMs: TUNING.quota.leaseMs, pollIntervalMs: TUNING.quota.pollIntervalMs },
+      )
+    : undefined;
   const batches = workersOn ? new BatchIssuer({ db: store.db, capabilities: store.capabilities, invoicing, clock, log }, TUNING.batches) : undefined;
   const drawers = new DrawerWatch(channels, health, log, { intervalMs: config.breaker.drawerCheckMs, callTimeoutMs: callTimeoutMs(config) });
   const pool = config.renderThreads > 0 ? new RenderPool(config.renderThreads, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) : undefined;
@@ -261,7 +280,7 @@ async function buildWorkersPhase(
     // A batch left checking by a process that stopped mid-check: its uploader got no answer, and retries.
     purgeAbandonedBatchChecks(store.db, clock.now() - TUNING.batches.abandonedCheckMs).catch((error: unknown) => log.warn({ err: error }, 'batch check sweep failed'));
   };
-  const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails, batches].filter((worker) => worker !== undefined);
+  const workers: { stop(deadlineAt?: number): Promise<void>; start(): void }[] = [dispatcher, drawers, renderer, reconciliation, webhooks, emails, batches, quotaReader, quotaWatch].filter((worker) => worker !== undefined);
   let running = false;
   let sweeper: NodeJS.Timeout | undefined;
   // Registered now, so that it runs after the API (registered later) has stopped taking requests.
@@ -278,7 +297,7 @@ async function buildWorkersPhase(
     sweeper.unref();
     running = true;
   };
-  return { commit, storage, dispatcher, reconciliation, mailer, webhooks, invoicing, batches, start, running: () => running };
+  return { commit, storage, dispatcher, reconciliation, mailer, webhooks, invoicing, batches, quota, quotaWatch, start, running: () => running };
 }
 
 /** Phase 4: the use cases, built once, and the HTTP API that translates requests into them. */
@@ -294,6 +313,7 @@ async function buildApiPhase(
     invoicing: workers.invoicing,
     batches: new BatchImport({ db: store.db, reader: store.reader, invoicing: workers.invoicing, clock, onStored: () => workers.batches?.wake() }),
     batchReading: new BatchReading(store.reader),
+    quotas: new SellerQuotas({ db: store.db, reader: store.reader, guard: workers.quota, clock }),
     reading: new InvoiceReading(store.reader),
     emailAgain: (request) =>
       emailInvoiceAgain(

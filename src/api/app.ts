@@ -42,6 +42,8 @@ import { TUNING } from '../runtime/config.js';
 import type { BatchImport } from '../invoicing/batch-import.js';
 import type { BatchReading } from '../invoicing/batch-reading.js';
 import { batchRoutes } from './routes/batches.js';
+import { quotaRoutes } from './routes/quota.js';
+import type { SellerQuotas } from '../invoicing/seller-quota.js';
 
 /** The use cases the routes translate HTTP to, built once in the composition root (src/gateway.ts). */
 export interface UseCases {
@@ -53,6 +55,7 @@ export interface UseCases {
   readonly signIn: SignInDeps;
   readonly batches: BatchImport;
   readonly batchReading: BatchReading;
+  readonly quotas: SellerQuotas;
 }
 
 export interface AppDeps {
@@ -213,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { prefix: '/v1', webhooks });
   await app.register(batchRoutes, { prefix: '/v1', batches: deps.useCases.batches, reading: deps.useCases.batchReading, maxUploadBytes: TUNING.batches.maxUploadBytes });
   await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });
+  await app.register(quotaRoutes, { prefix: '/v1', quotas: deps.useCases.quotas });
   await app.register(healthRoutes, { reader: deps.reader, writer: deps.db, storage: deps.storage, workersRunning: deps.workersRunning, lifecycle: deps.lifecycle });
   return app;
 }

@@ -28,6 +28,10 @@ const PROBLEMS: { readonly [K in RefusalKind]: (refusal: Extract<Refusal, { kind
       `order number ${JSON.stringify(orderNo)} of seller ${sellerTaxId} already belongs to invoice ${invoiceId} (${status}); read that invoice, or retry it if it failed, instead of issuing again`,
       { members: { invoiceId }, headers: { location: `/v1/invoices/${invoiceId}` } },
     ),
+  quota_exceeded: ({ sellerTaxId, amount, remaining, available, reserve }) =>
+    new ApiProblem('quota_exceeded', `seller ${sellerTaxId}: the invoice takes ${amount} yuan of quota (tax-excluded); ${available} can be spent now (${remaining} remaining, less the invoices on their way${reserve === '0.00' ? '' : ` and the ${reserve} kept for high-priority invoices`})`, {
+      members: { amount, remaining, available, reserve },
+    }),
   not_failed: ({ invoiceId, status }) => new ApiProblem('invoice_not_failed', `invoice ${invoiceId} is ${status}`),
   not_issued: ({ invoiceId, status }) => new ApiProblem('invoice_not_issued', `invoice ${invoiceId} is ${status}`),
   documents_not_ready: ({ detail }) => new ApiProblem('documents_not_ready', detail, { headers: retryAfter(1) }),

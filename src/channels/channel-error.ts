@@ -27,6 +27,7 @@ export type ChannelErrorCode =
   | 'drawer_login_required'
   | 'circuit_open'
   | 'rate_held'
+  | 'quota_exhausted'
   | 'protocol_error';
 
 export class ChannelError extends Error {

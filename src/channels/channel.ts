@@ -13,6 +13,7 @@
  */
 import type { ComputedInvoiceJson } from '../domain/invoice-json.js';
 import type { RedFlushReason } from '../domain/red-flush.js';
+import type { QuotaReading } from '../domain/quota.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;
@@ -151,6 +152,17 @@ export interface Channel {
    * Optional: a platform without such a list cannot be reconciled. @throws {ChannelError}
    */
   listIssued?(day: string, options: CallOptions): Promise<UpstreamRecord[]>;
+  /**
+   * How often the upstream lets its quota be read (诺诺: 20 a day, 30 s apart); undefined: as often
+   * as the gateway likes. The quota reader keeps within it.
+   */
+  readonly quotaReads?: { readonly perDay: number; readonly gapMs: number };
+  /**
+   * The seller's monthly 发票额度 as the upstream last had it from the bureau; null when it keeps
+   * none for the seller. Optional: not every platform tells it (百望 has no such call).
+   * @throws {ChannelError} as any query
+   */
+  readQuota?(sellerTaxId: string, options: CallOptions): Promise<QuotaReading | null>;
   /** Releases connections. */
   close(): Promise<void>;
 }

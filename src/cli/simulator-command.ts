@@ -1,4 +1,5 @@
 /** `fapiao simulator`: the tax-platform simulator of shared/api.md, with its fault flags. */
+import { parseMoney } from '../domain/money.js';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NO_FAULTS, type Faults } from '../simulator/faults.js';
@@ -24,6 +25,7 @@ interface SimulatorFlags {
   tlsKey?: string;
   clockSkew: string;
   protocol: string;
+  quota?: string;
   appKey?: string;
   appSecret?: string;
 }
@@ -68,6 +70,7 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--tls-key <file>', 'and this key (PEM)')
     .option('--clock-skew <seconds>', 'shift the Date header (and, speaking 诺诺, the clock its timestamp check reads)', '0')
     .option('--confirmation <mode>', 'required: a red invoice of a special invoice waits for the counterparty (POST /_admin/confirmations/{billNo}); none', 'none')
+    .option('--quota <yuan>', 'every seller\'s monthly 发票额度, tax-excluded yuan (PUT /_admin/quota changes one seller\'s)')
     .option('--protocol <name>', 'reference, or nuonuo (诺诺 open platform: /accessToken and /open/v1/services)', 'reference')
     .option('--app-key <key>', '诺诺 mode: the appKey it accepts')
     .option('--app-secret <secret>', '诺诺 mode: the appSecret it signs with')
@@ -97,7 +100,9 @@ export function registerSimulatorCommand(program: Command): void {
       let simulator;
       try {
         if (flags.confirmation !== 'none' && flags.confirmation !== 'required') throw new UsageError(`--confirmation ${flags.confirmation}: none or required`);
-        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, protocol, confirmation: flags.confirmation, ...tls });
+        const quota = flags.quota === undefined ? undefined : parseMoney(flags.quota, { allowNegative: false });
+        if (quota && !quota.ok) throw new UsageError(`--quota ${flags.quota}: expected an amount in yuan, e.g. 100000.00`);
+        simulator = await startSimulator({ dataDir: flags.data, port, host: flags.host, dedup: flags.dedup, faults, protocol, confirmation: flags.confirmation, ...tls, ...(quota?.ok && { quotaFen: quota.fen }) });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${flags.host} is already in use by another program; choose another with --port N`);

@@ -30,6 +30,8 @@ function rowOutcome(rowNo: number, outcome: IssueOutcome): RowOutcome {
       return { rowNo, errors: error('batch_serial_reused', `the serial number was used before for invoice ${outcome.invoiceId} with different content`, `发票流水号已用于内容不同的发票（${outcome.invoiceId}）`) };
     case 'order_no_taken':
       return { rowNo, errors: error('order_no_taken', `the order number belongs to invoice ${outcome.invoiceId} already`, `订单号已开过发票（${outcome.invoiceId}）`) };
+    case 'quota_exceeded':
+      return { rowNo, errors: error('quota_exceeded', `the month's invoice quota cannot cover it: ${outcome.available} yuan can be spent now`, `当月发票额度不足：当前可用${outcome.available}元`) };
   }
 }
 

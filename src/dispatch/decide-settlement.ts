@@ -98,6 +98,21 @@ export function decideOutcome(context: AttemptContext, outcome: UpstreamOutcome 
   }
 }
 
+/**
+ * How long an invoice waiting for quota waits before it is looked at again when nothing wakes it
+ * sooner (a reading with more room, a raise and the month's turn all wake it at once).
+ */
+export const QUOTA_RECHECK_MS = 5 * 60_000;
+
+/**
+ * The settlement for an invoice the month's quota cannot cover: it waits in `awaiting_quota`,
+ * unbound (nothing was issued anywhere), and counts no attempt unless a call was made (an
+ * upstream's own quota refusal, `attempt`). It is never given up on for this.
+ */
+export function decideQuotaShort(context: AttemptContext, message: string, attempt?: Settlement['attempt']): Settlement {
+  return { event: 'quota_short', called: attempt !== undefined, channel: null, nextAttemptAt: context.now + QUOTA_RECHECK_MS, error: { code: 'quota_exhausted', message }, ...(attempt && { attempt }) };
+}
+
 /** The settlement for a failed call. `pausedUntil` is set when the dispatcher paused the channel. */
 export function decideFailure(context: AttemptContext, error: unknown, pausedUntil?: number): Settlement {
   const failure = isChannelError(error) ? error : new ChannelError('protocol_error', 'uncertain', errorMessage(error));
@@ -120,6 +135,7 @@ export function decideFailure(context: AttemptContext, error: unknown, pausedUnt
     return { event: 'channel_paused', called: false, channel: context.action === 'submit' ? null : context.channel, nextAttemptAt: pausedUntil ?? later, error: problem, ...(attempt && { attempt }) };
   }
   if (context.action === 'query') return queryFailed(context, attempt, problem);
+  if (failure.code === 'quota_exhausted') return decideQuotaShort(context, failure.message, attempt);
 
   switch (failure.disposition) {
     case 'retry': {

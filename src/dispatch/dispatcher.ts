@@ -22,7 +22,9 @@ import type { ChannelHealth } from './channel-health.js';
 import { LeasedWorker } from './leased-worker.js';
 import { inInvoiceTrace } from '../runtime/trace-context.js';
 import { totalsDiffering } from './reported-totals.js';
-import { decideFailure, decideOutcome, decideResend, sendsAgainHere, type AttemptContext } from './decide-settlement.js';
+import { decideFailure, decideOutcome, decideQuotaShort, decideResend, sendsAgainHere, type AttemptContext } from './decide-settlement.js';
+import { quotaDemand, type QuotaGuard } from '../invoicing/quota-guard.js';
+import { formatFen } from '../domain/money.js';
 import { listIsolations } from '../store/channel-isolation.js';
 import { leaseDue, reclaimExpired, releaseLeases, submitSettle, type Lease, type Settlement } from '../store/invoice-leases.js';
 
@@ -49,6 +51,8 @@ export interface DispatcherDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly events: GatewayEvents;
+  /** The sellers' monthly quota: a first send waits when it cannot cover the invoice. */
+  readonly quota?: QuotaGuard;
 }
 
 export class Dispatcher {
@@ -157,7 +161,8 @@ export class Dispatcher {
       settleWindowMs: this.deps.channels.get(channel)?.settleWindowMs,
     });
     const channel = channelName ? this.deps.channels.get(channelName) : undefined;
-    const settlement = channel ? await this.call(lease, action, channel, context, stopping) : this.noChannel(lease, action, channelName ?? null);
+    const short = action === 'submit' && channel ? this.quotaShort(lease) : undefined;
+    const settlement = short !== undefined ? decideQuotaShort(context(channel!.name), short) : channel ? await this.call(lease, action, channel, context, stopping) : this.noChannel(lease, action, channelName ?? null);
     tell(settlement.attempt?.outcome ?? settlement.event);
     try {
       const result = await submitSettle(this.deps.commit, this.deps.capabilities, clock.now(), lease, settlement);
@@ -196,6 +201,19 @@ export class Dispatcher {
       const paused = isChannelError(error) && error.disposition === 'operator' ? this.deps.health.pause(channel.name, error.message) : undefined;
       return decideFailure(context(channel.name), error, paused);
     }
+  }
+
+  /**
+   * Why a blue invoice about to be sent must wait for quota instead (the guard's figures), or
+   * undefined when it may go. A red invoice only gives quota back.
+   */
+  private quotaShort(lease: Lease): string | undefined {
+    if (!this.deps.quota || lease.kind !== 'blue') return undefined;
+    const { amountFen, priority } = quotaDemand(lease.computedJson);
+    const verdict = this.deps.quota.admit(lease.sellerTaxId, amountFen, priority);
+    if (verdict.kind !== 'wait') return undefined;
+    const reserve = verdict.reserveFen > 0n && priority !== 'high' ? `, ${formatFen(verdict.reserveFen)} of it kept for high-priority invoices` : '';
+    return `the month's invoice quota cannot cover ${formatFen(amountFen)} yuan: ${formatFen(verdict.headroomFen)} left after the invoices on their way${reserve}; it waits for a raise or the month's turn`;
   }
 
   /** Sends the leased invoice to the channel, through its rate and breaker. */

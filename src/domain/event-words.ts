@@ -30,6 +30,7 @@ export const EVENT_WORDS: Readonly<Record<string, Words>> = {
   retry_requested: w('已请求重试', 'retry requested'),
   adopted: w('对账确认已开具', 'found issued by reconciliation'),
   red_flush_requested: w('已申请红冲', 'red-flush requested'),
+  quota_short: w('当月发票额度不足，等待额度', "the month's invoice quota cannot cover it; it waits for quota"),
 };
 
 export const STATE_WORDS: Readonly<Record<string, Words>> = {
@@ -38,6 +39,7 @@ export const STATE_WORDS: Readonly<Record<string, Words>> = {
   'pending/uncertain': w('结果待确认', 'outcome being confirmed'),
   'pending/awaiting_result': w('上游开具中', 'upstream issuing'),
   'pending/awaiting_confirmation': w('等待对方确认红字确认单', 'waiting for the counterparty to confirm'),
+  'pending/awaiting_quota': w('等待发票额度', 'waiting for invoice quota'),
   issued: w('已开具', 'issued'),
   rejected: w('被拒绝', 'rejected'),
   failed: w('失败', 'failed'),
@@ -72,6 +74,7 @@ export const CHANNEL_ERROR_WORDS: Readonly<Record<string, Words>> = {
   circuit_open: w('通道连续失败，正在暂停休息', 'the channel is resting after repeated failures'),
   rate_held: w('等待通道调用额度，已重新排队', "the call waited for room at the channel's rate and was put back in line"),
   protocol_error: w('上游应答无法解析', 'the upstream answered something unreadable'),
+  quota_exhausted: w('当月发票额度不足，发票等待额度后再开具', "the month's invoice quota cannot cover it; the invoice waits for quota"),
   upstream_rejected: w('上游处理后拒绝开具', 'the upstream processed it and refused it'),
   no_usable_channel: w('所有通道都在暂停或休息中', 'every channel is resting or paused'),
   not_found_unconfirmed: w('上游暂无记录且无法确认', 'the upstream has no record yet and cannot say for sure'),

@@ -72,4 +72,8 @@ export interface InvoiceDraft {
   readonly taxation?: 'differential';
   /** 特定业务 */
   readonly specific?: SpecificBusiness;
+  /** Refused at once (409) rather than waiting when the month's quota cannot cover it; absent: wait. */
+  readonly quotaPolicy?: 'refuse';
+  /** May use the seller's reserve of quota; absent: normal. */
+  readonly priority?: 'high';
 }

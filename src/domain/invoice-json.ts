@@ -44,6 +44,8 @@ export interface ComputedInvoiceJson {
   reviewer?: string;
   taxation?: 'differential';
   specific?: SpecificBusiness;
+  quotaPolicy?: 'refuse';
+  priority?: 'high';
   totals: { amount: string; tax: string; total: string; totalInWords: string };
 }
 
@@ -92,6 +94,8 @@ export function computedInvoiceJson(invoice: ComputedInvoice): ComputedInvoiceJs
     ...(invoice.reviewer !== undefined && { reviewer: invoice.reviewer }),
     ...(invoice.taxation !== undefined && { taxation: invoice.taxation }),
     ...(invoice.specific !== undefined && { specific: invoice.specific }),
+    ...(invoice.quotaPolicy !== undefined && { quotaPolicy: invoice.quotaPolicy }),
+    ...(invoice.priority !== undefined && { priority: invoice.priority }),
     totals: {
       amount: formatFen(invoice.totals.amount),
       tax: formatFen(invoice.totals.tax),

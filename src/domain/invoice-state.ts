@@ -8,10 +8,11 @@
 export const INVOICE_STATUSES = ['pending', 'issued', 'rejected', 'failed'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-export const PENDING_STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation'] as const;
+export const PENDING_STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation', 'awaiting_quota'] as const;
 /**
  * Where a pending invoice is: waiting its turn, being sent, outcome unknown, issuing upstream, or
- * (a red invoice) its 红字确认单 waiting for the counterparty.
+ * (a red invoice) its 红字确认单 waiting for the counterparty, or waiting for the month's 发票额度
+ * to cover it (never sent to be refused).
  */
 export type PendingStage = (typeof PENDING_STAGES)[number];
 
@@ -53,6 +54,8 @@ export const INVOICE_EVENTS = [
   'retry_requested',
   /** Reconciliation found it issued upstream (by its serial number) although no answer ever said so. */
   'adopted',
+  /** The month's quota cannot cover it: it was not sent (or the upstream refused it before taking it). */
+  'quota_short',
 ] as const;
 export type InvoiceEvent = (typeof INVOICE_EVENTS)[number];
 
@@ -81,6 +84,13 @@ export const TRANSITIONS: Readonly<Record<StateKey, Partial<Readonly<Record<Invo
     outcome_unknown: 'pending/uncertain',
     lease_expired: 'pending/uncertain',
     lease_released: 'pending/uncertain',
+    gave_up: 'failed',
+    adopted: 'issued',
+    quota_short: 'pending/awaiting_quota',
+  },
+  // Never sent while it waits: it goes when a reading, a raise or the month's turn makes room.
+  'pending/awaiting_quota': {
+    lease_for_submit: 'pending/submitting',
     gave_up: 'failed',
     adopted: 'issued',
   },

@@ -36,7 +36,11 @@ export interface ReadOptions {
   readonly isSandboxSeller?: (taxId: string) => boolean;
 }
 
-const REQUEST_FIELDS = ['orderNo', 'type', 'seller', 'buyer', 'priceIncludesTax', 'lines', 'remarks', 'drawer', 'payee', 'reviewer', 'taxation', 'specific'];
+const REQUEST_FIELDS = ['orderNo', 'type', 'seller', 'buyer', 'priceIncludesTax', 'lines', 'remarks', 'drawer', 'payee', 'reviewer', 'taxation', 'specific', 'quotaPolicy', 'priority'];
+/** Beyond the month's 发票额度: wait for it (default), or be refused at once (docs/quota.md). */
+const QUOTA_POLICIES = ['wait', 'refuse'] as const;
+/** A seller's reserve of quota is kept for high-priority invoices. */
+const PRIORITIES = ['normal', 'high'] as const;
 const BUYER_FIELDS = ['name', 'taxId', 'address', 'phone', 'bankName', 'bankAccount', 'email', 'naturalPerson'];
 const LINE_FIELDS = ['name', 'taxCode', 'spec', 'unit', 'quantity', 'unitPrice', 'amount', 'taxRate', 'kind', 'policy', 'deduction'];
 /** Fields a discount line (折扣行) must leave empty ([LQ-KP] §2.2.4.2). */
@@ -62,6 +66,8 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
   const drawer = reader.string(body, 'drawer', '', { required: false, max: LIMITS.drawerLength });
   const payee = reader.string(body, 'payee', '', { required: false, max: LIMITS.drawerLength });
   const reviewer = reader.string(body, 'reviewer', '', { required: false, max: LIMITS.drawerLength });
+  const quotaPolicy = reader.choice(body, 'quotaPolicy', '', QUOTA_POLICIES, false) ?? 'wait';
+  const priority = reader.choice(body, 'priority', '', PRIORITIES, false) ?? 'normal';
   if (lines) checkWholeInvoice(reader, { lines, taxation, specificKind, priceIncludesTax });
 
   if (
@@ -90,6 +96,8 @@ export function readInvoiceRequest(input: unknown, options: ReadOptions = {}): R
       ...(reviewer !== undefined && { reviewer }),
       ...(taxation === 'differential' && { taxation }),
       ...(specific !== undefined && { specific }),
+      ...(quotaPolicy === 'refuse' && { quotaPolicy }),
+      ...(priority === 'high' && { priority }),
     },
   };
 }

@@ -7,7 +7,7 @@ import type { BatchError } from './batch-template.js';
 import type { FieldError } from './field-error.js';
 
 /** What a request body was read as, when it broke the rules. */
-export type RequestSubject = 'invoice' | 'red_flush' | 'delivery' | 'webhook' | 'batch';
+export type RequestSubject = 'invoice' | 'red_flush' | 'delivery' | 'webhook' | 'batch' | 'quota';
 
 export type Refusal =
   /** The thing named does not exist for the asker (another tenant's does not either). */
@@ -44,6 +44,8 @@ export type Refusal =
   | { readonly kind: 'csrf_token_invalid' }
   /** A batch file that cannot be read as the 电子税务局 template (not a workbook, a zip bomb, a missing sheet or column). */
   | { readonly kind: 'batch_file_refused'; readonly problems: readonly BatchError[] }
+  /** The caller asked for a refusal (quotaPolicy "refuse") and the month's 发票额度 cannot cover the invoice (yuan as text). */
+  | { readonly kind: 'quota_exceeded'; readonly sellerTaxId: string; readonly amount: string; readonly remaining: string; readonly available: string; readonly reserve: string }
   /** The user must enrol a second factor before anything else. */
   | { readonly kind: 'second_factor_enrolment_required' };
 

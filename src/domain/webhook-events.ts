@@ -10,6 +10,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'invoice.documents_ready',
   'channel.down',
   'channel.up',
+  'quota.low',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -10,6 +10,9 @@ import type { FieldError } from '../domain/field-error.js';
 import { INVOICE_ID_FORM } from '../domain/field-forms.js';
 import { flushedByReds, redFlush, redOrderNo, type RedInvoiceJson } from '../domain/red-flush.js';
 import type { Refusal } from '../domain/refusal.js';
+import { formatFen } from '../domain/money.js';
+import { fenOf } from '../store/quota-store.js';
+import type { QuotaGuard } from './quota-guard.js';
 import type { Clock } from '../runtime/clock.js';
 import { TtlCache } from '../runtime/ttl-cache.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
@@ -39,6 +42,8 @@ export interface InvoicingDeps {
   readonly idempotencyTtlMs: number;
   /** Age after which an invoice that never reached an upstream is given up, ms. */
   readonly maxAgeMs: number;
+  /** The sellers' monthly quota, for a request that asks to be refused beyond it. */
+  readonly quota?: QuotaGuard;
 }
 
 export type ComputeOutcome =
@@ -48,7 +53,7 @@ export type ComputeOutcome =
 /** An invoice written now, or the one the same key and body wrote before. */
 export type Written = { readonly kind: 'created' | 'replayed'; readonly invoice: InvoiceRecord };
 
-export type IssueOutcome = Written | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' | 'key_reused' | 'order_no_taken' }>;
+export type IssueOutcome = Written | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' | 'key_reused' | 'order_no_taken' | 'quota_exceeded' }>;
 export type PreviewOutcome = Extract<ComputeOutcome, { kind: 'computed' }> | Extract<Refusal, { kind: 'invalid' | 'seller_forbidden' }>;
 export type RedFlushOutcome = Written | Extract<Refusal, { kind: 'not_found' | 'key_reused' | 'red_of_red' | 'not_issued' | 'invalid' | 'exceeds' }>;
 export type RedFlushPreviewOutcome = { readonly kind: 'computed'; readonly red: RedInvoiceJson } | Extract<Refusal, { kind: 'not_found' | 'red_of_red' | 'not_issued' | 'invalid' | 'exceeds' }>;
@@ -110,6 +115,8 @@ export class Invoicing {
     if (computed.kind === 'invalid') return computed;
     const { invoice: request, seller } = computed;
     if (!seller) return { kind: 'seller_forbidden', sellers: [request.seller.taxId] };
+    const beyondQuota = request.quotaPolicy === 'refuse' ? this.beyondQuota(seller.taxId, request) : undefined;
+    if (beyondQuota) return beyondQuota;
     const now = this.deps.clock.now();
     // The seller block as registered now: what was accepted is what gets issued.
     const invoice = { ...request, seller: sellerBlock(seller) };
@@ -134,6 +141,17 @@ export class Invoicing {
     if (accepted.kind === 'order_no_taken') return { ...accepted, orderNo: request.orderNo, sellerTaxId: seller.taxId };
     if (accepted.kind === 'key_reused') return { ...accepted, key: idempotencyKey };
     return accepted;
+  }
+
+  /**
+   * The refusal for an invoice the month's quota cannot cover now, as the guard last saw it; undefined
+   * when it can (or when no reading tells). A replay of an accepted request is answered before this.
+   */
+  private beyondQuota(sellerTaxId: string, request: ComputedInvoiceJson): Extract<Refusal, { kind: 'quota_exceeded' }> | undefined {
+    const amountFen = fenOf(request.totals.amount);
+    const verdict = this.deps.quota?.covers(sellerTaxId, amountFen, request.priority ?? 'normal');
+    if (verdict?.kind !== 'wait') return undefined;
+    return { kind: 'quota_exceeded', sellerTaxId, amount: request.totals.amount, remaining: formatFen(verdict.remainingFen), available: formatFen(verdict.headroomFen), reserve: formatFen(verdict.reserveFen) };
   }
 
   /**

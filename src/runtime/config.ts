@@ -177,6 +177,17 @@ export interface GatewayConfig {
     /** How often channels that issue through a drawer's session (诺诺) are asked whether the drawer is logged in, ms; 0 never. */
     readonly drawerCheckMs: number;
   };
+  /** The 发票额度 guard (docs/quota.md). */
+  readonly quota: {
+    /** How often a seller's quota is read where the channel sets no limit of its own, ms (诺诺: its 20 a day spread over the day). */
+    readonly readIntervalMs: number;
+    /** How often each process takes new snapshots of the sellers' quotas, ms. */
+    readonly refreshMs: number;
+    /** quota.low below this share of the month's total left. */
+    readonly lowShare: number;
+    /** quota.low when it runs out within this long at the current pace, ms. */
+    readonly lowWithinMs: number;
+  };
 }
 
 const HOUR = 3_600_000;
@@ -206,6 +217,8 @@ export const TUNING = {
    * due again, so a crash costs one slice's lease), rows in flight at once within a slice, and
    * when a batch still checking is taken for abandoned (its process stopped mid-check).
    */
+  /** Quota reads: how often the reader looks for sellers due, a read's lease, the wait after a failed read, ms. */
+  quota: { pollIntervalMs: 5000, leaseMs: 120_000, retryMs: 60_000 },
   batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 256, retryMs: 1000, abandonedCheckMs: HOUR },
 } as const;
 
@@ -226,6 +239,7 @@ export const DEFAULTS = {
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
   upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000, drawerCheckMs: 300_000 },
+  quota: { readIntervalMs: 300_000, refreshMs: 5000, lowShare: 0.1, lowWithinMs: 24 * HOUR },
   deliveries: {
     // Svix's schedule after the first try (field-notes §4): about 28 hours in all.
     retryScheduleMs: [5000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR],
@@ -241,7 +255,8 @@ export const DEFAULTS = {
   },
 } as const;
 
-export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http' | 'deliveries' | 'signIn'>> & {
+export type ConfigInput = Partial<Omit<GatewayConfig, 'dispatcher' | 'upstream' | 'breaker' | 'store' | 'http' | 'deliveries' | 'signIn' | 'quota'>> & {
+  readonly quota?: Partial<GatewayConfig['quota']>;
   readonly signIn?: Partial<GatewayConfig['signIn']>;
   readonly deliveries?: Partial<GatewayConfig['deliveries']>;
   readonly http?: Partial<GatewayConfig['http']>;
@@ -279,6 +294,7 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     dispatcher: { ...DEFAULTS.dispatcher, ...input.dispatcher },
     upstream: { ...DEFAULTS.upstream, ...input.upstream },
     breaker: { ...DEFAULTS.breaker, ...input.breaker },
+    quota: { ...DEFAULTS.quota, ...input.quota },
     deliveries: { ...DEFAULTS.deliveries, ...input.deliveries },
   };
   if (config.deliveries.retryScheduleMs.length === 0) throw new Error('the retry schedule needs at least one delay');

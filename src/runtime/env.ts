@@ -168,6 +168,11 @@ export function configFromEnv(): ConfigInput {
       pauseMs: number('FAPIAO_CHANNEL_PAUSE_MS'),
       drawerCheckMs: number('FAPIAO_DRAWER_CHECK_SECONDS') !== undefined ? number('FAPIAO_DRAWER_CHECK_SECONDS')! * 1000 : undefined,
     }),
+    quota: defined({
+      readIntervalMs: number('FAPIAO_QUOTA_READ_SECONDS') !== undefined ? number('FAPIAO_QUOTA_READ_SECONDS')! * 1000 : undefined,
+      lowShare: number('FAPIAO_QUOTA_LOW_PERCENT') !== undefined ? number('FAPIAO_QUOTA_LOW_PERCENT')! / 100 : undefined,
+      lowWithinMs: number('FAPIAO_QUOTA_LOW_HOURS') !== undefined ? number('FAPIAO_QUOTA_LOW_HOURS')! * 3_600_000 : undefined,
+    }),
   }) as ConfigInput;
 }
 

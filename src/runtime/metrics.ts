@@ -18,6 +18,20 @@ export interface ScrapeSources {
   webhookReadings?(): Promise<{ enabled: number; disabled: number; pending: number; failed: number }>;
 }
 
+/**
+ * Each seller's quota as this process's guard last saw it. The one metric labelled by seller: a
+ * seller's quota is its own, and the label set is bounded by the sellers registered here.
+ */
+export interface QuotaMetricReading {
+  readonly seller: string;
+  /** Remaining this month, yuan (a reading's remaining less what was issued here since). */
+  readonly remainingYuan: number;
+  /** Share of the total left once what is committed is issued, 0…1. */
+  readonly remainingRatio: number;
+  /** Seconds until it runs out at the current pace; null when not this month. */
+  readonly exhaustionSeconds: number | null;
+}
+
 /** Each channel's state as the dispatcher sees it (ChannelHealth.snapshot()). */
 export interface ChannelReading {
   readonly name: string;
@@ -48,7 +62,7 @@ export interface Metrics {
 
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
-export function createMetrics(deps: { readonly database: ScrapeSources; readonly channels: () => readonly ChannelReading[]; readonly clock: Clock }): Metrics {
+export function createMetrics(deps: { readonly database: ScrapeSources; readonly channels: () => readonly ChannelReading[]; readonly quotas?: () => readonly QuotaMetricReading[]; readonly clock: Clock }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fapiao_' });
   // prom-client names three of its gauges *_total, which Prometheus reserves for counters
@@ -220,6 +234,37 @@ export function createMetrics(deps: { readonly database: ScrapeSources; readonly
     registers: [registry],
     collect() {
       for (const channel of deps.channels()) this.set({ channel: channel.name }, channel.pausedUntil === null ? 0 : 1);
+    },
+  });
+  const quotas = () => deps.quotas?.() ?? [];
+  new Gauge({
+    name: 'fapiao_quota_remaining_yuan',
+    help: "Each seller's invoice quota (发票额度) left this month, yuan, tax-excluded: the last reading less what was issued here since",
+    labelNames: ['seller'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const quota of quotas()) this.set({ seller: quota.seller }, quota.remainingYuan);
+    },
+  });
+  new Gauge({
+    name: 'fapiao_quota_remaining_ratio',
+    help: "Share of each seller's monthly quota left once the invoices on their way are issued (0-1)",
+    labelNames: ['seller'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const quota of quotas()) this.set({ seller: quota.seller }, quota.remainingRatio);
+    },
+  });
+  new Gauge({
+    name: 'fapiao_quota_exhaustion_seconds',
+    help: "Seconds until each seller's quota runs out at the current pace; absent when it lasts the month",
+    labelNames: ['seller'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const quota of quotas()) if (quota.exhaustionSeconds !== null) this.set({ seller: quota.seller }, quota.exhaustionSeconds);
     },
   });
   new Gauge({

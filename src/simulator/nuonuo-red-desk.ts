@@ -9,6 +9,9 @@ import { formatFen, parseMoney, sumFen, type Fen } from '../domain/money.js';
 import type { Faults } from './faults.js';
 import { redRefusal } from './red-check.js';
 import { formStatus, type LedgerRecord, type RedForm, type SimulatorLedger } from './simulator-ledger.js';
+import type { SimulatorQuota } from './simulator-quota.js';
+import type { SimulatorClock } from './simulator-clock.js';
+import { quotaMonth } from '../domain/quota.js';
 
 /** 诺诺's serial for an order (发票流水号, 20 digits): returned by requestBillingNew, shown and found by queryInvoiceResult. */
 export function invoiceSerialNum(recordId: number): string {
@@ -52,8 +55,14 @@ export interface NuonuoRedDesk {
   issueDue(orderNo: string, now: number): void;
 }
 
-export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; readonly faults: () => Faults; readonly confirmation: 'none' | 'required' }): NuonuoRedDesk {
-  const { ledger } = options;
+export function nuonuoRedDesk(options: {
+  readonly ledger: SimulatorLedger;
+  readonly faults: () => Faults;
+  readonly confirmation: 'none' | 'required';
+  readonly quota: SimulatorQuota;
+  readonly clock: SimulatorClock;
+}): NuonuoRedDesk {
+  const { ledger, quota, clock } = options;
   let refreshes = 0;
 
   /** 诺诺 issues the red e-invoice by itself once the form allows it, under the orderNo given with the form. */
@@ -62,6 +71,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
     const orderNo = form.orderNo ?? form.billId.slice(0, 20);
     const existing = ledger.find(orderNo);
     if (existing || (status !== '01' && status !== '04')) return existing;
+    giveQuotaBack(form, now);
     return ledger.add({
       serialNo: orderNo,
       sellerTaxId: form.sellerTaxId,
@@ -75,6 +85,20 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
       blueNumber: form.blueNumber,
       form: { billNo: form.billNo, status },
     });
+  }
+
+  /**
+   * A red invoice issued in its blue invoice's month gives its tax-excluded amount back to the
+   * quota, unless it is a 销售折让 (reason 4). A partial form names its lines' amounts; a whole one
+   * gives back the blue order's.
+   */
+  function giveQuotaBack(form: RedForm, now: number): void {
+    const blue = ledger.findByNumber(form.blueNumber);
+    if (!blue || form.reason === '4' || quotaMonth(blue.readyAt) !== quotaMonth(now)) return;
+    const details = (JSON.parse(form.payload) as { detail?: FormDetail[] }).detail ?? [];
+    const blueLines = (JSON.parse(ledger.payloadOf(blue.id)) as { invoiceDetail?: FormDetail[] }).invoiceDetail ?? [];
+    const amounts = details.length > 0 ? details.map((line) => fen(line.taxExcludedAmount) ?? 0n) : blueLines.map((line) => -(fen(line.taxExcludedAmount) ?? 0n));
+    quota.use(form.sellerTaxId, sumFen(amounts), now);
   }
 
   function save(payload: Record<string, unknown>): Answer {
@@ -102,7 +126,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
       }
       total = sumFen(amounts as Fen[]);
     }
-    const now = Date.now();
+    const now = clock.now();
     // The bureau's checks: the blue invoice is the seller's, and the red forms never add up past it.
     const refusal = redRefusal(ledger, { sellerTaxId, total: formatFen(total), blueNumber }, now);
     const waits = options.confirmation === 'required' && blueLine === 'bs';
@@ -153,7 +177,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
     const billUuid = text(payload.billUuid);
     // Without a name for the form, 诺诺 wants the filing window although its doc marks it optional.
     if (!billId && !billNo && !billUuid && (!text(payload.billTimeStart) || !text(payload.billTimeEnd))) return nuonuoAnswer('E4000', '未传确认单申请号/编号/uuid 时 billTimeStart、billTimeEnd 必填');
-    const now = Date.now();
+    const now = clock.now();
     const form = ledger.findForm({ ...(billId && { billId }), ...(billNo && { billNo }), ...(billUuid && { billUuid }) });
     const list = form ? [formJson(form, now)] : [];
     return nuonuoAnswer('E0000', '查询成功', { total: String(list.length), list });
@@ -165,7 +189,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
     const billUuid = text(payload.billUuid);
     const form = ledger.findForm({ ...(billNo && { billNo }), ...(billUuid && { billUuid }) });
     if (!form) return nuonuoAnswer('E4000', '红字确认单不存在');
-    const now = Date.now();
+    const now = clock.now();
     const red = issueOf(form, now);
     if (!red) return nuonuoAnswer('E9103', `红字确认单状态为 ${formStatus(form, now)}，不能开具红字发票`);
     return nuonuoAnswer('E0000', '开票提交成功', { invoiceSerialNum: invoiceSerialNum(red.id), orderNo: red.orderNo });
@@ -180,7 +204,7 @@ export function nuonuoRedDesk(options: { readonly ledger: SimulatorLedger; reado
     const pageNo = Number(text(payload.pageNo) ?? '1');
     const pageSize = Number(text(payload.pageSize) ?? '50');
     if (!Number.isInteger(pageNo) || pageNo < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) return nuonuoAnswer('E4000', 'pageNo 从1起，pageSize 最大100');
-    const now = Date.now();
+    const now = clock.now();
     const records = ledger.issuedBetween(start, end + 1000, now).filter((record) => !taxnum || record.sellerTaxId === taxnum);
     const invoices = records.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((record) => ({
       serialNo: String(record.id).padStart(20, '0'),

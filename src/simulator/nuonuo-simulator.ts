@@ -13,6 +13,11 @@ import type { Faults } from './faults.js';
 import { orderKindRefusal, type OrderFields } from './nuonuo-order-rules.js';
 import { invoiceSerialNum, nuonuoAnswer as answer, nuonuoRedDesk } from './nuonuo-red-desk.js';
 import type { LedgerRecord, SimulatorLedger } from './simulator-ledger.js';
+import type { SimulatorQuota } from './simulator-quota.js';
+import type { SimulatorClock } from './simulator-clock.js';
+import { beijingTime } from '../domain/beijing-time.js';
+
+const beijingDateTime = (ms: number) => beijingTime(ms).slice(0, 19).replace('T', ' ');
 
 export interface NuonuoCredentials {
   readonly appKey: string;
@@ -35,6 +40,7 @@ const CODES = {
   appKey: ['070101', 'appKey无效'],
   loggedOut: ['E9701', '开票员未登录电子税务局，请扫码登录'],
   identity: ['E9702', '开票员需进行实名认证（刷脸）后才能开票'],
+  quota: ['E9801', '当月发票额度不足'],
 } as const;
 const TIMESTAMP_WINDOW_S = 300;
 const TOKEN_LIFETIME_S = 86_400;
@@ -74,10 +80,17 @@ function sameText(a: string, b: string): boolean {
 
 export function registerNuonuoRoutes(
   app: FastifyInstance,
-  options: { readonly ledger: SimulatorLedger; readonly gate: SimulatorGate; readonly credentials: NuonuoCredentials; readonly confirmation: 'none' | 'required' },
+  options: {
+    readonly ledger: SimulatorLedger;
+    readonly gate: SimulatorGate;
+    readonly credentials: NuonuoCredentials;
+    readonly confirmation: 'none' | 'required';
+    readonly quota: SimulatorQuota;
+    readonly clock: SimulatorClock;
+  },
 ): { tokenCalls(): number } {
-  const { ledger, gate, credentials } = options;
-  const redDesk = nuonuoRedDesk({ ledger, faults: () => gate.faults(), confirmation: options.confirmation });
+  const { ledger, gate, credentials, quota, clock } = options;
+  const redDesk = nuonuoRedDesk({ ledger, faults: () => gate.faults(), confirmation: options.confirmation, quota, clock });
   const tokens = new Map<string, number>();
   let tokenCalls = 0;
 
@@ -153,6 +166,7 @@ export function registerNuonuoRoutes(
       if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') return queryResult(payload);
       if (method === 'nuonuo.OpeMplatform.reInvoice') return answer('E0000', '开票中（重试中）');
       if (method === 'nuonuo.OpeMplatform.getCertificationStatus') return certificationStatus(payload);
+      if (method === 'nuonuo.OpeMplatform.getCreditLine') return creditLine(request, payload);
       const red = typeof method === 'string' ? redDesk.handle(method, payload) : undefined;
       if (red) {
         // The work is done; its answer may still be lost on the way back, as for an issue.
@@ -171,6 +185,35 @@ export function registerNuonuoRoutes(
     if (queryType === '2') return answer('E0000', '', { certificationStatus: drawer.loggedIn ? '1' : '0' });
     if (queryType === '1') return answer('E0000', '', { certificationStatus: drawer.identityConfirmed ? '1' : '2' });
     return answer('E4000', 'queryType 只支持 1（身份认证状态）与 2（登录状态）');
+  }
+
+  /**
+   * getCreditLine (field-notes §2.9): the seller's month as 诺诺 last had it from the bureau;
+   * queryType 0 asks 诺诺 to refresh, 1 reads. The seller is the payload's taxnum or the
+   * third-party app's userTax header. At most 20 a day and 30 s apart, as 诺诺 allows.
+   */
+  const creditReads = new Map<string, { day: string; count: number; last: number }>();
+  function creditLine(request: FastifyRequest, payload: Record<string, unknown>) {
+    const header = request.headers.usertax;
+    const taxnum = typeof payload.taxnum === 'string' && payload.taxnum !== '' ? payload.taxnum : typeof header === 'string' ? header : '';
+    if (taxnum === '') return answer('E4000', 'taxnum 必填');
+    const queryType = typeof payload.queryType === 'number' ? String(payload.queryType) : payload.queryType;
+    if (queryType !== '0' && queryType !== '1') return answer('E4000', 'queryType 只支持 0（刷新）与 1（查询）');
+    const at = clock.now();
+    const day = beijingDateTime(at).slice(0, 10);
+    const reads = creditReads.get(taxnum);
+    if (reads && reads.day === day && reads.count >= 20) return answer('E9802', '额度查询次数已达当日上限（20次）');
+    if (reads && at - reads.last < 30_000) return answer('E9803', '额度查询过于频繁，请30秒后再试');
+    creditReads.set(taxnum, { day, count: reads && reads.day === day ? reads.count + 1 : 1, last: at });
+    const figures = quota.figures(taxnum, at);
+    if (!figures) return answer('E9804', '未查询到该税号的发票额度');
+    return answer('E0000', '', {
+      requestStatus: '1',
+      totalCreditLine: formatFen(figures.totalFen),
+      usedCreditLine: formatFen(figures.usedFen),
+      availableCreditLine: formatFen(figures.remainingFen),
+      amountUpdateTime: beijingDateTime(figures.updatedAt),
+    });
   }
 
   async function requestBilling(request: FastifyRequest, reply: FastifyReply, order: Order | undefined) {
@@ -196,8 +239,11 @@ export function registerNuonuoRoutes(
       if (resetNow) return gate.reset(request, reply);
       return answer('E9106', '订单编号或流水号不能重复');
     }
-    const accepted = Date.now();
+    const accepted = clock.now();
+    const short = quota.shortfall(order.salerTaxNum, totals.exTax, accepted);
+    if (short) return answer(CODES.quota[0], `${CODES.quota[1]}：剩余可用额度${formatFen(short.remainingFen)}元，本张发票不含税金额${formatFen(totals.exTax)}元`);
     const rejected = Math.random() < faults.rejectRate;
+    if (!rejected) quota.use(order.salerTaxNum, totals.exTax, accepted);
     const record = ledger.add({
       serialNo: order.orderNo,
       sellerTaxId: order.salerTaxNum,
@@ -227,7 +273,7 @@ export function registerNuonuoRoutes(
     const orderNos = listed(payload.orderNos);
     if (serialNos.length === 0 && orderNos.length === 0) return answer('E9611', '发票流水号或订单号不能全为空');
     if (serialNos.length > 50 || orderNos.length > 50) return answer('E4000', '一次最多查询50个流水号或订单号');
-    const at = Date.now();
+    const at = clock.now();
     const records =
       serialNos.length > 0
         ? serialNos.map((serialNo) => (/^\d{1,20}$/.test(serialNo) ? ledger.findById(Number(serialNo)) : undefined))

@@ -9,6 +9,10 @@ import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
 import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
 import { redRefusal } from './red-check.js';
 import { CONFIRMATION_WINDOW_MS, formStatus, SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
+import { registerQuotaRoutes, SimulatorQuota } from './simulator-quota.js';
+import { SYSTEM_CLOCK, type SimulatorClock } from './simulator-clock.js';
+import { formatFen, parseMoney, type Fen } from '../domain/money.js';
+import { quotaMonth } from '../domain/quota.js';
 
 export interface SimulatorOptions {
   readonly dataDir: string;
@@ -22,6 +26,10 @@ export interface SimulatorOptions {
   readonly confirmation?: 'none' | 'required';
   /** Which protocol it speaks: the reference one (docs/api.md) or 诺诺's, with the app's credentials. @default reference */
   readonly protocol?: { readonly kind: 'reference' } | { readonly kind: 'nuonuo'; readonly credentials: NuonuoCredentials };
+  /** Every seller's monthly 发票额度, tax-excluded fen (`--quota`); undefined: none unless set by PUT /_admin/quota. */
+  readonly quotaFen?: Fen;
+  /** The time the simulator issues and counts its quota by. @default the system clock */
+  readonly clock?: SimulatorClock;
 }
 
 export interface RunningSimulator {
@@ -40,7 +48,14 @@ interface SubmitBody {
   total?: unknown;
   /** Present on a red invoice: the blue invoice's number and the bureau's reason code. */
   red?: { blueNumber?: unknown; reason?: unknown };
-  invoice?: { type?: unknown };
+  invoice?: { type?: unknown; totals?: { amount?: unknown } };
+}
+
+/** The tax-excluded amount (合计金额) of a submitted invoice, fen; 0 when it does not say. */
+function amountOf(body: SubmitBody): Fen {
+  const amount = body.invoice?.totals?.amount;
+  const parsed = typeof amount === 'string' ? parseMoney(amount, { allowNegative: true }) : undefined;
+  return parsed?.ok ? parsed.fen : 0n;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,6 +78,8 @@ function recordJson(record: LedgerRecord, now: number) {
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const ledger = new SimulatorLedger(options.dataDir);
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const quota = new SimulatorQuota(options.quotaFen);
   let faults: Faults = { ...NO_FAULTS, ...options.faults };
   const limiter = new RateLimiter();
   const sockets = new Set<Socket>();
@@ -107,7 +124,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   }
 
   const protocol = options.protocol ?? { kind: 'reference' };
-  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none' }) : undefined;
+  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none', quota, clock }) : undefined;
+  registerQuotaRoutes(app, quota, clock);
   if (protocol.kind === 'reference') {
     app.get('/api/v1/ping', async (_request, reply) => {
       if (!(await before(reply))) return reply;
@@ -127,9 +145,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const given = body.red?.blueNumber;
       if (body.red !== undefined && typeof given !== 'string') return reply.code(400).send({ error: 'red.blueNumber is a required string on a red invoice' });
       const blueNumber = typeof given === 'string' ? given : undefined;
-      const now = Date.now();
+      const now = clock.now();
       const existing = options.dedup ? ledger.find(serialNo) : undefined;
+      const amount = amountOf(body);
+      const short = !existing && blueNumber === undefined ? quota.shortfall(sellerTaxId, amount, now) : undefined;
+      if (short) {
+        // Refused before anything is recorded: the same serial may be sent again once the quota allows.
+        return reply.code(409).send({ code: 'QUOTA_EXCEEDED', error: `发票额度不足：本月剩余可用额度${formatFen(short.remainingFen)}元，本张发票不含税金额${formatFen(amount)}元`, remaining: formatFen(short.remainingFen) });
+      }
       const refusal = existing ? null : blueNumber !== undefined ? redRefusal(ledger, { sellerTaxId, total, blueNumber }) : Math.random() < faults.rejectRate ? '购买方纳税人识别号不存在（模拟拒绝）' : null;
+      if (!existing && !refusal) quota.use(sellerTaxId, quotaTaken(amount, blueNumber, body.red?.reason, now), now);
       if (!existing) {
         ledger.add({
           serialNo,
@@ -159,14 +184,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       if (!(await before(reply))) return reply;
       const record = ledger.find((request.params as { serialNo: string }).serialNo);
       if (!record) return reply.code(404).send({ error: 'not found' });
-      return recordJson(record, Date.now());
+      return recordJson(record, clock.now());
+    });
+
+    // The month's quota of one seller (docs/api.md "The reference protocol"): tax-excluded yuan.
+    app.get('/api/v1/quota', async (request, reply) => {
+      if (!(await before(reply))) return reply;
+      const sellerTaxId = (request.query as { sellerTaxId?: unknown }).sellerTaxId;
+      if (typeof sellerTaxId !== 'string' || sellerTaxId === '') return reply.code(400).send({ error: 'sellerTaxId is required' });
+      const figures = quota.figures(sellerTaxId, clock.now());
+      if (!figures) return reply.code(404).send({ code: 'NO_QUOTA', error: `no monthly quota is kept for ${sellerTaxId}` });
+      return { sellerTaxId, month: figures.month, total: formatFen(figures.totalFen), used: formatFen(figures.usedFen), remaining: formatFen(figures.remainingFen), updatedAt: new Date(figures.updatedAt).toISOString() };
     });
 
     app.get('/api/v1/invoices', async (request, reply) => {
       if (!(await before(reply))) return reply;
       const date = (request.query as { date?: string }).date;
       if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return reply.code(400).send({ error: 'date=YYYY-MM-DD is required' });
-      const now = Date.now();
+      const now = clock.now();
       // What a platform's day list says of each invoice: enough to match it with the caller's own.
       return {
         invoices: ledger.issuedOn(date, now).map((record) => ({
@@ -181,8 +216,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
   }
 
+  /**
+   * What an accepted invoice does to the quota: a blue one takes its amount; a red one gives its
+   * (negative) amount back when its blue invoice was issued this month and it is no 销售折让 (04).
+   */
+  function quotaTaken(amount: Fen, blueNumber: string | undefined, reason: unknown, now: number): Fen {
+    if (blueNumber === undefined) return amount;
+    const blue = ledger.findByNumber(blueNumber);
+    if (!blue || reason === '04' || quotaMonth(blue.readyAt) !== quotaMonth(now)) return 0n;
+    return amount;
+  }
+
   app.get('/_admin/ledger', async () =>
-    ledger.issued(Date.now()).map((record) => ({
+    ledger.issued(clock.now()).map((record) => ({
       serialNo: record.serialNo,
       number: record.number,
       sellerTaxId: record.sellerTaxId,
@@ -203,15 +249,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const form = ledger.findForm({ billNo });
     if (form) {
       // A form filed through 诺诺 (saveInvoiceRedConfirm); its red invoice is issued once it is 04.
-      const status = formStatus(form, Date.now());
+      const status = formStatus(form, clock.now());
       if (status !== '02') return reply.code(409).send({ error: `form ${billNo} is not waiting (state ${status})` });
-      const answered = ledger.answerForm(billNo, agree, Date.now())!;
+      const answered = ledger.answerForm(billNo, agree, clock.now())!;
       return { billNo, confirmationStatus: answered.status, billId: answered.billId };
     }
     const record = ledger.findByBill(billNo);
     if (!record) return reply.code(404).send({ error: `no confirmation form ${billNo}` });
     if (record.confirmation !== '02') return reply.code(409).send({ error: `form ${billNo} is not waiting (state ${record.confirmation ?? '—'})` });
-    const answered = ledger.answerConfirmation(billNo, agree, Date.now())!;
+    const answered = ledger.answerConfirmation(billNo, agree, clock.now())!;
     return { billNo, confirmationStatus: answered.confirmation, serialNo: answered.serialNo };
   });
 

@@ -71,7 +71,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
   return db.transaction().execute(async (tx) => {
     let due = tx
       .selectFrom('invoices')
-      .select('id')
+      .select(['id', 'stage'])
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .where('lease_expires_at', 'is', null)
@@ -84,18 +84,21 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       .orderBy('next_attempt_at')
       .limit(options.limit);
     if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
-    const ids = (await due.execute()).map((row) => row.id);
-    if (ids.length === 0) return [];
+    const dueRows = await due.execute();
+    if (dueRows.length === 0) return [];
+    const ids = dueRows.map((row) => row.id);
+    // What each was before this claim: the audit entry names it (waiting its turn, or for quota).
+    const before = new Map(dueRows.map((row) => [row.id, row.stage]));
     const rows = await tx
       .updateTable('invoices')
       .set({
         lease_owner: options.workerId,
         lease_expires_at: now + options.leaseMs,
         lease_version: sql<number>`lease_version + 1`,
-        stage: sql<string>`case when stage = 'queued' then 'submitting' else stage end`,
+        stage: sql<string>`case when stage in ('queued', 'awaiting_quota') then 'submitting' else stage end`,
         // A red invoice keeps the blue invoice's channel: no other upstream can flush it.
-        channel: sql<string>`case when stage = 'queued' and kind = 'blue' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
-        last_sent_at: sql<number>`case when stage = 'queued' then ${now} else last_sent_at end`,
+        channel: sql<string>`case when stage in ('queued', 'awaiting_quota') and kind = 'blue' then coalesce(${options.newWorkChannel ?? null}, channel) else channel end`,
+        last_sent_at: sql<number>`case when stage in ('queued', 'awaiting_quota') then ${now} else last_sent_at end`,
         updated_at: now,
       })
       .where('id', 'in', ids)
@@ -122,7 +125,7 @@ export async function leaseDue(db: Kysely<Database>, capabilities: StoreCapabili
       tx,
       capabilities,
       now,
-      submits.map((row) => ({ invoiceId: row.id, event: 'lease_for_submit', from: 'pending/queued', to: 'pending/submitting', detail: { channel: row.channel } })),
+      submits.map((row) => ({ invoiceId: row.id, event: 'lease_for_submit', from: `pending/${before.get(row.id) === 'awaiting_quota' ? 'awaiting_quota' : 'queued'}`, to: 'pending/submitting', detail: { channel: row.channel } })),
     );
     return rows.map((row) => ({
       invoiceId: row.id,

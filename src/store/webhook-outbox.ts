@@ -12,11 +12,17 @@ import { findRecordsIn, type InvoiceRecord } from './invoice-store.js';
 import { enqueueJobs } from './job-queue.js';
 import { redFlushesOf, type RedFlushSummary } from './red-flush-store.js';
 import type { Database } from './schema/index.js';
+import { markQuotaLowReported } from './quota-store.js';
 
 /** What an invoice event carries: the invoice as it was then (a blue one with its red invoices). */
 export interface InvoiceSnapshot {
   readonly invoice: InvoiceRecord;
   readonly redFlushes?: readonly RedFlushSummary[];
+}
+
+/** What a quota event carries: the seller's quota as the API shows it (GET /v1/sellers/{taxId}/quota). */
+export interface QuotaEventSnapshot {
+  readonly quota: Readonly<Record<string, unknown>> & { readonly sellerTaxId: string };
 }
 
 /** What a channel event carries. */
@@ -28,7 +34,7 @@ interface NewEvent {
   readonly type: WebhookEventType;
   readonly subject: string;
   readonly sellerTaxId: string | null;
-  readonly snapshot: InvoiceSnapshot | ChannelEventSnapshot;
+  readonly snapshot: InvoiceSnapshot | ChannelEventSnapshot | QuotaEventSnapshot;
 }
 
 /** A disabled endpoint's deliveries wait this far ahead, so claims never scan them; enabling brings them back. */
@@ -60,7 +66,8 @@ async function writeEvents(tx: Transaction<Database>, capabilities: StoreCapabil
   const heard = events.map((event) => ({ event, to: subscribers.filter((listener) => hears(listener, event)) })).filter((item) => item.to.length > 0);
   if (heard.length === 0) return;
   const subjects = [...new Set(heard.map((item) => item.event.subject))].sort();
-  const invoiceSubjects = subjects.filter((subject) => !subject.startsWith('channel:'));
+  // A channel's (channel:…) or a seller's quota (quota:…) subject names no invoice row.
+  const invoiceSubjects = subjects.filter((subject) => !subject.includes(':'));
   if (capabilities.skipLocked && invoiceSubjects.length > 0) await tx.selectFrom('invoices').select('id').where('id', 'in', invoiceSubjects).orderBy('id').forUpdate().execute();
   const last = await tx.selectFrom('webhook_events').select(['subject', sql<number>`max(sequence)`.as('sequence')]).where('subject', 'in', subjects).groupBy('subject').execute();
   const next = new Map(last.map((row) => [row.subject, Number(row.sequence)]));
@@ -148,5 +155,15 @@ export async function reportChannelState(
   const subscribers = await listeners(tx);
   const snapshot: ChannelEventSnapshot = { channel: { name: change.channel, state: change.state, reason: change.reason, since: new Date(change.now).toISOString() } };
   await writeEvents(tx, capabilities, change.now, [{ type: change.state === 'down' ? 'channel.down' : 'channel.up', subject: `channel:${change.channel}`, sellerTaxId: null, snapshot }], subscribers);
+  return 'reported';
+}
+
+/**
+ * A seller's quota ran low this month (below its threshold, or out within a day): `quota.low`,
+ * once per seller and month however many processes see it.
+ */
+export async function reportQuotaLow(tx: Transaction<Database>, capabilities: StoreCapabilities, low: { readonly sellerTaxId: string; readonly month: string; readonly quota: QuotaEventSnapshot['quota']; readonly now: number }): Promise<'reported' | 'unchanged'> {
+  if (!(await markQuotaLowReported(tx, low.sellerTaxId, low.month))) return 'unchanged';
+  await writeEvents(tx, capabilities, low.now, [{ type: 'quota.low', subject: `quota:${low.sellerTaxId}`, sellerTaxId: low.sellerTaxId, snapshot: { quota: low.quota } }], await listeners(tx));
   return 'reported';
 }

@@ -17,6 +17,7 @@ const EXAMPLES: { readonly [K in RefusalKind]: readonly [Extract<Refusal, { kind
   key_reused: [{ kind: 'key_reused', key: 'k1', invoiceId: 'inv_1' }, 'idempotency_key_reused', 409],
   order_no_taken: [{ kind: 'order_no_taken', orderNo: 'A-1', sellerTaxId: '91330100799655058B', invoiceId: 'inv_1', status: 'issued' }, 'order_no_taken', 409],
   not_failed: [{ kind: 'not_failed', invoiceId: 'inv_1', status: 'issued' }, 'invoice_not_failed', 409],
+  quota_exceeded: [{ kind: 'quota_exceeded', sellerTaxId: '91330100799655058B', amount: '500.00', remaining: '300.00', available: '200.00', reserve: '0.00' }, 'quota_exceeded', 409],
   not_issued: [{ kind: 'not_issued', invoiceId: 'inv_1', status: 'pending' }, 'invoice_not_issued', 409],
   documents_not_ready: [{ kind: 'documents_not_ready', detail: undefined }, 'documents_not_ready', 409],
   red_of_red: [{ kind: 'red_of_red', invoiceId: 'inv_1' }, 'red_flush_of_red', 409],

@@ -26,7 +26,7 @@ describe('documentation in step with the code', () => {
       dns_failed: true, connect_failed: true, connect_timeout: true, tls_failed: true, timeout_after_send: true,
       connection_reset: true, rate_limited: true, upstream_unavailable: true, upstream_error: true,
       content_rejected: true, auth_failed: true,
-      drawer_login_required: true, circuit_open: true, rate_held: true, protocol_error: true,
+      drawer_login_required: true, circuit_open: true, rate_held: true, protocol_error: true, quota_exhausted: true,
     };
     const dispatcherCodes = ['upstream_rejected', 'no_usable_channel', 'not_found_unconfirmed', 'channel_unknown'];
     expect(section('## Channel error codes').sort()).toEqual([...Object.keys(channelCodes), ...dispatcherCodes].sort());

@@ -7,11 +7,12 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { NuonuoChannelConfig } from '../../runtime/config.js';
+import type { QuotaReading } from '../../domain/quota.js';
 import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { answerPinned, type PinnedAddress } from '../pinned-address.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
-import { answerError, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
+import { answerError, creditLineReading, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
 import { beijingDateTime, nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
 import { confirmationOf, formOutcome, listRecord, redConfirmForm, type NuonuoListItem, type NuonuoRedForm } from './nuonuo-red.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
@@ -45,7 +46,13 @@ const METHOD = {
   redConfirmRefresh: 'nuonuo.OpeMplatform.refreshInvoiceRedConfirm',
   fastRed: 'nuonuo.OpeMplatform.fastInvoiceRed',
   list: 'nuonuo.OpeMplatform.queryInvoiceList',
+  creditLine: 'nuonuo.OpeMplatform.getCreditLine',
 } as const;
+
+/** getCreditLine's own limits (field-notes §2.9): 20 calls a day, 30 s apart. */
+const CREDIT_LINE_READS = { perDay: 20, gapMs: 30_000 } as const;
+/** No quota kept for the seller, in the simulator's words (诺诺's own code is not published). */
+const NO_CREDIT_LINE = 'E9804';
 
 /** queryInvoiceList's page: the size its doc allows is not in our sources; 50 is what its other lists take. */
 const LIST_PAGE = 50;
@@ -198,6 +205,19 @@ export class NuonuoChannel implements Channel {
     } catch (error) {
       return { ok: false, message: transportError(error).message };
     }
+  }
+
+  readonly quotaReads = CREDIT_LINE_READS;
+
+  /**
+   * getCreditLine with queryType 1: the figures 诺诺 last had from the bureau, with the time they
+   * were current (amountUpdateTime, Beijing time). The reader keeps within quotaReads.
+   */
+  async readQuota(sellerTaxId: string, options: CallOptions): Promise<QuotaReading | null> {
+    const answer = await this.call(METHOD.creditLine, { taxnum: sellerTaxId, queryType: '1', ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) }, 'query', options);
+    if (answer.code === NO_CREDIT_LINE) return null;
+    if (answer.code !== 'E0000') throw answerError(answer, 'query');
+    return creditLineReading(answer.result, this.now());
   }
 
   /** Asks for an order no one ever placed: E9500 proves the signature, the token and the app. */

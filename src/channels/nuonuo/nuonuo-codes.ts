@@ -4,7 +4,8 @@
  * of every adapter holds: only an answer that proves nothing was taken is `retry`; when in doubt,
  * `uncertain` (a query is cheap, a second invoice is not).
  */
-import { formatFen, parseMoney } from '../../domain/money.js';
+import type { QuotaReading } from '../../domain/quota.js';
+import { formatFen, parseMoney, type Fen } from '../../domain/money.js';
 import type { QueryOutcome } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 
@@ -65,6 +66,10 @@ function isContentRefusal(code: string): boolean {
 }
 
 /** The error for an answer that is neither a success nor a code the caller handles itself. */
+/** The simulator's code for a quota refusal (诺诺's own is not published); the words are matched too. */
+const QUOTA_CODE = 'E9801';
+const QUOTA_WORDS = /额度不足|超出.{0,6}额度|额度已用完/;
+
 export function answerError(answer: NuonuoAnswer, action: 'submit' | 'query'): ChannelError {
   const code = answer.code ?? '';
   const words = `${code} ${answer.describe ?? ''}`.trim();
@@ -76,6 +81,8 @@ export function answerError(answer: NuonuoAnswer, action: 'submit' | 'query'): C
   if (code === TIMESTAMP_CODE) return new ChannelError('auth_failed', 'operator', `the timestamp was refused: check this machine's clock (${words})`, { upstreamCode: code });
   if (TOKEN_REJECTED_CODES.has(code)) return new ChannelError('auth_failed', 'operator', `the access token was refused again after a new one was fetched (${words})`, { upstreamCode: code });
   // 系统繁忙 and the daily retry limit: the order may be alive upstream, so the serial is kept.
+  // The month's 发票额度 cannot cover the order: refused before it was taken, so nothing was issued.
+  if (action === 'submit' && (code === QUOTA_CODE || QUOTA_WORDS.test(answer.describe ?? ''))) return new ChannelError('quota_exhausted', 'retry', `the month's invoice quota is used up (${words})`, { upstreamCode: code });
   if (code === 'E9999' || code === 'E9613') return new ChannelError('upstream_unavailable', action === 'submit' ? 'uncertain' : 'retry', words, { upstreamCode: code });
   if (action === 'submit' && isContentRefusal(code)) return new ChannelError('content_rejected', 'rejected', words, { upstreamCode: code });
   return new ChannelError('upstream_error', action === 'submit' ? 'uncertain' : 'retry', `unexpected answer: ${words}`, { upstreamCode: code });
@@ -120,4 +127,24 @@ export function itemOutcome(item: NuonuoInvoiceItem, pollAfterMs: number): Query
     default:
       throw new ChannelError('protocol_error', 'uncertain', `unknown invoice status ${JSON.stringify(item.status)} (${item.statusMsg ?? ''})`);
   }
+}
+
+/**
+ * getCreditLine's result as a reading: requestStatus 1 (done) with the three amounts, all
+ * tax-excluded; amountUpdateTime is Beijing time ("yyyy-MM-dd HH:mm:ss"). `now` stands in when it
+ * is missing. A refresh still running (0) or failed (2) is no reading.
+ */
+export function creditLineReading(result: unknown, now: number): QuotaReading {
+  const item = (Array.isArray(result) ? result[0] : result) as Record<string, unknown> | undefined;
+  const given = item?.requestStatus;
+  const status = given === undefined ? '1' : typeof given === 'string' || typeof given === 'number' ? String(given) : '?';
+  if (status !== '1') throw new ChannelError('upstream_error', 'retry', `getCreditLine: the refresh is ${status === '0' ? 'still running' : 'failed'} (requestStatus ${status})`);
+  const fen = (field: string): Fen => {
+    const value = item?.[field];
+    const parsed = typeof value === 'string' || typeof value === 'number' ? parseMoney(String(value).trim(), { allowNegative: false }) : undefined;
+    if (!parsed?.ok) throw new ChannelError('protocol_error', 'retry', `getCreditLine answered without a readable ${field}`);
+    return parsed.fen;
+  };
+  const updated = typeof item?.amountUpdateTime === 'string' ? Date.parse(`${item.amountUpdateTime.replace(' ', 'T')}+08:00`) : NaN;
+  return { totalFen: fen('totalCreditLine'), usedFen: fen('usedCreditLine'), remainingFen: fen('availableCreditLine'), asOf: Number.isFinite(updated) ? updated : now };
 }

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
 import { RED_FLUSH_REASON_CODES } from '../../domain/red-flush.js';
+import { parseMoney, type Fen } from '../../domain/money.js';
+import type { QuotaReading } from '../../domain/quota.js';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { isCertificateError, readCertificateExpiry } from '../certificate-reading.js';
 import { ChannelError } from '../channel-error.js';
@@ -101,6 +103,21 @@ export class ReferenceChannel implements Channel {
       bodyTimeout: config.responseTimeoutMs,
       keepAliveTimeout: 10_000,
     });
+  }
+
+  /** GET /api/v1/quota?sellerTaxId=…: the month's total, used and remaining (tax-excluded yuan). */
+  async readQuota(sellerTaxId: string, options: CallOptions): Promise<QuotaReading | null> {
+    const { status, body, retryAfter } = await this.call('GET', `/api/v1/quota?sellerTaxId=${encodeURIComponent(sellerTaxId)}`, options);
+    if (status === 404) return null;
+    if (status !== 200) throw statusError(status, body, retryAfter);
+    const figures = parseRecord(body) as unknown as { total?: unknown; used?: unknown; remaining?: unknown; updatedAt?: unknown };
+    const fen = (value: unknown): Fen => {
+      const parsed = typeof value === 'string' ? parseMoney(value, { allowNegative: false }) : undefined;
+      if (!parsed?.ok) throw new ChannelError('protocol_error', 'retry', `the quota answer has no readable amount: ${body.slice(0, 100)}`);
+      return parsed.fen;
+    };
+    const asOf = typeof figures.updatedAt === 'string' ? Date.parse(figures.updatedAt) : NaN;
+    return { totalFen: fen(figures.total), usedFen: fen(figures.used), remainingFen: fen(figures.remaining), asOf: Number.isFinite(asOf) ? asOf : Date.now() };
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {

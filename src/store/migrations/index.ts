@@ -16,6 +16,7 @@ import * as securityLimits from './013-security-limits.js';
 import * as traceContext from './014-trace-context.js';
 import * as batches from './015-batches.js';
 import * as listIndexes from './016-list-indexes.js';
+import * as sellerQuotas from './017-seller-quotas.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -34,4 +35,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '014-trace-context': traceContext,
   '015-batches': batches,
   '016-list-indexes': listIndexes,
+  '017-seller-quotas': sellerQuotas,
 };

@@ -240,6 +240,38 @@ export interface ChannelReportTable {
   at: number;
 }
 
+/** A seller's monthly 发票额度 as last read, and the read's own schedule and lease (migration 017). */
+export interface SellerQuotaTable {
+  seller_tax_id: string;
+  /** The channel the reading came from. */
+  channel: string | null;
+  /** The reading's month, YYYY-MM (Beijing). */
+  month: string | null;
+  /** Yuan as decimal text (tax-excluded). */
+  total: string | null;
+  used: string | null;
+  remaining: string | null;
+  /** When the upstream's figures were current. */
+  as_of: number | null;
+  /** Found used outside this gateway this month (yuan). */
+  used_elsewhere: Generated<string>;
+  /** Kept for high-priority invoices (yuan). */
+  reserve: Generated<string>;
+  /** The month whose quota.low event was sent. */
+  low_reported_month: string | null;
+  /** When this gateway last asked, and what went wrong if it failed. */
+  read_at: number | null;
+  read_error: string | null;
+  /** The Beijing day of `reads_count` (upstreams limit reads per day). */
+  reads_day: string | null;
+  reads_count: Generated<number>;
+  next_read_at: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  lease_version: Generated<number>;
+  updated_at: number;
+}
+
 export interface EmailDeliveryTable {
   id: string;
   invoice_id: string;
@@ -357,6 +389,7 @@ export interface Database {
   batches: BatchTable;
   batch_rows: BatchRowTable;
   batch_staging: BatchStagingTable;
+  seller_quotas: SellerQuotaTable;
 }
 
 export type InvoiceRow = Selectable<InvoiceTable>;

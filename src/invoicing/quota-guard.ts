@@ -1,0 +1,225 @@
+/**
+ * The quota guard: each seller's month of 发票额度 as this process sees it between readings — the
+ * last reading, less what was issued here since, less what is on its way — and whether one more
+ * invoice may be sent against it. Snapshots are refreshed from the store on a timer (every process
+ * keeps its own; the store is the truth), and what this process sent since its last snapshot is
+ * counted on top, so concurrent attempts here cannot overspend. Another process's sends show at the
+ * next refresh; an upstream refusal for quota is the backstop (the invoice then waits too).
+ */
+import type { Kysely } from 'kysely';
+import { formatFen, type Fen } from '../domain/money.js';
+import { monthSpan, quotaAdmits, quotaMonth, quotaPosition, quotaUse, remainingShare, type InvoicePriority, type QuotaPosition, type QuotaReading } from '../domain/quota.js';
+import { forecastQuota, PROFILE_DAYS, type BurnHour, type QuotaForecast } from '../domain/quota-forecast.js';
+import type { Clock } from '../runtime/clock.js';
+import type { QuotaMetricReading } from '../runtime/metrics.js';
+import type { StoreCapabilities } from '../store/capabilities.js';
+import { fenOf, issuedSince, onTheirWay, readingOf, sellerQuotaRows, type QuotaInvoice, type SellerQuotaRow } from '../store/quota-store.js';
+import type { Database } from '../store/schema/index.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Stages of an invoice that has been sent (or is being sent) and not settled: it holds quota now. */
+const SENT_STAGES = new Set(['submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation']);
+
+/** One seller's month as last computed. */
+export interface QuotaSnapshot {
+  readonly sellerTaxId: string;
+  readonly row: SellerQuotaRow;
+  /** This month's reading; undefined before the first of the month (nothing is guarded then). */
+  readonly reading: QuotaReading | undefined;
+  readonly position: QuotaPosition | undefined;
+  /** Sent and not settled, fen: already spoken for. */
+  readonly inFlightFen: Fen;
+  /** Waiting for quota (stage awaiting_quota): how many, and how much. */
+  readonly waiting: { readonly count: number; readonly fen: Fen };
+  readonly reserveFen: Fen;
+  /** What was issued here each hour, this month and PROFILE_DAYS before it. */
+  readonly burn: readonly BurnHour[];
+  readonly forecast: QuotaForecast | undefined;
+  readonly takenAt: number;
+}
+
+export type QuotaVerdict =
+  /** No reading this month: the guard cannot tell, and the invoice goes (the upstream decides). */
+  | { readonly kind: 'unguarded' }
+  | { readonly kind: 'send' }
+  | { readonly kind: 'wait'; readonly remainingFen: Fen; readonly headroomFen: Fen; readonly reserveFen: Fen };
+
+export interface QuotaGuardDeps {
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  readonly clock: Clock;
+}
+
+/** What an invoice's computed JSON says of its amount and priority, as the guard needs it. */
+export function quotaDemand(computedJson: string): { readonly amountFen: Fen; readonly priority: InvoicePriority } {
+  const invoice = JSON.parse(computedJson) as { totals?: { amount?: string }; priority?: string };
+  return { amountFen: invoice.totals?.amount === undefined ? 0n : fenOf(invoice.totals.amount), priority: invoice.priority === 'high' ? 'high' : 'normal' };
+}
+
+export class QuotaGuard {
+  private readonly snapshots = new Map<string, QuotaSnapshot>();
+  /** Sent by this process since each seller's snapshot was taken: counted until the next one. */
+  private readonly sentSince = new Map<string, Array<{ readonly fen: Fen; readonly at: number }>>();
+
+  constructor(private readonly deps: QuotaGuardDeps) {}
+
+  snapshot(sellerTaxId: string): QuotaSnapshot | undefined {
+    return this.snapshots.get(sellerTaxId);
+  }
+
+  all(): readonly QuotaSnapshot[] {
+    return [...this.snapshots.values()];
+  }
+
+  /** Whether an invoice of `amountFen` could go now, without counting it (an acceptance's question). */
+  covers(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
+    return this.judge(sellerTaxId, amountFen, priority, false);
+  }
+
+  /**
+   * Whether an invoice of `amountFen` may go now. A "send" is counted against the seller at once
+   * (until the next snapshot sees it in the store).
+   */
+  admit(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
+    return this.judge(sellerTaxId, amountFen, priority, true);
+  }
+
+  private judge(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority, counted: boolean): QuotaVerdict {
+    const snapshot = this.snapshots.get(sellerTaxId);
+    if (!snapshot?.position || snapshot.position.month !== quotaMonth(this.deps.clock.now())) return { kind: 'unguarded' };
+    const sent = (this.sentSince.get(sellerTaxId) ?? []).reduce((sum, item) => sum + item.fen, 0n);
+    const headroomFen = snapshot.position.remainingFen - snapshot.inFlightFen - sent;
+    if (!quotaAdmits(headroomFen, amountFen, priority, snapshot.reserveFen)) {
+      return { kind: 'wait', remainingFen: snapshot.position.remainingFen, headroomFen, reserveFen: snapshot.reserveFen };
+    }
+    if (counted && amountFen > 0n) this.sentSince.set(sellerTaxId, [...(this.sentSince.get(sellerTaxId) ?? []), { fen: amountFen, at: this.deps.clock.now() }]);
+    return { kind: 'send' };
+  }
+
+  /**
+   * Takes a fresh snapshot of every seller with a quota row (or the ones named); resolves with the
+   * sellers whose room grew (a new reading, a raise, the month's turn), whose waiting invoices may go.
+   */
+  async refresh(sellers?: readonly string[]): Promise<string[]> {
+    const rows = await sellerQuotaRows(this.deps.db, sellers);
+    const grew: string[] = [];
+    for (const row of rows) {
+      const before = this.snapshots.get(row.seller_tax_id);
+      const started = this.deps.clock.now();
+      const snapshot = await this.take(row, started);
+      this.snapshots.set(row.seller_tax_id, snapshot);
+      // What was sent before this snapshot began is in the store now (its claim committed first).
+      this.sentSince.set(row.seller_tax_id, (this.sentSince.get(row.seller_tax_id) ?? []).filter((item) => item.at >= started));
+      const room = (s: QuotaSnapshot | undefined) => (s?.position ? s.position.remainingFen - s.inFlightFen : undefined);
+      const now = room(snapshot);
+      const was = room(before);
+      if (snapshot.waiting.count > 0 && (now === undefined || was === undefined || now > was || before?.position?.month !== snapshot.position?.month)) grew.push(row.seller_tax_id);
+    }
+    return grew;
+  }
+
+  private async take(row: SellerQuotaRow, now: number): Promise<QuotaSnapshot> {
+    const { db, capabilities } = this.deps;
+    const month = monthSpan(now);
+    const stored = readingOf(row);
+    const reading = stored && quotaMonth(stored.asOf) === quotaMonth(now) ? stored : undefined;
+    const historyFrom = Math.min(month.start, now - PROFILE_DAYS * DAY);
+    const [issued, pending] = await Promise.all([issuedSince(db, capabilities, row.seller_tax_id, Math.min(historyFrom, reading?.asOf ?? historyFrom)), onTheirWay(db, capabilities, row.seller_tax_id)]);
+    const burn = burnByHour(issued);
+    const usedHereSince = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt > reading.asOf)) : 0n;
+    const committed = pending.reduce((sum, invoice) => sum + invoice.amountFen, 0n);
+    const waitingInvoices = pending.filter((invoice) => invoice.stage === 'awaiting_quota');
+    const waiting = { count: waitingInvoices.length, fen: waitingInvoices.reduce((sum, invoice) => sum + invoice.amountFen, 0n) };
+    const inFlightFen = pending.filter((invoice) => invoice.stage !== null && SENT_STAGES.has(invoice.stage)).reduce((sum, invoice) => sum + invoice.amountFen, 0n);
+    const position = reading && quotaPosition(reading, usedHereSince, committed, fenOf(row.used_elsewhere));
+    const forecast = position && forecastQuota({ now, headroomFen: position.remainingFen - position.committedFen, burn, monthEnd: month.end });
+    return { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now };
+  }
+}
+
+/** What the invoices take from the quota together (same-month reds give back). */
+function sumUse(invoices: readonly QuotaInvoice[]): Fen {
+  return invoices.reduce((sum, invoice) => sum + quotaUse({ ...invoice, issuedAt: invoice.issuedAt ?? 0 }), 0n);
+}
+
+/** The quota each hour's issuing took, by the hour's start. */
+export function burnByHour(invoices: readonly QuotaInvoice[]): BurnHour[] {
+  const hours = new Map<number, Fen>();
+  for (const invoice of invoices) {
+    if (invoice.issuedAt === null) continue;
+    const start = Math.floor(invoice.issuedAt / HOUR) * HOUR;
+    hours.set(start, (hours.get(start) ?? 0n) + quotaUse({ ...invoice, issuedAt: invoice.issuedAt }));
+  }
+  return [...hours].map(([hourStart, fen]) => ({ hourStart, fen })).sort((a, b) => a.hourStart - b.hourStart);
+}
+
+/** The quota as the API and the console show it: yuan as text, times as ISO-8601. */
+export interface QuotaView {
+  readonly sellerTaxId: string;
+  /** False until a channel has told this seller's quota this month: nothing is guarded then. */
+  readonly known: boolean;
+  readonly month: string;
+  readonly total: string | null;
+  readonly remaining: string | null;
+  readonly committed: string;
+  readonly usedElsewhere: string;
+  readonly reserve: string;
+  readonly asOf: string | null;
+  readonly exhaustsAt: string | null;
+  readonly exhaustsAtRange: [string, string] | null;
+  /** The central pace now, yuan an hour. */
+  readonly pacePerHour: string | null;
+  /** Share of the total left once what is committed is issued, 0…1; null when unknown. */
+  readonly remainingShare: number | null;
+  readonly waiting: { readonly count: number; readonly amount: string };
+  /** The read: which channel, when last asked, what failed. */
+  readonly read: { readonly channel: string | null; readonly at: string | null; readonly error: string | null; readonly today: number };
+  /** The month's remaining quota every three hours until now, counted back from the reading by what was issued here. */
+  readonly burnDown: Array<{ readonly at: string; readonly remaining: string }>;
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function quotaView(snapshot: QuotaSnapshot, now: number): QuotaView {
+  const { position, forecast, row } = snapshot;
+  const committed = position?.committedFen ?? snapshot.inFlightFen;
+  return {
+    sellerTaxId: snapshot.sellerTaxId,
+    known: position !== undefined,
+    month: quotaMonth(now),
+    total: position ? formatFen(position.totalFen) : null,
+    remaining: position ? formatFen(position.remainingFen) : null,
+    committed: formatFen(committed),
+    usedElsewhere: position ? formatFen(position.usedElsewhereFen) : '0.00',
+    reserve: formatFen(snapshot.reserveFen),
+    asOf: iso(position?.asOf),
+    exhaustsAt: iso(forecast?.exhaustsAt),
+    exhaustsAtRange: forecast?.range ? [iso(forecast.range[0])!, iso(forecast.range[1])!] : null,
+    pacePerHour: forecast ? formatFen(BigInt(Math.round(forecast.fenPerHour))) : null,
+    remainingShare: position ? remainingShare(position) : null,
+    waiting: { count: snapshot.waiting.count, amount: formatFen(snapshot.waiting.fen) },
+    read: { channel: row.channel, at: iso(row.read_at === null ? null : Number(row.read_at)), error: row.read_error, today: Number(row.reads_count) },
+    burnDown: position ? burnDown(snapshot.burn, position.remainingFen, monthSpan(now).start, now) : [],
+  };
+}
+
+/** Remaining at every third hour of the month until now: today's remaining plus what was issued after each point. */
+function burnDown(burn: readonly BurnHour[], remainingNow: Fen, monthStart: number, now: number): Array<{ at: string; remaining: string }> {
+  const points: Array<{ at: string; remaining: string }> = [];
+  const step = 3 * HOUR;
+  for (let at = monthStart; at <= now; at += step) {
+    const after = burn.filter((hour) => hour.hourStart >= at && hour.hourStart <= now).reduce((sum, hour) => sum + hour.fen, 0n);
+    points.push({ at: new Date(at).toISOString(), remaining: formatFen(remainingNow + after) });
+  }
+  return points;
+}
+
+/** The snapshots as metrics read them (sellers with this month's reading only). */
+export function quotaReadings(snapshots: readonly QuotaSnapshot[], now: number): QuotaMetricReading[] {
+  return snapshots.flatMap((snapshot) => {
+    if (!snapshot.position) return [];
+    const at = snapshot.forecast?.exhaustsAt ?? null;
+    return [{ seller: snapshot.sellerTaxId, remainingYuan: Number(snapshot.position.remainingFen) / 100, remainingRatio: remainingShare(snapshot.position), exhaustionSeconds: at === null ? null : Math.max(0, (at - now) / 1000) }];
+  });
+}
