@@ -242,7 +242,7 @@ async function buildWorkersPhase(
   const quotaReader = workersOn
     ? new QuotaReader(
         { db: store.db, capabilities: store.capabilities, channels, clock, log, onRead: () => quotaWatch.wake() },
-        { intervalMs: config.quota.readIntervalMs, retryMs: TUNING.quota.retryMs, callTimeoutMs: callTimeoutMs(config), leaseMs: TUNING.quota.leaseMs, pollIntervalMs: TUNING.quota.pollIntervalMs },
+        { intervalMs: config.quota.readIntervalMs, retryMs: TUNING.quota.retryMs, callTimeoutMs: callTimeoutMs(config), leaseMs: TUNING.quota.leaseMs, pollIntervalMs: config.quota.pollIntervalMs },
       )
     : undefined;
   const batches = workersOn ? new BatchIssuer({ db: store.db, capabilities: store.capabilities, invoicing, clock, log }, TUNING.batches) : undefined;

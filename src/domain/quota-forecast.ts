@@ -11,8 +11,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** How many earlier days shape the profile of a day. */
 export const PROFILE_DAYS = 14;
-/** The recent windows (hours) whose paces make the range; the middle one is the central pace. */
-const WINDOWS = [3, 12, 48] as const;
+/** The recent windows (in days' worth of expected issuing) whose paces make the range; the middle one is the central pace. */
+const WINDOWS = [0.25, 1, 3] as const;
 /** A trend is believed only within these bounds (per day), so one odd day cannot run away with it. */
 const TREND_MIN = 0.5;
 const TREND_MAX = 2;
@@ -75,27 +75,40 @@ function weightIn(start: number, now: number, hours: number): number {
 interface Pace {
   /** Fen expected in the hour starting at `start` (ahead of now), before the trend. */
   at(start: number): number;
+  /** The middle of the past it was measured over (weighted by what was expected there): the trend grows it from there, not from now. */
+  readonly measuredAt: number;
 }
 
-/** Today's pace over `hours`: the profile scaled to what happened, or flat when there is no profile. */
-function paceOver(byHour: Map<number, number>, profile: number[] | null, now: number, hours: number): Pace {
-  let observed = 0;
-  let expected = 0;
+/**
+ * Today's pace: what was issued over the recent past laid against what the profile expected there,
+ * the past reaching back until the profile expected `days` days' worth of issuing (a quiet night
+ * alone says nothing of the morning); flat over `days` × 24 hours when there is no profile.
+ */
+function paceOver(byHour: Map<number, number>, profile: number[] | null, now: number, days: number): Pace {
   const current = Math.floor(now / HOUR) * HOUR;
-  for (let start = current - hours * HOUR; start <= current; start += HOUR) {
-    const weight = weightIn(start, now, hours);
-    observed += (byHour.get(start) ?? 0) * (start === current ? 1 : weight);
-    expected += (profile?.[hourOfDay(start)] ?? 0) * weight;
+  const daily = profile?.reduce((sum, fen) => sum + fen, 0) ?? 0;
+  if (!profile || daily <= 0) {
+    const hours = days * 24;
+    let observed = 0;
+    for (let start = current - hours * HOUR; start <= current; start += HOUR) observed += (byHour.get(start) ?? 0) * (start === current ? 1 : weightIn(start, now, hours));
+    const flat = observed / hours;
+    return { at: () => flat, measuredAt: now - (hours * HOUR) / 2 };
   }
-  if (profile && expected > 0) {
-    const scale = observed / expected;
-    return { at: (start) => profile[hourOfDay(start)]! * scale };
+  let observed = (byHour.get(current) ?? 0);
+  let expected = profile[hourOfDay(current)]! * ((now - current) / HOUR);
+  let weightedTime = expected * (current + now) / 2;
+  // A hair under the target: the profile's hours are averages, and a day's worth must not miss itself by a rounding.
+  const target = days * daily * (1 - 1e-9);
+  for (let start = current - HOUR; expected < target && start >= current - PROFILE_DAYS * DAY; start -= HOUR) {
+    observed += byHour.get(start) ?? 0;
+    expected += profile[hourOfDay(start)]!;
+    weightedTime += profile[hourOfDay(start)]! * (start + HOUR / 2);
   }
-  const flat = observed / hours;
-  return { at: () => flat };
+  const scale = observed / expected;
+  return { at: (start) => profile[hourOfDay(start)]! * scale, measuredAt: expected > 0 ? weightedTime / expected : now };
 }
 
-/** The day-over-day growth of the pace: the last 24 hours against the 24 before them, bounded. */
+/** The day-over-day growth of the pace, bounded. */
 function dailyTrend(byHour: Map<number, number>, now: number): number {
   const sum = (hoursAgoFrom: number, hoursAgoTo: number) => {
     let total = 0;
@@ -103,10 +116,17 @@ function dailyTrend(byHour: Map<number, number>, now: number): number {
     for (let start = current - hoursAgoFrom * HOUR; start <= current; start += HOUR) total += (byHour.get(start) ?? 0) * weightIn(start, now - hoursAgoTo * HOUR, hoursAgoFrom - hoursAgoTo);
     return total;
   };
-  const last = sum(24, 0);
-  const before = sum(48, 24);
-  if (last <= 0 || before <= 0) return 1;
-  return Math.min(TREND_MAX, Math.max(TREND_MIN, last / before));
+  // Three days against the three before, as growth per day: one day's noise (a rounding, a late
+  // batch) must not read as a trend. Two days against two when there is no more history.
+  // Only over a past the history covers: a window reaching before the first issuing would read as growth.
+  const first = Math.min(...byHour.keys());
+  for (const days of [3, 2, 1]) {
+    if (first > now - 48 * days * HOUR) continue;
+    const last = sum(24 * days, 0);
+    const before = sum(48 * days, 24 * days);
+    if (last > 0 && before > 0) return Math.min(TREND_MAX, Math.max(TREND_MIN, (last / before) ** (1 / days)));
+  }
+  return 1;
 }
 
 /** When `headroom` is used up at `pace` grown by `trend` a day; null when not before `monthEnd`. */
@@ -117,7 +137,7 @@ function runsOutAt(pace: Pace, trend: number, now: number, headroom: number, mon
   while (at < monthEnd) {
     const until = Math.min(start + HOUR, monthEnd);
     const share = (until - at) / HOUR;
-    const fen = pace.at(start) * trend ** ((at - now) / DAY) * share;
+    const fen = pace.at(start) * trend ** ((at - pace.measuredAt) / DAY) * share;
     if (fen >= left) return Math.min(monthEnd, at + (left / fen) * (until - at));
     left -= fen;
     at = until;
@@ -132,7 +152,7 @@ export function forecastQuota(input: ForecastInput): QuotaForecast {
   const byHour = hourly(input.burn);
   const today = Math.floor((now + 8 * HOUR) / DAY) * DAY - 8 * HOUR;
   const profile = dayProfile(byHour, today);
-  const paces = WINDOWS.map((hours) => paceOver(byHour, profile, now, hours));
+  const paces = WINDOWS.map((days) => paceOver(byHour, profile, now, days));
   const central = paces[1]!;
   const fenPerHour = central.at(Math.floor(now / HOUR) * HOUR);
   if (headroom <= 0) return { exhaustsAt: now, range: [now, now], fenPerHour };

@@ -187,6 +187,8 @@ export interface GatewayConfig {
     readonly lowShare: number;
     /** quota.low when it runs out within this long at the current pace, ms. */
     readonly lowWithinMs: number;
+    /** How often the reader looks for sellers whose read is due, ms. */
+    readonly pollIntervalMs: number;
   };
 }
 
@@ -217,8 +219,8 @@ export const TUNING = {
    * due again, so a crash costs one slice's lease), rows in flight at once within a slice, and
    * when a batch still checking is taken for abandoned (its process stopped mid-check).
    */
-  /** Quota reads: how often the reader looks for sellers due, a read's lease, the wait after a failed read, ms. */
-  quota: { pollIntervalMs: 5000, leaseMs: 120_000, retryMs: 60_000 },
+  /** Quota reads: a read's lease, the wait after a failed read, ms. */
+  quota: { leaseMs: 120_000, retryMs: 60_000 },
   batches: { maxUploadBytes: 32 * 1024 * 1024, leaseMs: 60_000, pollIntervalMs: 500, sliceRows: 2000, rowsInFlight: 256, retryMs: 1000, abandonedCheckMs: HOUR },
 } as const;
 
@@ -239,7 +241,7 @@ export const DEFAULTS = {
   dispatcher: { concurrency: 32, leaseMs: 90_000, pollIntervalMs: 250, backoffBaseMs: 1000, backoffCapMs: 60_000 },
   upstream: { connectTimeoutMs: 5000, responseTimeoutMs: 30_000, pollAfterMs: 500, ratePerSecond: 0 },
   breaker: { failuresToOpen: 5, halfOpenAfterMs: 10_000, pauseMs: 60_000, drawerCheckMs: 300_000 },
-  quota: { readIntervalMs: 300_000, refreshMs: 5000, lowShare: 0.1, lowWithinMs: 24 * HOUR },
+  quota: { readIntervalMs: 300_000, refreshMs: 5000, lowShare: 0.1, lowWithinMs: 24 * HOUR, pollIntervalMs: 5000 },
   deliveries: {
     // Svix's schedule after the first try (field-notes §4): about 28 hours in all.
     retryScheduleMs: [5000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR],

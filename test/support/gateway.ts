@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { resolveConfig, type ConfigInput } from '../../src/runtime/config.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import { createApiKey, revokeApiKey } from '../../src/store/api-key-store.js';
 import { openStore, type OpenStoreOptions } from '../../src/store/database.js';
 import { freshDatabase, type TestDatabase } from './database.js';
@@ -42,11 +43,11 @@ export const FAST: ConfigInput = {
   http: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 },
 };
 
-export async function startTestGateway(input: ConfigInput, options: { readonly onQuery?: OpenStoreOptions['onQuery'] } = {}): Promise<TestGateway> {
+export async function startTestGateway(input: ConfigInput, options: { readonly onQuery?: OpenStoreOptions['onQuery']; readonly clock?: Clock } = {}): Promise<TestGateway> {
   const database = await freshDatabase();
   const setup = await openStore(database.location);
   await registerSellers(setup.db);
-  const now = Date.now();
+  const now = options.clock?.now() ?? Date.now();
   const key = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
   const otherKey = (await createApiKey(setup.db, { sellers: [OTHER_SELLER], scopes: ['issue', 'read'], expiresAt: null }, now)).key;
   const readOnlyKey = (await createApiKey(setup.db, { sellers: [SELLER], scopes: ['read'], expiresAt: null }, now)).key;
@@ -67,7 +68,7 @@ export async function startTestGateway(input: ConfigInput, options: { readonly o
     http: { ...FAST.http, ...input.http },
   });
   // TEST_LOG=info shows the gateway's log when a test needs it.
-  const start = () => startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(options.onQuery && { onQuery: options.onQuery }) });
+  const start = () => startGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(options.onQuery && { onQuery: options.onQuery }), ...(options.clock && { clock: options.clock }) });
   let gateway = await start();
   return {
     get gateway() {
