@@ -130,7 +130,7 @@ describe.each(['reference', 'nuonuo'] as const)('the monthly quota through %s', 
     expect(await channel.readQuota!(SELLER, call())).toMatchObject({ usedFen: 150_000n });
     clock.at = Date.parse('2027-01-01T00:01:00+08:00');
     expect(await channel.readQuota!(SELLER, call())).toMatchObject({ totalFen: 250_000n, usedFen: 0n, remainingFen: 250_000n });
-    expect((await fetch(`${sim.url}/_admin/quota?sellerTaxId=${SELLER}`).then((answer) => answer.json())) as unknown).toMatchObject({ month: '2027-01', used: '0.00' });
+    expect(await fetch(`${sim.url}/_admin/quota?sellerTaxId=${SELLER}`).then((answer) => answer.json())).toMatchObject({ month: '2027-01', used: '0.00' });
   });
 
   it('keeps no quota for a seller it was not given one, and refuses a malformed admin change', async () => {

@@ -154,7 +154,7 @@ describe('a simulated month of the quota guard', () => {
       const view = await freshQuota();
       const total = Number(view.total);
       const usedShare = (total - Number(view.remaining)) / total;
-      forecasts.push({ at: clock.at, usedShare, exhaustsAt: view.exhaustsAt === null ? null : Date.parse(String(view.exhaustsAt)) });
+      forecasts.push({ at: clock.at, usedShare, exhaustsAt: view.exhaustsAt === null ? null : Date.parse(view.exhaustsAt as string) });
       const secondsLeft = await metric('fapiao_quota_exhaustion_seconds');
       if (alertAt === undefined && secondsLeft !== undefined && secondsLeft < 86_400) alertAt = clock.at;
       const ratio = await metric('fapiao_quota_remaining_ratio');
