@@ -210,7 +210,7 @@ export class Dispatcher {
   private quotaShort(lease: Lease): string | undefined {
     if (!this.deps.quota || lease.kind !== 'blue') return undefined;
     const { amountFen, priority } = quotaDemand(lease.computedJson);
-    const verdict = this.deps.quota.admit(lease.sellerTaxId, amountFen, priority);
+    const verdict = this.deps.quota.admit(lease.sellerTaxId, lease.invoiceId, amountFen, priority);
     if (verdict.kind !== 'wait') return undefined;
     const reserve = verdict.reserveFen > 0n && priority !== 'high' ? `, ${formatFen(verdict.reserveFen)} of it kept for high-priority invoices` : '';
     return `the month's invoice quota cannot cover ${formatFen(amountFen)} yuan: ${formatFen(verdict.headroomFen)} left after the invoices on their way${reserve}; it waits for a raise or the month's turn`;

@@ -10,6 +10,7 @@ import { fail, ok, type Check, type Finding } from './check.js';
 import { CheckList } from './check-list.js';
 import { connectionsFinding, migratedFinding, primaryFinding, reachableFinding } from './database-check.js';
 import type { DoctorOptions } from './doctor-options.js';
+import { quotaFinding, quotaSnapshots } from './quota-check.js';
 import { backlogFinding, circuitFinding, readChannelStates, recentAttemptsFinding, type ChannelState } from './gateway-check.js';
 import { clockSyncFinding, dataDirFinding, diskFinding, fdLimitFinding, privacyFinding } from './local-check.js';
 import { errorMessage } from '../domain/error-message.js';
@@ -75,5 +76,13 @@ export async function gatewayChecks(channels: readonly ChannelConfig[], store: S
   const now = options.now ?? Date.now;
   await database.run('gateway', 'backlog', () => backlogFinding(store!, now()));
   await database.run('gateway', 'recent upstream calls', () => recentAttemptsFinding(store!));
+  if (store) {
+    let snapshots: Awaited<ReturnType<typeof quotaSnapshots>> = [];
+    await database.run('gateway', 'invoice quota', async () => {
+      snapshots = await quotaSnapshots(store, now);
+      return ok(`${snapshots.length} seller${snapshots.length === 1 ? '' : 's'} with a quota record`);
+    });
+    for (const snapshot of snapshots) await database.run('gateway', `quota ${snapshot.sellerTaxId}`, () => Promise.resolve(quotaFinding(snapshot, now())));
+  }
   return list.checks;
 }

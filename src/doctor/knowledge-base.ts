@@ -440,6 +440,26 @@ export const KNOWLEDGE = {
       en: 'Clear the fault the channel layers of this report point to; tell the business that invoices are delayed; a second channel can take over meanwhile.',
     },
   },
+  'gateway.quota_runs_out': {
+    cause: {
+      zh: '按当前开票速度，该销售方当月发票额度将在一天内用完；用完后平台拒绝一切开票，直到税务机关调增额度。网关不会把额度不足的发票送去被拒，而是让其等待额度。',
+      en: 'At the current pace this seller\'s monthly invoice quota (发票额度) runs out within a day; after that the platform refuses every invoice until the tax office raises it. The gateway does not send invoices to be refused: they wait for quota.',
+    },
+    remedy: {
+      zh: '今天就在电子税务局申请人工赋额调整（发票额度调整申请），说明原因并附证明；同时可为高优先级发票设置预留额度（PUT /v1/sellers/{taxId}/quota）。详见 docs/runbook.md#fapiaoquotarunsoutwithinday。',
+      en: 'Apply today for a 人工赋额调整 in the 电子税务局 (发票额度调整申请), with the reason and proof; meanwhile keep a reserve for high-priority invoices (PUT /v1/sellers/{taxId}/quota). See docs/runbook.md#fapiaoquotarunsoutwithinday.',
+    },
+  },
+  'gateway.quota_low': {
+    cause: {
+      zh: '该销售方当月发票额度剩余不足十分之一（已计入在途发票）。',
+      en: 'Less than a tenth of this seller\'s monthly invoice quota is left once the invoices on their way are issued.',
+    },
+    remedy: {
+      zh: '在月末高峰前申请调增额度；查看 usedElsewhere，确认是否有人在电子税务局或其他系统开票。',
+      en: 'Ask for a raise before the month-end peak; check usedElsewhere to see whether someone issues in the 电子税务局 or another system.',
+    },
+  },
   'gateway.attempts_failing': {
     cause: {
       zh: '最近的上游调用多数失败（按错误类别统计见详情）。',

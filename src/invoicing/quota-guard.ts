@@ -13,11 +13,13 @@ import { forecastQuota, PROFILE_DAYS, type BurnHour, type QuotaForecast } from '
 import type { Clock } from '../runtime/clock.js';
 import type { QuotaMetricReading } from '../runtime/metrics.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
-import { fenOf, issuedSince, onTheirWay, readingOf, sellerQuotaRows, type QuotaInvoice, type SellerQuotaRow } from '../store/quota-store.js';
+import { fenOf, quotaBooks, readingOf, sellerQuotaRows, type QuotaInvoice, type SellerQuotaRow } from '../store/quota-store.js';
 import type { Database } from '../store/schema/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** How long a send no snapshot has seen is still counted, ms. */
+const FORGET_SENT_MS = 120_000;
 /** Stages of an invoice that has been sent (or is being sent) and not settled: it holds quota now. */
 const SENT_STAGES = new Set(['submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation']);
 
@@ -59,8 +61,12 @@ export function quotaDemand(computedJson: string): { readonly amountFen: Fen; re
 
 export class QuotaGuard {
   private readonly snapshots = new Map<string, QuotaSnapshot>();
-  /** Sent by this process since each seller's snapshot was taken: counted until the next one. */
-  private readonly sentSince = new Map<string, Array<{ readonly fen: Fen; readonly at: number }>>();
+  /**
+   * Sent by this process and not yet seen by a snapshot, by seller and invoice: each is counted
+   * once — here until a snapshot shows it (on its way, or issued), then there. One never seen (it
+   * was refused) is forgotten after a while; by then any snapshot would show it if it were in flight.
+   */
+  private readonly sentSince = new Map<string, Map<string, { readonly fen: Fen; readonly at: number }>>();
 
   constructor(private readonly deps: QuotaGuardDeps) {}
 
@@ -74,26 +80,30 @@ export class QuotaGuard {
 
   /** Whether an invoice of `amountFen` could go now, without counting it (an acceptance's question). */
   covers(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
-    return this.judge(sellerTaxId, amountFen, priority, false);
+    return this.judge(sellerTaxId, amountFen, priority, undefined);
   }
 
   /**
    * Whether an invoice of `amountFen` may go now. A "send" is counted against the seller at once
    * (until the next snapshot sees it in the store).
    */
-  admit(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
-    return this.judge(sellerTaxId, amountFen, priority, true);
+  admit(sellerTaxId: string, invoiceId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
+    return this.judge(sellerTaxId, amountFen, priority, invoiceId);
   }
 
-  private judge(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority, counted: boolean): QuotaVerdict {
+  private judge(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority, counted: string | undefined): QuotaVerdict {
     const snapshot = this.snapshots.get(sellerTaxId);
     if (!snapshot?.position || snapshot.position.month !== quotaMonth(this.deps.clock.now())) return { kind: 'unguarded' };
-    const sent = (this.sentSince.get(sellerTaxId) ?? []).reduce((sum, item) => sum + item.fen, 0n);
+    const sent = [...(this.sentSince.get(sellerTaxId)?.values() ?? [])].reduce((sum, item) => sum + item.fen, 0n);
     const headroomFen = snapshot.position.remainingFen - snapshot.inFlightFen - sent;
     if (!quotaAdmits(headroomFen, amountFen, priority, snapshot.reserveFen)) {
       return { kind: 'wait', remainingFen: snapshot.position.remainingFen, headroomFen, reserveFen: snapshot.reserveFen };
     }
-    if (counted && amountFen > 0n) this.sentSince.set(sellerTaxId, [...(this.sentSince.get(sellerTaxId) ?? []), { fen: amountFen, at: this.deps.clock.now() }]);
+    if (counted !== undefined && amountFen > 0n) {
+      const sent = this.sentSince.get(sellerTaxId) ?? new Map<string, { fen: Fen; at: number }>();
+      sent.set(counted, { fen: amountFen, at: this.deps.clock.now() });
+      this.sentSince.set(sellerTaxId, sent);
+    }
     return { kind: 'send' };
   }
 
@@ -107,10 +117,10 @@ export class QuotaGuard {
     for (const row of rows) {
       const before = this.snapshots.get(row.seller_tax_id);
       const started = this.deps.clock.now();
-      const snapshot = await this.take(row, started);
+      const { snapshot, seen } = await this.take(row, started);
       this.snapshots.set(row.seller_tax_id, snapshot);
-      // What was sent before this snapshot began is in the store now (its claim committed first).
-      this.sentSince.set(row.seller_tax_id, (this.sentSince.get(row.seller_tax_id) ?? []).filter((item) => item.at >= started));
+      const sent = this.sentSince.get(row.seller_tax_id);
+      for (const [invoiceId, item] of sent ?? []) if (seen.has(invoiceId) || started - item.at > FORGET_SENT_MS) sent!.delete(invoiceId);
       const room = (s: QuotaSnapshot | undefined) => (s?.position ? s.position.remainingFen - s.inFlightFen : undefined);
       const now = room(snapshot);
       const was = room(before);
@@ -119,13 +129,13 @@ export class QuotaGuard {
     return grew;
   }
 
-  private async take(row: SellerQuotaRow, now: number): Promise<QuotaSnapshot> {
+  private async take(row: SellerQuotaRow, now: number): Promise<{ snapshot: QuotaSnapshot; seen: ReadonlySet<string> }> {
     const { db, capabilities } = this.deps;
     const month = monthSpan(now);
     const stored = readingOf(row);
     const reading = stored && quotaMonth(stored.asOf) === quotaMonth(now) ? stored : undefined;
     const historyFrom = Math.min(month.start, now - PROFILE_DAYS * DAY);
-    const [issued, pending] = await Promise.all([issuedSince(db, capabilities, row.seller_tax_id, Math.min(historyFrom, reading?.asOf ?? historyFrom)), onTheirWay(db, capabilities, row.seller_tax_id)]);
+    const { issued, pending } = await quotaBooks(db, capabilities, row.seller_tax_id, Math.min(historyFrom, reading?.asOf ?? historyFrom));
     const burn = burnByHour(issued);
     const usedHereSince = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt > reading.asOf)) : 0n;
     const committed = pending.reduce((sum, invoice) => sum + invoice.amountFen, 0n);
@@ -134,7 +144,8 @@ export class QuotaGuard {
     const inFlightFen = pending.filter((invoice) => invoice.stage !== null && SENT_STAGES.has(invoice.stage)).reduce((sum, invoice) => sum + invoice.amountFen, 0n);
     const position = reading && quotaPosition(reading, usedHereSince, committed, fenOf(row.used_elsewhere));
     const forecast = position && forecastQuota({ now, headroomFen: position.remainingFen - position.committedFen, burn, monthEnd: month.end });
-    return { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now };
+    const seen = new Set([...issued, ...pending].map((invoice) => invoice.id));
+    return { snapshot: { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now }, seen };
   }
 }
 

@@ -153,6 +153,7 @@ export async function markQuotaLowReported(tx: Transaction<Database>, sellerTaxI
 
 /** An invoice as the quota counts it. */
 export interface QuotaInvoice {
+  readonly id: string;
   readonly kind: 'blue' | 'red';
   /** 合计金额 (tax-excluded), fen; negative for a red invoice. */
   readonly amountFen: Fen;
@@ -171,6 +172,24 @@ function amountText(capabilities: StoreCapabilities) {
 }
 
 /**
+ * The seller's invoices issued since `since` and those on their way, read in one snapshot
+ * (PostgreSQL: a repeatable-read transaction; SQLite: a read transaction on one connection): an
+ * invoice settling between two separate reads would be counted twice, or not at all.
+ */
+export async function quotaBooks(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, since: number): Promise<{ readonly issued: QuotaInvoice[]; readonly pending: QuotaInvoice[] }> {
+  const read = async (reader: Kysely<Database>) => ({ issued: await issuedSince(reader, capabilities, sellerTaxId, since), pending: await onTheirWay(reader, capabilities, sellerTaxId) });
+  if (capabilities.isolationLevels) return db.transaction().setIsolationLevel('repeatable read').execute((tx) => read(tx));
+  return db.connection().execute(async (connection) => {
+    await sql`begin`.execute(connection);
+    try {
+      return await read(connection);
+    } finally {
+      await sql`commit`.execute(connection);
+    }
+  });
+}
+
+/**
  * The seller's invoices issued at or after `since` (ids bound the scan by acceptance time), with
  * each red invoice's reason and its blue invoice's issue time.
  */
@@ -179,7 +198,7 @@ export async function issuedSince(db: Kysely<Database>, capabilities: StoreCapab
   const rows = await db
     .selectFrom('invoices as i')
     .leftJoin('invoices as b', 'b.id', 'i.blue_invoice_id')
-    .select(['i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
+    .select(['i.id', 'i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
     .where('i.seller_tax_id', '=', sellerTaxId)
     .where('i.status', '=', 'issued')
     .where('i.id', '>=', floor)
@@ -193,7 +212,7 @@ export async function onTheirWay(db: Kysely<Database>, capabilities: StoreCapabi
   const rows = await db
     .selectFrom('invoices as i')
     .leftJoin('invoices as b', 'b.id', 'i.blue_invoice_id')
-    .select(['i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
+    .select(['i.id', 'i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
     .where('i.seller_tax_id', '=', sellerTaxId)
     .where('i.status', '=', 'pending')
     .where('i.kind', '=', 'blue')
@@ -201,8 +220,9 @@ export async function onTheirWay(db: Kysely<Database>, capabilities: StoreCapabi
   return rows.map(quotaInvoice);
 }
 
-function quotaInvoice(row: { kind: string; issued_at: number | null; stage: string | null; red_reason: string | null; blue_issued_at: number | null; amount: string | null }): QuotaInvoice {
+function quotaInvoice(row: { id: string; kind: string; issued_at: number | null; stage: string | null; red_reason: string | null; blue_issued_at: number | null; amount: string | null }): QuotaInvoice {
   return {
+    id: row.id,
     kind: row.kind === 'red' ? 'red' : 'blue',
     amountFen: row.amount === null ? 0n : fenOf(String(row.amount)),
     issuedAt: row.issued_at === null ? null : Number(row.issued_at),

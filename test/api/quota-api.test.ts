@@ -13,6 +13,7 @@ import { http, startTestGateway, type TestGateway } from '../support/gateway.js'
 import { OTHER_SELLER, SELLER } from '../support/fixtures.js';
 import { validLine, validRequest } from '../support/invoice-request.js';
 import { eventually } from '../support/processes.js';
+import { quotaFinding, quotaSnapshots } from '../../src/doctor/quota-check.js';
 
 let simulator: RunningSimulator;
 let t: TestGateway;
@@ -84,16 +85,34 @@ describe('the quota API', () => {
   it('issues a crowd at once exactly as far as the quota goes; the rest waits, none refused upstream', async () => {
     const answers = await Promise.all(Array.from({ length: 12 }, () => post('1000.00')));
     expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 12 }, () => 202));
-    const settled = await Promise.all(answers.map((answer) => settle(String(answer.body.id))));
+    // A send counted upstream before its settle lands here is counted twice for a moment (both used
+    // and on its way): an invoice judged then waits, and goes at the next snapshot, which shows the room.
+    const ids = answers.map((answer) => String(answer.body.id));
+    const settled = await eventually(
+      async () => {
+        const bodies = await Promise.all(ids.map((id) => settle(id)));
+        return bodies.filter((body) => body.status === 'issued').length === 5 ? bodies : undefined;
+      },
+      15_000,
+      () => 'five never issued',
+    );
     expect(settled.filter((body) => body.status === 'issued')).toHaveLength(5);
     expect(settled.filter((body) => body.stage === 'awaiting_quota')).toHaveLength(7);
     expect(simulator.ledger.issued(Date.now() + 1000)).toHaveLength(5);
     const view = await eventually(async () => {
       const body = (await quota()).body;
-      return (body.waiting as { count: number }).count === 7 && body.remaining === '0.00' ? body : undefined;
+      // Settles land a moment after the upstream counts them: until then they are both used and committed.
+      return (body.waiting as { count: number }).count === 7 && body.remaining === '0.00' && body.committed === '7000.00' ? body : undefined;
     }, 10_000, () => 'the quota never showed the waiting invoices');
     expect(view).toMatchObject({ committed: '7000.00', waiting: { count: 7, amount: '7000.00' }, remainingShare: 0 });
     expect(Date.parse(String(view.exhaustsAt))).toBeLessThanOrEqual(Date.now());
+
+    // fapiao doctor's view of the same store: this seller fails (out now, seven waiting); the other is fine.
+    const snapshots = await quotaSnapshots(t.gateway.store, Date.now);
+    const findings = new Map(snapshots.map((snapshot) => [snapshot.sellerTaxId, quotaFinding(snapshot, Date.now())]));
+    expect(findings.get(SELLER)).toMatchObject({ status: 'fail', code: 'gateway.quota_runs_out', detail: expect.stringContaining('7 invoices (7000.00) waiting for quota') as unknown });
+    expect(findings.get(SELLER)!.detail).toContain('0.00 of 5000.00 left');
+    expect(findings.get(OTHER_SELLER)).toMatchObject({ status: 'ok', detail: expect.stringContaining('5000.00 of 5000.00 left') as unknown });
   });
 
   it('refuses at once, with the figures and nothing stored, a request that asks to be refused beyond the quota', async () => {
@@ -111,8 +130,8 @@ describe('the quota API', () => {
     // Raised by 9,000.00: the 7,000.00 waiting go, 2,000.00 is left, 1,500.00 of it kept in reserve.
     expect((await put({ reserve: '1500.00' })).status).toBe(200);
     await fetch(`${simulator.url}/_admin/quota`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sellerTaxId: SELLER, total: '14000.00' }) });
-    await eventually(async () => ((await quota()).body.waiting as { count: number }).count === 0 || undefined, 15_000, () => 'the waiting invoices never went');
-    expect(simulator.ledger.issued(Date.now() + 1000)).toHaveLength(12);
+    await eventually(async () => (simulator.ledger.issued(Date.now() + 1000).length === 12 ? true : undefined), 15_000, () => 'the waiting invoices never went');
+    await eventually(async () => (((await quota()).body.waiting as { count: number }).count === 0 ? true : undefined), 10_000, () => 'the quota still shows invoices waiting');
     await eventually(async () => ((await quota()).body.remaining === '2000.00' ? true : undefined), 10_000, () => 'the quota never showed 2,000.00 left');
     // 600.00 normal: 2,000.00 − 1,500.00 reserved leaves 500.00: it waits. The same as high priority goes.
     const normal = await post('600.00');
