@@ -11,6 +11,7 @@ import { Invoices } from './pages/invoices';
 import { Issue } from './pages/issue';
 import { Login } from './pages/login';
 import { Security } from './pages/security';
+import { QuotaPage } from './pages/quota';
 import { linkProps, path } from './router';
 import './style.css';
 
@@ -24,6 +25,7 @@ function Page() {
   const batch = /^\/batches(?:\/(bat_[0-9A-Za-z]+))?$/.exec(current);
   if (batch) return <Batches {...(batch[1] && { id: batch[1] })} />;
   if (current === '/channels') return <Channels />;
+  if (current === '/quota') return <QuotaPage />;
   return <Invoices />;
 }
 
@@ -64,6 +66,7 @@ function App() {
           {can('issue') && nav('/issue', 'issue')}
           {nav('/batches', 'batches')}
           {nav('/channels', 'channels')}
+          {nav('/quota', 'quota')}
           {nav('/security', 'security')}
         </nav>
         <span class="user">

@@ -4,6 +4,7 @@
 import type { Static } from 'typebox';
 import type { ChannelList as ChannelListSchema, DoctorAnswer } from '../api/schemas/channel.js';
 import type { InvoiceList as InvoiceListSchema, InvoiceResource, Timeline } from '../api/schemas/invoice.js';
+import type { QuotaSchema } from '../api/schemas/quota.js';
 
 export type Invoice = Static<typeof InvoiceResource>;
 export type Line = Invoice['lines'][number];
@@ -12,3 +13,4 @@ export type ChannelList = Static<typeof ChannelListSchema>;
 export type Channel = ChannelList['data'][number];
 export type TimelineEntry = Static<typeof Timeline>['data'][number];
 export type DoctorReport = Static<typeof DoctorAnswer>;
+export type Quota = Static<typeof QuotaSchema>;

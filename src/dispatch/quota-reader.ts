@@ -11,7 +11,7 @@ import type { Channel } from '../channels/channel.js';
 import { beijingTime } from '../domain/beijing-time.js';
 import { errorMessage } from '../domain/error-message.js';
 import type { Fen } from '../domain/money.js';
-import { monthSpan, quotaMonth, quotaUse, usedElsewhereBetween, type QuotaReading } from '../domain/quota.js';
+import { monthSpan, quotaMonth, quotaUse, usedElsewhere, type QuotaReading } from '../domain/quota.js';
 import type { Clock } from '../runtime/clock.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
 import { ensureSellerQuotas, fenOf, issuedSince, leaseDueQuotaReads, readingOf, releaseQuotaReads, settleQuotaRead, type QuotaReadLease, type QuotaReadResult } from '../store/quota-store.js';
@@ -140,19 +140,12 @@ export class QuotaReader {
     }
   }
 
-  /**
-   * This month's "used elsewhere" after `reading`: what the upstream counts as used beyond what was
-   * issued here — since the last reading of the month, or since the month began.
-   */
+  /** This month's "used elsewhere" as of `reading`: its used less what was issued here this month by then. */
   private async usedElsewhere(lease: QuotaReadLease, reading: QuotaReading): Promise<Fen> {
-    const previous = readingOf(lease.row);
-    const sameMonth = previous !== undefined && quotaMonth(previous.asOf) === quotaMonth(reading.asOf);
-    const from = sameMonth ? previous.asOf : monthSpan(reading.asOf).start;
+    const from = monthSpan(reading.asOf).start;
     const issued = await issuedSince(this.deps.db, this.deps.capabilities, lease.row.seller_tax_id, from);
-    const usedHere = issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt > from && invoice.issuedAt <= reading.asOf).reduce((sum, invoice) => sum + quotaUse({ ...invoice, issuedAt: invoice.issuedAt! }), 0n);
-    if (sameMonth) return fenOf(lease.row.used_elsewhere) + usedElsewhereBetween(previous, reading, usedHere);
-    const elsewhere = reading.usedFen - usedHere;
-    return elsewhere > 0n ? elsewhere : 0n;
+    const usedHere = issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt <= reading.asOf).reduce((sum, invoice) => sum + quotaUse({ ...invoice, issuedAt: invoice.issuedAt! }), 0n);
+    return usedElsewhere(reading, usedHere);
   }
 }
 

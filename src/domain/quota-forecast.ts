@@ -14,8 +14,8 @@ export const PROFILE_DAYS = 14;
 /** The recent windows (in days' worth of expected issuing) whose paces make the range; the middle one is the central pace. */
 const WINDOWS = [0.25, 1, 3] as const;
 /** A trend is believed only within these bounds (per day), so one odd day cannot run away with it. */
-const TREND_MIN = 0.5;
-const TREND_MAX = 2;
+const TREND_MIN = 0.8;
+const TREND_MAX = 1.5;
 
 /** Fen issued in the hour starting at `hourStart` (a multiple of an hour since the epoch). */
 export interface BurnHour {
@@ -99,7 +99,9 @@ function paceOver(byHour: Map<number, number>, profile: number[] | null, now: nu
   let weightedTime = expected * (current + now) / 2;
   // A hair under the target: the profile's hours are averages, and a day's worth must not miss itself by a rounding.
   const target = days * daily * (1 - 1e-9);
-  for (let start = current - HOUR; expected < target && start >= current - PROFILE_DAYS * DAY; start -= HOUR) {
+  // Never before the first issuing seen: the hours before it say nothing of the pace.
+  const first = Math.min(...byHour.keys());
+  for (let start = current - HOUR; expected < target && start >= Math.max(first, current - PROFILE_DAYS * DAY); start -= HOUR) {
     observed += byHour.get(start) ?? 0;
     expected += profile[hourOfDay(start)]!;
     weightedTime += profile[hourOfDay(start)]! * (start + HOUR / 2);

@@ -60,13 +60,13 @@ export interface QuotaReading {
 }
 
 /**
- * How much of a month's quota was used outside this gateway between two readings (the 电子税务局 by
- * hand, another provider): the upstream's count grew by more than what was issued here. Nothing
- * across a month's turn (the count restarts), and never below zero (a reading that lags ours).
+ * How much of the month's quota was used outside this gateway (the 电子税务局 by hand, another
+ * provider): what the upstream counts as used this month beyond what was issued here by the
+ * reading's time, never below zero. Counted whole at every reading, not added up between readings,
+ * so an invoice the upstream counted before its answer reached us is ours again at the next one.
  */
-export function usedElsewhereBetween(previous: QuotaReading, next: QuotaReading, usedHereBetween: Fen): Fen {
-  if (quotaMonth(previous.asOf) !== quotaMonth(next.asOf)) return 0n;
-  const elsewhere = next.usedFen - previous.usedFen - usedHereBetween;
+export function usedElsewhere(reading: QuotaReading, usedHereThisMonth: Fen): Fen {
+  const elsewhere = reading.usedFen - usedHereThisMonth;
   return elsewhere > 0n ? elsewhere : 0n;
 }
 

@@ -186,7 +186,7 @@ export interface QuotaView {
   readonly waiting: { readonly count: number; readonly amount: string };
   /** The read: which channel, when last asked, what failed. */
   readonly read: { readonly channel: string | null; readonly at: string | null; readonly error: string | null; readonly today: number };
-  /** The month's remaining quota every three hours until now, counted back from the reading by what was issued here. */
+  /** The month's remaining quota every three hours (the total less what was issued here), and now the reading's. */
   readonly burnDown: Array<{ readonly at: string; readonly remaining: string }>;
 }
 
@@ -211,18 +211,23 @@ export function quotaView(snapshot: QuotaSnapshot, now: number): QuotaView {
     remainingShare: position ? remainingShare(position) : null,
     waiting: { count: snapshot.waiting.count, amount: formatFen(snapshot.waiting.fen) },
     read: { channel: row.channel, at: iso(row.read_at === null ? null : Number(row.read_at)), error: row.read_error, today: Number(row.reads_count) },
-    burnDown: position ? burnDown(snapshot.burn, position.remainingFen, monthSpan(now).start, now) : [],
+    burnDown: position ? burnDown(snapshot.burn, position.totalFen, position.remainingFen, monthSpan(now).start, now) : [],
   };
 }
 
-/** Remaining at every third hour of the month until now: today's remaining plus what was issued after each point. */
-function burnDown(burn: readonly BurnHour[], remainingNow: Fen, monthStart: number, now: number): Array<{ at: string; remaining: string }> {
+/**
+ * The month's remaining every three hours until now: the total less what was issued here by then
+ * (same-month reds given back), and now the reading's remaining — so what was used elsewhere, whose
+ * time is not known, shows as the last step.
+ */
+function burnDown(burn: readonly BurnHour[], totalFen: Fen, remainingNow: Fen, monthStart: number, now: number): Array<{ at: string; remaining: string }> {
   const points: Array<{ at: string; remaining: string }> = [];
   const step = 3 * HOUR;
-  for (let at = monthStart; at <= now; at += step) {
-    const after = burn.filter((hour) => hour.hourStart >= at && hour.hourStart <= now).reduce((sum, hour) => sum + hour.fen, 0n);
-    points.push({ at: new Date(at).toISOString(), remaining: formatFen(remainingNow + after) });
+  for (let at = monthStart; at < now; at += step) {
+    const before = burn.filter((hour) => hour.hourStart >= monthStart && hour.hourStart < at).reduce((sum, hour) => sum + hour.fen, 0n);
+    points.push({ at: new Date(at).toISOString(), remaining: formatFen(totalFen - before) });
   }
+  points.push({ at: new Date(now).toISOString(), remaining: formatFen(remainingNow) });
   return points;
 }
 

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { RequestReader } from '../domain/request-reader.js';
 import type { Refusal } from '../domain/refusal.js';
 import type { Clock } from '../runtime/clock.js';
-import { setQuotaReserve } from '../store/quota-store.js';
+import { readQuotaSoon, setQuotaReserve } from '../store/quota-store.js';
 import type { Database } from '../store/schema/index.js';
 import { findSeller } from '../store/seller-store.js';
 import type { Actor } from './invoicing.js';
@@ -28,6 +28,16 @@ export class SellerQuotas {
     const now = this.deps.clock.now();
     if (!snapshot) return { kind: 'quota', quota: unreadView(sellerTaxId, now) };
     return { kind: 'quota', quota: quotaView(snapshot, now) };
+  }
+
+  /**
+   * Asks for the seller's quota to be read at the reader's next round (a raise was just approved);
+   * the channel's own limits still hold (诺诺: 30 s apart, 20 a day). Answers the quota as it stands.
+   */
+  async readSoon(sellerTaxId: string, actor: Actor): Promise<{ readonly kind: 'quota'; readonly quota: QuotaView } | NotFound> {
+    if (!actor.sellers.includes(sellerTaxId) || !(await findSeller(this.deps.reader, sellerTaxId))) return { kind: 'not_found', subject: `seller ${sellerTaxId}` };
+    await readQuotaSoon(this.deps.db, sellerTaxId, this.deps.clock.now());
+    return this.view(sellerTaxId, actor);
   }
 
   /** `{ "reserve": "5000.00" }`: the part of the month's quota only high-priority invoices may use. */

@@ -80,6 +80,10 @@ describe('the quota API', () => {
     expect(set.status).toBe(200);
     expect(((await set.json()) as { reserve: string }).reserve).toBe('1500.00');
     expect((await put({ reserve: '0.00' })).status).toBe(200);
+    // Read again soon: an admin's, for its own sellers.
+    expect((await http(`${t.gateway.url}/v1/sellers/${SELLER}/quota/read`, { method: 'POST', key: t.key })).status).toBe(403);
+    expect((await http(`${t.gateway.url}/v1/sellers/91110000600037341L/quota/read`, { method: 'POST', key: t.adminKey })).status).toBe(404);
+    expect((await http(`${t.gateway.url}/v1/sellers/${SELLER}/quota/read`, { method: 'POST', key: t.adminKey })).status).toBe(202);
   });
 
   it('issues a crowd at once exactly as far as the quota goes; the rest waits, none refused upstream', async () => {

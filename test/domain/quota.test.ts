@@ -2,7 +2,7 @@
 // elsewhere, the reserve, and the forecast (exact on a flat pace, "never this month", and within
 // 10 % of the truth over a month whose pace rises, with a lump used elsewhere).
 import { describe, expect, it } from 'vitest';
-import { monthSpan, quotaAdmits, quotaMonth, quotaPosition, quotaUse, remainingShare, usedElsewhereBetween } from '../../src/domain/quota.js';
+import { monthSpan, quotaAdmits, quotaMonth, quotaPosition, quotaUse, remainingShare, usedElsewhere } from '../../src/domain/quota.js';
 import { forecastQuota, type BurnHour } from '../../src/domain/quota-forecast.js';
 
 const HOUR = 3_600_000;
@@ -37,19 +37,18 @@ describe('what an issued invoice does to the quota', () => {
 });
 
 describe('used elsewhere', () => {
-  const before = { totalFen: 10_000_000n, usedFen: 2_000_000n, remainingFen: 8_000_000n, asOf: DECEMBER + DAY };
-  it('is the growth of the upstream’s count beyond what was issued here', () => {
-    const after = { ...before, usedFen: 4_500_000n, remainingFen: 5_500_000n, asOf: DECEMBER + 2 * DAY };
-    expect(usedElsewhereBetween(before, after, 500_000n)).toBe(2_000_000n);
-  });
-  it('is nothing across the month’s turn, and never below zero', () => {
-    expect(usedElsewhereBetween(before, { ...before, usedFen: 0n, asOf: JANUARY + HOUR }, 0n)).toBe(0n);
-    expect(usedElsewhereBetween(before, { ...before, usedFen: 2_100_000n, asOf: before.asOf + HOUR }, 300_000n)).toBe(0n);
+  const reading = { totalFen: 10_000_000n, usedFen: 4_500_000n, remainingFen: 5_500_000n, asOf: DECEMBER + 2 * DAY };
+  it('is what the upstream counts this month beyond what was issued here, never below zero', () => {
+    expect(usedElsewhere(reading, 2_500_000n)).toBe(2_000_000n);
+    // An invoice the upstream counted before its answer reached us looks like someone else's for a
+    // reading; the next one, counting it here, gives it back.
+    expect(usedElsewhere(reading, 2_400_000n)).toBe(2_100_000n);
+    expect(usedElsewhere(reading, 4_600_000n)).toBe(0n);
   });
   it('counts into the position, with what was issued since the reading', () => {
-    const position = quotaPosition(before, 1_000_000n, 500_000n, 700_000n);
-    expect(position).toMatchObject({ month: '2026-12', totalFen: 10_000_000n, remainingFen: 7_000_000n, committedFen: 500_000n, usedElsewhereFen: 700_000n });
-    expect(remainingShare(position)).toBeCloseTo(0.65, 10);
+    const position = quotaPosition(reading, 1_000_000n, 500_000n, 700_000n);
+    expect(position).toMatchObject({ month: '2026-12', totalFen: 10_000_000n, remainingFen: 4_500_000n, committedFen: 500_000n, usedElsewhereFen: 700_000n });
+    expect(remainingShare(position)).toBeCloseTo(0.4, 10);
   });
 });
 

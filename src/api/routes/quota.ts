@@ -1,5 +1,6 @@
 /**
- * GET /v1/sellers/{taxId}/quota (read) and PUT …/quota (admin, the reserve): a seller's monthly
+ * GET /v1/sellers/{taxId}/quota (read), PUT …/quota (admin, the reserve) and POST …/quota/read
+ * (admin, read it again soon): a seller's monthly
  * 发票额度 as the use case in src/invoicing/seller-quota.ts shows it, for the key's own sellers.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -29,6 +30,21 @@ export const quotaRoutes: FastifyPluginAsyncTypebox<QuotaRoutesOptions> = async 
       },
     },
     async (request) => unlessRefused(await quotas.view(request.params.taxId, request.apiKey)).quota,
+  );
+
+  app.post(
+    '/sellers/:taxId/quota/read',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'readSellerQuota',
+        summary: "Read the seller's quota from its channel at the next round (after a raise); the channel's own limits still hold",
+        tags: ['quota'],
+        params: SellerParams,
+        response: { 202: QuotaSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => reply.code(202).send(unlessRefused(await quotas.readSoon(request.params.taxId, request.apiKey)).quota),
   );
 
   app.put(

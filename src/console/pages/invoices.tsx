@@ -22,7 +22,7 @@ interface Page {
 const STATUSES = ['pending', 'issued', 'rejected', 'failed'] as const;
 const REFRESH_MS = 2000;
 const FILTERS = ['orderNo', 'buyerName', 'buyerTaxId', 'number', 'total', 'status', 'stage', 'from', 'to'] as const;
-const STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation'] as const;
+const STAGES = ['queued', 'submitting', 'uncertain', 'awaiting_result', 'awaiting_confirmation', 'awaiting_quota'] as const;
 
 function listPath(filters: URLSearchParams, cursor?: string, limit = 20): string {
   const params = new URLSearchParams();
