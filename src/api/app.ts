@@ -197,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     {
       schema: {
         operationId: 'metrics',
-        summary: 'Prometheus metrics (text format); no per-seller figures, no key needed',
+        summary: "Prometheus metrics (text format); no key needed; no invoice's figures, but each seller's quota left (keep it to the operators' network)",
         tags: ['operations'],
         security: [],
         response: { 200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }) },

@@ -111,6 +111,13 @@ describe('the quota API', () => {
     expect(view).toMatchObject({ committed: '7000.00', waiting: { count: 7, amount: '7000.00' }, remainingShare: 0 });
     expect(Date.parse(String(view.exhaustsAt))).toBeLessThanOrEqual(Date.now());
 
+    // The metrics the alerts read: out now, nothing left.
+    const metrics = (await http(`${t.gateway.url}/metrics`)).text;
+    expect(metrics).toContain(`fapiao_quota_remaining_yuan{seller="${SELLER}"} 0`);
+    expect(metrics).toContain(`fapiao_quota_remaining_ratio{seller="${SELLER}"} 0`);
+    expect(metrics).toMatch(new RegExp(`^fapiao_quota_exhaustion_seconds\\{seller="${SELLER}"\\} 0$`, 'm'));
+    expect(metrics).toContain(`fapiao_quota_remaining_yuan{seller="${OTHER_SELLER}"} 5000`);
+
     // fapiao doctor's view of the same store: this seller fails (out now, seven waiting); the other is fine.
     const snapshots = await quotaSnapshots(t.gateway.store, Date.now);
     const findings = new Map(snapshots.map((snapshot) => [snapshot.sellerTaxId, quotaFinding(snapshot, Date.now())]));

@@ -102,7 +102,7 @@ describe.runIf(hasChromium)('the web console in Chromium', () => {
     await page.getByRole('button', { name: '登录' }).click();
     // Signed in, back on the page it left from.
     await expect.poll(() => page.getByText('已开启').count()).toBe(1);
-    await page.getByRole('link', { name: '发票' }).click();
+    await page.getByRole('link', { name: '发票', exact: true }).click();
     await page.getByRole('heading', { name: '发票', exact: true }).waitFor();
     await page.context().close();
   });

@@ -110,6 +110,8 @@ const requestFields = {
   reviewer: Type.Optional(Type.String({ maxLength: LIMITS.drawerLength, description: '复核人' })),
   taxation: Type.Optional(OneOf(['normal', 'differential'], { description: 'differential = 差额征税 (one line with a deduction)' })),
   specific: Type.Optional(Specific),
+  quotaPolicy: Type.Optional(OneOf(['wait', 'refuse'], { description: "beyond the seller's monthly 发票额度: wait (default, stage awaiting_quota) or be refused at once (409 quota_exceeded)" })),
+  priority: Type.Optional(OneOf(['normal', 'high'], { description: "high may use the quota the seller keeps in reserve" })),
 };
 
 export const InvoiceRequest = Type.Object(
