@@ -189,34 +189,28 @@ export async function quotaBooks(db: Kysely<Database>, capabilities: StoreCapabi
   });
 }
 
+/** A seller's invoices with what the quota needs of each: kind, times, stage, reason, amount, the blue invoice's issue time. */
+function quotaRows(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string) {
+  return db
+    .selectFrom('invoices as i')
+    .leftJoin('invoices as b', 'b.id', 'i.blue_invoice_id')
+    .select(['i.id', 'i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
+    .where('i.seller_tax_id', '=', sellerTaxId);
+}
+
 /**
  * The seller's invoices issued at or after `since` (ids bound the scan by acceptance time), with
  * each red invoice's reason and its blue invoice's issue time.
  */
 export async function issuedSince(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, since: number): Promise<QuotaInvoice[]> {
   const floor = invoiceIdFloor(Math.max(0, since - ACCEPTED_BEFORE_MS)) ?? 'inv_';
-  const rows = await db
-    .selectFrom('invoices as i')
-    .leftJoin('invoices as b', 'b.id', 'i.blue_invoice_id')
-    .select(['i.id', 'i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
-    .where('i.seller_tax_id', '=', sellerTaxId)
-    .where('i.status', '=', 'issued')
-    .where('i.id', '>=', floor)
-    .where('i.issued_at', '>=', since)
-    .execute();
+  const rows = await quotaRows(db, capabilities, sellerTaxId).where('i.status', '=', 'issued').where('i.id', '>=', floor).where('i.issued_at', '>=', since).execute();
   return rows.map(quotaInvoice);
 }
 
 /** The seller's invoices accepted and not issued yet (blue ones: a red one only gives back). */
 export async function onTheirWay(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string): Promise<QuotaInvoice[]> {
-  const rows = await db
-    .selectFrom('invoices as i')
-    .leftJoin('invoices as b', 'b.id', 'i.blue_invoice_id')
-    .select(['i.id', 'i.kind', 'i.issued_at', 'i.stage', 'i.red_reason', 'b.issued_at as blue_issued_at', amountText(capabilities).as('amount')])
-    .where('i.seller_tax_id', '=', sellerTaxId)
-    .where('i.status', '=', 'pending')
-    .where('i.kind', '=', 'blue')
-    .execute();
+  const rows = await quotaRows(db, capabilities, sellerTaxId).where('i.status', '=', 'pending').where('i.kind', '=', 'blue').execute();
   return rows.map(quotaInvoice);
 }
 
