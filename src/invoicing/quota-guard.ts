@@ -135,7 +135,8 @@ export class QuotaGuard {
     const stored = readingOf(row);
     const reading = stored && quotaMonth(stored.asOf) === quotaMonth(now) ? stored : undefined;
     const historyFrom = Math.min(month.start, now - PROFILE_DAYS * DAY);
-    const { issued, pending } = await quotaBooks(db, capabilities, row.seller_tax_id, Math.min(historyFrom, reading?.asOf ?? historyFrom));
+    // Without this month's reading nothing is guarded or forecast: the month's issuing is not read.
+    const { issued, pending } = await quotaBooks(db, capabilities, row.seller_tax_id, reading ? Math.min(historyFrom, reading.asOf) : null);
     const burn = burnByHour(issued);
     const usedHereSince = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt > reading.asOf)) : 0n;
     const committed = pending.reduce((sum, invoice) => sum + invoice.amountFen, 0n);

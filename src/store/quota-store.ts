@@ -176,8 +176,9 @@ function amountText(capabilities: StoreCapabilities) {
  * (PostgreSQL: a repeatable-read transaction; SQLite: a read transaction on one connection): an
  * invoice settling between two separate reads would be counted twice, or not at all.
  */
-export async function quotaBooks(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, since: number): Promise<{ readonly issued: QuotaInvoice[]; readonly pending: QuotaInvoice[] }> {
-  const read = async (reader: Kysely<Database>) => ({ issued: await issuedSince(reader, capabilities, sellerTaxId, since), pending: await onTheirWay(reader, capabilities, sellerTaxId) });
+export async function quotaBooks(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, since: number | null): Promise<{ readonly issued: QuotaInvoice[]; readonly pending: QuotaInvoice[] }> {
+  // `since` null: the issued invoices are not needed (no reading to count them against).
+  const read = async (reader: Kysely<Database>) => ({ issued: since === null ? [] : await issuedSince(reader, capabilities, sellerTaxId, since), pending: await onTheirWay(reader, capabilities, sellerTaxId) });
   if (capabilities.isolationLevels) return db.transaction().setIsolationLevel('repeatable read').execute((tx) => read(tx));
   return db.connection().execute(async (connection) => {
     await sql`begin`.execute(connection);
