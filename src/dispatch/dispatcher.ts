@@ -208,7 +208,8 @@ export class Dispatcher {
    * undefined when it may go. A red invoice only gives quota back.
    */
   private quotaShort(lease: Lease): string | undefined {
-    if (!this.deps.quota || lease.kind !== 'blue') return undefined;
+    // The invoice's JSON is read only for a seller the guard judges: no cost on the send path otherwise.
+    if (!this.deps.quota || lease.kind !== 'blue' || !this.deps.quota.guards(lease.sellerTaxId)) return undefined;
     const { amountFen, priority } = quotaDemand(lease.computedJson);
     const verdict = this.deps.quota.admit(lease.sellerTaxId, lease.invoiceId, amountFen, priority);
     if (verdict.kind !== 'wait') return undefined;

@@ -78,6 +78,12 @@ export class QuotaGuard {
     return [...this.snapshots.values()];
   }
 
+  /** Whether the seller's sends are judged at all (this month's reading known): the caller need not work out an amount otherwise. */
+  guards(sellerTaxId: string): boolean {
+    const position = this.snapshots.get(sellerTaxId)?.position;
+    return position !== undefined && position.month === quotaMonth(this.deps.clock.now());
+  }
+
   /** Whether an invoice of `amountFen` could go now, without counting it (an acceptance's question). */
   covers(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority): QuotaVerdict {
     return this.judge(sellerTaxId, amountFen, priority, undefined);
