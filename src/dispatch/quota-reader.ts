@@ -22,6 +22,8 @@ import { LeasedWorker } from './leased-worker.js';
 const DAY = 86_400_000;
 /** After the month's turn, the first read waits this long (the platform's 月初赋额 is not instant). */
 const AFTER_MONTH_TURN_MS = 5 * 60_000;
+/** How often the reader looks for sellers that have no quota row yet, ms. */
+const SEEK_SELLERS_MS = 60_000;
 
 export interface QuotaReaderOptions {
   /** How often to read a seller's quota where the channel sets no limit, ms. */
@@ -66,6 +68,7 @@ export class QuotaReader {
   private readonly workerId = `q-${randomUUID().slice(0, 8)}`;
   private readonly worker: LeasedWorker<QuotaReadLease>;
   private readonly readable: readonly Channel[];
+  private sellersSoughtAt: number | undefined;
 
   constructor(
     private readonly deps: QuotaReaderDeps,
@@ -98,7 +101,11 @@ export class QuotaReader {
 
   private async claim(free: number): Promise<readonly QuotaReadLease[]> {
     const now = this.deps.clock.now();
-    await ensureSellerQuotas(this.deps.db, now);
+    // A newly registered seller is found within a minute; every poll would scan the sellers for nothing.
+    if (this.sellersSoughtAt === undefined || now - this.sellersSoughtAt >= SEEK_SELLERS_MS || now < this.sellersSoughtAt) {
+      await ensureSellerQuotas(this.deps.db, now);
+      this.sellersSoughtAt = now;
+    }
     return leaseDueQuotaReads(this.deps.db, this.deps.capabilities, now, { workerId: this.workerId, leaseMs: this.options.leaseMs, limit: free });
   }
 

@@ -62,8 +62,8 @@ export interface QuotaReading {
 /**
  * How much of the month's quota was used outside this gateway (the 电子税务局 by hand, another
  * provider): what the upstream counts as used this month beyond what was issued here by the
- * reading's time, never below zero. Counted whole at every reading, not added up between readings,
- * so an invoice the upstream counted before its answer reached us is ours again at the next one.
+ * reading's time, never below zero. Worked out whole each time, never added up, so an invoice the
+ * upstream counted before its answer reached us is ours again once the answer is recorded.
  */
 export function usedElsewhere(reading: QuotaReading, usedHereThisMonth: Fen): Fen {
   const elsewhere = reading.usedFen - usedHereThisMonth;

@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { formatFen, type Fen } from '../domain/money.js';
-import { monthSpan, quotaAdmits, quotaMonth, quotaPosition, quotaUse, remainingShare, type InvoicePriority, type QuotaPosition, type QuotaReading } from '../domain/quota.js';
+import { monthSpan, quotaAdmits, quotaMonth, quotaPosition, quotaUse, remainingShare, usedElsewhere, type InvoicePriority, type QuotaPosition, type QuotaReading } from '../domain/quota.js';
 import { forecastQuota, PROFILE_DAYS, type BurnHour, type QuotaForecast } from '../domain/quota-forecast.js';
 import type { Clock } from '../runtime/clock.js';
 import type { QuotaMetricReading } from '../runtime/metrics.js';
@@ -123,7 +123,7 @@ export class QuotaGuard {
     for (const row of rows) {
       const before = this.snapshots.get(row.seller_tax_id);
       const started = this.deps.clock.now();
-      const { snapshot, seen } = await this.take(row, started);
+      const { snapshot, seen } = await this.take(row, started, 'guarding');
       this.snapshots.set(row.seller_tax_id, snapshot);
       const sent = this.sentSince.get(row.seller_tax_id);
       for (const [invoiceId, item] of sent ?? []) if (seen.has(invoiceId) || started - item.at > FORGET_SENT_MS) sent!.delete(invoiceId);
@@ -135,21 +135,39 @@ export class QuotaGuard {
     return grew;
   }
 
-  private async take(row: SellerQuotaRow, now: number): Promise<{ snapshot: QuotaSnapshot; seen: ReadonlySet<string> }> {
+  /**
+   * The seller's quota as it stands, taken afresh for someone to look at (all it has on its way,
+   * guarded or not); the guard's own snapshots are left as they are, so their growth is still seen.
+   */
+  async look(sellerTaxId: string): Promise<QuotaSnapshot | undefined> {
+    const [row] = await sellerQuotaRows(this.deps.db, [sellerTaxId]);
+    return row && (await this.take(row, this.deps.clock.now(), 'looking')).snapshot;
+  }
+
+  /**
+   * One seller's snapshot. Without this month's reading nothing is guarded or forecast: for the
+   * guard's own rounds only its waiting invoices are read (every few seconds in every process).
+   */
+  private async take(row: SellerQuotaRow, now: number, purpose: 'guarding' | 'looking'): Promise<{ snapshot: QuotaSnapshot; seen: ReadonlySet<string> }> {
     const { db, capabilities } = this.deps;
     const month = monthSpan(now);
     const stored = readingOf(row);
     const reading = stored && quotaMonth(stored.asOf) === quotaMonth(now) ? stored : undefined;
     const historyFrom = Math.min(month.start, now - PROFILE_DAYS * DAY);
-    // Without this month's reading nothing is guarded or forecast: the month's issuing is not read.
-    const { issued, pending } = await quotaBooks(db, capabilities, row.seller_tax_id, reading ? Math.min(historyFrom, reading.asOf) : null);
+    const { issued, pending } = await quotaBooks(db, capabilities, row.seller_tax_id, {
+      issuedSince: reading ? Math.min(historyFrom, reading.asOf) : null,
+      pending: reading || purpose === 'looking' ? 'all' : 'waiting',
+    });
     const burn = burnByHour(issued);
     const usedHereSince = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt > reading.asOf)) : 0n;
     const committed = pending.reduce((sum, invoice) => sum + invoice.amountFen, 0n);
     const waitingInvoices = pending.filter((invoice) => invoice.stage === 'awaiting_quota');
     const waiting = { count: waitingInvoices.length, fen: waitingInvoices.reduce((sum, invoice) => sum + invoice.amountFen, 0n) };
     const inFlightFen = pending.filter((invoice) => invoice.stage !== null && SENT_STAGES.has(invoice.stage)).reduce((sum, invoice) => sum + invoice.amountFen, 0n);
-    const position = reading && quotaPosition(reading, usedHereSince, committed, fenOf(row.used_elsewhere));
+    // Used elsewhere again at each snapshot: an invoice the upstream counted before the reading but
+    // whose answer landed here after the read is ours, not someone else's, once it has settled.
+    const usedHereByReading = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt >= month.start && invoice.issuedAt <= reading.asOf)) : 0n;
+    const position = reading && quotaPosition(reading, usedHereSince, committed, usedElsewhere(reading, usedHereByReading));
     const forecast = position && forecastQuota({ now, headroomFen: position.remainingFen - position.committedFen, burn, monthEnd: month.end });
     const seen = new Set([...issued, ...pending].map((invoice) => invoice.id));
     return { snapshot: { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now }, seen };

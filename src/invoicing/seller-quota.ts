@@ -1,7 +1,7 @@
 /**
- * A seller's 发票额度 for the API and the console: its view (the guard's latest snapshot, taken
- * afresh when this process has none) and the reserve kept for high-priority invoices. Only the
- * sellers the actor acts for; another seller's quota does not exist for it.
+ * A seller's 发票额度 for the API and the console: its view (a snapshot taken afresh for each look)
+ * and the reserve kept for high-priority invoices. Only the sellers the actor acts for; another
+ * seller's quota does not exist for it.
  */
 import type { Kysely } from 'kysely';
 import { RequestReader } from '../domain/request-reader.js';
@@ -20,11 +20,7 @@ export class SellerQuotas {
 
   async view(sellerTaxId: string, actor: Actor): Promise<{ readonly kind: 'quota'; readonly quota: QuotaView } | NotFound> {
     if (!actor.sellers.includes(sellerTaxId) || !(await findSeller(this.deps.reader, sellerTaxId))) return { kind: 'not_found', subject: `seller ${sellerTaxId}` };
-    let snapshot = this.deps.guard.snapshot(sellerTaxId);
-    if (!snapshot) {
-      await this.deps.guard.refresh([sellerTaxId]);
-      snapshot = this.deps.guard.snapshot(sellerTaxId);
-    }
+    const snapshot = await this.deps.guard.look(sellerTaxId);
     const now = this.deps.clock.now();
     if (!snapshot) return { kind: 'quota', quota: unreadView(sellerTaxId, now) };
     return { kind: 'quota', quota: quotaView(snapshot, now) };

@@ -172,13 +172,22 @@ function amountText(capabilities: StoreCapabilities) {
 }
 
 /**
- * The seller's invoices issued since `since` and those on their way, read in one snapshot
+ * The seller's invoices issued since `issuedSince` and those on their way, read in one snapshot
  * (PostgreSQL: a repeatable-read transaction; SQLite: a read transaction on one connection): an
  * invoice settling between two separate reads would be counted twice, or not at all.
  */
-export async function quotaBooks(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, since: number | null): Promise<{ readonly issued: QuotaInvoice[]; readonly pending: QuotaInvoice[] }> {
-  // `since` null: the issued invoices are not needed (no reading to count them against).
-  const read = async (reader: Kysely<Database>) => ({ issued: since === null ? [] : await issuedSince(reader, capabilities, sellerTaxId, since), pending: await onTheirWay(reader, capabilities, sellerTaxId) });
+export async function quotaBooks(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  sellerTaxId: string,
+  // issuedSince null: no reading to count issued invoices against. pending 'waiting': only those
+  // waiting for quota (a seller nothing guards needs no more, and its other invoices' JSON is not parsed).
+  scope: { readonly issuedSince: number | null; readonly pending: 'all' | 'waiting' },
+): Promise<{ readonly issued: QuotaInvoice[]; readonly pending: QuotaInvoice[] }> {
+  const read = async (reader: Kysely<Database>) => ({
+    issued: scope.issuedSince === null ? [] : await issuedSince(reader, capabilities, sellerTaxId, scope.issuedSince),
+    pending: await onTheirWay(reader, capabilities, sellerTaxId, scope.pending),
+  });
   if (capabilities.isolationLevels) return db.transaction().setIsolationLevel('repeatable read').execute((tx) => read(tx));
   return db.connection().execute(async (connection) => {
     await sql`begin`.execute(connection);
@@ -209,10 +218,11 @@ export async function issuedSince(db: Kysely<Database>, capabilities: StoreCapab
   return rows.map(quotaInvoice);
 }
 
-/** The seller's invoices accepted and not issued yet (blue ones: a red one only gives back). */
-export async function onTheirWay(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string): Promise<QuotaInvoice[]> {
-  const rows = await quotaRows(db, capabilities, sellerTaxId).where('i.status', '=', 'pending').where('i.kind', '=', 'blue').execute();
-  return rows.map(quotaInvoice);
+/** The seller's invoices accepted and not issued yet (blue ones: a red one only gives back), or only those waiting for quota. */
+export async function onTheirWay(db: Kysely<Database>, capabilities: StoreCapabilities, sellerTaxId: string, which: 'all' | 'waiting' = 'all'): Promise<QuotaInvoice[]> {
+  let query = quotaRows(db, capabilities, sellerTaxId).where('i.status', '=', 'pending').where('i.kind', '=', 'blue');
+  if (which === 'waiting') query = query.where('i.stage', '=', 'awaiting_quota');
+  return (await query.execute()).map(quotaInvoice);
 }
 
 function quotaInvoice(row: { id: string; kind: string; issued_at: number | null; stage: string | null; red_reason: string | null; blue_issued_at: number | null; amount: string | null }): QuotaInvoice {
