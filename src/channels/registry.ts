@@ -1,11 +1,12 @@
 /**
  * Builds each channel from its configuration by protocol. A new protocol is one folder beside
- * `reference/` and `nuonuo/` plus one entry here; the dispatcher, the doctor and GET /v1/channels
+ * `reference/`, `nuonuo/` and `baiwang/` plus one entry here; the dispatcher, the doctor and GET /v1/channels
  * see only the Channel port.
  */
 import type { ChannelConfig } from '../runtime/config.js';
 import type { Channel } from './channel.js';
 import type { PinnedAddress } from './pinned-address.js';
+import { BaiwangChannel } from './baiwang/baiwang-channel.js';
 import { NuonuoChannel } from './nuonuo/nuonuo-channel.js';
 import type { TokenShelf } from './token-shelf.js';
 import { PING_PATH, ReferenceChannel, type UpstreamObserver } from './reference/reference-channel.js';
@@ -33,13 +34,17 @@ export interface ReachabilityProbe {
 }
 
 export function reachabilityProbe(config: ChannelConfig): ReachabilityProbe {
-  if (config.protocol === 'nuonuo') return { url: config.url, shown: new URL(config.url).pathname, anyAnswer: true };
+  if (config.protocol === 'nuonuo' || config.protocol === 'baiwang') return { url: config.url, shown: new URL(config.url).pathname, anyAnswer: true };
   return { url: `${config.url.replace(/\/+$/, '')}${PING_PATH}`, shown: PING_PATH, anyAnswer: false };
 }
 
 type Builder<C extends ChannelConfig> = (config: C, deps: ChannelBuildDeps) => Channel;
 
-const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?: 'reference' }>>; readonly nuonuo: Builder<Extract<ChannelConfig, { protocol: 'nuonuo' }>> } = {
+const BUILDERS: {
+  readonly reference: Builder<Extract<ChannelConfig, { protocol?: 'reference' }>>;
+  readonly nuonuo: Builder<Extract<ChannelConfig, { protocol: 'nuonuo' }>>;
+  readonly baiwang: Builder<Extract<ChannelConfig, { protocol: 'baiwang' }>>;
+} = {
   reference: (config, deps) => new ReferenceChannel({ name: config.name, url: config.url, ...deps.upstream, ...deps.reach, observer: deps.observer(config.name) }),
   nuonuo: (config, deps) =>
     new NuonuoChannel({
@@ -55,8 +60,24 @@ const BUILDERS: { readonly reference: Builder<Extract<ChannelConfig, { protocol?
       ...deps.reach,
       tokens: deps.tokens,
     }),
+  baiwang: (config, deps) =>
+    new BaiwangChannel({
+      name: config.name,
+      url: config.url,
+      appKey: config.appKey,
+      appSecret: config.appSecret,
+      username: config.username,
+      password: config.password,
+      ...(config.salt !== undefined && { salt: config.salt }),
+      ...(config.settleWindowMs !== undefined && { settleWindowMs: config.settleWindowMs }),
+      ...deps.upstream,
+      ...deps.reach,
+      tokens: deps.tokens,
+    }),
 };
 
 export function buildChannel(config: ChannelConfig, deps: ChannelBuildDeps): Channel {
-  return config.protocol === 'nuonuo' ? BUILDERS.nuonuo(config, deps) : BUILDERS.reference(config, deps);
+  if (config.protocol === 'nuonuo') return BUILDERS.nuonuo(config, deps);
+  if (config.protocol === 'baiwang') return BUILDERS.baiwang(config, deps);
+  return BUILDERS.reference(config, deps);
 }

@@ -28,6 +28,9 @@ interface SimulatorFlags {
   quota?: string;
   appKey?: string;
   appSecret?: string;
+  username?: string;
+  password?: string;
+  salt?: string;
 }
 
 function number(flag: string, text: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
@@ -71,9 +74,12 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--clock-skew <seconds>', 'shift the Date header (and, speaking 诺诺, the clock its timestamp check reads)', '0')
     .option('--confirmation <mode>', 'required: a red invoice of a special invoice waits for the counterparty (POST /_admin/confirmations/{billNo}); none', 'none')
     .option('--quota <yuan>', 'every seller\'s monthly 发票额度, tax-excluded yuan (PUT /_admin/quota changes one seller\'s)')
-    .option('--protocol <name>', 'reference, or nuonuo (诺诺 open platform: /accessToken and /open/v1/services)', 'reference')
-    .option('--app-key <key>', '诺诺 mode: the appKey it accepts')
-    .option('--app-secret <secret>', '诺诺 mode: the appSecret it signs with')
+    .option('--protocol <name>', 'reference; nuonuo (诺诺 open platform: /accessToken and /open/v1/services); or baiwang (百望云: /router/rest)', 'reference')
+    .option('--app-key <key>', '诺诺 and 百望 modes: the appKey it accepts')
+    .option('--app-secret <secret>', '诺诺 and 百望 modes: the appSecret it signs with')
+    .option('--username <name>', '百望 mode: the account the token call accepts')
+    .option('--password <password>', '百望 mode: that account\'s password (the token call sends SHA-256 of it with the salt)')
+    .option('--salt <salt>', '百望 mode: the salt of the password', '')
     .action(async (flags: SimulatorFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
       const outage = number('--outage', flags.outage);
@@ -90,10 +96,19 @@ export function registerSimulatorCommand(program: Command): void {
         outageUntil: outage > 0 ? Date.now() + outage * 1000 : 0,
         clockSkewSeconds: number('--clock-skew', flags.clockSkew, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
       };
-      if (flags.protocol !== 'reference' && flags.protocol !== 'nuonuo') throw new UsageError(`--protocol ${flags.protocol}: expected reference or nuonuo`);
+      if (flags.protocol !== 'reference' && flags.protocol !== 'nuonuo' && flags.protocol !== 'baiwang') throw new UsageError(`--protocol ${flags.protocol}: expected reference, nuonuo or baiwang`);
       if (flags.protocol === 'nuonuo' && (!flags.appKey || !flags.appSecret)) throw new UsageError('--protocol nuonuo needs --app-key KEY and --app-secret SECRET (what the gateway is configured with)');
-      if (flags.protocol === 'reference' && (flags.appKey || flags.appSecret)) throw new UsageError('--app-key and --app-secret belong to --protocol nuonuo');
-      const protocol = flags.protocol === 'nuonuo' ? { kind: 'nuonuo' as const, credentials: { appKey: flags.appKey!, appSecret: flags.appSecret! } } : { kind: 'reference' as const };
+      if (flags.protocol === 'baiwang' && (!flags.appKey || !flags.appSecret || !flags.username || !flags.password)) {
+        throw new UsageError('--protocol baiwang needs --app-key KEY --app-secret SECRET --username NAME --password PASSWORD (and --salt SALT when the account has one): what the gateway is configured with');
+      }
+      if (flags.protocol === 'reference' && (flags.appKey || flags.appSecret)) throw new UsageError('--app-key and --app-secret belong to --protocol nuonuo or baiwang');
+      if (flags.protocol !== 'baiwang' && (flags.username || flags.password || flags.salt)) throw new UsageError('--username, --password and --salt belong to --protocol baiwang');
+      const protocol =
+        flags.protocol === 'nuonuo'
+          ? { kind: 'nuonuo' as const, credentials: { appKey: flags.appKey!, appSecret: flags.appSecret! } }
+          : flags.protocol === 'baiwang'
+            ? { kind: 'baiwang' as const, credentials: { appKey: flags.appKey!, appSecret: flags.appSecret!, username: flags.username!, password: flags.password!, salt: flags.salt ?? '' } }
+            : { kind: 'reference' as const };
       const { startSimulator } = await import('../simulator/simulator-server.js');
       const port = number('--port', flags.port, 65535);
       const tls = flags.tlsCert && flags.tlsKey ? { tls: { cert: pemFile('--tls-cert', flags.tlsCert), key: pemFile('--tls-key', flags.tlsKey) } } : {};
@@ -111,7 +126,7 @@ export function registerSimulatorCommand(program: Command): void {
         }
         throw error;
       }
-      process.stdout.write(`simulator listening on ${simulator.url} (${flags.protocol === 'nuonuo' ? '诺诺 protocol, ' : ''}ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
+      process.stdout.write(`simulator listening on ${simulator.url} (${flags.protocol === 'nuonuo' ? '诺诺 protocol, ' : flags.protocol === 'baiwang' ? '百望 protocol at /router/rest, ' : ''}ledger ${flags.data}${flags.dedup ? '' : ', no dedup'})\n`);
       const stop = () => void simulator.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -57,7 +57,12 @@ function channelFromJson(json: unknown, at: string, reading: Reading, fail: (pat
   if (!isObject(json)) return fail(at, 'must be an object with name, protocol and url');
   const protocol = json.protocol ?? 'reference';
   if (typeof protocol !== 'string' || !(CHANNEL_PROTOCOLS as readonly string[]).includes(protocol)) fail(`${at}.protocol`, `must be one of ${CHANNEL_PROTOCOLS.join(', ')}`);
-  const known = protocol === 'nuonuo' ? ['name', 'protocol', 'url', 'tokenUrl', 'appKey', 'appSecret', 'extensionNumber', 'clerk', 'settleWindowSeconds', 'ratePerSecond'] : ['name', 'protocol', 'url', 'ratePerSecond'];
+  const known =
+    protocol === 'nuonuo'
+      ? ['name', 'protocol', 'url', 'tokenUrl', 'appKey', 'appSecret', 'extensionNumber', 'clerk', 'settleWindowSeconds', 'ratePerSecond']
+      : protocol === 'baiwang'
+        ? ['name', 'protocol', 'url', 'appKey', 'appSecret', 'username', 'password', 'salt', 'settleWindowSeconds', 'ratePerSecond']
+        : ['name', 'protocol', 'url', 'ratePerSecond'];
   for (const key of Object.keys(json)) if (!known.includes(key)) fail(`${at}.${key}`, `unknown for protocol ${String(protocol)} (known: ${known.join(', ')})`);
   const text = (key: string, optional = false): string | undefined => {
     const value = json[key];
@@ -73,11 +78,24 @@ function channelFromJson(json: unknown, at: string, reading: Reading, fail: (pat
   const rate = json.ratePerSecond;
   if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0))) fail(`${at}.ratePerSecond`, 'must be a positive number of calls per second');
   const common = { name: text('name')!, url: url('url'), ...(typeof rate === 'number' && { ratePerSecond: rate }) };
-  if (protocol !== 'nuonuo') return { ...common, protocol: 'reference' };
-  const extensionNumber = text('extensionNumber', true);
-  const clerk = text('clerk', true);
+  if (protocol !== 'nuonuo' && protocol !== 'baiwang') return { ...common, protocol: 'reference' };
   const window = json.settleWindowSeconds;
   if (window !== undefined && (typeof window !== 'number' || !(window >= 0))) fail(`${at}.settleWindowSeconds`, 'must be a number of seconds, 0 or more');
+  if (protocol === 'baiwang') {
+    return {
+      ...common,
+      protocol: 'baiwang',
+      appKey: text('appKey')!,
+      appSecret: secret(json.appSecret, `${at}.appSecret`, reading, fail),
+      username: text('username')!,
+      password: secret(json.password, `${at}.password`, reading, fail),
+      // The salt 百望 gave with the account; some accounts have none.
+      ...(json.salt !== undefined && { salt: secret(json.salt, `${at}.salt`, reading, fail) }),
+      ...(typeof window === 'number' && { settleWindowMs: window * 1000 }),
+    };
+  }
+  const extensionNumber = text('extensionNumber', true);
+  const clerk = text('clerk', true);
   return {
     ...common,
     protocol: 'nuonuo',

@@ -47,14 +47,31 @@ export interface NuonuoChannelConfig {
   readonly ratePerSecond?: number;
 }
 
+/** A channel to 百望云's open platform; the secrets are resolved from the config file's `{ "env" }` or `{ "file" }`. */
+export interface BaiwangChannelConfig {
+  readonly name: string;
+  readonly protocol: 'baiwang';
+  /** The router, e.g. https://openapi.baiwang.com/router/rest (sandbox: https://sandbox-openapi.baiwang.com/router/rest). */
+  readonly url: string;
+  readonly appKey: string;
+  readonly appSecret: string;
+  readonly username: string;
+  /** The account's password in the clear; only its SHA-256 with the salt is sent. */
+  readonly password: string;
+  readonly salt?: string;
+  /** How long after a send 百望's "not found" proves it never took the invoice, ms. @default 10 minutes */
+  readonly settleWindowMs?: number;
+  readonly ratePerSecond?: number;
+}
+
 /** One upstream channel; `protocol` chooses its adapter (src/channels/registry.ts). */
-export type ChannelConfig = ReferenceChannelConfig | NuonuoChannelConfig;
+export type ChannelConfig = ReferenceChannelConfig | NuonuoChannelConfig | BaiwangChannelConfig;
 
 /** A channel's name: a metric label and a word in commands, so short and plain. */
 export const CHANNEL_NAME_FORM = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** The protocols a channel may speak. */
-export const CHANNEL_PROTOCOLS = ['reference', 'nuonuo'] as const;
+export const CHANNEL_PROTOCOLS = ['reference', 'nuonuo', 'baiwang'] as const;
 
 export interface GatewayConfig {
   /** Where the SQLite database, the simulator's ledger and (later) documents live. @default ./data */

@@ -244,6 +244,18 @@ export class SimulatorLedger {
     return this.findByBill(billNo);
   }
 
+  /** A waiting 红字确认单 withdrawn by whoever filed it (state 08): its red invoice is never issued. */
+  revokeConfirmation(billNo: string): LedgerRecord | undefined {
+    this.db.prepare(`update records set confirmation = '08', outcome = 'rejected', reason = '发起方已撤销红字确认单' where bill_no = ? and confirmation = '02'`).run(billNo);
+    return this.findByBill(billNo);
+  }
+
+  /** The red invoices (with their forms) accepted in [start, end), oldest first. */
+  redsAcceptedBetween(sellerTaxId: string, start: number, end: number): LedgerRecord[] {
+    const rows = this.db.prepare(`select * from records where kind = 'red' and seller_tax_id = ? and accepted_at >= ? and accepted_at < ? order by id`).all(sellerTaxId, start, end) as Row[];
+    return rows.map(toRecord);
+  }
+
   /** The first record for a serial number. */
   find(serialNo: string): LedgerRecord | undefined {
     const row = this.db.prepare('select * from records where serial_no = ? order by id limit 1').get(serialNo) as Row | undefined;

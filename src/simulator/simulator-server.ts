@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { NO_FAULTS, RateLimiter, updateFaults, type Faults } from './faults.js';
+import { registerBaiwangRoutes, type BaiwangCredentials } from './baiwang-simulator.js';
 import { registerNuonuoRoutes, type NuonuoCredentials } from './nuonuo-simulator.js';
 import { redRefusal } from './red-check.js';
 import { CONFIRMATION_WINDOW_MS, formStatus, SimulatorLedger, type LedgerRecord } from './simulator-ledger.js';
@@ -24,8 +25,8 @@ export interface SimulatorOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** required: every red invoice of a special (专票) blue one waits for the counterparty's 红字确认单 confirmation. @default none */
   readonly confirmation?: 'none' | 'required';
-  /** Which protocol it speaks: the reference one (docs/api.md) or 诺诺's, with the app's credentials. @default reference */
-  readonly protocol?: { readonly kind: 'reference' } | { readonly kind: 'nuonuo'; readonly credentials: NuonuoCredentials };
+  /** Which protocol it speaks: the reference one (docs/api.md), 诺诺's or 百望's, with the app's credentials. @default reference */
+  readonly protocol?: { readonly kind: 'reference' } | { readonly kind: 'nuonuo'; readonly credentials: NuonuoCredentials } | { readonly kind: 'baiwang'; readonly credentials: BaiwangCredentials };
   /** Every seller's monthly 发票额度, tax-excluded fen (`--quota`); undefined: none unless set by PUT /_admin/quota. */
   readonly quotaFen?: Fen;
   /** The time the simulator issues and counts its quota by. @default the system clock */
@@ -36,7 +37,7 @@ export interface RunningSimulator {
   readonly url: string;
   readonly ledger: SimulatorLedger;
   setFaults(update: Partial<Faults>): void;
-  /** Token calls answered (诺诺 mode), to prove a gateway keeps its token. */
+  /** Token calls answered (诺诺 and 百望 modes), to prove a gateway keeps its token. */
   tokenCalls(): number;
   close(): Promise<void>;
 }
@@ -124,7 +125,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   }
 
   const protocol = options.protocol ?? { kind: 'reference' };
-  const nuonuo = protocol.kind === 'nuonuo' ? registerNuonuoRoutes(app, { ledger, gate: { faults: () => faults, before, reset }, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none', quota, clock }) : undefined;
+  const gate = { faults: () => faults, before, reset };
+  const tokenCounter =
+    protocol.kind === 'nuonuo'
+      ? registerNuonuoRoutes(app, { ledger, gate, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none', quota, clock })
+      : protocol.kind === 'baiwang'
+        ? registerBaiwangRoutes(app, { ledger, gate, credentials: protocol.credentials, confirmation: options.confirmation ?? 'none', dedup: options.dedup, quota, clock })
+        : undefined;
   registerQuotaRoutes(app, quota, clock);
   if (protocol.kind === 'reference') {
     app.get('/api/v1/ping', async (_request, reply) => {
@@ -280,7 +287,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     setFaults(update) {
       faults = { ...faults, ...update };
     },
-    tokenCalls: () => nuonuo?.tokenCalls() ?? 0,
+    tokenCalls: () => tokenCounter?.tokenCalls() ?? 0,
     async close() {
       // Dropped answers leave sockets open on purpose; end them so close() does not wait forever.
       for (const socket of sockets) socket.destroy();

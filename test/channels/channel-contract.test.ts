@@ -18,13 +18,14 @@ import { eventually } from '../support/processes.js';
 
 const SELLER = '91330106MA2B0Y5R34';
 const CREDENTIALS = { appKey: 'CONTRACTKEY', appSecret: 'contract-secret' };
+const BAIWANG = { ...CREDENTIALS, username: 'contract-user', password: 'contract-password', salt: 'contract-salt' };
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   for (const item of open.splice(0).reverse()) await item.close();
 });
 
 interface Adapter {
-  readonly protocol: 'reference' | 'nuonuo';
+  readonly protocol: 'reference' | 'nuonuo' | 'baiwang';
   /** Whether a "not found" from this upstream is proof that it never took the serial. */
   readonly notFoundIsProof: boolean;
   start(faults: Partial<Faults>): Promise<{ simulator: RunningSimulator; channel: Channel }>;
@@ -41,7 +42,7 @@ async function simulator(protocol: Adapter['protocol'], faults: Partial<Faults>)
     host: '127.0.0.1',
     dedup: true,
     faults: { ...NO_FAULTS, ...faults },
-    protocol: protocol === 'nuonuo' ? { kind: 'nuonuo', credentials: CREDENTIALS } : { kind: 'reference' },
+    protocol: protocol === 'nuonuo' ? { kind: 'nuonuo', credentials: CREDENTIALS } : protocol === 'baiwang' ? { kind: 'baiwang', credentials: BAIWANG } : { kind: 'reference' },
   });
   open.push(sim);
   return sim;
@@ -69,6 +70,15 @@ const ADAPTERS: Adapter[] = [
     async start(faults) {
       const sim = await simulator('nuonuo', faults);
       return { simulator: sim, channel: channelFor({ name: 'nn', protocol: 'nuonuo', url: `${sim.url}/open/v1/services`, tokenUrl: `${sim.url}/accessToken`, ...CREDENTIALS }) };
+    },
+  },
+  {
+    protocol: 'baiwang',
+    // How soon 百望's query shows an invoice it took is not documented: never proof at once.
+    notFoundIsProof: false,
+    async start(faults) {
+      const sim = await simulator('baiwang', faults);
+      return { simulator: sim, channel: channelFor({ name: 'bw', protocol: 'baiwang', url: `${sim.url}/router/rest`, ...BAIWANG }) };
     },
   },
 ];
@@ -159,7 +169,9 @@ describe.each(ADAPTERS)('the Channel contract: $protocol', (adapter) => {
     const channel =
       adapter.protocol === 'nuonuo'
         ? channelFor({ name: 'gone', protocol: 'nuonuo', url: `${url}/open/v1/services`, tokenUrl: `${url}/accessToken`, ...CREDENTIALS })
-        : channelFor({ name: 'gone', url });
+        : adapter.protocol === 'baiwang'
+          ? channelFor({ name: 'gone', protocol: 'baiwang', url: `${url}/router/rest`, ...BAIWANG })
+          : channelFor({ name: 'gone', url });
     await expect(channel.issue(invoice(), call())).rejects.toMatchObject({ code: 'connect_failed', disposition: 'retry' });
   });
 });
