@@ -155,7 +155,7 @@ export function registerBaiwangRoutes(
   function refusal(params: Record<string, string | undefined>, body: string) {
     if (params.appKey !== credentials.appKey) return failure('101', 'appKey 无效');
     const signed = Object.keys(params)
-      .filter((key) => key !== 'sign' && params[key] !== undefined && params[key]!.trim() !== '')
+      .filter((key) => key !== 'sign' && params[key] !== undefined && params[key].trim() !== '')
       .sort()
       .map((key) => `${key}${params[key]!}`)
       .join('');
@@ -190,7 +190,7 @@ export function registerBaiwangRoutes(
     const tax = lines.map((line) => fen(line.goodsTotalTax));
     const totals = { price: fen(data.invoiceTotalPrice), tax: fen(data.invoiceTotalTax), total: fen(data.invoiceTotalPriceTax) };
     if ([...price, ...tax, totals.price, totals.tax, totals.total].some((value) => value === undefined)) return failure('70170', '金额格式错误');
-    if (sumFen(price as Fen[]) !== totals.price || sumFen(tax as Fen[]) !== totals.tax || totals.price! + totals.tax! !== totals.total) return failure('70170', '合计金额与明细不符，或金额+税额≠价税合计');
+    if (sumFen(price as Fen[]) !== totals.price || sumFen(tax as Fen[]) !== totals.tax || totals.price + totals.tax !== totals.total) return failure('70170', '合计金额与明细不符，或金额+税额≠价税合计');
     const serialNo = String(data.serialNo);
     const seller = String(payload.taxNo);
     const faults = gate.faults();
@@ -202,15 +202,15 @@ export function registerBaiwangRoutes(
       return failure('70173', '流水号重复');
     }
     const accepted = clock.now();
-    const short = quota.shortfall(seller, totals.price!, accepted);
-    if (short) return failure('70180', `当月发票额度不足：剩余可用额度${formatFen(short.remainingFen)}元，本张发票不含税金额${formatFen(totals.price!)}元`);
+    const short = quota.shortfall(seller, totals.price, accepted);
+    if (short) return failure('70180', `当月发票额度不足：剩余可用额度${formatFen(short.remainingFen)}元，本张发票不含税金额${formatFen(totals.price)}元`);
     const rejected = Math.random() < faults.rejectRate;
-    if (!rejected) quota.use(seller, totals.price!, accepted);
+    if (!rejected) quota.use(seller, totals.price, accepted);
     const record = ledger.add({
       serialNo,
       sellerTaxId: seller,
       orderNo: serialNo,
-      total: formatFen(totals.total!),
+      total: formatFen(totals.total),
       outcome: rejected ? 'rejected' : 'issued',
       reason: rejected ? '购买方纳税人识别号不存在（模拟拒绝）' : null,
       acceptedAt: accepted,
@@ -231,7 +231,7 @@ export function registerBaiwangRoutes(
   /** One invoice as the issue answer, the query and the day list show it. */
   function invoiceItem(record: LedgerRecord) {
     const payload = JSON.parse(ledger.payloadOf(record.id)) as Json;
-    const data = (isObject(payload.data) ? payload.data : payload) as Json;
+    const data = (isObject(payload.data) ? payload.data : payload);
     const amount = record.kind === 'red' ? fen(payload.invoiceTotalPrice) : fen(data.invoiceTotalPrice);
     const tax = record.kind === 'red' ? fen(payload.invoiceTotalTax) : fen(data.invoiceTotalTax);
     const details = Array.isArray(data.invoiceDetailsList) ? (data.invoiceDetailsList as Json[]) : [];
@@ -247,7 +247,7 @@ export function registerBaiwangRoutes(
       invoiceTotalTax: tax === undefined ? undefined : Number(formatFen(tax)),
       invoiceTotalPriceTax: Number(record.total),
       // 百望 answers the goods with their *简称* (*谷物*燕麦); the simulator marks them alike.
-      invoiceDetailsList: details.map((line) => ({ goodsLineNo: line.goodsLineNo, goodsName: `*商品*${String(line.goodsName ?? '')}` })),
+      invoiceDetailsList: details.map((line) => ({ goodsLineNo: line.goodsLineNo, goodsName: `*商品*${typeof line.goodsName === 'string' ? line.goodsName : ''}` })),
     };
   }
 

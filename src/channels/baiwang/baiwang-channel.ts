@@ -249,5 +249,5 @@ function formsOf(response: unknown): BaiwangRedForm[] {
   const page = response as { list?: unknown; records?: unknown } | undefined;
   if (Array.isArray(page?.list)) return page.list as BaiwangRedForm[];
   if (Array.isArray(page?.records)) return page.records as BaiwangRedForm[];
-  return response && typeof response === 'object' ? [response as BaiwangRedForm] : [];
+  return response && typeof response === 'object' ? [response] : [];
 }

@@ -29,7 +29,7 @@ export function compactJson(value: BaiwangJson): string {
 /** UPPER(MD5(appSecret + Σ sorted key+value of the non-empty URL parameters but sign + body + appSecret)). */
 export function baiwangSign(appSecret: string, params: Readonly<Record<string, string | undefined>>, body: string): string {
   const signed = Object.keys(params)
-    .filter((key) => key !== 'sign' && params[key] !== undefined && params[key]!.trim() !== '')
+    .filter((key) => key !== 'sign' && params[key] !== undefined && params[key].trim() !== '')
     .sort()
     .map((key) => `${key}${params[key]!}`)
     .join('');
