@@ -116,6 +116,8 @@ export type PingResult = { readonly ok: true; readonly latencyMs: number } | { r
 export interface Channel {
   /** The operator's name for the channel (`--channel NAME=URL`); a metric label, so short. */
   readonly name: string;
+  /** The protocol it speaks, where the doctor's knowledge base has findings of its own codes (`upstream.baiwang_<code>`). */
+  readonly protocol?: 'baiwang';
   /**
    * For an upstream whose "not found" is not proof at once (it may not show an order it has just
    * taken): how long after the invoice was last sent its "not found" does become proof, ms.

@@ -3,6 +3,7 @@
  * field do about it, in Chinese and English. Data only: to teach the doctor something new, add an
  * entry here (and a row in docs/doctor.md; a test keeps the two in step).
  */
+import { BAIWANG_FINDINGS } from '../channels/baiwang/baiwang-codes.js';
 import type { Remedy } from './check.js';
 
 export interface Knowledge {
@@ -470,6 +471,8 @@ export const KNOWLEDGE = {
       en: 'Read the channel error codes in docs/errors.md together with this report\'s network layers: dns_failed and connect_failed point at DNS and firewalls, tls_failed at certificates, rate_limited at quotas.',
     },
   },
+  // ── upstream, 百望's own refusals: read from the adapter's code table, one entry a code ───────
+  ...(Object.fromEntries(Object.entries(BAIWANG_FINDINGS).map(([code, entry]) => [`upstream.baiwang_${code}`, { cause: entry.cause, remedy: entry.remedy }])) as Record<`upstream.baiwang_${string}`, Knowledge>),
 } as const satisfies Record<string, Knowledge>;
 
 /** For `<layer>.check_failed`: a check that broke instead of finding something. */

@@ -5,6 +5,7 @@
 import type { CallOptions, Channel, DrawerSession } from '../channels/channel.js';
 import { isChannelError } from '../channels/channel-error.js';
 import { fail, ok, warn, type Finding } from './check.js';
+import { KNOWLEDGE } from './knowledge-base.js';
 import { errorMessage } from '../domain/error-message.js';
 
 export async function credentialsFinding(channel: Channel, timeoutMs: number): Promise<Finding> {
@@ -15,6 +16,9 @@ export async function credentialsFinding(channel: Channel, timeoutMs: number): P
   } catch (error) {
     if (!isChannelError(error)) return fail('upstream.error', errorMessage(error));
     const retryAfter = error.details.retryAfterMs === undefined ? '' : `, Retry-After ${Math.ceil(error.details.retryAfterMs / 1000)} s`;
+    // A provider whose codes the knowledge base knows one by one: the finding names the code's own cause and remedy.
+    const own = channel.protocol && error.details.upstreamCode ? `upstream.${channel.protocol}_${error.details.upstreamCode}` : undefined;
+    if (own && own in KNOWLEDGE) return fail(own, error.message);
     switch (error.code) {
       case 'auth_failed':
         return fail('upstream.auth_refused', `${error.message}: the credentials were refused`);

@@ -72,7 +72,8 @@ describe('channels from a configuration file', () => {
     expect(refused({ channels: [{ ...nuonuo, appSecret: { env: 'FAPIAO_TEST_UNSET_VARIABLE' } }] })).toThrow(/channels\[0\]\.appSecret: the environment variable FAPIAO_TEST_UNSET_VARIABLE is not set/);
     expect(refused({ channels: [{ ...nuonuo, appSecret: { file: 'missing-secret' } }] })).toThrow(/channels\[0\]\.appSecret: cannot read the file .*missing-secret \(ENOENT\)/);
     expect(refused({ channels: [{ ...nuonuo, appSecret: 42 }] })).toThrow(/appSecret: must be \{ "env": "NAME" \}/);
-    expect(refused({ channels: [{ ...nuonuo, protocol: 'baiwang', appSecret: 'x' }] })).toThrow(/channels\[0\]\.protocol: must be one of reference, nuonuo/);
+    expect(refused({ channels: [{ ...nuonuo, protocol: 'aisino', appSecret: 'x' }] })).toThrow(/channels\[0\]\.protocol: must be one of reference, nuonuo, baiwang/);
+    expect(refused({ channels: [{ ...nuonuo, protocol: 'baiwang', appSecret: 'x' }] })).toThrow(/channels\[0\]\.tokenUrl: unknown for protocol baiwang/);
     expect(refused({ channels: [{ name: 'ref', url: 'https://a.example', appKey: 'K' }] })).toThrow(/channels\[0\]\.appKey: unknown for protocol reference/);
     expect(refused({ channels: [{ ...nuonuo, tokenUrl: 'open.nuonuo.com', appSecret: 'x' }] })).toThrow(/tokenUrl: "open.nuonuo.com" is not an http/);
     expect(() => configFileInput(join(dir, 'nowhere.json'))).toThrow(/no such file/);

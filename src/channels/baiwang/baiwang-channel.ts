@@ -55,6 +55,7 @@ const beijingDay = (ms: number) => baiwangTimeText(ms).replace(/^(\d{4})(\d{2})(
 
 export class BaiwangChannel implements Channel {
   readonly name: string;
+  readonly protocol = 'baiwang';
   readonly settleWindowMs: number;
   private readonly agent: Agent;
   private readonly tokens: BaiwangTokens;

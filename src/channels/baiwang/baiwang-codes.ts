@@ -51,10 +51,10 @@ export const BAIWANG_CODES: Readonly<Record<string, BaiwangCode>> = {
   '100007': { kind: 'credentials', cause: { zh: '签名错误：appSecret 不对，或请求体在签名后被改动（例如代理重写了 JSON）。', en: 'Wrong signature: the appSecret is wrong, or the body changed after it was signed (a proxy rewrote the JSON, say).' }, remedy: { zh: '核对 appSecret；确认网关与百望之间的代理不改写请求体。', en: 'Check the appSecret; make sure no proxy between the gateway and 百望 rewrites request bodies.' } },
   '101': { kind: 'credentials', cause: { zh: '认证失败：用户名、密码或盐值不对。', en: 'Authentication failed: the username, password or salt is wrong.' }, remedy: CHECK_APP },
   '103': { kind: 'credentials', cause: { zh: '授权已过期：应用对该企业的授权需重新办理。', en: 'The authorisation has expired: the app must be authorised for the company again.' }, remedy: { zh: '在百望开放平台重新授权该应用，然后运行 fapiao doctor --channel。', en: 'Authorise the app again in the 百望 open platform, then run fapiao doctor --channel.' } },
-  '907': { kind: 'credentials', cause: { zh: '该服务未开通。', en: 'The service is not enabled for this account.' }, remedy: { zh: '联系百望客户经理开通对应服务。', en: 'Ask your 百望 account manager to enable it.' } },
+  '907': { kind: 'credentials', cause: { zh: '该账号未开通所调用的百望服务。', en: 'The service called is not enabled for this 百望 account.' }, remedy: { zh: '联系百望客户经理开通对应服务后再试。', en: 'Ask your 百望 account manager to enable it, then try again.' } },
   '20019': { kind: 'content', cause: { zh: '发票类型代码不被接受（invoiceTypeCode）。', en: 'The invoice type code (invoiceTypeCode) is not accepted.' }, remedy: { zh: '数电发票用 01（专票）或 02（普票）；检查发票的 type。', en: 'Digital invoices use 01 (special) or 02 (normal); check the invoice type.' } },
-  '20020': { kind: 'credentials', cause: { zh: '未找到开票终端。', en: 'No invoicing terminal was found.' }, remedy: { zh: '在百望开通数电开票并配置终端（数电无需税控设备）。', en: 'Enable digital issuing in 百望 and configure the terminal (no tax device is needed for 数电).' } },
-  '20023': { kind: 'credentials', cause: { zh: '没有电子发票终端。', en: 'There is no e-invoice terminal.' }, remedy: { zh: '在百望开通数电开票并配置终端。', en: 'Enable digital issuing in 百望 and configure the terminal.' } },
+  '20020': { kind: 'credentials', cause: { zh: '百望未找到该税号的开票终端。', en: '百望 found no invoicing terminal for the tax number.' }, remedy: { zh: '在百望开通数电开票并配置终端（数电无需税控设备）。', en: 'Enable digital issuing in 百望 and configure the terminal (no tax device is needed for 数电).' } },
+  '20023': { kind: 'credentials', cause: { zh: '该税号在百望没有电子发票终端。', en: 'The tax number has no e-invoice terminal at 百望.' }, remedy: { zh: '在百望开通数电开票并配置终端。', en: 'Enable digital issuing in 百望 and configure the terminal.' } },
   '70169': { kind: 'content', cause: { zh: '必填参数为空。', en: 'A required parameter is empty.' }, remedy: { zh: '查看失败原因中的字段，补全发票或销方资料后重新提交。', en: 'See which field the reason names, complete the invoice or the seller profile, and submit again.' } },
   '70170': { kind: 'content', cause: { zh: '请求参数不合法。', en: 'A request parameter is not valid.' }, remedy: { zh: '按失败原因修正发票后重新提交。', en: 'Correct the invoice as the reason says and submit again.' } },
   '70035': { kind: 'content', cause: { zh: '红字确认单状态不允许此操作。', en: "The 红字确认单's state does not allow this operation." }, remedy: { zh: '查询确认单当前状态（GET /v1/invoices/{id}）；已作废或已撤销的确认单需重新红冲。', en: 'Look at the form\'s state (GET /v1/invoices/{id}); a void or revoked form needs a new red flush.' } },
@@ -68,6 +68,9 @@ export const BAIWANG_CODES: Readonly<Record<string, BaiwangCode>> = {
   '70173': { kind: 'repeated', cause: { zh: '流水号（serialNo）已使用（模拟器的约定：百望对重复流水号的应答未公开）。', en: "The serial (serialNo) was used before (the simulator's convention: 百望's answer to a repeated serial is not published)." }, remedy: { zh: '无需处理：网关查询原发票的结果，不会重复开票。', en: 'Nothing to do: the gateway queries the first invoice; nothing is issued twice.' } },
   '70180': { kind: 'quota', cause: { zh: '当月发票额度不足（模拟器的代码：百望的代码未公开）。', en: "The month's invoice quota is used up (the simulator's code: 百望's own is not published)." }, remedy: { zh: '向主管税务机关申请调增额度；发票会等待额度（awaiting_quota）。', en: 'Ask the tax office for a raise; the invoices wait for quota (awaiting_quota).' } },
 };
+
+/** The codes the doctor reports when 百望 refuses its harmless query: each is a finding `upstream.baiwang_<code>`. */
+export const BAIWANG_FINDINGS: Readonly<Record<string, BaiwangCode>> = Object.fromEntries(Object.entries(BAIWANG_CODES).filter(([, entry]) => entry.kind === 'credentials'));
 
 const QUOTA_WORDS = /额度不足|超出.{0,6}额度|额度已用完/;
 
