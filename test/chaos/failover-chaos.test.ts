@@ -1,9 +1,10 @@
-// Scale-out with failover (issue 12): three gateway processes on one PostgreSQL database and two
-// channels — the simulator speaking 诺诺 first, a reference simulator that does not deduplicate
-// second — with errors, resets and dropped answers on both. One gateway is killed with SIGKILL
-// again and again, and 诺诺 is down for 30 s mid-run. Afterwards no invoice is lost, none is issued
-// twice across both ledgers, each carries the number of the ledger of the channel that issued it,
-// and some were issued on the second channel. PostgreSQL only: SQLite takes one gateway process.
+// Scale-out with failover (issues 12 and 29): three gateway processes on one PostgreSQL database and
+// three channels — the simulator speaking 诺诺 first, the simulator speaking 百望 second, a reference
+// simulator that does not deduplicate third — with errors, resets and dropped answers on all. One
+// gateway is killed with SIGKILL again and again; 诺诺 is down for 30 s mid-run and 百望 for the first
+// 15 s of it. Afterwards no invoice is lost, none is issued twice across the three ledgers, each
+// carries the number of the ledger of the channel that issued it, and each channel issued some.
+// PostgreSQL only: SQLite takes one gateway process.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,9 @@ const OUTAGE_SECONDS = 30;
 const KILL_EVERY_MS = 6000;
 const KILLS = 5;
 const CREDENTIALS = { appKey: 'CHAOSKEY', appSecret: 'chaos-secret' };
+const BAIWANG = { username: 'chaos', password: 'chaos-password', salt: 'chaos-salt' };
+/** 百望 is down this long from the start of 诺诺's outage: both are down at once, then 百望 takes over. */
+const BAIWANG_OUTAGE_SECONDS = 15;
 const FAULTS = ['--error-rate', '0.05', '--reset-rate', '0.05', '--drop-response-rate', '0.05'];
 
 const FAST_ENV = {
@@ -41,6 +45,7 @@ const FAST_ENV = {
   FAPIAO_POLL_AFTER_MS: '100',
   FAPIAO_RENDER_THREADS: '0',
   TEST_CHAOS_SECRET: CREDENTIALS.appSecret,
+  TEST_CHAOS_PASSWORD: BAIWANG.password,
 };
 
 interface LedgerEntry {
@@ -61,15 +66,16 @@ async function ledger(url: string): Promise<LedgerEntry[]> {
   return (await response.body.json()) as LedgerEntry[];
 }
 
-describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gateways, 诺诺 then a reference channel', () => {
+describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gateways, 诺诺 then 百望 then a reference channel', () => {
   it(
-    'issues every invoice exactly once across both ledgers through kills, faults and a 30 s outage of 诺诺',
+    'issues every invoice exactly once across the three ledgers through kills, faults and outages of 诺诺 and 百望',
     async () => {
       const { database: db, key } = await databaseWithKey();
       database = db;
 
       const dir = mkdtempSync(join(tmpdir(), 'fapiao-failover-chaos-'));
       const nuonuo = await startFapiao(['simulator', '--protocol', 'nuonuo', '--app-key', CREDENTIALS.appKey, '--app-secret', CREDENTIALS.appSecret, '--port', '0', '--data', join(dir, 'nuonuo'), '--processing-ms', '200', ...FAULTS]);
+      const baiwang = await startFapiao(['simulator', '--protocol', 'baiwang', '--app-key', CREDENTIALS.appKey, '--app-secret', CREDENTIALS.appSecret, '--username', BAIWANG.username, '--password', BAIWANG.password, '--salt', BAIWANG.salt, '--port', '0', '--data', join(dir, 'baiwang'), '--processing-ms', '200', ...FAULTS]);
       const backup = await startFapiao(['simulator', '--port', '0', '--data', join(dir, 'backup'), '--no-dedup', ...FAULTS]);
       const config = join(dir, 'fapiao.json');
       writeFileSync(
@@ -78,6 +84,7 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
           channels: [
             // A short settle window: an order 诺诺 still does not know 2 s after the send never reached it.
             { name: 'nuonuo', protocol: 'nuonuo', url: `${nuonuo.url}/open/v1/services`, tokenUrl: `${nuonuo.url}/accessToken`, appKey: CREDENTIALS.appKey, appSecret: { env: 'TEST_CHAOS_SECRET' }, settleWindowSeconds: 2 },
+            { name: 'baiwang', protocol: 'baiwang', url: `${baiwang.url}/router/rest`, appKey: CREDENTIALS.appKey, appSecret: { env: 'TEST_CHAOS_SECRET' }, username: BAIWANG.username, password: { env: 'TEST_CHAOS_PASSWORD' }, salt: BAIWANG.salt, settleWindowSeconds: 2 },
             { name: 'backup', protocol: 'reference', url: backup.url },
           ],
         }),
@@ -117,9 +124,11 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
             if (accepted.size >= OUTAGE_AT && !outageStarted) {
               outageStarted = true;
               outageEnds = Date.now() + OUTAGE_SECONDS * 1000;
-              const answer = await request(`${nuonuo.url}/_admin/faults`, { method: 'PUT', dispatcher: client, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outageSeconds: OUTAGE_SECONDS }) });
-              expect(answer.statusCode).toBe(200);
-              await answer.body.dump();
+              for (const [url, seconds] of [[nuonuo.url, OUTAGE_SECONDS], [baiwang.url, BAIWANG_OUTAGE_SECONDS]] as const) {
+                const answer = await request(`${url}/_admin/faults`, { method: 'PUT', dispatcher: client, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outageSeconds: seconds }) });
+                expect(answer.statusCode).toBe(200);
+                await answer.body.dump();
+              }
             }
             await new Promise((resolve) => setTimeout(resolve, CLIENT_PAUSE_MS));
           }
@@ -136,18 +145,19 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
       });
 
       const invoices = await listInvoices(readUrl(), key, '', client);
-      const ledgers = { nuonuo: await ledger(nuonuo.url), backup: await ledger(backup.url) };
+      const ledgers = { nuonuo: await ledger(nuonuo.url), baiwang: await ledger(baiwang.url), backup: await ledger(backup.url) };
       expect(invoices).toHaveLength(ORDERS);
       expect(new Set(invoices.map((invoice) => invoice.id))).toEqual(new Set(accepted.values()));
       expect(invoices.filter((invoice) => invoice.status !== 'issued')).toEqual([]);
-      // Once each across both upstreams: no serial twice in one ledger or in both, none missing.
-      const serials = [...ledgers.nuonuo, ...ledgers.backup].map((entry) => entry.serialNo);
+      // Once each across the three upstreams: no serial twice in one ledger or in two, none missing.
+      const serials = [...ledgers.nuonuo, ...ledgers.baiwang, ...ledgers.backup].map((entry) => entry.serialNo);
       expect(serials.filter((serial, index) => serials.indexOf(serial) !== index)).toEqual([]);
       expect([...serials].sort()).toEqual(invoices.map((invoice) => invoice.serialNo).sort());
       for (const invoice of invoices) {
         const where = ledgers[invoice.channel as keyof typeof ledgers];
         expect(where?.find((entry) => entry.serialNo === invoice.serialNo)?.number, `${invoice.orderNo} on ${String(invoice.channel)}`).toBe(invoice.number);
       }
+      expect(ledgers.baiwang.length).toBeGreaterThan(0);
       expect(ledgers.backup.length).toBeGreaterThan(0);
       // The audit trail the three processes wrote through five SIGKILLs: every chain intact.
       const store = await openStore(db.location);
@@ -159,7 +169,7 @@ describe.skipIf(DIALECT !== 'postgres')('failover chaos on postgres: three gatew
       expect(afterOutage.length).toBeGreaterThan(0);
       expect(backOnNuonuo).toBeGreaterThan(0);
       console.log(
-        `failover chaos: ${ORDERS} invoices, ${kills} SIGKILLs, 诺诺 down ${OUTAGE_SECONDS} s: ${ledgers.nuonuo.length} issued on 诺诺 (${backOnNuonuo} of the ${afterOutage.length} accepted after it was back), ${ledgers.backup.length} on the backup; 0 lost, 0 twice; audit intact (${audit.entries} entries in ${audit.ok ? audit.chains : '?'} chains)`,
+        `failover chaos: ${ORDERS} invoices, ${kills} SIGKILLs, 诺诺 down ${OUTAGE_SECONDS} s: ${ledgers.nuonuo.length} issued on 诺诺 (${backOnNuonuo} of the ${afterOutage.length} accepted after it was back), ${ledgers.baiwang.length} on 百望, ${ledgers.backup.length} on the backup; 0 lost, 0 twice; audit intact (${audit.entries} entries in ${audit.ok ? audit.chains : '?'} chains)`,
       );
 
       await Promise.all(gateways.filter((gateway) => gateway !== undefined).map((gateway) => gateway.kill('SIGTERM')));
