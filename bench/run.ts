@@ -96,29 +96,33 @@ async function rateLimitedDrain(dataDir: string, configured: boolean): Promise<R
 }
 
 interface ProtocolDrain {
-  readonly protocol: 'reference' | 'nuonuo';
+  readonly protocol: 'reference' | 'nuonuo' | 'baiwang';
   readonly invoices: number;
   readonly seconds: number;
 }
 
 /**
  * The same backlog drained into the simulator speaking each protocol, one after the other in this
- * run: what 诺诺's envelope, signature, token and status lag cost beside the reference protocol.
+ * run: what 诺诺's and 百望's envelopes, signatures, tokens and status lag cost beside the reference protocol.
  */
 async function protocolDrain(dataDir: string, protocol: ProtocolDrain['protocol']): Promise<ProtocolDrain> {
   const invoices = Number(process.env.BENCH_PROTOCOL_INVOICES ?? 3000);
   const db = join(dataDir, `protocol-${protocol}.db`);
   const key = await prepareDatabase(db);
   const credentials = { appKey: 'BENCHAPPKEY', appSecret: 'bench-app-secret' };
+  const account = { username: 'bench', password: 'bench-password', salt: 'bench-salt' };
   const simulator = await start(BIN, [
     'simulator', '--port', '0', '--data', join(dataDir, `protocol-${protocol}-sim`),
-    ...(protocol === 'nuonuo' ? ['--protocol', 'nuonuo', '--app-key', credentials.appKey, '--app-secret', credentials.appSecret] : []),
+    ...(protocol === 'reference' ? [] : ['--protocol', protocol, '--app-key', credentials.appKey, '--app-secret', credentials.appSecret]),
+    ...(protocol === 'baiwang' ? ['--username', account.username, '--password', account.password, '--salt', account.salt] : []),
   ]);
   const config = join(dataDir, `protocol-${protocol}.json`);
   const channel =
     protocol === 'nuonuo'
       ? { name: 'nuonuo', protocol, url: `${simulator.url}/open/v1/services`, tokenUrl: `${simulator.url}/accessToken`, ...credentials }
-      : { name: 'reference', protocol, url: simulator.url };
+      : protocol === 'baiwang'
+        ? { name: 'baiwang', protocol, url: `${simulator.url}/router/rest`, ...credentials, ...account }
+        : { name: 'reference', protocol, url: simulator.url };
   writeFileSync(config, JSON.stringify({ channels: [channel] }));
   const accepting = await start(BIN, ['serve', '--port', '0', '--db', db, '--config', config], { FAPIAO_CONCURRENCY: '0' });
   await postLoad(`${accepting.url}/v1/invoices`, {
@@ -222,13 +226,15 @@ async function main(): Promise<void> {
 
   console.log('drain by protocol: the same backlog into the simulator speaking each protocol');
   const protocolRuns: ProtocolDrain[] = [];
-  for (const protocol of ['reference', 'nuonuo'] as const) {
+  for (const protocol of ['reference', 'nuonuo', 'baiwang'] as const) {
     const run = await protocolDrain(dataDir, protocol);
     protocolRuns.push(run);
     console.log(`  ${protocol}: ${run.invoices} invoices in ${run.seconds.toFixed(1)} s, ${(run.invoices / run.seconds).toFixed(0)} invoices/s`);
   }
-  const protocolRatio = protocolRuns[1]!.invoices / protocolRuns[1]!.seconds / (protocolRuns[0]!.invoices / protocolRuns[0]!.seconds);
-  console.log(`  ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}`);
+  const perSecond = (run: ProtocolDrain) => run.invoices / run.seconds;
+  const protocolRatio = perSecond(protocolRuns[1]!) / perSecond(protocolRuns[0]!);
+  const baiwangRatio = perSecond(protocolRuns[2]!) / perSecond(protocolRuns[0]!);
+  console.log(`  ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}; 百望 / reference: ${baiwangRatio.toFixed(2)}`);
 
   // PostgreSQL beside pg-boss, when a server is at hand (the machine's, as in .ci/run).
   const postgresBase = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -331,8 +337,10 @@ two cores); documents trail the drain and catch up at the render rate below.
 |---|---|---|---|
 ${protocolRuns.map((r) => `| ${r.protocol} | ${r.invoices} | ${r.seconds.toFixed(1)} s | ${(r.invoices / r.seconds).toFixed(0)} |`).join('\n')}
 
-**Ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}.** 诺诺's calls are signed (HMAC-SHA1 over the body),
-carry a token, and its status lags (E9500, then 20/21 before 2), so each invoice takes more calls.
+**Ratio 诺诺 / reference: ${protocolRatio.toFixed(2)}; 百望 / reference: ${baiwangRatio.toFixed(2)}.** 诺诺's calls
+are signed (HMAC-SHA1 over the body), carry a token, and its status lags (E9500, then 20/21 before 2),
+so each invoice takes more calls. 百望's are signed too (MD5 over the sorted URL parameters and the
+body) but answer the issue at once with the number: one call per invoice where nothing goes wrong.
 
 ${postgresRuns ? postgresSection(postgresRuns, drainRate) : '## Accept on PostgreSQL\n\nNot measured in this run: no PostgreSQL server answered.\n'}
 ## Drain into a null upstream: the gateway's own cost per invoice
