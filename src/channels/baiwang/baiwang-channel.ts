@@ -5,12 +5,11 @@
  * `formlist` and `redforminfo`. What 百望 answers to a repeated serial is not documented, so nothing
  * here relies on it: the dispatcher queries before any resend.
  */
-import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import type { BaiwangChannelConfig } from '../../runtime/config.js';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
-import { answerPinned, type PinnedAddress } from '../pinned-address.js';
+import { providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import type { TokenShelf } from '../token-shelf.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, codeKind, type BaiwangAnswer } from './baiwang-codes.js';
@@ -18,14 +17,10 @@ import { baiwangTimeText, formOutcome, issueData, issuedOutcome, listRecord, que
 import { baiwangSign, compactJson, routerParams, type BaiwangJson } from './baiwang-sign.js';
 import { BaiwangTokens } from './baiwang-token.js';
 
-export interface BaiwangChannelOptions extends Omit<BaiwangChannelConfig, 'protocol' | 'ratePerSecond'> {
-  readonly connectTimeoutMs: number;
-  readonly responseTimeoutMs: number;
+export interface BaiwangChannelOptions extends Omit<BaiwangChannelConfig, 'protocol' | 'ratePerSecond'>, ProviderAgentOptions {
   /** How soon to ask again about an invoice 百望 is still issuing, ms. */
   readonly pollAfterMs: number;
   readonly tokens: TokenShelf;
-  readonly ca?: string;
-  readonly pinnedAddress?: PinnedAddress;
   readonly now?: () => number;
 }
 
@@ -67,13 +62,7 @@ export class BaiwangChannel implements Channel {
     this.name = config.name;
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
-    const pinned = config.pinnedAddress;
-    const connect = {
-      timeout: config.connectTimeoutMs,
-      ...(config.ca !== undefined && { ca: [...rootCertificates, config.ca] }),
-      ...(pinned && { lookup: (_host: string, lookup: { all?: boolean | undefined }, callback: (...args: unknown[]) => void) => answerPinned(pinned, lookup, callback) }),
-    };
-    this.agent = new Agent({ connect, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
+    this.agent = providerAgent(config);
     this.tokens = new BaiwangTokens({ channel: config.name, url: config.url, appKey: config.appKey, appSecret: config.appSecret, username: config.username, password: config.password, salt: config.salt ?? '', shelf: config.tokens, dispatcher: this.agent, now: this.now });
   }
 

@@ -7,6 +7,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
+import { TokenKeeper } from '../token-keeper.js';
 import type { KeptToken, TokenShelf } from '../token-shelf.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { BAIWANG_CODES, answerCode, type BaiwangAnswer } from './baiwang-codes.js';
@@ -25,8 +26,6 @@ export interface BaiwangTokenConfig {
   readonly now: () => number;
 }
 
-// A token this close to its expiry is not used: a call could outlive it.
-const EXPIRY_MARGIN_MS = 5 * 60_000;
 const DEFAULT_LIFETIME_S = 8 * 3600;
 const REFRESH_LIFETIME_MS = 30 * 86_400_000;
 
@@ -34,44 +33,23 @@ const REFRESH_LIFETIME_MS = 30 * 86_400_000;
 export const refreshKey = (channel: string) => `${channel}:refresh`;
 
 export class BaiwangTokens {
-  private kept: KeptToken | undefined;
-  private fetching: Promise<string> | undefined;
+  private readonly keeper: TokenKeeper;
 
-  constructor(private readonly config: BaiwangTokenConfig) {}
+  constructor(private readonly config: BaiwangTokenConfig) {
+    this.keeper = new TokenKeeper({ channel: config.channel, shelf: config.shelf, now: config.now, fetch: (signal) => this.fetchOnce(signal) });
+  }
 
   /** A token to send now: the one kept, or a new one when none is kept or it has lapsed. */
-  async current(signal: AbortSignal): Promise<string> {
-    if (this.usable(this.kept)) return this.kept.token;
-    const shelved = await this.config.shelf.read(this.config.channel);
-    if (this.usable(shelved)) {
-      this.kept = shelved;
-      return shelved.token;
-    }
-    return this.fetch(signal);
+  current(signal: AbortSignal): Promise<string> {
+    return this.keeper.current(signal);
   }
 
   /** 百望 refused `refused` (100001/100002): a new token, unless another caller already has one. */
-  async renew(refused: string, signal: AbortSignal): Promise<string> {
-    const shelved = await this.config.shelf.read(this.config.channel);
-    if (shelved && shelved.token !== refused && this.usable(shelved)) {
-      this.kept = shelved;
-      return shelved.token;
-    }
-    if (this.kept?.token === refused) this.kept = undefined;
-    await this.config.shelf.write(this.config.channel, { token: refused, expiresAt: 0 });
-    return this.fetch(signal);
+  renew(refused: string, signal: AbortSignal): Promise<string> {
+    return this.keeper.renew(refused, signal);
   }
 
-  private usable(token: KeptToken | undefined): token is KeptToken {
-    return token !== undefined && token.expiresAt - EXPIRY_MARGIN_MS > this.config.now();
-  }
-
-  private fetch(signal: AbortSignal): Promise<string> {
-    this.fetching ??= this.fetchOnce(signal).finally(() => (this.fetching = undefined));
-    return this.fetching;
-  }
-
-  private async fetchOnce(signal: AbortSignal): Promise<string> {
+  private async fetchOnce(signal: AbortSignal): Promise<KeptToken> {
     const refresh = await this.config.shelf.read(refreshKey(this.config.channel));
     if (refresh && refresh.expiresAt > this.config.now()) {
       // A refused refresh token is no loss: the password grant still works.
@@ -82,11 +60,11 @@ export class BaiwangTokens {
       if (renewed) return renewed;
     }
     const { username, password, salt, appSecret } = this.config;
-    return (await this.grant({ grant_type: 'password' }, { username, password: passwordDigest(password, salt), client_secret: appSecret }, signal))!;
+    return this.grant({ grant_type: 'password' }, { username, password: passwordDigest(password, salt), client_secret: appSecret }, signal);
   }
 
-  /** One token call (unsigned); the new tokens are shelved before they are used. */
-  private async grant(grant: Record<string, string>, body: Record<string, string>, signal: AbortSignal): Promise<string | undefined> {
+  /** One token call (unsigned); the refresh token is shelved here, the access token by the keeper. */
+  private async grant(grant: Record<string, string>, body: Record<string, string>, signal: AbortSignal): Promise<KeptToken> {
     const { url, appKey, now } = this.config;
     const params = new URLSearchParams({ method: 'baiwang.oauth.token', ...grant, client_id: appKey, version: '7.0', timestamp: String(now()), encryptType: 'NONE', encryptScope: '00' });
     let status: number;
@@ -115,10 +93,7 @@ export class BaiwangTokens {
       throw new ChannelError('auth_failed', 'operator', `百望 refused a token (${grant.grant_type}) for appKey ${appKey}: ${[code, answer.errorResponse?.message].filter(Boolean).join(' ') || `HTTP ${status}`}${known ? ` — ${known.cause.en}` : ''}`, { upstreamCode: code || `http_${status}` });
     }
     const seconds = Number(tokens.expires_in);
-    const token: KeptToken = { token: tokens.access_token, expiresAt: now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_LIFETIME_S) * 1000 };
     if (typeof tokens.refresh_token === 'string' && tokens.refresh_token !== '') await this.config.shelf.write(refreshKey(this.config.channel), { token: tokens.refresh_token, expiresAt: now() + REFRESH_LIFETIME_MS });
-    await this.config.shelf.write(this.config.channel, token);
-    this.kept = token;
-    return token.token;
+    return { token: tokens.access_token, expiresAt: now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_LIFETIME_S) * 1000 };
   }
 }

@@ -4,13 +4,12 @@
  * every retry, query and failover names the same order; a duplicate (E9106) is answered by a
  * query, never by a resend.
  */
-import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import type { NuonuoChannelConfig } from '../../runtime/config.js';
 import type { QuotaReading } from '../../domain/quota.js';
 import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
-import { answerPinned, type PinnedAddress } from '../pinned-address.js';
+import { providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, creditLineReading, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
 import { beijingDateTime, nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
@@ -20,16 +19,10 @@ import type { TokenShelf } from '../token-shelf.js';
 import { NuonuoTokens } from './nuonuo-token.js';
 
 /** The channel's settings as configured (src/runtime/config.ts), and what the gateway lends it. */
-export interface NuonuoChannelOptions extends Omit<NuonuoChannelConfig, 'protocol' | 'ratePerSecond'> {
-  readonly connectTimeoutMs: number;
-  readonly responseTimeoutMs: number;
+export interface NuonuoChannelOptions extends Omit<NuonuoChannelConfig, 'protocol' | 'ratePerSecond'>, ProviderAgentOptions {
   /** How soon to ask again about an invoice 诺诺 is still issuing, ms. */
   readonly pollAfterMs: number;
   readonly tokens: TokenShelf;
-  /** Extra CA certificates (PEM) to trust, for `fapiao doctor --ca`. */
-  readonly ca?: string;
-  /** Connect to this address instead of resolving the host; for `fapiao doctor`. */
-  readonly pinnedAddress?: PinnedAddress;
   readonly now?: () => number;
 }
 
@@ -76,13 +69,7 @@ export class NuonuoChannel implements Channel {
     this.name = config.name;
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
-    const pinned = config.pinnedAddress;
-    const connect = {
-      timeout: config.connectTimeoutMs,
-      ...(config.ca !== undefined && { ca: [...rootCertificates, config.ca] }),
-      ...(pinned && { lookup: (_host: string, lookup: { all?: boolean | undefined }, callback: (...args: unknown[]) => void) => answerPinned(pinned, lookup, callback) }),
-    };
-    this.agent = new Agent({ connect, headersTimeout: config.responseTimeoutMs, bodyTimeout: config.responseTimeoutMs, keepAliveTimeout: 10_000 });
+    this.agent = providerAgent(config);
     this.tokens = new NuonuoTokens({ channel: config.name, tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, shelf: config.tokens, dispatcher: this.agent, now: this.now });
   }
 

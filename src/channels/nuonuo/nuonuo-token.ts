@@ -8,6 +8,7 @@ import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 
+import { TokenKeeper } from '../token-keeper.js';
 import type { KeptToken, TokenShelf } from '../token-shelf.js';
 
 export interface NuonuoTokenConfig {
@@ -20,47 +21,24 @@ export interface NuonuoTokenConfig {
   readonly now: () => number;
 }
 
-// A token this close to its expiry is not used: a call could outlive it.
-const EXPIRY_MARGIN_MS = 5 * 60_000;
-
 export class NuonuoTokens {
-  private kept: KeptToken | undefined;
-  private fetching: Promise<string> | undefined;
+  private readonly keeper: TokenKeeper;
 
-  constructor(private readonly config: NuonuoTokenConfig) {}
+  constructor(private readonly config: NuonuoTokenConfig) {
+    this.keeper = new TokenKeeper({ channel: config.channel, shelf: config.shelf, now: config.now, fetch: (signal) => this.fetchOnce(signal) });
+  }
 
   /** A token to send now: the one kept, or a new one when none is kept or it has expired. */
-  async current(signal: AbortSignal): Promise<string> {
-    if (this.usable(this.kept)) return this.kept.token;
-    const shelved = await this.config.shelf.read(this.config.channel);
-    if (this.usable(shelved)) {
-      this.kept = shelved;
-      return shelved.token;
-    }
-    return this.fetch(signal);
+  current(signal: AbortSignal): Promise<string> {
+    return this.keeper.current(signal);
   }
 
   /** 诺诺 refused `refused`: fetch a new token, unless another caller already has. */
-  async renew(refused: string, signal: AbortSignal): Promise<string> {
-    const shelved = await this.config.shelf.read(this.config.channel);
-    if (shelved && shelved.token !== refused && this.usable(shelved)) {
-      this.kept = shelved;
-      return shelved.token;
-    }
-    if (this.kept?.token === refused) this.kept = undefined;
-    return this.fetch(signal);
+  renew(refused: string, signal: AbortSignal): Promise<string> {
+    return this.keeper.renew(refused, signal);
   }
 
-  private usable(token: KeptToken | undefined): token is KeptToken {
-    return token !== undefined && token.expiresAt - EXPIRY_MARGIN_MS > this.config.now();
-  }
-
-  private fetch(signal: AbortSignal): Promise<string> {
-    this.fetching ??= this.fetchOnce(signal).finally(() => (this.fetching = undefined));
-    return this.fetching;
-  }
-
-  private async fetchOnce(signal: AbortSignal): Promise<string> {
+  private async fetchOnce(signal: AbortSignal): Promise<KeptToken> {
     const { tokenUrl, appKey, appSecret } = this.config;
     let status: number;
     let text: string;
@@ -92,9 +70,6 @@ export class NuonuoTokens {
       throw new ChannelError('auth_failed', 'operator', `诺诺 refused a token for appKey ${appKey}: ${words || `HTTP ${status}`}`, { upstreamCode: typeof answer.error === 'string' ? answer.error : `http_${status}` });
     }
     const seconds = Number(answer.expires_in);
-    const token: KeptToken = { token: answer.access_token, expiresAt: this.config.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 24 * 3_600_000) };
-    await this.config.shelf.write(this.config.channel, token);
-    this.kept = token;
-    return token.token;
+    return { token: answer.access_token, expiresAt: this.config.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 24 * 3_600_000) };
   }
 }
