@@ -9,13 +9,14 @@ import { request, type Agent } from 'undici';
 import type { BaiwangChannelConfig } from '../../runtime/config.js';
 import type { CallOptions, Channel, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
-import { providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
+import { pingAnyAnswer, providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import type { TokenShelf } from '../token-shelf.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, codeKind, type BaiwangAnswer } from './baiwang-codes.js';
 import { baiwangTimeText, formOutcome, issueData, issuedOutcome, listRecord, queriedOutcome, redForm, type BaiwangInvoice, type BaiwangRedForm } from './baiwang-invoice.js';
 import { baiwangSign, compactJson, routerParams, type BaiwangJson } from './baiwang-sign.js';
-import { BaiwangTokens } from './baiwang-token.js';
+import { BaiwangTokenGrant } from './baiwang-token.js';
+import { TokenKeeper } from '../token-keeper.js';
 
 export interface BaiwangChannelOptions extends Omit<BaiwangChannelConfig, 'protocol' | 'ratePerSecond'>, ProviderAgentOptions {
   /** How soon to ask again about an invoice 百望 is still issuing, ms. */
@@ -53,7 +54,7 @@ export class BaiwangChannel implements Channel {
   readonly protocol = 'baiwang';
   readonly settleWindowMs: number;
   private readonly agent: Agent;
-  private readonly tokens: BaiwangTokens;
+  private readonly tokens: TokenKeeper;
   private readonly now: () => number;
   /** The upstream said it is a simulator (x-fapiao-simulator): its invoices are not real. */
   private simulated = false;
@@ -63,7 +64,8 @@ export class BaiwangChannel implements Channel {
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
     this.agent = providerAgent(config);
-    this.tokens = new BaiwangTokens({ channel: config.name, url: config.url, appKey: config.appKey, appSecret: config.appSecret, username: config.username, password: config.password, salt: config.salt ?? '', shelf: config.tokens, dispatcher: this.agent, now: this.now });
+    const grant = new BaiwangTokenGrant({ channel: config.name, url: config.url, appKey: config.appKey, appSecret: config.appSecret, username: config.username, password: config.password, salt: config.salt ?? '', shelf: config.tokens, dispatcher: this.agent, now: this.now });
+    this.tokens = new TokenKeeper({ channel: config.name, shelf: config.tokens, now: this.now, fetch: (signal) => grant.fetch(signal) });
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
@@ -169,16 +171,8 @@ export class BaiwangChannel implements Channel {
     }
   }
 
-  async ping(options: CallOptions): Promise<PingResult> {
-    const started = performance.now();
-    try {
-      // Any HTTP answer from the router proves DNS, TCP and TLS; it changes nothing.
-      const response = await request(this.config.url, { method: 'GET', dispatcher: this.agent, signal: options.signal });
-      await response.body.dump();
-      return { ok: true, latencyMs: performance.now() - started };
-    } catch (error) {
-      return { ok: false, message: transportError(error).message };
-    }
+  ping(options: CallOptions): Promise<PingResult> {
+    return pingAnyAnswer(this.config.url, this.agent, options.signal);
   }
 
   /** Asks for a serial no one ever used: an answer proves the token, the app and the signature. */

@@ -2,12 +2,11 @@
  * 百望's access token (`baiwang.oauth.token`, password grant: the password as SHA-256 of password +
  * salt): about 8 hours, with a refresh token for 30 days. Both are kept on the token shelf (the
  * database in a running gateway, sealed at rest) so every process and restart shares them; a lapsed
- * token is renewed with the refresh token first, and with the password when that is refused.
- * Concurrent callers share one fetch.
+ * token is renewed with the refresh token first, and with the password when that is refused. The
+ * channel's TokenKeeper decides when a token is needed; this module only asks for one.
  */
 import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
-import { TokenKeeper } from '../token-keeper.js';
 import type { KeptToken, TokenShelf } from '../token-shelf.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { BAIWANG_CODES, answerCode, type BaiwangAnswer } from './baiwang-codes.js';
@@ -32,24 +31,11 @@ const REFRESH_LIFETIME_MS = 30 * 86_400_000;
 /** The shelf's key for the refresh token beside the channel's access token. */
 export const refreshKey = (channel: string) => `${channel}:refresh`;
 
-export class BaiwangTokens {
-  private readonly keeper: TokenKeeper;
+/** Asks 百望 for a new token (by the refresh token first); a TokenKeeper decides when. */
+export class BaiwangTokenGrant {
+  constructor(private readonly config: BaiwangTokenConfig) {}
 
-  constructor(private readonly config: BaiwangTokenConfig) {
-    this.keeper = new TokenKeeper({ channel: config.channel, shelf: config.shelf, now: config.now, fetch: (signal) => this.fetchOnce(signal) });
-  }
-
-  /** A token to send now: the one kept, or a new one when none is kept or it has lapsed. */
-  current(signal: AbortSignal): Promise<string> {
-    return this.keeper.current(signal);
-  }
-
-  /** 百望 refused `refused` (100001/100002): a new token, unless another caller already has one. */
-  renew(refused: string, signal: AbortSignal): Promise<string> {
-    return this.keeper.renew(refused, signal);
-  }
-
-  private async fetchOnce(signal: AbortSignal): Promise<KeptToken> {
+  async fetch(signal: AbortSignal): Promise<KeptToken> {
     const refresh = await this.config.shelf.read(refreshKey(this.config.channel));
     if (refresh && refresh.expiresAt > this.config.now()) {
       // A refused refresh token is no loss: the password grant still works.

@@ -9,14 +9,15 @@ import type { NuonuoChannelConfig } from '../../runtime/config.js';
 import type { QuotaReading } from '../../domain/quota.js';
 import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
-import { providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
+import { pingAnyAnswer, providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 import { answerError, creditLineReading, itemOutcome, TOKEN_REJECTED_CODES, type NuonuoAnswer, type NuonuoInvoiceItem } from './nuonuo-codes.js';
 import { beijingDateTime, nuonuoOrder, nuonuoOrderNo } from './nuonuo-order.js';
 import { confirmationOf, formOutcome, listRecord, redConfirmForm, type NuonuoListItem, type NuonuoRedForm } from './nuonuo-red.js';
 import { envelopeQuery, newEnvelope, nuonuoSign } from './nuonuo-sign.js';
 import type { TokenShelf } from '../token-shelf.js';
-import { NuonuoTokens } from './nuonuo-token.js';
+import { NuonuoTokenGrant } from './nuonuo-token.js';
+import { TokenKeeper } from '../token-keeper.js';
 
 /** The channel's settings as configured (src/runtime/config.ts), and what the gateway lends it. */
 export interface NuonuoChannelOptions extends Omit<NuonuoChannelConfig, 'protocol' | 'ratePerSecond'>, ProviderAgentOptions {
@@ -62,7 +63,7 @@ export class NuonuoChannel implements Channel {
   /** A repeated order number is E9106, which issue() answers with a query. */
   readonly refusesRepeatedSerial = true;
   private readonly agent: Agent;
-  private readonly tokens: NuonuoTokens;
+  private readonly tokens: TokenKeeper;
   private readonly now: () => number;
 
   constructor(private readonly config: NuonuoChannelOptions) {
@@ -70,7 +71,8 @@ export class NuonuoChannel implements Channel {
     this.settleWindowMs = config.settleWindowMs ?? SETTLE_WINDOW_MS;
     this.now = config.now ?? Date.now;
     this.agent = providerAgent(config);
-    this.tokens = new NuonuoTokens({ channel: config.name, tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, shelf: config.tokens, dispatcher: this.agent, now: this.now });
+    const grant = new NuonuoTokenGrant({ tokenUrl: config.tokenUrl, appKey: config.appKey, appSecret: config.appSecret, dispatcher: this.agent, now: this.now });
+    this.tokens = new TokenKeeper({ channel: config.name, shelf: config.tokens, now: this.now, fetch: (signal) => grant.fetch(signal) });
   }
 
   async issue(invoice: IssueRequest, options: CallOptions): Promise<UpstreamOutcome> {
@@ -182,16 +184,8 @@ export class NuonuoChannel implements Channel {
     return outcome;
   }
 
-  async ping(options: CallOptions): Promise<PingResult> {
-    const started = performance.now();
-    try {
-      // Any HTTP answer from the business gateway proves DNS, TCP and TLS; it changes nothing.
-      const response = await request(this.config.url, { method: 'GET', dispatcher: this.agent, signal: options.signal });
-      await response.body.dump();
-      return { ok: true, latencyMs: performance.now() - started };
-    } catch (error) {
-      return { ok: false, message: transportError(error).message };
-    }
+  ping(options: CallOptions): Promise<PingResult> {
+    return pingAnyAnswer(this.config.url, this.agent, options.signal);
   }
 
   readonly quotaReads = CREDIT_LINE_READS;

@@ -1,44 +1,27 @@
 /**
- * 诺诺's access token (client_credentials): 诺诺 allows 50 token calls in 30 days, so a token is
- * fetched only when none is kept or the one kept was refused, and it is kept where every gateway
- * process and every restart finds it (a TokenShelf, the database in a running gateway). Concurrent
- * callers share one fetch.
+ * 诺诺's access token call (client_credentials): 诺诺 allows 50 token calls in 30 days, so the
+ * channel's TokenKeeper asks only when none is kept or the one kept was refused, and keeps it where
+ * every gateway process and every restart finds it (the database in a running gateway).
  */
 import { request, type Dispatcher } from 'undici';
 import { ChannelError } from '../channel-error.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
 
-import { TokenKeeper } from '../token-keeper.js';
-import type { KeptToken, TokenShelf } from '../token-shelf.js';
+import type { KeptToken } from '../token-shelf.js';
 
 export interface NuonuoTokenConfig {
-  readonly channel: string;
   readonly tokenUrl: string;
   readonly appKey: string;
   readonly appSecret: string;
-  readonly shelf: TokenShelf;
   readonly dispatcher: Dispatcher;
   readonly now: () => number;
 }
 
-export class NuonuoTokens {
-  private readonly keeper: TokenKeeper;
+/** Asks 诺诺 for a new token; a TokenKeeper decides when. */
+export class NuonuoTokenGrant {
+  constructor(private readonly config: NuonuoTokenConfig) {}
 
-  constructor(private readonly config: NuonuoTokenConfig) {
-    this.keeper = new TokenKeeper({ channel: config.channel, shelf: config.shelf, now: config.now, fetch: (signal) => this.fetchOnce(signal) });
-  }
-
-  /** A token to send now: the one kept, or a new one when none is kept or it has expired. */
-  current(signal: AbortSignal): Promise<string> {
-    return this.keeper.current(signal);
-  }
-
-  /** 诺诺 refused `refused`: fetch a new token, unless another caller already has. */
-  renew(refused: string, signal: AbortSignal): Promise<string> {
-    return this.keeper.renew(refused, signal);
-  }
-
-  private async fetchOnce(signal: AbortSignal): Promise<KeptToken> {
+  async fetch(signal: AbortSignal): Promise<KeptToken> {
     const { tokenUrl, appKey, appSecret } = this.config;
     let status: number;
     let text: string;
