@@ -36,6 +36,7 @@ import { ChannelControl } from './operating/channel-control.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { QuotaGuard, quotaReadings, type QuotaSnapshot } from './invoicing/quota-guard.js';
 import { SellerQuotas } from './invoicing/seller-quota.js';
+import { RedWithdrawal } from './invoicing/red-withdrawal.js';
 import { QuotaReader } from './dispatch/quota-reader.js';
 import { QuotaWatch } from './dispatch/quota-watch.js';
 import { callTimeoutMs, TUNING, type ChannelConfig, type GatewayConfig } from './runtime/config.js';
@@ -304,7 +305,7 @@ async function buildWorkersPhase(
 async function buildApiPhase(
   basics: Basics,
   { store, secrets }: Awaited<ReturnType<typeof openStorePhase>>,
-  { channelConfigs, health, metrics, events, tokens }: Awaited<ReturnType<typeof startChannelsPhase>>,
+  { channelConfigs, channels, health, metrics, events, tokens }: Awaited<ReturnType<typeof startChannelsPhase>>,
   workers: Awaited<ReturnType<typeof buildWorkersPhase>>,
 ) {
   const { config, clock, log, closers, lifecycle, stopBy } = basics;
@@ -314,6 +315,7 @@ async function buildApiPhase(
     batches: new BatchImport({ db: store.db, reader: store.reader, invoicing: workers.invoicing, clock, onStored: () => workers.batches?.wake() }),
     batchReading: new BatchReading(store.reader),
     quotas: new SellerQuotas({ db: store.db, reader: store.reader, guard: workers.quota, clock }),
+    withdrawals: new RedWithdrawal({ db: store.db, channels: new Map(channels.map((channel) => [channel.name, channel])), clock, callTimeoutMs: callTimeoutMs(config) }),
     reading: new InvoiceReading(store.reader),
     emailAgain: (request) =>
       emailInvoiceAgain(

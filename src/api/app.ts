@@ -44,6 +44,7 @@ import type { BatchReading } from '../invoicing/batch-reading.js';
 import { batchRoutes } from './routes/batches.js';
 import { quotaRoutes } from './routes/quota.js';
 import type { SellerQuotas } from '../invoicing/seller-quota.js';
+import type { RedWithdrawal } from '../invoicing/red-withdrawal.js';
 
 /** The use cases the routes translate HTTP to, built once in the composition root (src/gateway.ts). */
 export interface UseCases {
@@ -56,6 +57,7 @@ export interface UseCases {
   readonly batches: BatchImport;
   readonly batchReading: BatchReading;
   readonly quotas: SellerQuotas;
+  readonly withdrawals: RedWithdrawal;
 }
 
 export interface AppDeps {
@@ -211,8 +213,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auth, { reader: deps.reader, clock: deps.clock, secondFactorPolicy: deps.signIn.require2fa });
   await app.register(consoleSessionRoutes, { prefix: '/console/api', signIn: deps.useCases.signIn });
   await app.register(consolePlugin);
-  const { invoicing, reading, emailAgain, webhooks, channels } = deps.useCases;
-  await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
+  const { invoicing, reading, emailAgain, webhooks, channels, withdrawals } = deps.useCases;
+  await app.register(invoiceRoutes, { prefix: '/v1', invoicing, reading, emailAgain, withdrawals, onShed: () => deps.events.requestShed({ reason: 'commit_queue' }) });
   await app.register(webhookRoutes, { prefix: '/v1', webhooks });
   await app.register(batchRoutes, { prefix: '/v1', batches: deps.useCases.batches, reading: deps.useCases.batchReading, maxUploadBytes: TUNING.batches.maxUploadBytes });
   await app.register(channelRoutes, { prefix: '/v1', reader: deps.reader, health: deps.health, control: channels });

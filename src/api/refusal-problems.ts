@@ -34,6 +34,10 @@ const PROBLEMS: { readonly [K in RefusalKind]: (refusal: Extract<Refusal, { kind
     }),
   not_failed: ({ invoiceId, status }) => new ApiProblem('invoice_not_failed', `invoice ${invoiceId} is ${status}`),
   not_issued: ({ invoiceId, status }) => new ApiProblem('invoice_not_issued', `invoice ${invoiceId} is ${status}`),
+  not_withdrawable: ({ invoiceId, status }) => new ApiProblem('red_not_withdrawable', `invoice ${invoiceId} is ${status}`),
+  withdraw_unsupported: ({ channel }) => new ApiProblem('withdraw_unsupported', `channel ${channel} cannot withdraw a 红字确认单`),
+  withdraw_failed: ({ detail, retryAfterSeconds }) =>
+    retryAfterSeconds === undefined ? new ApiProblem('withdraw_refused', detail) : new ApiProblem('upstream_unavailable', detail, { headers: retryAfter(retryAfterSeconds) }),
   documents_not_ready: ({ detail }) => new ApiProblem('documents_not_ready', detail, { headers: retryAfter(1) }),
   red_of_red: ({ invoiceId }) => new ApiProblem('red_flush_of_red', `invoice ${invoiceId} is a red invoice; flush its blue invoice instead`),
   exceeds: ({ errors }) => {

@@ -165,6 +165,13 @@ export interface Channel {
    * @throws {ChannelError} as any query
    */
   readQuota?(sellerTaxId: string, options: CallOptions): Promise<QuotaReading | null>;
+  /**
+   * Withdraws (撤销) a red invoice's 红字确认单 that waits for the counterparty: its red invoice is
+   * then never issued, and the next query says so (state 08). Resolves with the form as it stands
+   * after; a form that no longer waits is left as it is. Optional: where a platform offers it.
+   * @throws {ChannelError} as any call
+   */
+  withdrawRed?(sellerTaxId: string, serialNo: string, options: CallOptions): Promise<ConfirmationForm>;
   /** Releases connections. */
   close(): Promise<void>;
 }

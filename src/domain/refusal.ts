@@ -21,6 +21,12 @@ export type Refusal =
   | { readonly kind: 'order_no_taken'; readonly orderNo: string; readonly sellerTaxId: string; readonly invoiceId: string; readonly status: string }
   | { readonly kind: 'not_failed'; readonly invoiceId: string; readonly status: string }
   | { readonly kind: 'not_issued'; readonly invoiceId: string; readonly status: string }
+  /** Only a red invoice whose 红字确认单 waits for the counterparty can be withdrawn. */
+  | { readonly kind: 'not_withdrawable'; readonly invoiceId: string; readonly status: string }
+  /** The red invoice's channel has no way to withdraw a form. */
+  | { readonly kind: 'withdraw_unsupported'; readonly channel: string }
+  /** The upstream refused the withdrawal (`retryAfterSeconds` set: it could not be asked now). */
+  | { readonly kind: 'withdraw_failed'; readonly detail: string; readonly retryAfterSeconds?: number }
   /** Issued, its PDF and XML not rendered yet (`detail`: why the last rendering failed). */
   | { readonly kind: 'documents_not_ready'; readonly detail: string | undefined }
   | { readonly kind: 'red_of_red'; readonly invoiceId: string }

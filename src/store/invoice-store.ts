@@ -240,6 +240,19 @@ export async function findInvoice(db: Kysely<Database>, id: string, sellers: rea
   return selectRecords(db).where('invoices.id', '=', id).where('invoices.seller_tax_id', 'in', [...sellers]).executeTakeFirst();
 }
 
+/** Makes a red invoice waiting for its form's confirmation due now (its form changed upstream): the dispatcher asks at once. */
+export async function askAboutFormNow(db: Kysely<Database>, id: string, now: number): Promise<void> {
+  await db
+    .updateTable('invoices')
+    .set({ next_attempt_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('stage', '=', 'awaiting_confirmation')
+    .where('lease_expires_at', 'is', null)
+    .where('next_attempt_at', '>', now)
+    .execute();
+}
+
 export interface InvoiceFilter {
   readonly sellers: readonly string[];
   readonly status?: string;

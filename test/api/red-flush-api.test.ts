@@ -252,6 +252,16 @@ describe(`a 红字确认单 on ${DIALECT}`, () => {
     // A refused form gives its amount back.
     expect((await read(String(blue.id))).redFlushableTotal).toBe('960.00');
   });
+
+  it('cannot withdraw a form through a channel that offers no way to (the reference protocol)', async () => {
+    const issued = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: 'special-w', json: { ...validSpecialRequest(), orderNo: 'SPECIAL-W' } });
+    const blue = await settled(String(issued.body.id), (invoice) => invoice.status === 'issued');
+    const flushed = await http(`${g.gateway.url}/v1/invoices/${String(blue.id)}/red-flush`, { key: g.key, idempotencyKey: 'special-w-red', json: { reason: 'sales_allowance', lines: [{ line: 0, amount: '-10.00' }] } });
+    await settled(String(flushed.body.id), (invoice) => invoice.stage === 'awaiting_confirmation');
+    const refused = await http(`${g.gateway.url}/v1/invoices/${String(flushed.body.id)}/withdraw`, { key: g.key, json: {} });
+    expect(refused).toMatchObject({ status: 409, body: { code: 'withdraw_unsupported' } });
+    expect((await read(String(flushed.body.id))).stage).toBe('awaiting_confirmation');
+  });
 });
 
 describe(`red-flush through 诺诺 on ${DIALECT}`, () => {
@@ -307,5 +317,78 @@ describe(`red-flush through 诺诺 on ${DIALECT}`, () => {
     const billNo = (waiting.confirmation as { billNo: string }).billNo;
     expect((await http(`${nuonuo.url}/_admin/confirmations/${billNo}`, { json: { agree: true } })).status).toBe(200);
     expect(await settled(id, (invoice) => invoice.status === 'issued')).toMatchObject({ kind: 'red', confirmation: { status: '04', billNo } });
+  });
+});
+
+describe(`red-flush through 百望 on ${DIALECT}`, () => {
+  const APP = { appKey: 'BWAPPKEY', appSecret: 'bw-app-secret', username: 'bw-user', password: 'bw-password', salt: 'bw-salt' };
+  let baiwang: RunningSimulator;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    // Answers lost on the way back, now and then, for the form as for the blue invoice.
+    baiwang = await startSimulator({ dataDir: join(work, 'sim-baiwang'), port: 0, host: '127.0.0.1', dedup: true, faults: { ...NO_FAULTS, resetRate: 0.2, processingMs: 50 }, protocol: { kind: 'baiwang', credentials: APP }, confirmation: 'required' });
+    g = await startTestGateway({ channels: [{ name: 'baiwang', protocol: 'baiwang', url: `${baiwang.url}/router/rest`, ...APP, settleWindowMs: 300 }] });
+  });
+
+  afterAll(async () => {
+    await g.close();
+    await baiwang.close();
+  });
+
+  const read = async (id: string) => (await http(`${g.gateway.url}/v1/invoices/${id}`, { key: g.key })).body;
+  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
+    eventually(async () => {
+      const invoice = await read(id);
+      return done(invoice) ? invoice : undefined;
+    }, 20_000, async () => JSON.stringify(await read(id)));
+  const issue = async (request: unknown, key: string) => {
+    const answer = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: key, json: { ...(request as object), orderNo: key } });
+    expect(answer.status).toBe(202);
+    return settled(String(answer.body.id), (invoice) => invoice.status === 'issued');
+  };
+  const redFlushOf = async (blueId: unknown, key: string, json: unknown) => {
+    const answer = await http(`${g.gateway.url}/v1/invoices/${String(blueId)}/red-flush`, { key: g.key, idempotencyKey: key, json });
+    expect(answer.status).toBe(202);
+    return String(answer.body.id);
+  };
+  const withdraw = (id: string) => http(`${g.gateway.url}/v1/invoices/${id}/withdraw`, { key: g.key, json: {} });
+
+  it('issues a 普票’s red invoice at once (form 01), through lost answers, once', async () => {
+    const blue = await issue(GOODS, 'BW-BLUE-1');
+    expect(blue).toMatchObject({ channel: 'baiwang', number: expect.stringMatching(/^\d{20}$/) as unknown });
+    const red = await settled(await redFlushOf(blue.id, 'bw-red-1', { reason: 'sales_return', lines: [{ line: 0, quantity: '-1' }] }), (invoice) => invoice.status === 'issued');
+    expect(red).toMatchObject({ kind: 'red', channel: 'baiwang', blueNumber: blue.number, confirmation: { status: '01' }, totals: { total: '-109.00' } });
+    expect(baiwang.ledger.issued(Date.now() + 1000).filter((record) => record.kind === 'red' && record.blueNumber === blue.number)).toHaveLength(1);
+  });
+
+  it('withdraws a 专票’s form while it waits for the buyer (08): the red invoice ends rejected and the amount is flushable again', async () => {
+    const blue = await issue(validSpecialRequest(), 'BW-SPECIAL-1');
+    const redId = await redFlushOf(blue.id, 'bw-special-red-1', { reason: 'sales_allowance', lines: [{ line: 0, amount: '-100.00' }] });
+    // Not waiting yet, or not a red invoice: nothing to withdraw.
+    expect(((await withdraw(String(blue.id))).body as { code: string }).code).toBe('red_not_withdrawable');
+    const waiting = await settled(redId, (invoice) => invoice.stage === 'awaiting_confirmation');
+    expect(waiting).toMatchObject({ confirmation: { status: '02' } });
+    expect((await read(String(blue.id))).redFlushableTotal).toBe('960.00');
+    // Another seller's key, a read-only key, no key: as if the invoice did not exist, or refused — and nothing asked upstream.
+    const attempts = await Promise.all([g.otherKey, g.readOnlyKey, undefined].map((key) => http(`${g.gateway.url}/v1/invoices/${redId}/withdraw`, { ...(key && { key }), json: {} })));
+    expect(attempts.map((attempt) => attempt.status)).toEqual([404, 403, 401]);
+    expect((await read(redId)).stage).toBe('awaiting_confirmation');
+    const answer = await withdraw(redId);
+    expect(answer.status).toBe(202);
+    const withdrawn = await settled(redId, (invoice) => invoice.status === 'rejected');
+    expect(withdrawn).toMatchObject({ confirmation: { status: '08' }, lastError: { code: 'upstream_confirmation_08' } });
+    expect((await read(String(blue.id))).redFlushableTotal).toBe('1060.00');
+    expect(baiwang.ledger.issued(Date.now() + 1000).some((record) => record.kind === 'red' && record.blueNumber === blue.number)).toBe(false);
+    // Once withdrawn, there is nothing more to withdraw; an unknown id is not found.
+    expect((await withdraw(redId)).status).toBe(409);
+    expect((await withdraw('inv_01KC0000000000000000000000')).status).toBe(404);
+
+    // A second form the buyer confirms (04) is issued.
+    const second = await redFlushOf(blue.id, 'bw-special-red-2', { reason: 'sales_allowance', lines: [{ line: 0, amount: '-60.00' }] });
+    const secondWaiting = await settled(second, (invoice) => invoice.stage === 'awaiting_confirmation');
+    const billNo = (secondWaiting.confirmation as { billNo: string }).billNo;
+    expect((await http(`${baiwang.url}/_admin/confirmations/${billNo}`, { json: { agree: true } })).status).toBe(200);
+    expect(await settled(second, (invoice) => invoice.status === 'issued')).toMatchObject({ confirmation: { billNo, status: '04' }, totals: { total: '-60.00' } });
   });
 });

@@ -21,6 +21,9 @@ const EXAMPLES: { readonly [K in RefusalKind]: readonly [Extract<Refusal, { kind
   not_issued: [{ kind: 'not_issued', invoiceId: 'inv_1', status: 'pending' }, 'invoice_not_issued', 409],
   documents_not_ready: [{ kind: 'documents_not_ready', detail: undefined }, 'documents_not_ready', 409],
   red_of_red: [{ kind: 'red_of_red', invoiceId: 'inv_1' }, 'red_flush_of_red', 409],
+  not_withdrawable: [{ kind: 'not_withdrawable', invoiceId: 'inv_1', status: 'issued' }, 'red_not_withdrawable', 409],
+  withdraw_unsupported: [{ kind: 'withdraw_unsupported', channel: 'sim' }, 'withdraw_unsupported', 409],
+  withdraw_failed: [{ kind: 'withdraw_failed', detail: '70035 state', retryAfterSeconds: 30 }, 'upstream_unavailable', 503],
   exceeds: [{ kind: 'exceeds', errors: ERRORS }, 'red_flush_exceeds_blue', 409],
   email_not_configured: [{ kind: 'email_not_configured' }, 'email_not_configured', 409],
   address_missing: [{ kind: 'address_missing', invoiceId: 'inv_1' }, 'delivery_address_missing', 422],
@@ -45,6 +48,10 @@ describe('refusal problems', () => {
     expect(problem.status).toBe(status);
     // Whatever tells a client when to come back is said in Retry-After.
     if (status === 429 || status === 503) expect(Number(problem.extras.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says a refused withdrawal is the upstream’s word (409), and one that could not be asked is 503 with Retry-After', () => {
+    expect(refusalProblem({ kind: 'withdraw_failed', detail: '70035 红字确认单状态不允许此操作' })).toMatchObject({ code: 'withdraw_refused', status: 409 });
   });
 
   it('says which field broke which rule, and which invoice a taken order number belongs to', () => {

@@ -1,5 +1,5 @@
 /**
- * /v1/invoices: issue, preview, read, list, retry.
+ * /v1/invoices: issue, preview, read, list, retry, withdraw a red invoice's form.
  *
  * Handlers translate between HTTP and the store: tax rules live in src/domain, durability and
  * idempotency in src/store (one transaction: invoice + idempotency record + audit entry). The
@@ -7,6 +7,7 @@
  * any reason changes nothing (invariant 4).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { RedWithdrawal } from '../../invoicing/red-withdrawal.js';
 import type { Invoicing } from '../../invoicing/invoicing.js';
 import type { InvoiceReading } from '../../invoicing/invoice-reading.js';
 import type { EmailAgainOutcome, EmailRequester } from '../../invoicing/invoice-email.js';
@@ -37,6 +38,7 @@ export interface InvoiceRoutesOptions {
   readonly invoicing: Invoicing;
   readonly reading: InvoiceReading;
   readonly emailAgain: (request: { readonly invoiceId: string; readonly body: unknown; readonly requester: EmailRequester }) => Promise<EmailAgainOutcome>;
+  readonly withdrawals: RedWithdrawal;
   /** Counts an accept refused because too many writes wait for the database. */
   readonly onShed?: () => void;
 }
@@ -280,6 +282,24 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<InvoiceRoutesOptions> = as
       const requester = { id: request.apiKey.id, sellers: request.apiKey.sellers, admin: request.apiKey.scopes.includes('admin') };
       const outcome = unlessRefused(await options.emailAgain({ invoiceId: request.params.id, body: request.body, requester }));
       return reply.code(202).send(viewResource({ ...(await reading.view(outcome.invoice)), redFlushes: undefined }));
+    },
+  );
+
+  app.post(
+    '/invoices/:id/withdraw',
+    {
+      config: { scope: 'issue' },
+      schema: {
+        operationId: 'withdrawRedInvoice',
+        summary: 'Withdraw (撤销) a red invoice’s 红字确认单 that waits for the counterparty; the invoice then fails as withdrawn',
+        tags: ['invoices'],
+        params: IdParams,
+        response: { 202: InvoiceResource, 404: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = unlessRefused(await options.withdrawals.withdraw(request.params.id, { sellers: request.apiKey.sellers }));
+      return reply.code(202).send(invoiceResource(result.invoice));
     },
   );
 

@@ -7,7 +7,7 @@
  */
 import { request, type Agent } from 'undici';
 import type { BaiwangChannelConfig } from '../../runtime/config.js';
-import type { CallOptions, Channel, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
+import type { CallOptions, Channel, ConfirmationForm, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { pingAnyAnswer, providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import type { TokenShelf } from '../token-shelf.js';
@@ -39,7 +39,10 @@ const METHOD = {
   redAdd: 'baiwang.output.redinvoice.add',
   redList: 'baiwang.output.redinvoice.formlist',
   redInfo: 'baiwang.output.redinvoice.redforminfo',
+  redOperate: 'baiwang.output.redinvoice.operate',
 } as const;
+/** redinvoice.operate's confirmType for 撤销 by whoever filed the form. */
+const REVOKE = '03';
 
 type Shape = { readonly version: '6.0' | '7.0' };
 /** The three body shapes (API_REFERENCE §3): A v6.0 `{taxNo, data}`, B v7.0 flat, C v6.0 flat. */
@@ -128,6 +131,18 @@ export class BaiwangChannel implements Channel {
     const invoice = await this.queryInvoice(sellerTaxId, serialNo, options);
     if (invoice.kind === 'issued') return { ...invoice, confirmation };
     return invoice.kind === 'not_found' ? { kind: 'accepted', pollAfterMs: this.config.pollAfterMs } : invoice;
+  }
+
+  /** redinvoice.operate 03 on the form filed under our serial, while it waits for the buyer (02). */
+  async withdrawRed(sellerTaxId: string, serialNo: string, options: CallOptions): Promise<ConfirmationForm> {
+    const form = await this.findForm(sellerTaxId, serialNo, options);
+    if (!form) throw new ChannelError('upstream_error', 'retry', `百望 lists no 红字确认单 under serial ${serialNo}`);
+    const billNo = form.redConfirmNo ?? form.redConfirmUuid ?? '';
+    if (form.confirmState !== '02' && form.confirmState !== '03') return { billNo, status: form.confirmState ?? '' };
+    const answer = await this.call(METHOD.redOperate, B, { taxNo: sellerTaxId, sellerTaxNo: sellerTaxId, redConfirmUuid: form.redConfirmUuid ?? '', redConfirmNo: form.redConfirmNo ?? '', confirmType: REVOKE, taxUserName: '' }, 'submit', options);
+    if (answer.success !== true) throw answerError(answer, 'submit');
+    const [after] = formsOf(answer.response);
+    return { billNo, status: after?.confirmState ?? '08' };
   }
 
   /** The form filed under our serial: formlist over the last days, then its detail by uuid. */

@@ -215,7 +215,7 @@ export function formOutcome(form: BaiwangRedForm, pollAfterMs: number): QueryOut
   const billNo = form.redConfirmNo ?? form.redConfirmUuid ?? '';
   if (state === '01' || state === '04') return { kind: 'issuable' };
   if (state === '02' || state === '03') return { kind: 'awaiting_confirmation', billNo, status: state, pollAfterMs };
-  if (/^(0[5-9]|10)$/.test(state)) return { kind: 'rejected', upstreamCode: `form_${state}`, message: `红字确认单 ${billNo} 状态 ${state}（${FORM_STATES[state] ?? '已作废'}）`, confirmation: { billNo, status: state } };
+  if (/^(0[5-9]|10)$/.test(state)) return { kind: 'rejected', upstreamCode: `confirmation_${state}`, message: `红字确认单 ${billNo} 状态 ${state}（${FORM_STATES[state] ?? '已作废'}）`, confirmation: { billNo, status: state } };
   throw new ChannelError('protocol_error', 'retry', `unknown 红字确认单 state ${JSON.stringify(form.confirmState)}`);
 }
 
