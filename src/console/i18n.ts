@@ -76,6 +76,8 @@ const WORDS = {
   retryFailed: ['以下发票未能重试：', 'Not retried:'],
   exportFailed: ['导出失败：', 'The export failed: '],
   retry: ['重试', 'Retry'],
+  withdrawForm: ['撤销红字确认单', 'Withdraw the 红字确认单'],
+  withdrawFormHint: ['对方尚未确认：撤销后此红字发票不再开具，蓝字发票可重新红冲', 'Not confirmed yet: once withdrawn this red invoice is never issued, and the blue invoice can be flushed again'],
   noInvoices: ['没有符合条件的发票', 'No invoices match'],
   pending: ['处理中', 'Pending'],
   issued: ['已开具', 'Issued'],

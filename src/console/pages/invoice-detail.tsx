@@ -261,6 +261,11 @@ export function InvoiceDetail({ id }: { id: string }) {
             {t('retry')}
           </button>
         )}
+        {can('issue') && invoice.kind === 'red' && invoice.status === 'pending' && invoice.stage === 'awaiting_confirmation' && (
+          <button type="button" title={t('withdrawFormHint')} onClick={() => void act(() => api.post(`/v1/invoices/${invoice.id}/withdraw`))}>
+            {t('withdrawForm')}
+          </button>
+        )}
         {can('issue') && invoice.status === 'issued' && invoice.kind === 'blue' && invoice.redFlushableTotal !== '0.00' && (
           <button type="button" onClick={() => setFlushing(!flushing)} aria-expanded={flushing}>
             {t('redFlush')}
