@@ -221,6 +221,23 @@ export function nuonuoRedDesk(options: {
     return nuonuoAnswer('E0000', '查询成功', { totalCount: records.length, invoices });
   }
 
+  /**
+   * confirmInfoCancel (field-notes §2.10): withdraws a form the seller filed while it waits for the
+   * buyer (02 → 08). Its parameters are not in our sources: the form by `billUuid`, `billNo` or `billId`.
+   */
+  function cancel(payload: Record<string, unknown>): Answer {
+    const billUuid = text(payload.billUuid);
+    const billNo = text(payload.billNo);
+    const billId = text(payload.billId);
+    const form = billUuid || billNo || billId ? ledger.findForm({ ...(billUuid && { billUuid }), ...(billNo && { billNo }), ...(billId && { billId }) }) : undefined;
+    if (!form) return nuonuoAnswer('E9500', '红字确认单不存在');
+    const now = clock.now();
+    const status = formStatus(form, now);
+    if (status !== '02') return nuonuoAnswer('E4000', `红字确认单状态 ${status} 不可撤销`);
+    const revoked = ledger.revokeForm(form.billNo, now)!;
+    return nuonuoAnswer('E0000', '撤销成功', { billNo: revoked.billNo, billStatus: revoked.status });
+  }
+
   return {
     handle(method, payload) {
       switch (method) {
@@ -234,6 +251,8 @@ export function nuonuoRedDesk(options: {
           return nuonuoAnswer('E0000', '成功', { refreshes });
         case 'nuonuo.OpeMplatform.fastInvoiceRed':
           return fastRed(payload);
+        case 'nuonuo.OpeMplatform.confirmInfoCancel':
+          return cancel(payload);
         case 'nuonuo.OpeMplatform.queryInvoiceList':
           return list(payload);
         default:

@@ -220,6 +220,12 @@ export class SimulatorLedger {
     return this.findForm({ billNo });
   }
 
+  /** A form waiting for the counterparty (02), withdrawn by whoever filed it: 08, and its red invoice never issued. */
+  revokeForm(billNo: string, now: number): RedForm | undefined {
+    this.db.prepare(`update red_forms set status = '08', answered_at = ?, message = ? where bill_no = ? and status = '02'`).run(now, '发起方已撤销红字确认单', billNo);
+    return this.findForm({ billNo });
+  }
+
   /** The issued invoice with this number, if any. */
   findByNumber(number: string): LedgerRecord | undefined {
     const row = this.db.prepare(`select * from records where number = ? and ${VISIBLE} limit 1`).get(number) as Row | undefined;

@@ -318,6 +318,21 @@ describe(`red-flush through 诺诺 on ${DIALECT}`, () => {
     expect((await http(`${nuonuo.url}/_admin/confirmations/${billNo}`, { json: { agree: true } })).status).toBe(200);
     expect(await settled(id, (invoice) => invoice.status === 'issued')).toMatchObject({ kind: 'red', confirmation: { status: '04', billNo } });
   });
+
+  it('withdraws a waiting form (confirmInfoCancel → 08), through lost answers: asked again, it is withdrawn once', async () => {
+    const blue = await issue(validSpecialRequest(), 'NN-SPECIAL-2');
+    const id = await redFlushOf(blue.id, 'nn-special-red-2', { reason: 'sales_allowance', lines: [{ line: 0, amount: '-100.00' }] });
+    await settled(id, (invoice) => invoice.stage === 'awaiting_confirmation');
+    // An answer lost on the way back is a 503 with Retry-After; asking again finds the form withdrawn already.
+    await eventually(async () => {
+      const answer = await http(`${g.gateway.url}/v1/invoices/${id}/withdraw`, { key: g.key, json: {} });
+      if (answer.status === 503) expect(answer.headers['retry-after']).toBe('30');
+      return answer.status === 202 || (answer.status === 409 && (await read(id)).status === 'rejected') ? true : undefined;
+    }, 10_000, () => 'never withdrawn');
+    expect(await settled(id, (invoice) => invoice.status === 'rejected')).toMatchObject({ confirmation: { status: '08' }, lastError: { code: 'upstream_confirmation_08' } });
+    expect(nuonuo.ledger.formsOf(String(blue.number)).map((form) => form.status)).toEqual(['08']);
+    expect((await read(String(blue.id))).redFlushableTotal).toBe('1060.00');
+  });
 });
 
 describe(`red-flush through 百望 on ${DIALECT}`, () => {

@@ -7,7 +7,7 @@
 import { request, type Agent } from 'undici';
 import type { NuonuoChannelConfig } from '../../runtime/config.js';
 import type { QuotaReading } from '../../domain/quota.js';
-import type { CallOptions, Channel, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
+import type { CallOptions, Channel, ConfirmationForm, DrawerSession, IssueRequest, PingResult, QueryOptions, QueryOutcome, UpstreamOutcome, UpstreamRecord } from '../channel.js';
 import { ChannelError } from '../channel-error.js';
 import { pingAnyAnswer, providerAgent, type ProviderAgentOptions } from '../provider-agent.js';
 import { retryAfterMs, transportError } from '../transport-error.js';
@@ -41,6 +41,7 @@ const METHOD = {
   fastRed: 'nuonuo.OpeMplatform.fastInvoiceRed',
   list: 'nuonuo.OpeMplatform.queryInvoiceList',
   creditLine: 'nuonuo.OpeMplatform.getCreditLine',
+  redConfirmCancel: 'nuonuo.OpeMplatform.confirmInfoCancel',
 } as const;
 
 /** getCreditLine's own limits (field-notes §2.9): 20 calls a day, 30 s apart. */
@@ -133,6 +134,21 @@ export class NuonuoChannel implements Channel {
       return { kind: 'accepted', pollAfterMs: this.config.pollAfterMs };
     }
     return (invoice.kind === 'issued' || invoice.kind === 'rejected') && confirmation ? { ...invoice, confirmation } : invoice;
+  }
+
+  /**
+   * confirmInfoCancel on the form filed under our serial while it waits for the buyer (02/03). Its
+   * parameters are not in our sources beyond its name: the form is named by billUuid and billNo.
+   */
+  async withdrawRed(_sellerTaxId: string, serialNo: string, options: CallOptions): Promise<ConfirmationForm> {
+    const form = await this.readForm(serialNo, options);
+    if (!form?.billNo) throw new ChannelError('upstream_error', 'retry', `诺诺 has no 红字确认单 under billId ${serialNo}`);
+    const status = String(form.billStatus ?? '');
+    if (status !== '02' && status !== '03') return { billNo: form.billNo, status };
+    const answer = await this.call(METHOD.redConfirmCancel, { identity: '0', billUuid: form.billUuid, billNo: form.billNo, ...(this.config.extensionNumber && { extensionNumber: this.config.extensionNumber }) }, 'submit', options);
+    if (answer.code !== 'E0000') throw answerError(answer, 'submit');
+    const after = await this.readForm(serialNo, options);
+    return { billNo: form.billNo, status: String(after?.billStatus ?? '08') };
   }
 
   /** queryInvoiceRedConfirm by our billId; undefined when 诺诺 has no such form. */
