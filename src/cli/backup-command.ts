@@ -3,7 +3,7 @@ import { environment } from '../runtime/env.js';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { backupSqlite, restoreSqlite } from '../store/backup.js';
-import { DEFAULT_DB_FILE } from './store-option.js';
+import { defaultDbFile } from './store-option.js';
 import { UsageError } from './usage-error.js';
 import { errorMessage } from '../domain/error-message.js';
 
@@ -18,10 +18,10 @@ export function registerBackupCommands(program: Command): void {
     .command('backup')
     .description('copy the database (invoices, audit log, documents), the signing key and the secrets key, online, while the gateway runs')
     .argument('<dest>', 'a new or empty directory')
-    .option('--db <file>', `SQLite database file (default ${DEFAULT_DB_FILE})`)
+    .option('--db <file>', 'SQLite database file (default fapiao.db in FAPIAO_DATA_DIR, else data/fapiao.db)')
     .action(async (dest: string, options: { db?: string }) => {
       refusePostgres();
-      const dbFile = options.db ?? DEFAULT_DB_FILE;
+      const dbFile = options.db ?? defaultDbFile();
       try {
         const started = performance.now();
         const { pages, bytes, secretsKey } = await backupSqlite(dbFile, environment.dataDir ?? dirname(dbFile), dest);

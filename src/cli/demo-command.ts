@@ -84,8 +84,10 @@ export function registerDemoCommand(program: Command): void {
   addListenOptions(program.command('demo').description('run the gateway with the built-in simulator, a demo seller and key (what npm start runs)')).action(
     async (options: ServeOptions) => {
       const config = serveConfig({ ...options, withSimulator: true });
-      const key = await demoKey(options.db, config.dataDir);
-      const user = await demoConsoleUser(options.db, config.dataDir);
+      // The same database the gateway opens (--db, else FAPIAO_DATA_DIR's, else ./data's).
+      const dbFile = config.store.kind === 'sqlite' ? config.store.file : undefined;
+      const key = await demoKey(dbFile, config.dataDir);
+      const user = await demoConsoleUser(dbFile, config.dataDir);
       // No load balancer watches a demo: Ctrl-C stops it without the drain, unless one is asked for.
       const drainMs = environment.drainGiven ? config.drainMs : 0;
       const gateway = await startServing({ ...config, drainMs, logLevel: environment.logLevelGiven ? config.logLevel : 'warn' });

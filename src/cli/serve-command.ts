@@ -7,7 +7,7 @@ import { ConfigFileError, readConfigFile } from '../runtime/config-file.js';
 import { configFromEnv, environment } from '../runtime/env.js';
 import type { Gateway } from '../gateway.js';
 import { UsageError } from './usage-error.js';
-import { DEFAULT_DB_FILE, prepareStoreLocation } from './store-option.js';
+import { defaultDbFile, prepareStoreLocation } from './store-option.js';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../domain/error-message.js';
 
@@ -60,7 +60,7 @@ export function serveConfig(options: ServeOptions, extra: ConfigInput = {}) {
     throw new UsageError(errorMessage(error));
   }
   const file = configFileInput(options.config ?? environment.configFile);
-  const dbFile = options.db ?? DEFAULT_DB_FILE;
+  const dbFile = options.db ?? defaultDbFile();
   try {
     return resolveConfig({
       ...env,

@@ -9,6 +9,11 @@ import { errorMessage } from '../domain/error-message.js';
 
 export const DEFAULT_DB_FILE = join('data', 'fapiao.db');
 
+/** The SQLite file when no --db is given: fapiao.db in FAPIAO_DATA_DIR when it is set, else ./data/fapiao.db. */
+export function defaultDbFile(): string {
+  return environment.dataDir ? join(environment.dataDir, 'fapiao.db') : DEFAULT_DB_FILE;
+}
+
 export function storeLocation(dbFile: string | undefined): StoreLocation {
   const url = environment.databaseUrl;
   if (url) {
@@ -18,12 +23,12 @@ export function storeLocation(dbFile: string | undefined): StoreLocation {
       throw new UsageError(errorMessage(error));
     }
   }
-  return { kind: 'sqlite', file: dbFile ?? DEFAULT_DB_FILE };
+  return { kind: 'sqlite', file: dbFile ?? defaultDbFile() };
 }
 
 /** The key that seals secrets, as the gateway on this database has it: FAPIAO_SECRETS_KEY, else the data directory's file. */
 export function secretBoxFor(dbFile: string | undefined): SecretBox {
-  return SecretBox.open({ key: environment.secretsKey, dataDir: environment.dataDir ?? dirname(dbFile ?? DEFAULT_DB_FILE) });
+  return SecretBox.open({ key: environment.secretsKey, dataDir: environment.dataDir ?? dirname(dbFile ?? defaultDbFile()) });
 }
 
 /**

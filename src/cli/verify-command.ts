@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadPublicKey, publicKeyPath } from '../documents/signing-key.js';
-import { DEFAULT_DB_FILE } from './store-option.js';
+import { defaultDbFile } from './store-option.js';
 import { UsageError } from './usage-error.js';
 import { errorMessage } from '../domain/error-message.js';
 
@@ -23,7 +23,7 @@ export function registerVerifyCommand(program: Command): void {
       } catch (error) {
         throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
-      const keyFile = options.publicKey ?? publicKeyPath(environment.dataDir ?? dirname(options.db ?? DEFAULT_DB_FILE));
+      const keyFile = options.publicKey ?? publicKeyPath(environment.dataDir ?? dirname(options.db ?? defaultDbFile()));
       let trusted;
       try {
         trusted = loadPublicKey(keyFile);

@@ -1,6 +1,6 @@
 // The newcomer's path: `fapiao demo` (what `npm start` runs) starts a gateway with the built-in
 // simulator and shows an invoice issued end to end, with the key and the curl to issue more.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,5 +23,14 @@ describe('fapiao demo', () => {
     const second = await eventually(async () => (again.output().includes('Ctrl-C stops') ? again.output() : undefined), 15_000, () => again.output());
     expect(second).toContain(`demo API key: ${key}`);
     await again.kill('SIGTERM');
+  });
+
+  it('keeps its database, key and simulator in FAPIAO_DATA_DIR when only that is given, creating it', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'fapiao-demo-dir-')), 'not-yet');
+    const demo = await startFapiao(['demo', '--port', '0'], { DATABASE_URL: '', FAPIAO_DATA_DIR: dir });
+    const output = await eventually(async () => (demo.output().includes('Ctrl-C stops') ? demo.output() : undefined), 15_000, () => demo.output());
+    expect(output).toMatch(/First invoice, issued through the simulator: inv_\w+ issued/);
+    await demo.kill('SIGTERM');
+    for (const file of ['fapiao.db', 'demo-api-key.txt']) expect(existsSync(join(dir, file)), file).toBe(true);
   });
 });
