@@ -12,7 +12,7 @@ import { quotaView } from '../invoicing/quota-guard.js';
 import type { Clock } from '../runtime/clock.js';
 import { PollingLoop } from '../runtime/polling-loop.js';
 import type { StoreCapabilities } from '../store/capabilities.js';
-import { wakeAwaitingQuota } from '../store/quota-store.js';
+import { makeDueNow } from '../store/invoice-store.js';
 import type { Database } from '../store/schema/index.js';
 import { reportQuotaLow } from '../store/webhook-outbox.js';
 
@@ -81,7 +81,7 @@ export class QuotaWatch {
     const grew = await guard.refresh();
     const now = clock.now();
     let woken = 0;
-    for (const seller of grew) woken += await wakeAwaitingQuota(db, seller, now);
+    for (const seller of grew) woken += await makeDueNow(db, { sellerTaxId: seller }, 'awaiting_quota', now);
     if (woken > 0) this.deps.wakeDispatcher();
     for (const snapshot of guard.all()) {
       if (!quotaIsLow(snapshot, now, this.options)) continue;

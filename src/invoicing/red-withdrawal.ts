@@ -10,7 +10,7 @@ import { isChannelError } from '../channels/channel-error.js';
 import { errorMessage } from '../domain/error-message.js';
 import type { Refusal } from '../domain/refusal.js';
 import type { Clock } from '../runtime/clock.js';
-import { askAboutFormNow, findInvoice, type InvoiceRecord } from '../store/invoice-store.js';
+import { findInvoice, makeDueNow, type InvoiceRecord } from '../store/invoice-store.js';
 import type { Database } from '../store/schema/index.js';
 import type { Actor } from './invoicing.js';
 import { isInvoiceId } from './invoicing.js';
@@ -49,7 +49,7 @@ export class RedWithdrawal {
       if (isChannelError(error) && (error.disposition === 'rejected' || error.disposition === 'operator')) return { kind: 'withdraw_failed', detail: error.message };
       return { kind: 'withdraw_failed', detail: errorMessage(error), retryAfterSeconds: ASK_AGAIN_SECONDS };
     }
-    await askAboutFormNow(this.deps.db, invoice.id, this.deps.clock.now());
+    await makeDueNow(this.deps.db, { id: invoice.id }, 'awaiting_confirmation', this.deps.clock.now());
     return { kind: 'withdrawing', invoice, form };
   }
 }

@@ -240,17 +240,20 @@ export async function findInvoice(db: Kysely<Database>, id: string, sellers: rea
   return selectRecords(db).where('invoices.id', '=', id).where('invoices.seller_tax_id', 'in', [...sellers]).executeTakeFirst();
 }
 
-/** Makes a red invoice waiting for its form's confirmation due now (its form changed upstream): the dispatcher asks at once. */
-export async function askAboutFormNow(db: Kysely<Database>, id: string, now: number): Promise<void> {
-  await db
-    .updateTable('invoices')
-    .set({ next_attempt_at: now })
-    .where('id', '=', id)
+/**
+ * Makes pending invoices in one waiting stage due now (something they wait on changed upstream: a
+ * form withdrawn, room in the quota); the dispatcher decides again. One invoice, or a seller's.
+ * Leased ones are left alone: their holder settles them. Answers how many were made due.
+ */
+export async function makeDueNow(db: Kysely<Database>, which: { readonly id: string } | { readonly sellerTaxId: string }, stage: 'awaiting_confirmation' | 'awaiting_quota', now: number): Promise<number> {
+  const update = db.updateTable('invoices').set({ next_attempt_at: now });
+  const result = await ('id' in which ? update.where('id', '=', which.id) : update.where('seller_tax_id', '=', which.sellerTaxId))
     .where('status', '=', 'pending')
-    .where('stage', '=', 'awaiting_confirmation')
+    .where('stage', '=', stage)
     .where('lease_expires_at', 'is', null)
     .where('next_attempt_at', '>', now)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export interface InvoiceFilter {

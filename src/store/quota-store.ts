@@ -236,17 +236,3 @@ function quotaInvoice(row: { id: string; kind: string; issued_at: number | null;
     blueIssuedAt: row.blue_issued_at === null ? null : Number(row.blue_issued_at),
   };
 }
-
-/** Makes the seller's invoices that wait for quota due now (room appeared); the dispatcher decides again. */
-export async function wakeAwaitingQuota(db: Kysely<Database>, sellerTaxId: string, now: number): Promise<number> {
-  const result = await db
-    .updateTable('invoices')
-    .set({ next_attempt_at: now })
-    .where('seller_tax_id', '=', sellerTaxId)
-    .where('status', '=', 'pending')
-    .where('stage', '=', 'awaiting_quota')
-    .where('lease_expires_at', 'is', null)
-    .where('next_attempt_at', '>', now)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
