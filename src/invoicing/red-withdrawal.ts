@@ -20,9 +20,12 @@ const ASK_AGAIN_SECONDS = 30;
 
 export type WithdrawalOutcome =
   | { readonly kind: 'withdrawing'; readonly invoice: InvoiceRecord; readonly form: { readonly billNo: string; readonly status: string } }
-  | Extract<Refusal, { kind: 'not_found' | 'not_withdrawable' | 'withdraw_unsupported' | 'withdraw_failed' }>;
+  | Extract<Refusal, { kind: 'not_found' | 'not_withdrawable' | 'withdraw_unsupported' | 'withdraw_failed' | 'busy' }>;
 
 export class RedWithdrawal {
+  /** Invoices whose withdrawal this process is asking the upstream about: one call at a time each, however many ask. */
+  private readonly asking = new Set<string>();
+
   constructor(
     private readonly deps: {
       readonly db: Kysely<Database>;
@@ -41,6 +44,8 @@ export class RedWithdrawal {
     if (invoice.kind !== 'red' || invoice.status !== 'pending' || invoice.stage !== 'awaiting_confirmation') return { kind: 'not_withdrawable', invoiceId, status: state };
     const channel = invoice.channel === null ? undefined : this.deps.channels.get(invoice.channel);
     if (!channel?.withdrawRed) return { kind: 'withdraw_unsupported', channel: invoice.channel ?? '(none)' };
+    if (this.asking.has(invoice.id)) return { kind: 'busy', retryAfterSeconds: 1, detail: `the withdrawal of invoice ${invoice.id} is being asked of the upstream already` };
+    this.asking.add(invoice.id);
     let form: { billNo: string; status: string };
     try {
       form = await channel.withdrawRed(invoice.seller_tax_id, invoice.serial_no, { signal: AbortSignal.timeout(this.deps.callTimeoutMs) });
@@ -48,6 +53,8 @@ export class RedWithdrawal {
       // Refused for the form's own sake (its state): the upstream's word. Anything else: ask again later.
       if (isChannelError(error) && (error.disposition === 'rejected' || error.disposition === 'operator')) return { kind: 'withdraw_failed', detail: error.message };
       return { kind: 'withdraw_failed', detail: errorMessage(error), retryAfterSeconds: ASK_AGAIN_SECONDS };
+    } finally {
+      this.asking.delete(invoice.id);
     }
     await makeDueNow(this.deps.db, { id: invoice.id }, 'awaiting_confirmation', this.deps.clock.now());
     return { kind: 'withdrawing', invoice, form };
