@@ -21,6 +21,27 @@ let orders = 0;
 
 const GOODS = goodsAndServiceRequest();
 
+/** Reading, issuing and red-flushing through a provider's gateway, waiting for each to settle. */
+function providerClient(gateway: () => TestGateway) {
+  const read = async (id: string) => (await http(`${gateway().gateway.url}/v1/invoices/${id}`, { key: gateway().key })).body;
+  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
+    eventually(async () => {
+      const invoice = await read(id);
+      return done(invoice) ? invoice : undefined;
+    }, 20_000, async () => JSON.stringify(await read(id)));
+  const issue = async (request: unknown, key: string) => {
+    const answer = await http(`${gateway().gateway.url}/v1/invoices`, { key: gateway().key, idempotencyKey: key, json: { ...(request as object), orderNo: key } });
+    expect(answer.status).toBe(202);
+    return settled(String(answer.body.id), (invoice) => invoice.status === 'issued');
+  };
+  const redFlushOf = async (blueId: unknown, key: string, json: unknown) => {
+    const answer = await http(`${gateway().gateway.url}/v1/invoices/${String(blueId)}/red-flush`, { key: gateway().key, idempotencyKey: key, json });
+    expect(answer.status).toBe(202);
+    return String(answer.body.id);
+  };
+  return { read, settled, issue, redFlushOf };
+}
+
 beforeAll(async () => {
   simulator = await startSimulator({ dataDir: join(work, 'sim'), port: 0, host: '127.0.0.1', dedup: true, faults: NO_FAULTS });
   t = await startTestGateway({ channels: [{ name: 'sim', url: simulator.url }] });
@@ -280,22 +301,7 @@ describe(`red-flush through 诺诺 on ${DIALECT}`, () => {
     await nuonuo.close();
   });
 
-  const read = async (id: string) => (await http(`${g.gateway.url}/v1/invoices/${id}`, { key: g.key })).body;
-  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
-    eventually(async () => {
-      const invoice = await read(id);
-      return done(invoice) ? invoice : undefined;
-    }, 20_000, async () => JSON.stringify(await read(id)));
-  const issue = async (request: unknown, key: string) => {
-    const answer = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: key, json: { ...(request as object), orderNo: key } });
-    expect(answer.status).toBe(202);
-    return settled(String(answer.body.id), (invoice) => invoice.status === 'issued');
-  };
-  const redFlushOf = async (blueId: unknown, key: string, json: unknown) => {
-    const answer = await http(`${g.gateway.url}/v1/invoices/${String(blueId)}/red-flush`, { key: g.key, idempotencyKey: key, json });
-    expect(answer.status).toBe(202);
-    return String(answer.body.id);
-  };
+  const { read, settled, issue, redFlushOf } = providerClient(() => g);
 
   it('files a 红字确认单 and issues the red invoice once, linked both ways, through lost answers', async () => {
     const blue = await issue(GOODS, 'NN-BLUE-1');
@@ -351,22 +357,7 @@ describe(`red-flush through 百望 on ${DIALECT}`, () => {
     await baiwang.close();
   });
 
-  const read = async (id: string) => (await http(`${g.gateway.url}/v1/invoices/${id}`, { key: g.key })).body;
-  const settled = (id: string, done: (invoice: Record<string, unknown>) => boolean) =>
-    eventually(async () => {
-      const invoice = await read(id);
-      return done(invoice) ? invoice : undefined;
-    }, 20_000, async () => JSON.stringify(await read(id)));
-  const issue = async (request: unknown, key: string) => {
-    const answer = await http(`${g.gateway.url}/v1/invoices`, { key: g.key, idempotencyKey: key, json: { ...(request as object), orderNo: key } });
-    expect(answer.status).toBe(202);
-    return settled(String(answer.body.id), (invoice) => invoice.status === 'issued');
-  };
-  const redFlushOf = async (blueId: unknown, key: string, json: unknown) => {
-    const answer = await http(`${g.gateway.url}/v1/invoices/${String(blueId)}/red-flush`, { key: g.key, idempotencyKey: key, json });
-    expect(answer.status).toBe(202);
-    return String(answer.body.id);
-  };
+  const { read, settled, issue, redFlushOf } = providerClient(() => g);
   const withdraw = (id: string) => http(`${g.gateway.url}/v1/invoices/${id}/withdraw`, { key: g.key, json: {} });
 
   it('issues a 普票’s red invoice at once (form 01), through lost answers, once', async () => {
