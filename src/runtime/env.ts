@@ -14,8 +14,8 @@ function number(name: string): number | undefined {
 
 function heapGrowingPercent(): number | undefined {
   const value = number('FAPIAO_HEAP_GROWING_PERCENT');
-  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 400)) {
-    throw new Error(`FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 1 to 400, not ${JSON.stringify(process.env.FAPIAO_HEAP_GROWING_PERCENT)}`);
+  if (value !== undefined && (!Number.isInteger(value) || value > 400)) {
+    throw new Error(`FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 0 (V8's own growth) to 400, not ${JSON.stringify(process.env.FAPIAO_HEAP_GROWING_PERCENT)}`);
   }
   return value;
 }

@@ -161,8 +161,8 @@ describe('a start that cannot work exits 2 with the reason', () => {
       [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL "mysql:\/\/x": only PostgreSQL is supported/],
       [{ FAPIAO_CHANNELS: 'garbage' }, /FAPIAO_CHANNELS: "garbage": write NAME=URL/],
       [{ FAPIAO_PORT: '99999' }, /FAPIAO_PORT must be a port number/],
-      [{ FAPIAO_HEAP_GROWING_PERCENT: '0' }, /FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 1 to 400, not "0"/],
-      [{ FAPIAO_HEAP_GROWING_PERCENT: '12.5' }, /FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 1 to 400, not "12.5"/],
+      [{ FAPIAO_HEAP_GROWING_PERCENT: '401' }, /FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 0 \(V8's own growth\) to 400, not "401"/],
+      [{ FAPIAO_HEAP_GROWING_PERCENT: '12.5' }, /FAPIAO_HEAP_GROWING_PERCENT must be a whole number from 0 \(V8's own growth\) to 400, not "12.5"/],
     ];
     for (const [env, message] of cases) {
       const run = fapiao(['serve', '--db', db], env);

@@ -37,11 +37,15 @@ describe('the container image', () => {
   });
 
   it("runs the image's command here: it serves, is live, started and ready, and stops with exit 0 on SIGTERM", async () => {
-    const [, script, ...args] = execForm('CMD');
+    // node's own flags come before the script, as in the image.
+    const [, ...command] = execForm('CMD');
+    const nodeFlags = command.filter((arg, index) => command.slice(0, index + 1).every((earlier) => earlier.startsWith('--')));
+    const [script, ...args] = command.slice(nodeFlags.length);
+    expect(nodeFlags).toContain('--max-semi-space-size=4');
     const data = mkdtempSync(join(tmpdir(), 'fapiao-image-'));
     // Only the container's paths differ: its /data is a directory here.
     const here = args.map((arg) => arg.replace(/^\/data\//, `${data}/`));
-    const child = spawn(process.execPath, [script!, ...here], {
+    const child = spawn(process.execPath, [...nodeFlags, script!, ...here], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: '', FAPIAO_DATA_DIR: data, FAPIAO_PORT: '0', FAPIAO_CHANNELS: 'sim=http://127.0.0.1:9', FAPIAO_DRAIN_SECONDS: '1', FAPIAO_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
