@@ -12,11 +12,13 @@ import { loadOrCreateSigningKey } from '../../src/documents/signing-key.js';
 import { validLine, validRequest, validSpecialRequest, type JsonRecord } from '../support/invoice-request.js';
 import { issued, redIssued } from '../support/issued-invoice.js';
 import { hasTool } from '../support/tools.js';
+import { qrPayload } from '../../src/documents/qr-payload.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fapiao-pdf-'));
 // The checks that need poppler or qpdf run wherever they are installed; .ci/run installs both.
 const hasPoppler = hasTool('pdftotext', ['-v']) && hasTool('pdfinfo', ['-v']);
 const hasQpdf = hasTool('qpdf');
+const hasZbar = hasTool('zbarimg', ['--version']);
 
 async function render(request: JsonRecord, simulated = true): Promise<{ file: string; text: string; bytes: Buffer }> {
   const document = { ...issued(request), simulated };
@@ -39,6 +41,24 @@ const CASES: Array<[string, JsonRecord, string]> = [
 ];
 
 describe('invoice PDF', () => {
+  // The code is drawn as runs of modules, from segments chosen here, not by qrcode's optimiser: a
+  // reader must still find exactly the payload, for each kind and for a total of every length.
+  it.runIf(hasPoppler && hasZbar).for([
+    ['normal', '1060.00'],
+    ['special', '9.50'],
+    ['normal', '123456789.00'],
+  ] as const)('draws a QR code a reader decodes to the payload (%s, %s)', async ([kind, amount]) => {
+    const request = kind === 'special' ? validSpecialRequest({ lines: [validLine({ amount, unitPrice: amount })] }) : validRequest({ lines: [validLine({ amount, unitPrice: amount })] });
+    const document = issued(request);
+    const file = join(work, `qr-${kind}-${amount}.pdf`);
+    writeFileSync(file, await renderInvoicePdf(document));
+    const png = join(work, `qr-${kind}-${amount}`);
+    expect(spawnSync('pdftoppm', ['-r', '200', '-png', '-singlefile', file, png]).status).toBe(0);
+    const read = spawnSync('zbarimg', ['-q', '--raw', `${png}.png`], { encoding: 'utf8' });
+    const expected = qrPayload({ type: document.invoice.type, number: document.number, total: document.invoice.totals.total, issuedAt: document.issuedAt });
+    expect(read.stdout.trim()).toBe(expected);
+  });
+
   it.runIf(hasPoppler)('shows a red invoice as red: （负数） in the capitals, the blue number, negative figures', async (ctx) => {
     const red = redIssued(validRequest(), { reason: 'sales_allowance', lines: [{ line: 0, amount: '-106.00' }] });
     const bytes = await renderInvoicePdf(red);
