@@ -1,13 +1,15 @@
 /**
  * The PDF a person receives: laid out like a 数电 e-invoice (domain.md §7.2) — title, QR code,
  * number and date, buyer and seller blocks, the eight-column line table, 合计, 价税合计 in capitals
- * and figures, 备注, 开票人 — and a 特定业务 table under the lines where the invoice has one — in an embedded, subset CJK font, drawn as vectors so it is crisp at
- * any zoom. Up to 8 lines fit the platform's 210 × 140 mm page; longer invoices flow onto A4 pages
+ * and figures, 备注, 开票人 — and a 特定业务 table under the lines where the invoice has one — in embedded,
+ * subset CJK fonts (the face's fixed words and figures in one made once, frame-font.ts; names and items
+ * in the document's own), drawn as vectors so it is crisp at any zoom. Up to 8 lines fit the platform's 210 × 140 mm page; longer invoices flow onto A4 pages
  * with the table header repeated and 共N页 第M页. Simulated invoices carry a mark nobody can miss.
  */
 import PDFDocument from 'pdfkit';
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { cjkDocumentFont } from './cjk-font.js';
+import { frameCovers, registerFrameFont, useFrameFont } from './frame-font.js';
 import { beijingTime } from '../domain/beijing-time.js';
 import { faceRemarks, specificTable, type SpecificTable } from '../domain/invoice-face.js';
 import type { IssuedInvoice } from './invoice-xml.js';
@@ -77,10 +79,17 @@ export function paginate(lineCount: number): { pageHeight: number; pages: number
 
 type Doc = InstanceType<typeof PDFDocument>;
 
+/** Sets `value` in the frame font when it holds every glyph of it, else in the document's own subset. */
+function fontFor(doc: Doc, value: string): void {
+  if (frameCovers(value)) useFrameFont(doc);
+  else doc.font('cjk');
+}
+
 function text(doc: Doc, value: string, x: number, y: number, width: number, options: { size?: number; align?: 'left' | 'center' | 'right'; color?: string } = {}): void {
   if (value === '') return;
   const size = options.size ?? 8;
   const align = options.align ?? 'left';
+  fontFor(doc, value);
   doc.fontSize(size).fillColor(options.color ?? 'black');
   // Nearly every cell fits on its line: placed by its measured width, it skips pdfkit's line
   // wrapper (word breaking and measuring each word again), a third of a page's time (profiled).
@@ -252,6 +261,7 @@ function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
   verticalLabel(doc, '备注', MARGIN, remarks, 18, REMARKS_HEIGHT);
   const remarkText = faceRemarks(invoice).join('\n');
   if (remarkText) {
+    fontFor(doc, remarkText);
     doc.fontSize(7.5).fillColor('black').text(remarkText, MARGIN + 24, remarks + 4, { width: full - 30, height: REMARKS_HEIGHT - 6, ellipsis: true, lineGap: 0.3 });
   }
   text(doc, '开票人：', MARGIN + 6, remarks + REMARKS_HEIGHT + 8, 40, { size: 8.5, color: INK });
@@ -261,6 +271,7 @@ function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
 function simulatedWatermark(doc: Doc, height: number): void {
   doc.save();
   doc.rotate(-24, { origin: [WIDTH / 2, height / 2] });
+  fontFor(doc, '模拟  SIMULATED');
   doc.fillOpacity(0.12).fontSize(54).fillColor('#d00000');
   doc.text('模拟  SIMULATED', 0, height / 2 - 30, { width: WIDTH, align: 'center', lineBreak: false });
   doc.restore();
@@ -294,6 +305,7 @@ export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
   });
   // One parsed font shared by every document: parsing a CJK font costs far more than a page.
   doc.registerFont('cjk', cjkDocumentFont() as unknown as Buffer);
+  registerFrameFont(doc);
   doc.font('cjk');
   let next = 0;
   pages.forEach((rows, index) => {
