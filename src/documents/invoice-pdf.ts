@@ -10,6 +10,7 @@ import PDFDocument from 'pdfkit';
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { cjkDocumentFont } from './cjk-font.js';
 import { frameCovers, registerFrameFont, useFrameFont } from './frame-font.js';
+import { fixedPart, redrawFixedParts } from './face-frame.js';
 import { beijingTime } from '../domain/beijing-time.js';
 import { faceRemarks, specificTable, type SpecificTable } from '../domain/invoice-face.js';
 import type { IssuedInvoice } from './invoice-xml.js';
@@ -150,48 +151,54 @@ function drawQr(doc: Doc, payload: string, x: number, y: number, size: number): 
   doc.addContent(`q\n${cell.toFixed(6)} 0 0 ${cell.toFixed(6)} ${x} ${y} cm\n${runs.join('\n')}\nf\nQ`);
 }
 
-function header(doc: Doc, issued: IssuedInvoice, page: number, pageCount: number): void {
-  const { invoice } = issued;
-  drawQr(doc, qrPayload({ type: invoice.type, number: issued.number, total: invoice.totals.total, issuedAt: issued.issuedAt }), MARGIN, 16, 20 * MM);
-  const title = invoice.type === 'special' ? '电子发票（增值税专用发票）' : '电子发票（普通发票）';
+const PARTY_TOP = 76;
+const PARTY_HEIGHT = 62;
+const HALF = (WIDTH - 2 * MARGIN) / 2;
+
+/** The header's fixed words and lines: the title of the kind, the labels, the party box, the table head. */
+function headerFrame(doc: Doc, type: IssuedInvoice['invoice']['type']): void {
+  const title = type === 'special' ? '电子发票（增值税专用发票）' : '电子发票（普通发票）';
   text(doc, title, 150, 22, WIDTH - 300, { size: 17, align: 'center', color: INK });
   doc.strokeColor(INK).lineWidth(0.8).moveTo(WIDTH / 2 - 95, 47).lineTo(WIDTH / 2 + 95, 47).moveTo(WIDTH / 2 - 95, 50).lineTo(WIDTH / 2 + 95, 50).stroke();
   text(doc, '发票号码：', 410, 26, 48, { size: 9, color: INK });
-  text(doc, issued.number, 458, 26, 120, { size: 9 });
   text(doc, '开票日期：', 410, 42, 48, { size: 9, color: INK });
-  text(doc, dateLabel(issued.issuedAt), 458, 42, 120, { size: 9 });
-  // A red invoice says so under the title, with the blue invoice it flushes (also in 备注).
-  if (invoice.red) text(doc, `红字发票\u3000被红冲蓝字发票号码：${invoice.red.blueNumber}`, 150, 54, WIDTH - 300, { size: 8.5, align: 'center', color: '#d00000' });
-  if (issued.simulated) text(doc, '【模拟 SIMULATED · 非真实发票】', 150, invoice.red ? 64 : 56, WIDTH - 300, { size: invoice.red ? 8.5 : 9, align: 'center', color: '#d00000' });
-  if (pageCount > 1) text(doc, `共${pageCount}页 第${page}页`, WIDTH - MARGIN - 100, 60, 100, { size: 8, align: 'right', color: INK });
-
   // Buyer and seller: name and tax ID only, as on the 数电 face.
-  const top = 76;
-  const height = 62;
-  const half = (WIDTH - 2 * MARGIN) / 2;
-  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, height).stroke();
-  doc.moveTo(MARGIN + half, top).lineTo(MARGIN + half, top + height).stroke();
-  const parties = [
-    { label: '购买方信息', name: invoice.buyer.name, taxId: invoice.buyer.taxId ?? '' },
-    { label: '销售方信息', name: invoice.seller.name, taxId: invoice.seller.taxId },
-  ];
-  parties.forEach((party, index) => {
-    const left = MARGIN + index * half;
-    doc.moveTo(left + 18, top).lineTo(left + 18, top + height).stroke();
-    verticalLabel(doc, party.label, left, top, 18, height);
-    text(doc, '名称：', left + 24, top + 14, 40, { size: 8, color: INK });
-    text(doc, party.name, left + 52, top + 14, half - 58, { size: 8.5 });
-    text(doc, '统一社会信用代码/纳税人识别号：', left + 24, top + 36, 130, { size: 8, color: INK });
-    text(doc, party.taxId, left + 150, top + 36, half - 156, { size: 8.5 });
+  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, PARTY_TOP, WIDTH - 2 * MARGIN, PARTY_HEIGHT).stroke();
+  doc.moveTo(MARGIN + HALF, PARTY_TOP).lineTo(MARGIN + HALF, PARTY_TOP + PARTY_HEIGHT).stroke();
+  ['购买方信息', '销售方信息'].forEach((label, index) => {
+    const left = MARGIN + index * HALF;
+    doc.moveTo(left + 18, PARTY_TOP).lineTo(left + 18, PARTY_TOP + PARTY_HEIGHT).stroke();
+    verticalLabel(doc, label, left, PARTY_TOP, 18, PARTY_HEIGHT);
+    text(doc, '名称：', left + 24, PARTY_TOP + 14, 40, { size: 8, color: INK });
+    text(doc, '统一社会信用代码/纳税人识别号：', left + 24, PARTY_TOP + 36, 130, { size: 8, color: INK });
   });
-
-  // The table header.
   let x = MARGIN;
   doc.rect(MARGIN, TOP_OF_TABLE, WIDTH - 2 * MARGIN, TABLE_HEADER).stroke();
   for (const column of COLUMNS) {
     text(doc, column.title, x, TOP_OF_TABLE + 5, column.width, { size: 8, align: 'center', color: INK });
     x += column.width;
   }
+}
+
+function header(doc: Doc, issued: IssuedInvoice, page: number, pageCount: number, pageHeight: number): void {
+  const { invoice } = issued;
+  fixedPart(doc, `header ${invoice.type} ${pageHeight}`, () => headerFrame(doc, invoice.type));
+  drawQr(doc, qrPayload({ type: invoice.type, number: issued.number, total: invoice.totals.total, issuedAt: issued.issuedAt }), MARGIN, 16, 20 * MM);
+  text(doc, issued.number, 458, 26, 120, { size: 9 });
+  text(doc, dateLabel(issued.issuedAt), 458, 42, 120, { size: 9 });
+  // A red invoice says so under the title, with the blue invoice it flushes (also in 备注).
+  if (invoice.red) text(doc, `红字发票\u3000被红冲蓝字发票号码：${invoice.red.blueNumber}`, 150, 54, WIDTH - 300, { size: 8.5, align: 'center', color: '#d00000' });
+  if (issued.simulated) text(doc, '【模拟 SIMULATED · 非真实发票】', 150, invoice.red ? 64 : 56, WIDTH - 300, { size: invoice.red ? 8.5 : 9, align: 'center', color: '#d00000' });
+  if (pageCount > 1) text(doc, `共${pageCount}页 第${page}页`, WIDTH - MARGIN - 100, 60, 100, { size: 8, align: 'right', color: INK });
+  const parties = [
+    { name: invoice.buyer.name, taxId: invoice.buyer.taxId ?? '' },
+    { name: invoice.seller.name, taxId: invoice.seller.taxId },
+  ];
+  parties.forEach((party, index) => {
+    const left = MARGIN + index * HALF;
+    text(doc, party.name, left + 52, PARTY_TOP + 14, HALF - 58, { size: 8.5 });
+    text(doc, party.taxId, left + 150, PARTY_TOP + 36, HALF - 156, { size: 8.5 });
+  });
 }
 
 function lineRow(doc: Doc, line: IssuedInvoice['invoice']['lines'][number], y: number): void {
@@ -237,34 +244,40 @@ function drawRow(doc: Doc, row: TableRow, y: number): void {
   row.cells.forEach((cell, index) => text(doc, cell, MARGIN + index * width + 2, y + 4, width - 4, { size, align: 'center', ...(row.head && { color: INK }) }));
 }
 
-function closingBlock(doc: Doc, issued: IssuedInvoice, top: number): void {
-  const { invoice } = issued;
-  const full = WIDTH - 2 * MARGIN;
-  const amountX = MARGIN + COLUMNS.slice(0, 5).reduce((sum, c) => sum + c.width, 0);
-  const taxX = amountX + COLUMNS[5].width + COLUMNS[6].width;
-  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, full, 18).stroke();
-  text(doc, '合    计', MARGIN, top + 5, COLUMNS[0].width, { size: 8.5, align: 'center', color: INK });
-  text(doc, `¥${invoice.totals.amount}`, amountX + 3, top + 5, COLUMNS[5].width - 6, { size: 8.5, align: 'right' });
-  text(doc, `¥${invoice.totals.tax}`, taxX + 3, top + 5, COLUMNS[7].width - 6, { size: 8.5, align: 'right' });
+const FULL = WIDTH - 2 * MARGIN;
+const AMOUNT_X = MARGIN + COLUMNS.slice(0, 5).reduce((sum, c) => sum + c.width, 0);
+const TAX_X = AMOUNT_X + COLUMNS[5].width + COLUMNS[6].width;
 
+/** The closing block's fixed words and lines, its top at `top`. */
+function closingFrame(doc: Doc, top: number): void {
+  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, FULL, 18).stroke();
+  text(doc, '合    计', MARGIN, top + 5, COLUMNS[0].width, { size: 8.5, align: 'center', color: INK });
   const words = top + 18;
-  doc.rect(MARGIN, words, full, 22).stroke();
+  doc.rect(MARGIN, words, FULL, 22).stroke();
   doc.moveTo(MARGIN + COLUMNS[0].width, words).lineTo(MARGIN + COLUMNS[0].width, words + 22).stroke();
   text(doc, '价税合计（大写）', MARGIN, words + 7, COLUMNS[0].width, { size: 8.5, align: 'center', color: INK });
-  text(doc, `⊗ ${invoice.totals.totalInWords}`, MARGIN + COLUMNS[0].width + 8, words + 6, 250, { size: 9.5 });
-  text(doc, '（小写）', amountX, words + 7, 40, { size: 8.5, color: INK });
-  text(doc, `¥${invoice.totals.total}`, amountX + 40, words + 6, full - (amountX - MARGIN) - 44, { size: 9.5 });
-
+  text(doc, '（小写）', AMOUNT_X, words + 7, 40, { size: 8.5, color: INK });
   const remarks = words + 22;
-  doc.rect(MARGIN, remarks, full, REMARKS_HEIGHT).stroke();
+  doc.rect(MARGIN, remarks, FULL, REMARKS_HEIGHT).stroke();
   doc.moveTo(MARGIN + 18, remarks).lineTo(MARGIN + 18, remarks + REMARKS_HEIGHT).stroke();
   verticalLabel(doc, '备注', MARGIN, remarks, 18, REMARKS_HEIGHT);
+  text(doc, '开票人：', MARGIN + 6, remarks + REMARKS_HEIGHT + 8, 40, { size: 8.5, color: INK });
+}
+
+function closingBlock(doc: Doc, issued: IssuedInvoice, top: number, pageHeight: number): void {
+  const { invoice } = issued;
+  fixedPart(doc, `closing ${top} ${pageHeight}`, () => closingFrame(doc, top));
+  text(doc, `¥${invoice.totals.amount}`, AMOUNT_X + 3, top + 5, COLUMNS[5].width - 6, { size: 8.5, align: 'right' });
+  text(doc, `¥${invoice.totals.tax}`, TAX_X + 3, top + 5, COLUMNS[7].width - 6, { size: 8.5, align: 'right' });
+  const words = top + 18;
+  text(doc, `⊗ ${invoice.totals.totalInWords}`, MARGIN + COLUMNS[0].width + 8, words + 6, 250, { size: 9.5 });
+  text(doc, `¥${invoice.totals.total}`, AMOUNT_X + 40, words + 6, FULL - (AMOUNT_X - MARGIN) - 44, { size: 9.5 });
+  const remarks = words + 22;
   const remarkText = faceRemarks(invoice).join('\n');
   if (remarkText) {
     fontFor(doc, remarkText);
-    doc.fontSize(7.5).fillColor('black').text(remarkText, MARGIN + 24, remarks + 4, { width: full - 30, height: REMARKS_HEIGHT - 6, ellipsis: true, lineGap: 0.3 });
+    doc.fontSize(7.5).fillColor('black').text(remarkText, MARGIN + 24, remarks + 4, { width: FULL - 30, height: REMARKS_HEIGHT - 6, ellipsis: true, lineGap: 0.3 });
   }
-  text(doc, '开票人：', MARGIN + 6, remarks + REMARKS_HEIGHT + 8, 40, { size: 8.5, color: INK });
   text(doc, invoice.drawer ?? '', MARGIN + 44, remarks + REMARKS_HEIGHT + 8, 200, { size: 8.5 });
 }
 
@@ -277,8 +290,8 @@ function simulatedWatermark(doc: Doc, height: number): void {
   doc.restore();
 }
 
-/** Renders the invoice as PDF bytes. */
-export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
+/** Renders the invoice as PDF bytes; `redrawFixed` draws the face's fixed parts again instead of reusing them (for tests). */
+export function renderInvoicePdf(issued: IssuedInvoice, options: { redrawFixed?: boolean } = {}): Promise<Buffer> {
   const rowsToDraw = tableRows(issued.invoice);
   const { pageHeight, pages } = paginate(rowsToDraw.length);
   const doc = new PDFDocument({
@@ -306,17 +319,18 @@ export function renderInvoicePdf(issued: IssuedInvoice): Promise<Buffer> {
   // One parsed font shared by every document: parsing a CJK font costs far more than a page.
   doc.registerFont('cjk', cjkDocumentFont() as unknown as Buffer);
   registerFrameFont(doc);
+  if (options.redrawFixed) redrawFixedParts(doc);
   doc.font('cjk');
   let next = 0;
   pages.forEach((rows, index) => {
     doc.addPage({ size: [WIDTH, pageHeight], margin: 0 });
     if (issued.simulated) simulatedWatermark(doc, pageHeight);
-    header(doc, issued, index + 1, pages.length);
+    header(doc, issued, index + 1, pages.length, pageHeight);
     const top = TOP_OF_TABLE + TABLE_HEADER;
     doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, rows * ROW).stroke();
     for (let row = 0; row < rows; row++) drawRow(doc, rowsToDraw[next + row]!, top + row * ROW);
     next += rows;
-    if (index === pages.length - 1) closingBlock(doc, issued, top + rows * ROW);
+    if (index === pages.length - 1) closingBlock(doc, issued, top + rows * ROW, pageHeight);
   });
   doc.end();
   return done;
