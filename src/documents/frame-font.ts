@@ -20,6 +20,9 @@ const FRAME_TEXT = [
   '购买方信息销售方信息名称：统一社会信用代码/纳税人识别号：',
   '项目名称规格型号单位数量单价金额税率/征收率税额合计价税合计（大写）（小写）备注开票人：',
   '¥%0123456789 .-',
+  '⊗零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆角分整负数',
+  // The letters of tax IDs (统一社会信用代码 leaves out I, O, S, V and Z).
+  'ABCDEFGHJKLMNPQRTUWXY',
 ].join('');
 
 /** Remembered answers to "is all of this text in the frame font", for text seen again. */
