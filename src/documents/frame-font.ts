@@ -21,9 +21,10 @@ const FRAME_TEXT = [
   '项目名称规格型号单位数量单价金额税率/征收率税额合计价税合计（大写）（小写）备注开票人：',
   '¥%0123456789 .-',
   '⊗零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆角分整负数',
-  // The letters of tax IDs (统一社会信用代码 leaves out I, O, S, V and Z).
-  'ABCDEFGHJKLMNPQRTUWXY',
-].join('');
+  // The letters of tax IDs (统一社会信用代码 leaves out I, O, S, V and Z) with the figures: next to
+  // Latin letters the font shapes figures with other glyphs than alone or next to Chinese.
+  'ABCDEFGHJKLMNPQRTUWXY0123456789.-%',
+];
 
 /** Remembered answers to "is all of this text in the frame font", for text seen again. */
 const COVERS_KEPT = 20_000;
@@ -80,8 +81,10 @@ function buildFrame(): Frame {
   const widths = [font.getGlyph(0).advanceWidth * scale];
   const codePoints: number[][] = [[0]];
   const cidOf = new Map<number, number>();
-  for (const char of new Set(FRAME_TEXT)) {
-    for (const glyph of font.layout(char).glyphs) {
+  // Each character alone and each run whole: shaping picks glyphs by the script of the run.
+  const runs = [...new Set(FRAME_TEXT.join(''))].concat(FRAME_TEXT);
+  for (const run of runs) {
+    for (const glyph of font.layout(run).glyphs) {
       if (cidOf.has(glyph.id)) continue;
       const cid = subset.includeGlyph(glyph.id);
       cidOf.set(glyph.id, cid);
