@@ -284,9 +284,8 @@ function closingBlock(doc: Doc, issued: IssuedInvoice, top: number, pageHeight: 
 function simulatedWatermark(doc: Doc, height: number): void {
   doc.save();
   doc.rotate(-24, { origin: [WIDTH / 2, height / 2] });
-  fontFor(doc, '模拟  SIMULATED');
-  doc.fillOpacity(0.12).fontSize(54).fillColor('#d00000');
-  doc.text('模拟  SIMULATED', 0, height / 2 - 30, { width: WIDTH, align: 'center', lineBreak: false });
+  doc.fillOpacity(0.12);
+  text(doc, '模拟  SIMULATED', 0, height / 2 - 30, WIDTH, { size: 54, align: 'center', color: '#d00000' });
   doc.restore();
 }
 
