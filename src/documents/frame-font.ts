@@ -47,6 +47,12 @@ function toHex(value: number): string {
 /** The ToUnicode map of `codePoints` by CID, as pdfkit writes one (so text copies out as itself). */
 function toUnicodeCmap(codePoints: ReadonlyArray<readonly number[]>): string {
   const entries = codePoints.map((points) => `<${points.map((point) => (point > 0xffff ? [toHex(((point - 0x10000) >>> 10) | 0xd800), toHex(0xdc00 | ((point - 0x10000) & 0x3ff))].join(' ') : toHex(point))).join(' ')}>`);
+  // A range may only span codes that differ in their last byte: 256 to a range, as pdfkit writes them.
+  const ranges: string[] = [];
+  for (let start = 0; start < entries.length; start += 256) {
+    const end = Math.min(start + 256, entries.length);
+    ranges.push(`<${toHex(start)}> <${toHex(end - 1)}> [${entries.slice(start, end).join(' ')}]`);
+  }
   return `/CIDInit /ProcSet findresource begin
 12 dict begin
 begincmap
@@ -60,8 +66,8 @@ begincmap
 1 begincodespacerange
 <0000><ffff>
 endcodespacerange
-1 beginbfrange
-<0000> <${toHex(entries.length - 1)}> [${entries.join(' ')}]
+${ranges.length} beginbfrange
+${ranges.join('\n')}
 endbfrange
 endcmap
 CMapName currentdict /CMap defineresource pop
