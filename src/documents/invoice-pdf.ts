@@ -21,6 +21,8 @@ const WIDTH = 210 * MM;
 const SHORT_HEIGHT = 140 * MM;
 const A4_HEIGHT = 297 * MM;
 const MARGIN = 20;
+/** The width of the boxes and the table, margin to margin. */
+const FULL = WIDTH - 2 * MARGIN;
 const INK = '#800000';
 const ROW = 16;
 const SHORT_PAGE_LINES = 8;
@@ -153,7 +155,7 @@ function drawQr(doc: Doc, payload: string, x: number, y: number, size: number): 
 
 const PARTY_TOP = 76;
 const PARTY_HEIGHT = 62;
-const HALF = (WIDTH - 2 * MARGIN) / 2;
+const HALF = FULL / 2;
 
 /** The header's fixed words and lines: the title of the kind, the labels, the party box, the table head. */
 function headerFrame(doc: Doc, type: IssuedInvoice['invoice']['type']): void {
@@ -163,7 +165,7 @@ function headerFrame(doc: Doc, type: IssuedInvoice['invoice']['type']): void {
   text(doc, '发票号码：', 410, 26, 48, { size: 9, color: INK });
   text(doc, '开票日期：', 410, 42, 48, { size: 9, color: INK });
   // Buyer and seller: name and tax ID only, as on the 数电 face.
-  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, PARTY_TOP, WIDTH - 2 * MARGIN, PARTY_HEIGHT).stroke();
+  doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, PARTY_TOP, FULL, PARTY_HEIGHT).stroke();
   doc.moveTo(MARGIN + HALF, PARTY_TOP).lineTo(MARGIN + HALF, PARTY_TOP + PARTY_HEIGHT).stroke();
   ['购买方信息', '销售方信息'].forEach((label, index) => {
     const left = MARGIN + index * HALF;
@@ -173,7 +175,7 @@ function headerFrame(doc: Doc, type: IssuedInvoice['invoice']['type']): void {
     text(doc, '统一社会信用代码/纳税人识别号：', left + 24, PARTY_TOP + 36, 130, { size: 8, color: INK });
   });
   let x = MARGIN;
-  doc.rect(MARGIN, TOP_OF_TABLE, WIDTH - 2 * MARGIN, TABLE_HEADER).stroke();
+  doc.rect(MARGIN, TOP_OF_TABLE, FULL, TABLE_HEADER).stroke();
   for (const column of COLUMNS) {
     text(doc, column.title, x, TOP_OF_TABLE + 5, column.width, { size: 8, align: 'center', color: INK });
     x += column.width;
@@ -233,18 +235,16 @@ function tableRows(invoice: IssuedInvoice['invoice']): TableRow[] {
 
 function drawRow(doc: Doc, row: TableRow, y: number): void {
   if ('line' in row) return lineRow(doc, row.line, y);
-  const full = WIDTH - 2 * MARGIN;
   if ('title' in row) {
-    doc.strokeColor(INK).lineWidth(0.6).moveTo(MARGIN, y).lineTo(MARGIN + full, y).stroke();
-    return text(doc, row.title, MARGIN + 4, y + 4, full - 8, { size: 8, color: INK });
+    doc.strokeColor(INK).lineWidth(0.6).moveTo(MARGIN, y).lineTo(MARGIN + FULL, y).stroke();
+    return text(doc, row.title, MARGIN + 4, y + 4, FULL - 8, { size: 8, color: INK });
   }
-  const width = full / row.cells.length;
+  const width = FULL / row.cells.length;
   // Seven columns (a traveller's) leave 79 pt each: an 18-digit ID number fits at 6.8 pt.
   const size = row.cells.length > 5 ? 6.8 : 7.5;
   row.cells.forEach((cell, index) => text(doc, cell, MARGIN + index * width + 2, y + 4, width - 4, { size, align: 'center', ...(row.head && { color: INK }) }));
 }
 
-const FULL = WIDTH - 2 * MARGIN;
 const AMOUNT_X = MARGIN + COLUMNS.slice(0, 5).reduce((sum, c) => sum + c.width, 0);
 const TAX_X = AMOUNT_X + COLUMNS[5].width + COLUMNS[6].width;
 
@@ -326,7 +326,7 @@ export function renderInvoicePdf(issued: IssuedInvoice, options: { redrawFixed?:
     if (issued.simulated) simulatedWatermark(doc, pageHeight);
     header(doc, issued, index + 1, pages.length, pageHeight);
     const top = TOP_OF_TABLE + TABLE_HEADER;
-    doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, WIDTH - 2 * MARGIN, rows * ROW).stroke();
+    doc.strokeColor(INK).lineWidth(0.6).rect(MARGIN, top, FULL, rows * ROW).stroke();
     for (let row = 0; row < rows; row++) drawRow(doc, rowsToDraw[next + row]!, top + row * ROW);
     next += rows;
     if (index === pages.length - 1) closingBlock(doc, issued, top + rows * ROW, pageHeight);
