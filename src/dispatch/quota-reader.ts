@@ -121,7 +121,10 @@ export class QuotaReader {
     const lastAt = lease.row.read_at === null ? null : Number(lease.row.read_at);
     const tooSoon = limits && ((lastAt !== null && now - lastAt < limits.gapMs) || readsToday >= limits.perDay);
     if (tooSoon) {
-      await this.settle(lease, now, null, { nextReadAt: nextQuotaRead(now, limits, readsToday, this.options.intervalMs), readsDay: today, readsCount: readsToday });
+      // Within the gap, the turn came from an ask (POST …/quota/read; a settled read is never due
+      // sooner): it is kept for the first moment the channel allows, not spread over the day.
+      const allowedAt = readsToday < limits.perDay && lastAt !== null ? lastAt + limits.gapMs : nextQuotaRead(now, limits, readsToday, this.options.intervalMs);
+      await this.settle(lease, now, null, { nextReadAt: allowedAt, readsDay: today, readsCount: readsToday });
       return;
     }
     let result: QuotaReadResult;

@@ -103,9 +103,12 @@ export async function settleQuotaRead(db: Kysely<Database>, lease: QuotaReadLeas
       : result.kind === 'none'
         ? { channel: result.channel, month: null, total: null, used: null, remaining: null, as_of: null, read_error: null }
         : { read_error: result.error.slice(0, 500) };
+  // A read asked for while this one was on its way may be about a change this one did not see
+  // (a raise made after the upstream answered): the seller stays due, not scheduled past the ask.
+  const asked = sql<boolean>`read_asks <> ${Number(lease.row.read_asks)}`;
   const updated = await db
     .updateTable('seller_quotas')
-    .set({ ...read, read_at: now, reads_day: schedule.readsDay, reads_count: schedule.readsCount, next_read_at: schedule.nextReadAt, lease_owner: null, lease_expires_at: null, updated_at: now })
+    .set((eb) => ({ ...read, read_at: now, reads_day: schedule.readsDay, reads_count: schedule.readsCount, next_read_at: eb.case().when(asked).then(now).else(schedule.nextReadAt).end(), lease_owner: null, lease_expires_at: null, updated_at: now }))
     .where('seller_tax_id', '=', lease.row.seller_tax_id)
     .where('lease_version', '=', lease.leaseVersion)
     .where('lease_owner', '=', lease.workerId)
@@ -128,7 +131,11 @@ export async function releaseQuotaReads(db: Kysely<Database>, leases: readonly Q
 
 /** Asks for a seller's quota to be read at the next round (after a raise is expected, or by an operator). */
 export async function readQuotaSoon(db: Kysely<Database>, sellerTaxId: string, now: number): Promise<void> {
-  await db.updateTable('seller_quotas').set({ next_read_at: now }).where('seller_tax_id', '=', sellerTaxId).where('next_read_at', '>', now).execute();
+  await db
+    .updateTable('seller_quotas')
+    .set((eb) => ({ next_read_at: eb.case().when('next_read_at', '>', now).then(now).else(eb.ref('next_read_at')).end(), read_asks: sql<number>`read_asks + 1` }))
+    .where('seller_tax_id', '=', sellerTaxId)
+    .execute();
 }
 
 /** Sets the part of the quota kept for high-priority invoices. */

@@ -17,6 +17,7 @@ import * as traceContext from './014-trace-context.js';
 import * as batches from './015-batches.js';
 import * as listIndexes from './016-list-indexes.js';
 import * as sellerQuotas from './017-seller-quotas.js';
+import * as quotaReadAsks from './018-quota-read-asks.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
@@ -36,4 +37,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '015-batches': batches,
   '016-list-indexes': listIndexes,
   '017-seller-quotas': sellerQuotas,
+  '018-quota-read-asks': quotaReadAsks,
 };

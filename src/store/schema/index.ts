@@ -266,6 +266,8 @@ export interface SellerQuotaTable {
   reads_day: string | null;
   reads_count: Generated<number>;
   next_read_at: Generated<number>;
+  /** Reads asked for by an operator, counted: one asked while a read was on its way is not lost. */
+  read_asks: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: number | null;
   lease_version: Generated<number>;
