@@ -32,6 +32,8 @@ export interface QuotaSnapshot {
   readonly position: QuotaPosition | undefined;
   /** Sent and not settled, fen: already spoken for. */
   readonly inFlightFen: Fen;
+  /** The same by invoice: an invoice judged again (leased for its send) is not counted against itself. */
+  readonly inFlight: ReadonlyMap<string, Fen>;
   /** Waiting for quota (stage awaiting_quota): how many, and how much. */
   readonly waiting: { readonly count: number; readonly fen: Fen };
   readonly reserveFen: Fen;
@@ -67,6 +69,14 @@ export class QuotaGuard {
    * was refused) is forgotten after a while; by then any snapshot would show it if it were in flight.
    */
   private readonly sentSince = new Map<string, Map<string, { readonly fen: Fen; readonly at: number }>>();
+  /**
+   * Held here ("wait") and not yet seen waiting by a snapshot, by seller and invoice: the room each
+   * was held on. A hold is judged on the snapshot before it is stored, so a refresh in between can
+   * see the room the hold did not (the invoice before it settled) and no invoice waiting yet, and
+   * the next one the invoice waiting but no growth: it would wait for the next reading. Measured
+   * against the room it was held on, it goes at once.
+   */
+  private readonly heldOn = new Map<string, Map<string, { readonly room: Fen; readonly at: number }>>();
 
   constructor(private readonly deps: QuotaGuardDeps) {}
 
@@ -100,12 +110,20 @@ export class QuotaGuard {
   private judge(sellerTaxId: string, amountFen: Fen, priority: InvoicePriority, counted: string | undefined): QuotaVerdict {
     const snapshot = this.snapshots.get(sellerTaxId);
     if (!snapshot?.position || snapshot.position.month !== quotaMonth(this.deps.clock.now())) return { kind: 'unguarded' };
-    const sent = [...(this.sentSince.get(sellerTaxId)?.values() ?? [])].reduce((sum, item) => sum + item.fen, 0n);
-    const headroomFen = snapshot.position.remainingFen - snapshot.inFlightFen - sent;
+    // The invoice judged may be on its way in the snapshot (taken after its lease) or sent before: not against itself.
+    const sent = [...(this.sentSince.get(sellerTaxId) ?? [])].reduce((sum, [invoiceId, item]) => (invoiceId === counted ? sum : sum + item.fen), 0n);
+    const ownInFlight = counted === undefined ? 0n : (snapshot.inFlight.get(counted) ?? 0n);
+    const headroomFen = snapshot.position.remainingFen - (snapshot.inFlightFen - ownInFlight) - sent;
     if (!quotaAdmits(headroomFen, amountFen, priority, snapshot.reserveFen)) {
+      if (counted !== undefined) {
+        const held = this.heldOn.get(sellerTaxId) ?? new Map<string, { room: Fen; at: number }>();
+        held.set(counted, { room: roomOf(snapshot)! + ownInFlight, at: this.deps.clock.now() });
+        this.heldOn.set(sellerTaxId, held);
+      }
       return { kind: 'wait', remainingFen: snapshot.position.remainingFen, headroomFen, reserveFen: snapshot.reserveFen };
     }
-    if (counted !== undefined && amountFen > 0n) {
+    // Counted here until a snapshot shows it; one the snapshot shows on its way is counted there already.
+    if (counted !== undefined && amountFen > 0n && !snapshot.inFlight.has(counted)) {
       const sent = this.sentSince.get(sellerTaxId) ?? new Map<string, { fen: Fen; at: number }>();
       sent.set(counted, { fen: amountFen, at: this.deps.clock.now() });
       this.sentSince.set(sellerTaxId, sent);
@@ -123,13 +141,19 @@ export class QuotaGuard {
     for (const row of rows) {
       const before = this.snapshots.get(row.seller_tax_id);
       const started = this.deps.clock.now();
-      const { snapshot, seen } = await this.take(row, started, 'guarding');
+      const { snapshot, seen, waitingIds } = await this.take(row, started, 'guarding');
       this.snapshots.set(row.seller_tax_id, snapshot);
       const sent = this.sentSince.get(row.seller_tax_id);
       for (const [invoiceId, item] of sent ?? []) if (seen.has(invoiceId) || started - item.at > FORGET_SENT_MS) sent!.delete(invoiceId);
-      const room = (s: QuotaSnapshot | undefined) => (s?.position ? s.position.remainingFen - s.inFlightFen : undefined);
-      const now = room(snapshot);
-      const was = room(before);
+      // The room before, as the waiting invoices see it: one on its way then and waiting now did not grow the room.
+      let was = roomOf(before);
+      if (was !== undefined) for (const invoiceId of waitingIds) was += before?.inFlight.get(invoiceId) ?? 0n;
+      const held = this.heldOn.get(row.seller_tax_id);
+      for (const [invoiceId, hold] of held ?? []) {
+        if (waitingIds.has(invoiceId) && was !== undefined && hold.room < was) was = hold.room;
+        if (waitingIds.has(invoiceId) || started - hold.at > FORGET_SENT_MS) held!.delete(invoiceId);
+      }
+      const now = roomOf(snapshot);
       if (snapshot.waiting.count > 0 && (now === undefined || was === undefined || now > was || before?.position?.month !== snapshot.position?.month)) grew.push(row.seller_tax_id);
     }
     return grew;
@@ -148,7 +172,7 @@ export class QuotaGuard {
    * One seller's snapshot. Without this month's reading nothing is guarded or forecast: for the
    * guard's own rounds only its waiting invoices are read (every few seconds in every process).
    */
-  private async take(row: SellerQuotaRow, now: number, purpose: 'guarding' | 'looking'): Promise<{ snapshot: QuotaSnapshot; seen: ReadonlySet<string> }> {
+  private async take(row: SellerQuotaRow, now: number, purpose: 'guarding' | 'looking'): Promise<{ snapshot: QuotaSnapshot; seen: ReadonlySet<string>; waitingIds: ReadonlySet<string> }> {
     const { db, capabilities } = this.deps;
     const month = monthSpan(now);
     const stored = readingOf(row);
@@ -163,15 +187,21 @@ export class QuotaGuard {
     const committed = pending.reduce((sum, invoice) => sum + invoice.amountFen, 0n);
     const waitingInvoices = pending.filter((invoice) => invoice.stage === 'awaiting_quota');
     const waiting = { count: waitingInvoices.length, fen: waitingInvoices.reduce((sum, invoice) => sum + invoice.amountFen, 0n) };
-    const inFlightFen = pending.filter((invoice) => invoice.stage !== null && SENT_STAGES.has(invoice.stage)).reduce((sum, invoice) => sum + invoice.amountFen, 0n);
+    const inFlight = new Map(pending.filter((invoice) => invoice.stage !== null && SENT_STAGES.has(invoice.stage)).map((invoice) => [invoice.id, invoice.amountFen]));
+    const inFlightFen = [...inFlight.values()].reduce((sum, fen) => sum + fen, 0n);
     // Used elsewhere again at each snapshot: an invoice the upstream counted before the reading but
     // whose answer landed here after the read is ours, not someone else's, once it has settled.
     const usedHereByReading = reading ? sumUse(issued.filter((invoice) => invoice.issuedAt !== null && invoice.issuedAt >= month.start && invoice.issuedAt <= reading.asOf)) : 0n;
     const position = reading && quotaPosition(reading, usedHereSince, committed, usedElsewhere(reading, usedHereByReading));
     const forecast = position && forecastQuota({ now, headroomFen: position.remainingFen - position.committedFen, burn, monthEnd: month.end });
     const seen = new Set([...issued, ...pending].map((invoice) => invoice.id));
-    return { snapshot: { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now }, seen };
+    return { snapshot: { sellerTaxId: row.seller_tax_id, row, reading, position, inFlightFen, inFlight, waiting, reserveFen: fenOf(row.reserve), burn, forecast, takenAt: now }, seen, waitingIds: new Set(waitingInvoices.map((invoice) => invoice.id)) };
   }
+}
+
+/** The room a snapshot leaves: the reading less what was issued here since and what is on its way. */
+function roomOf(snapshot: QuotaSnapshot | undefined): Fen | undefined {
+  return snapshot?.position ? snapshot.position.remainingFen - snapshot.inFlightFen : undefined;
 }
 
 /** What the invoices take from the quota together (same-month reds give back). */
