@@ -7,6 +7,9 @@ export interface ListedInvoice {
   id: string;
   orderNo: string;
   status: string;
+  /** While pending: queued, submitting, uncertain, … (docs/api.md). */
+  stage: string | null;
+  attempts: number;
   serialNo: string;
   number: string | null;
   channel: string | null;
@@ -33,6 +36,16 @@ export async function postUntilAccepted(nextUrl: () => string, key: string, orde
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`order ${orderNo} was never accepted`);
+}
+
+/** Pending invoices counted by stage and attempts, for a failure's message: where they are stuck. */
+export function pendingSummary(invoices: readonly ListedInvoice[]): string {
+  const counts = new Map<string, number>();
+  for (const invoice of invoices) {
+    const key = `${invoice.stage ?? invoice.status} (attempts ${invoice.attempts})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([key, count]) => `${count} ${key}`).join(', ');
 }
 
 /** Every invoice of the key's sellers matching `query` (e.g. `&status=pending`). */

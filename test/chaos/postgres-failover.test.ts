@@ -21,7 +21,7 @@ import { startPostgresCluster } from '../support/postgres-cluster.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
 import { percentile, startSteadyLoad } from '../support/steady-load.js';
-import { listInvoices } from './chaos-clients.js';
+import { listInvoices, pendingSummary } from './chaos-clients.js';
 
 const RATE = 100;
 const later = closeAfterAll();
@@ -75,7 +75,10 @@ describe.skipIf(DIALECT !== 'postgres')('a PostgreSQL primary failover under loa
     await eventually(
       async () => ((await listInvoices(url, key, '&status=pending', client)).length === 0 ? true : undefined),
       90_000,
-      async () => `${(await listInvoices(url, key, '&status=pending', client)).length} invoices still pending`,
+      async () => {
+        const pending = await listInvoices(url, key, '&status=pending', client);
+        return `${pending.length} invoices still pending: ${pendingSummary(pending)}`;
+      },
     );
     const invoices = await listInvoices(url, key, '', client);
     await client.close();

@@ -16,7 +16,7 @@ import { databaseWithKey } from '../support/fixtures.js';
 import { eventually, startFapiao, type RunningProcess } from '../support/processes.js';
 import { startRoundRobinProxy } from '../support/round-robin-proxy.js';
 import { percentile, startSteadyLoad } from '../support/steady-load.js';
-import { listInvoices } from './chaos-clients.js';
+import { listInvoices, pendingSummary } from './chaos-clients.js';
 
 const RATE = 100;
 const later = closeAfterAll();
@@ -85,7 +85,10 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
     await eventually(
       async () => ((await listInvoices(url, prepared.key, '&status=pending', client)).length === 0 ? true : undefined),
       60_000,
-      async () => `${(await listInvoices(url, prepared.key, '&status=pending', client)).length} invoices still pending`,
+      async () => {
+        const pending = await listInvoices(url, prepared.key, '&status=pending', client);
+        return `${pending.length} invoices still pending: ${pendingSummary(pending)}; first ${JSON.stringify((await (await fetch(`${url}/v1/invoices/${pending[0]?.id ?? ''}`, { headers: { authorization: `Bearer ${prepared.key}` } })).json()) as unknown).slice(0, 1500)}\n${phases.join('\n')}`;
+      },
     );
     const invoices = await listInvoices(url, prepared.key, '', client);
     await client.close();
