@@ -87,7 +87,7 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
       60_000,
       async () => {
         const pending = await listInvoices(url, prepared.key, '&status=pending', client);
-        return `${pending.length} invoices still pending: ${pendingSummary(pending)}; first ${JSON.stringify((await (await fetch(`${url}/v1/invoices/${pending[0]?.id ?? ''}`, { headers: { authorization: `Bearer ${prepared.key}` } })).json()) as unknown).slice(0, 1500)}\n${phases.join('\n')}`;
+        return `${pending.length} invoices still pending: ${pendingSummary(pending)}; first ${JSON.stringify((await (await fetch(`${url}/v1/invoices/${pending[0]?.id ?? ''}`, { headers: { authorization: `Bearer ${prepared.key}` } })).json())).slice(0, 1500)}\n${phases.join('\n')}`;
       },
     );
     const invoices = await listInvoices(url, prepared.key, '', client);
