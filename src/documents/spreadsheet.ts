@@ -12,7 +12,6 @@ import type ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 
-/** Why a file cannot be read as a workbook: the code is stable, the words are for a person. */
 /**
  * exceljs and the packages under it are a fifth of what a gateway loads at start (~400 files):
  * loaded at the first workbook instead, so that a restart — a rolling upgrade's — is ready sooner.
@@ -20,6 +19,7 @@ import yazl from 'yazl';
 let excelModule: Promise<typeof ExcelJS> | undefined;
 const excel = (): Promise<typeof ExcelJS> => (excelModule ??= import('exceljs').then((module) => module.default));
 
+/** Why a file cannot be read as a workbook: the code is stable, the words are for a person. */
 export class SpreadsheetRefusal extends Error {
   override readonly name = 'SpreadsheetRefusal';
   constructor(
